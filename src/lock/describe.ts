@@ -1,0 +1,24 @@
+import type { Holder } from './status';
+
+const MAX_COMMAND = 80;
+
+/** The program and arguments of a holder, shortened for one line. */
+export function holderCommand(h: Holder): string {
+  const text = h.command.length > 0 ? h.command.join(' ') : h.foreign ? '(unknown program)' : h.client ?? 'unknown';
+  return text.length > MAX_COMMAND ? `${text.slice(0, MAX_COMMAND - 1)}…` : text;
+}
+
+/** One line naming a holder: what it runs, pid, host, since. */
+export function describeHolder(h: Holder): string {
+  const parts = [`pid ${h.pid}`, `host ${h.host}`];
+  if (h.since) parts.push(`since ${h.since}`);
+  if (h.foreign) parts.push('plain flock, no record');
+  if (h.liveness === 'unknown') parts.push('liveness unknown');
+  const purpose = h.purpose ? ` [${h.purpose}]` : '';
+  return `${holderCommand(h)}${purpose} (${parts.join(', ')})`;
+}
+
+/** A list of holders for a message, or "nobody we can name". */
+export function describeHolders(holders: readonly Holder[]): string {
+  return holders.length > 0 ? holders.map(describeHolder).join('; ') : 'a holder we cannot name (another host or PID namespace?)';
+}

@@ -1,0 +1,12 @@
+// The engine's public surface. Nothing here knows about VS Code or the command line.
+export { acquireRead, acquireWrite, HELD_ENV, DEFAULT_POLL_MS, type AcquireOptions, type LockHandle, type ReadLock } from './acquire';
+export { status, watch, type StatusOptions, type WatchOptions, type LockEvent, type LockEventKind } from './inspect';
+export type { Holder, LockState, LockStatus } from './status';
+export { LockError, isLockError, type LockErrorCode } from './errors';
+export { defaultLockDir, ensureLockDir } from './lockdir';
+export { toolchainKey, canonicalToolchainPath, type Toolchain } from './keys';
+export { describeHolder, describeHolders, holderCommand } from './describe';
+export { PROTOCOL_VERSION, type LockMode } from './records';
+export { nativeFlock, runtimeDescription } from './flock';
+export { fileSystemKind } from './netfs';
+export type { Disposable } from './notify';

@@ -1,0 +1,124 @@
+import * as fs from 'node:fs';
+import { checkLockDir, defaultLockDir } from './lockdir';
+import { canonicalToolchainPath, toolchainKey, type Toolchain } from './keys';
+import { fileSystemKind } from './netfs';
+import { subscribe, type Disposable } from './notify';
+import { readRecords } from './records';
+import { describeLock, listKeys, type Holder, type LockStatus } from './status';
+import { DEFAULT_POLL_MS } from './acquire';
+
+export interface StatusOptions {
+  readonly lockDir?: string;
+  /** Only these toolchains (reported even when nobody ever locked them); default all in the directory. */
+  readonly toolchains?: readonly Toolchain[];
+}
+
+/** Reads the state of every lock in the lock directory (or of the named toolchains) without taking any. */
+export function status(options: StatusOptions = {}): LockStatus[] {
+  const dir = options.lockDir ?? defaultLockDir();
+  if (!fs.existsSync(dir)) {
+    return (options.toolchains ?? []).map((t) => emptyStatus(dir, t));
+  }
+  checkLockDir(dir);
+  const kernelTable = !fileSystemKind(dir).network;
+  const { byKey, problems } = readRecords(dir);
+  const wanted = options.toolchains?.map((t) => ({ key: toolchainKey(t.path), t }));
+  const keys = wanted ? wanted.map((w) => w.key) : listKeys(dir);
+  return keys.map((key, i) => {
+    const s = describeLock(dir, key, { kernelTable, cleanup: true }, byKey.get(key) ?? [], problems.filter((p) => p.file.startsWith(`${key}~`)));
+    const t = wanted?.[i]?.t;
+    return s.toolchain || !t ? s : { ...s, toolchain: { name: t.name, path: canonicalToolchainPath(t.path) } };
+  });
+}
+
+function emptyStatus(dir: string, t: Toolchain): LockStatus {
+  const key = toolchainKey(t.path);
+  const s = describeLock(dir, key, { kernelTable: false, cleanup: false }, []);
+  return { ...s, toolchain: { name: t.name, path: canonicalToolchainPath(t.path) }, state: 'free' };
+}
+
+export type LockEventKind = 'acquired' | 'released' | 'update-pending' | 'update-started' | 'update-done' | 'waiting';
+
+/** One change in who holds or waits for a lock. */
+export interface LockEvent {
+  readonly time: string;
+  readonly event: LockEventKind;
+  readonly key: string;
+  readonly toolchain: Toolchain | null;
+  readonly holder: Holder;
+}
+
+export interface WatchOptions extends StatusOptions {
+  readonly pollIntervalMs?: number;
+  readonly onEvent: (event: LockEvent) => void;
+  readonly onWarning?: (message: string) => void;
+  /** Called after each refresh with the full picture, for status displays. */
+  readonly onStatus?: (statuses: readonly LockStatus[]) => void;
+}
+
+function partyId(h: Holder): string {
+  return h.recordId ?? `foreign:${h.pid}:${h.mode}:${h.state}`;
+}
+
+/** Reports lock events as they happen, from lock-directory changes plus a poll for kernel-only changes. */
+export function watch(options: WatchOptions): Disposable {
+  const dir = options.lockDir ?? defaultLockDir();
+  let previous = new Map<string, Map<string, Holder>>();
+  const toolchainOf = new Map<string, Toolchain | null>();
+  const snapshot = (): Map<string, Map<string, Holder>> => {
+    const out = new Map<string, Map<string, Holder>>();
+    const statuses = status(options);
+    for (const s of statuses) {
+      toolchainOf.set(s.key, s.toolchain);
+      const parties = new Map<string, Holder>();
+      for (const h of [...s.holders, ...s.waiting]) parties.set(`${partyId(h)}:${h.state}`, h);
+      out.set(s.key, parties);
+    }
+    options.onStatus?.(statuses);
+    return out;
+  };
+  const refresh = (): void => {
+    let next: Map<string, Map<string, Holder>>;
+    try {
+      next = snapshot();
+    } catch (err) {
+      options.onWarning?.(`Cannot read the lock directory ${dir}: ${(err as Error).message}`);
+      return;
+    }
+    const time = new Date().toISOString();
+    for (const key of new Set([...previous.keys(), ...next.keys()])) {
+      const before = previous.get(key) ?? new Map<string, Holder>();
+      const after = next.get(key) ?? new Map<string, Holder>();
+      const toolchain = toolchainOf.get(key) ?? null;
+      for (const [id, h] of before) {
+        if (after.has(id)) continue;
+        if (h.state === 'held') options.onEvent({ time, event: h.mode === 'write' ? 'update-done' : 'released', key, toolchain, holder: h });
+      }
+      for (const [id, h] of after) {
+        if (before.has(id)) continue;
+        const event: LockEventKind =
+          h.state === 'waiting' ? (h.mode === 'write' ? 'update-pending' : 'waiting') : h.mode === 'write' ? 'update-started' : 'acquired';
+        options.onEvent({ time, event, key, toolchain, holder: h });
+      }
+    }
+    previous = next;
+  };
+  try {
+    previous = snapshot();
+  } catch (err) {
+    options.onWarning?.(`Cannot read the lock directory ${dir}: ${(err as Error).message}`);
+  }
+  if (!fs.existsSync(dir)) fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
+  const network = fileSystemKind(dir).network;
+  let scheduled = false;
+  const sub = subscribe(dir, { useWatcher: !network, pollMs: options.pollIntervalMs ?? DEFAULT_POLL_MS, keepAlive: true, onWarning: options.onWarning }, () => {
+    // Coalesce bursts (temp file + rename) into one refresh.
+    if (scheduled) return;
+    scheduled = true;
+    setImmediate(() => {
+      scheduled = false;
+      refresh();
+    });
+  });
+  return sub;
+}

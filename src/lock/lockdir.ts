@@ -1,0 +1,111 @@
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { LockError, errnoCode } from './errors';
+
+/**
+ * The lock directory every client derives without configuration. It deliberately ignores
+ * XDG_CACHE_HOME and friends: an editor started from a desktop menu and a terminal often see
+ * different environments, and two answers would mean two locks.
+ */
+export function defaultLockDir(env: NodeJS.ProcessEnv = process.env): string {
+  const override = env.TOOLCHAIN_LOCK_DIR;
+  if (override) return path.resolve(override);
+  switch (process.platform) {
+    case 'win32':
+      return path.join(env.LOCALAPPDATA ?? path.join(os.homedir(), 'AppData', 'Local'), 'toolchain-lock');
+    case 'darwin':
+      return path.join(os.homedir(), 'Library', 'Caches', 'toolchain-lock');
+    default:
+      return path.join(os.homedir(), '.cache', 'toolchain-lock');
+  }
+}
+
+const checked = new Set<string>();
+
+/** Creates the lock directory if needed and refuses one that others could tamper with. */
+export function ensureLockDir(dir: string): string {
+  const absolute = path.resolve(dir);
+  if (checked.has(absolute)) return absolute;
+  try {
+    fs.mkdirSync(absolute, { recursive: true, mode: 0o700 });
+  } catch (cause) {
+    throw new LockError(
+      'E_LOCKDIR_UNWRITABLE',
+      `Cannot create the lock directory ${absolute} (${errnoCode(cause) ?? String(cause)}). ` +
+        'Create it yourself or set TOOLCHAIN_LOCK_DIR to a directory you own.',
+      { cause },
+    );
+  }
+  checkLockDir(absolute);
+  checked.add(absolute);
+  return absolute;
+}
+
+/** Throws unless `dir` is a real directory owned by us and not writable by others (sticky excepted). */
+export function checkLockDir(dir: string): void {
+  let st: fs.Stats;
+  try {
+    st = fs.lstatSync(dir);
+  } catch (cause) {
+    throw new LockError('E_LOCKDIR_UNWRITABLE', `Cannot read the lock directory ${dir}: ${String(cause)}`, { cause });
+  }
+  const fix = 'Remove it or set TOOLCHAIN_LOCK_DIR to a directory only you can write to.';
+  if (st.isSymbolicLink()) {
+    throw new LockError(
+      'E_LOCKDIR_UNSAFE',
+      `The lock directory ${dir} is a symbolic link; a link can be re-pointed by whoever owns it. ` +
+        'Point TOOLCHAIN_LOCK_DIR at the real directory instead.',
+    );
+  }
+  if (!st.isDirectory()) {
+    throw new LockError('E_LOCKDIR_UNSAFE', `The lock directory ${dir} exists but is not a directory. ${fix}`);
+  }
+  if (process.platform !== 'win32') {
+    const uid = process.getuid?.();
+    if (uid !== undefined && st.uid !== uid) {
+      throw new LockError(
+        'E_LOCKDIR_UNSAFE',
+        `The lock directory ${dir} belongs to uid ${st.uid}, not to you (uid ${uid}); its owner could forge or delete your locks. ${fix}`,
+      );
+    }
+    if ((st.mode & 0o022) !== 0 && (st.mode & 0o1000) === 0) {
+      throw new LockError(
+        'E_LOCKDIR_UNSAFE',
+        `The lock directory ${dir} is writable by others (mode ${(st.mode & 0o7777).toString(8)}) without the sticky bit; ` +
+          `anyone could replace its lock files. Run \`chmod go-w ${dir}\` or ${fix[0]!.toLowerCase()}${fix.slice(1)}`,
+      );
+    }
+  }
+  try {
+    fs.accessSync(dir, fs.constants.W_OK);
+  } catch (cause) {
+    throw new LockError(
+      'E_LOCKDIR_UNWRITABLE',
+      `The lock directory ${dir} is not writable by you. Fix its permissions or set TOOLCHAIN_LOCK_DIR.`,
+      { cause },
+    );
+  }
+}
+
+const O_NOFOLLOW = fs.constants.O_NOFOLLOW ?? 0;
+
+/** Opens (creating if needed) a lock file without following a symlink planted in its place. */
+export function openLockFile(file: string): number {
+  let fd: number;
+  try {
+    fd = fs.openSync(file, fs.constants.O_RDONLY | fs.constants.O_CREAT | O_NOFOLLOW, 0o644);
+  } catch (cause) {
+    const code = errnoCode(cause);
+    if (code === 'ELOOP' || code === 'EMLINK') {
+      throw new LockError('E_LOCKFILE_UNSAFE', `The lock file ${file} is a symbolic link; refusing to follow it. Delete the link.`, { cause });
+    }
+    throw new LockError('E_LOCKDIR_UNWRITABLE', `Cannot open the lock file ${file} (${code ?? String(cause)}).`, { cause });
+  }
+  const st = fs.fstatSync(fd);
+  if (!st.isFile()) {
+    fs.closeSync(fd);
+    throw new LockError('E_LOCKFILE_UNSAFE', `The lock file ${file} is not a regular file. Delete it; it will be recreated.`);
+  }
+  return fd;
+}

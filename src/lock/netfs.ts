@@ -1,0 +1,54 @@
+import * as fs from 'node:fs';
+
+// statfs(2) f_type magic numbers of file systems whose locks or change events cross machines
+// (linux/magic.h). inotify never sees another host's changes on these.
+const NETWORK_FS: ReadonlyMap<number, string> = new Map([
+  [0x6969, 'NFS'],
+  [0x517b, 'SMB'],
+  [0xfe534d42, 'SMB2'],
+  [0xff534d42, 'CIFS'],
+  [0x65735546, 'FUSE'],
+  [0x00c36400, 'Ceph'],
+  [0x5346414f, 'AFS'],
+  [0x01021997, '9P'],
+  [0x01161970, 'GFS2'],
+  [0x7461636f, 'OCFS2'],
+  [0x0bd00bd0, 'Lustre'],
+  [0x73757245, 'Coda'],
+  [0x564c, 'NCP'],
+]);
+
+export interface FsKind {
+  readonly network: boolean;
+  /** Human name of the file system type when it is a network one, e.g. "NFS". */
+  readonly name: string;
+}
+
+/** Classifies the file system holding `dir`; TOOLCHAIN_LOCK_FS=network|local overrides detection. */
+export function fileSystemKind(dir: string, env: NodeJS.ProcessEnv = process.env): FsKind {
+  const forced = env.TOOLCHAIN_LOCK_FS;
+  if (forced === 'network') return { network: true, name: 'network (TOOLCHAIN_LOCK_FS)' };
+  if (forced === 'local') return { network: false, name: 'local (TOOLCHAIN_LOCK_FS)' };
+  if (process.platform !== 'linux') return { network: false, name: 'local' };
+  try {
+    const type = Number(fs.statfsSync(dir).type) >>> 0;
+    const name = NETWORK_FS.get(type);
+    return name ? { network: true, name } : { network: false, name: 'local' };
+  } catch {
+    return { network: false, name: 'local' };
+  }
+}
+
+const warned = new Set<string>();
+
+/** Warns once per process and directory that locks there are polled and may hang. */
+export function warnNetworkFsOnce(dir: string, kind: FsKind, warn: (message: string) => void): void {
+  if (!kind.network || warned.has(dir) || process.env.TOOLCHAIN_LOCK_NO_NETWORK_FS_WARNING) return;
+  warned.add(dir);
+  warn(
+    `The lock directory ${dir} is on a network file system (${kind.name}). Locks still work across ` +
+      'machines if the server supports flock, but changes are noticed by polling (slower) and a broken ' +
+      'lock service is reported after a bounded wait. If every user of the toolchain is on this machine, ' +
+      'set TOOLCHAIN_LOCK_DIR to a local directory. Silence this with TOOLCHAIN_LOCK_NO_NETWORK_FS_WARNING=1.',
+  );
+}

@@ -1,0 +1,55 @@
+import * as fs from 'node:fs';
+
+/** One kernel lock entry from /proc/locks. */
+export interface KernelLock {
+  readonly mode: 'read' | 'write';
+  readonly pid: number;
+  /** True for a process blocked in flock() waiting for this lock. */
+  readonly blocked: boolean;
+}
+
+/** Linux's dev_t split as /proc/locks prints it (new_encode_dev). */
+function devString(dev: number): string {
+  const d = BigInt(dev);
+  const major = Number(((d >> 8n) & 0xfffn) | ((d >> 32n) & ~0xfffn));
+  const minor = Number((d & 0xffn) | ((d >> 12n) & 0xfff00n));
+  return `${major.toString(16).padStart(2, '0')}:${minor.toString(16).padStart(2, '0')}:`;
+}
+
+/**
+ * Kernel flock holders of the given file per /proc/locks, or null where that table does not exist.
+ * Read in one call: the table is small and a single read is consistent enough for reporting.
+ */
+export function kernelLocksOf(fd: number): KernelLock[] | null;
+export function kernelLocksOf(stat: { dev: number; ino: number }): KernelLock[] | null;
+export function kernelLocksOf(target: number | { dev: number; ino: number }): KernelLock[] | null {
+  if (process.platform !== 'linux') return null;
+  let table: string;
+  try {
+    table = fs.readFileSync('/proc/locks', 'utf8');
+  } catch {
+    return null;
+  }
+  const st = typeof target === 'number' ? fs.fstatSync(target) : target;
+  const wanted = `${devString(st.dev)}${st.ino}`;
+  const out: KernelLock[] = [];
+  for (const line of table.split('\n')) {
+    // "1: FLOCK  ADVISORY  WRITE 1234 fd:01:5678 0 EOF" or "1: -> FLOCK ..." for a blocked waiter.
+    const m = /^\d+:\s+(->\s+)?FLOCK\s+\S+\s+(READ|WRITE)\s+(\d+)\s+([0-9a-f]+:[0-9a-f]+:\d+)\s/.exec(line);
+    if (!m || m[4] !== wanted) continue;
+    out.push({ blocked: m[1] !== undefined, mode: m[2] === 'READ' ? 'read' : 'write', pid: Number(m[3]) });
+  }
+  return out;
+}
+
+/** The command line of a local process, or null when it cannot be read. */
+export function processCommandLine(pid: number): string[] | null {
+  try {
+    const raw = fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8');
+    const args = raw.split('\0');
+    if (args[args.length - 1] === '') args.pop();
+    return args.length > 0 ? args : null;
+  } catch {
+    return null;
+  }
+}

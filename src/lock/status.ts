@@ -1,0 +1,223 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { isToolchainKey, type Toolchain } from './keys';
+import { selfIdentity } from './identity';
+import { recordLiveness, type Liveness } from './liveness';
+import { kernelLocksOf, processCommandLine, type KernelLock } from './proclocks';
+import { readRecords, removeRecordFile, type HolderRecord, type LockMode, type RecordProblem, type StoredRecord } from './records';
+import { lockFilePath, gateFilePath, readMeta } from './files';
+import { tryLock, unlock } from './flock';
+import { openLockFile } from './lockdir';
+
+/** One party of a lock as reported to people and scripts. */
+export interface Holder {
+  readonly mode: LockMode;
+  /** `waiting` for a writer means an update is pending. */
+  readonly state: 'held' | 'waiting';
+  readonly pid: number;
+  readonly host: string;
+  readonly user: string | null;
+  readonly client: string | null;
+  readonly command: readonly string[];
+  readonly purpose: string | null;
+  readonly since: string | null;
+  readonly liveness: Liveness;
+  /** Locked with plain flock(1) or another tool that writes no record. */
+  readonly foreign: boolean;
+  /** True for a record of the calling process itself. */
+  readonly self: boolean;
+  readonly recordId: string | null;
+}
+
+export type LockState = 'free' | 'read' | 'write' | 'update-pending';
+
+/** Everything known about one toolchain's lock. */
+export interface LockStatus {
+  readonly key: string;
+  readonly toolchain: Toolchain | null;
+  /** The file a plain `flock -s` must lock to take part as a reader. */
+  readonly lockFile: string;
+  readonly gateFile: string;
+  readonly state: LockState;
+  /** Parties holding the lock (readers, or the one writer). */
+  readonly holders: readonly Holder[];
+  /** The pending or active writer, if any. */
+  readonly writer: Holder | null;
+  /** Parties waiting for the lock (pending writers, queued readers). */
+  readonly waiting: readonly Holder[];
+  readonly problems: readonly RecordProblem[];
+}
+
+function fromRecord(stored: StoredRecord, liveness: Liveness): Holder {
+  const r: HolderRecord = stored.record;
+  const self = selfIdentity();
+  return {
+    mode: r.mode,
+    state: r.state,
+    pid: r.pid,
+    host: r.host,
+    user: r.user,
+    client: r.client,
+    command: r.command,
+    purpose: r.purpose,
+    since: r.since,
+    liveness,
+    foreign: false,
+    self: r.pid === self.pid && r.host === self.host && r.pidNamespace === self.pidNamespace,
+    recordId: r.id,
+  };
+}
+
+function foreignHolder(k: KernelLock): Holder {
+  return {
+    mode: k.mode,
+    state: k.blocked ? 'waiting' : 'held',
+    pid: k.pid,
+    host: selfIdentity().host,
+    user: null,
+    client: null,
+    command: processCommandLine(k.pid) ?? [],
+    purpose: null,
+    since: null,
+    liveness: 'alive',
+    foreign: true,
+    self: false,
+    recordId: null,
+  };
+}
+
+export interface DescribeOptions {
+  /** Local fs on Linux: the kernel's lock table is complete. Elsewhere we probe the lock. */
+  readonly kernelTable: boolean;
+  /** Remove records proved dead. */
+  readonly cleanup: boolean;
+  /** Record ids of the caller's own parties, left out of the holders it is told about. */
+  readonly exclude?: ReadonlySet<string>;
+}
+
+/** Describes one toolchain's lock from its records and the kernel's view, removing dead records. */
+export function describeLock(dir: string, key: string, options: DescribeOptions, preloaded?: StoredRecord[], problems: RecordProblem[] = []): LockStatus {
+  const self = selfIdentity();
+  const stored = preloaded ?? readRecords(dir, key).records;
+  const lockFile = lockFilePath(dir, key);
+  const gateFile = gateFilePath(dir, key);
+  const meta = readMeta(dir, key);
+
+  const live: { stored: StoredRecord; liveness: Liveness }[] = [];
+  for (const s of stored) {
+    const liveness = recordLiveness(s.record, self);
+    if (liveness === 'dead') {
+      if (options.cleanup) removeRecordFile(dir, s.file);
+      continue;
+    }
+    live.push({ stored: s, liveness });
+  }
+
+  let mainLocks: KernelLock[] | null = null;
+  let gateLocks: KernelLock[] | null = null;
+  if (options.kernelTable) {
+    mainLocks = statLocks(lockFile);
+    gateLocks = statLocks(gateFile);
+  }
+
+  const samePidSpace = (r: HolderRecord): boolean => r.host === self.host && r.pidNamespace === self.pidNamespace && self.procConsistent;
+  const kernelPids = new Set((mainLocks ?? []).filter((k) => !k.blocked).map((k) => k.pid));
+  const holders: Holder[] = [];
+  const waiting: Holder[] = [];
+  const recordPids = new Set<number>();
+  for (const { stored: s, liveness } of live) {
+    const r = s.record;
+    if (samePidSpace(r)) {
+      recordPids.add(r.pid);
+      for (const c of r.children) recordPids.add(c.pid);
+    }
+    if (options.exclude?.has(r.id)) continue;
+    const h = fromRecord(s, liveness);
+    if (r.state === 'waiting') {
+      waiting.push(h);
+      continue;
+    }
+    // A held record whose process the kernel does not list is between unlock and record removal.
+    if (mainLocks !== null && samePidSpace(r) && !kernelPids.has(r.pid) && !r.children.some((c) => kernelPids.has(c.pid))) continue;
+    holders.push(h);
+  }
+  for (const k of mainLocks ?? []) {
+    if (recordPids.has(k.pid) || k.pid === self.pid) continue;
+    (k.blocked ? waiting : holders).push(foreignHolder(k));
+  }
+  for (const k of gateLocks ?? []) {
+    // A foreign process holding the gate exclusively is a writer announcing itself without a record.
+    if (k.mode === 'write' && !k.blocked && !recordPids.has(k.pid) && k.pid !== self.pid) waiting.push(foreignHolder(k));
+  }
+
+  let state: LockState;
+  const activeWriter = holders.find((h) => h.mode === 'write');
+  const pendingWriter = waiting.find((h) => h.mode === 'write');
+  if (mainLocks !== null) {
+    const mainWrite = mainLocks.some((k) => !k.blocked && k.mode === 'write');
+    const gateWrite = (gateLocks ?? []).some((k) => !k.blocked && k.mode === 'write');
+    const mainRead = mainLocks.some((k) => !k.blocked && k.mode === 'read');
+    state = mainWrite ? 'write' : gateWrite || pendingWriter ? 'update-pending' : mainRead ? 'read' : 'free';
+  } else {
+    state = probeState(lockFile) ?? (activeWriter ? 'write' : holders.length > 0 ? 'read' : 'free');
+    if (state !== 'write' && pendingWriter) state = 'update-pending';
+  }
+  return {
+    key,
+    toolchain: meta,
+    lockFile,
+    gateFile,
+    state,
+    holders: state === 'free' ? [] : holders,
+    writer: activeWriter ?? pendingWriter ?? null,
+    waiting,
+    problems,
+  };
+}
+
+function statLocks(file: string): KernelLock[] | null {
+  try {
+    return kernelLocksOf(fs.statSync(file));
+  } catch {
+    return [];
+  }
+}
+
+/** Where the kernel table is not available: try the lock briefly to learn its state. */
+function probeState(lockFile: string): LockState | null {
+  if (!fs.existsSync(lockFile)) return 'free';
+  let fd: number;
+  try {
+    fd = openLockFile(lockFile);
+  } catch {
+    return null;
+  }
+  try {
+    if (tryLock(fd, 'write')) {
+      unlock(fd);
+      return 'free';
+    }
+    if (tryLock(fd, 'read')) {
+      unlock(fd);
+      return 'read';
+    }
+    return 'write';
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
+/** Lists every toolchain key that has a lock file in the directory. */
+export function listKeys(dir: string): string[] {
+  let names: string[];
+  try {
+    names = fs.readdirSync(dir);
+  } catch {
+    return [];
+  }
+  return names
+    .filter((n) => n.endsWith('.lock'))
+    .map((n) => path.basename(n, '.lock'))
+    .filter(isToolchainKey)
+    .sort();
+}
