@@ -1,4 +1,5 @@
-// Two bundles: the extension (loaded by VS Code) and the CLI (a bin). fs-ext is native and stays
+// Three bundles: the extension (loaded by VS Code), the CLI (a bin), and the engine as a library
+// for the tests, fixtures and benchmark (not shipped in the VSIX). fs-ext is native and stays
 // external; vscode is provided by the editor.
 import * as esbuild from 'esbuild';
 
@@ -17,4 +18,5 @@ const common = {
 await Promise.all([
   esbuild.build({ ...common, entryPoints: ['src/extension/main.ts'], outfile: 'dist/extension.js' }),
   esbuild.build({ ...common, entryPoints: ['src/cli/main.ts'], outfile: 'dist/cli.js', banner: { js: '#!/usr/bin/env node' } }),
+  esbuild.build({ ...common, entryPoints: ['src/lock/index.ts'], outfile: 'dist/lock.js' }),
 ]);

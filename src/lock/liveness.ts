@@ -26,10 +26,12 @@ export function recordLiveness(record: HolderRecord, self: SelfIdentity): Livene
     record.bootId === self.bootId &&
     self.pidNamespace !== null &&
     record.pidNamespace === self.pidNamespace;
-  if (!sameMachineView) {
-    // Without boot id and namespace we cannot prove death, but a pid that answers is worth saying.
-    if (record.bootId !== null && self.bootId !== null && record.bootId !== self.bootId) return 'unknown';
-    if (record.pidNamespace !== null && record.pidNamespace !== self.pidNamespace) return 'unknown';
+  if (process.platform === 'linux' || record.bootId !== null) {
+    // A Linux holder we cannot see through the same /proc (other boot, PID namespace, or a /proc
+    // mounted for another namespace): its pid means nothing here, so say nothing.
+    if (!sameMachineView) return 'unknown';
+  } else {
+    // Systems without boot ids or /proc: a pid that answers is worth saying; silence proves nothing.
     return signalProbe(record.pid) ? 'alive' : 'unknown';
   }
   const fates = [fateOnLinux(record.pid, record.startTime), ...record.children.map((c) => fateOnLinux(c.pid, c.startTime))];

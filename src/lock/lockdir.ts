@@ -30,6 +30,8 @@ export function ensureLockDir(dir: string): string {
   try {
     fs.mkdirSync(absolute, { recursive: true, mode: 0o700 });
   } catch (cause) {
+    // Something already there (a file, a dangling link) deserves the precise complaint.
+    if (fs.existsSync(absolute) || isLink(absolute)) checkLockDir(absolute);
     throw new LockError(
       'E_LOCKDIR_UNWRITABLE',
       `Cannot create the lock directory ${absolute} (${errnoCode(cause) ?? String(cause)}). ` +
@@ -40,6 +42,14 @@ export function ensureLockDir(dir: string): string {
   checkLockDir(absolute);
   checked.add(absolute);
   return absolute;
+}
+
+function isLink(p: string): boolean {
+  try {
+    return fs.lstatSync(p).isSymbolicLink();
+  } catch {
+    return false;
+  }
 }
 
 /** Throws unless `dir` is a real directory owned by us and not writable by others (sticky excepted). */

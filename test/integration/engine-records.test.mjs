@@ -1,0 +1,147 @@
+// Records: stale ones are removed only when death is proved; broken ones are ignored with a reason.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { createRequire } from 'node:module';
+import { tempDir } from '../helpers.mjs';
+
+const engine = createRequire(import.meta.url)('../../dist/lock.js');
+
+async function lockedDir(t) {
+  const root = tempDir(t);
+  const dir = path.join(root, 'locks');
+  const tc = path.join(root, 'toolchain');
+  fs.mkdirSync(tc);
+  // Create the lock files and learn the key.
+  const r = await engine.acquireRead({ name: 'tc', path: tc }, { lockDir: dir });
+  const key = r.keys[0];
+  await r.release();
+  return { dir, tc, key };
+}
+
+function ownRecord(key, tc, overrides) {
+  const bootId = fs.readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim();
+  const ns = /\[(\d+)\]/.exec(fs.readlinkSync('/proc/self/ns/pid'))[1];
+  const stat = fs.readFileSync(`/proc/${process.pid}/stat`, 'utf8');
+  const startTime = stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19];
+  return {
+    protocol: 1, id: 'aaaaaaaaaaaa', toolchain: { name: 'tc', path: tc }, mode: 'read', state: 'held',
+    pid: process.pid, startTime, host: os.hostname(), bootId, pidNamespace: ns, user: 'test', uid: 0,
+    client: 'test', command: ['x'], purpose: null, since: new Date().toISOString(), children: [], ...overrides,
+  };
+}
+
+test('a record of a dead pid is stale and removed', async (t) => {
+  const { dir, tc, key } = await lockedDir(t);
+  const gone = spawnSync(process.execPath, ['-e', 'console.log(process.pid)']);
+  const deadPid = Number(String(gone.stdout).trim());
+  const file = path.join(dir, `${key}~aaaaaaaaaaaa.json`);
+  fs.writeFileSync(file, JSON.stringify(ownRecord(key, tc, { pid: deadPid, startTime: '1' })));
+  const [s] = engine.status({ lockDir: dir });
+  assert.equal(s.holders.length, 0);
+  assert.equal(fs.existsSync(file), false, 'the dead record was removed');
+});
+
+test('a record whose pid is alive with another start time (pid reuse) is stale', async (t) => {
+  const { dir, tc, key } = await lockedDir(t);
+  const file = path.join(dir, `${key}~aaaaaaaaaaaa.json`);
+  fs.writeFileSync(file, JSON.stringify(ownRecord(key, tc, { startTime: '1', state: 'waiting', mode: 'write' })));
+  const [s] = engine.status({ lockDir: dir });
+  assert.equal(s.writer, null, 'the reused pid is not taken for the old writer');
+  assert.equal(fs.existsSync(file), false);
+});
+
+test('a live pending writer record with the right start time is kept and reported', async (t) => {
+  const { dir, tc, key } = await lockedDir(t);
+  const file = path.join(dir, `${key}~aaaaaaaaaaaa.json`);
+  fs.writeFileSync(file, JSON.stringify(ownRecord(key, tc, { state: 'waiting', mode: 'write', command: ['rustup', 'update', 'stable'] })));
+  const [s] = engine.status({ lockDir: dir });
+  assert.equal(s.state, 'update-pending');
+  assert.deepEqual(s.writer.command, ['rustup', 'update', 'stable']);
+  assert.equal(s.writer.liveness, 'alive');
+  assert.ok(fs.existsSync(file));
+});
+
+test('records from another host or boot are unknown, never dead', async (t) => {
+  const { dir, tc, key } = await lockedDir(t);
+  fs.writeFileSync(path.join(dir, `${key}~aaaaaaaaaaaa.json`), JSON.stringify(ownRecord(key, tc, { host: 'elsewhere', pid: 999999, state: 'waiting', mode: 'write' })));
+  fs.writeFileSync(path.join(dir, `${key}~bbbbbbbbbbbb.json`), JSON.stringify(ownRecord(key, tc, { id: 'bbbbbbbbbbbb', bootId: 'another-boot', pid: 999998, state: 'waiting', mode: 'write' })));
+  const [s] = engine.status({ lockDir: dir });
+  assert.deepEqual(s.waiting.map((h) => h.liveness), ['unknown', 'unknown']);
+});
+
+test('corrupted, truncated, oversized and future-version records are ignored with a reason', async (t) => {
+  const { dir, tc, key } = await lockedDir(t);
+  const good = JSON.stringify(ownRecord(key, tc, {}));
+  const bad = {
+    '111111111111': '{not json',
+    '222222222222': good.slice(0, good.length / 2),
+    '333333333333': ' '.repeat(70 * 1024),
+    '444444444444': JSON.stringify(ownRecord(key, tc, { protocol: 99 })),
+    '555555555555': JSON.stringify({ protocol: 1, mode: 'read' }),
+    '666666666666': '',
+  };
+  for (const [id, text] of Object.entries(bad)) fs.writeFileSync(path.join(dir, `${key}~${id}.json`), text);
+  const [s] = engine.status({ lockDir: dir });
+  const reasons = Object.fromEntries(s.problems.map((p) => [p.file.split('~')[1].slice(0, 12), p.reason]));
+  assert.match(reasons['111111111111'], /not valid JSON/);
+  assert.match(reasons['222222222222'], /not valid JSON/);
+  assert.match(reasons['333333333333'], /oversized/);
+  assert.match(reasons['444444444444'], /newer than this tool/);
+  assert.match(reasons['555555555555'], /state|pid|host/);
+  assert.match(reasons['666666666666'], /empty/);
+  // And the lock still works around them.
+  const w = await engine.acquireWrite([{ name: 'tc', path: tc }], { lockDir: dir, timeoutMs: 2000 });
+  await w.release();
+});
+
+test('a symlink planted as a record or lock file is not followed', async (t) => {
+  const { dir, tc, key } = await lockedDir(t);
+  const secret = path.join(path.dirname(dir), 'secret.json');
+  fs.writeFileSync(secret, JSON.stringify(ownRecord(key, tc, {})));
+  fs.symlinkSync(secret, path.join(dir, `${key}~cccccccccccc.json`));
+  const [s] = engine.status({ lockDir: dir });
+  assert.equal(s.holders.length, 0);
+  assert.equal(s.problems.length, 1);
+  fs.rmSync(path.join(dir, `${key}.lock`));
+  fs.symlinkSync(secret, path.join(dir, `${key}.lock`));
+  await assert.rejects(engine.acquireRead({ name: 'tc', path: tc }, { lockDir: dir }), (e) => e.code === 'E_LOCKFILE_UNSAFE' && /symbolic link/.test(e.message));
+});
+
+test('hostile lock directories are refused with a clear error', async (t) => {
+  const root = tempDir(t);
+  const tc = path.join(root, 'tc');
+  fs.mkdirSync(tc);
+  const real = path.join(root, 'real');
+  fs.mkdirSync(real, { mode: 0o700 });
+  const link = path.join(root, 'link');
+  fs.symlinkSync(real, link);
+  const open = path.join(root, 'open');
+  fs.mkdirSync(open);
+  fs.chmodSync(open, 0o777);
+  const sticky = path.join(root, 'sticky');
+  fs.mkdirSync(sticky);
+  fs.chmodSync(sticky, 0o1777);
+  const notDir = path.join(root, 'file');
+  fs.writeFileSync(notDir, '');
+  const cases = [
+    [link, 'E_LOCKDIR_UNSAFE', /symbolic link/],
+    [open, 'E_LOCKDIR_UNSAFE', /writable by others/],
+    [notDir, 'E_LOCKDIR_UNSAFE', /not a directory/],
+  ];
+  if (process.getuid() === 0) {
+    const foreign = path.join(root, 'foreign');
+    fs.mkdirSync(foreign, { mode: 0o700 });
+    fs.chownSync(foreign, 65534, 65534);
+    cases.push([foreign, 'E_LOCKDIR_UNSAFE', /belongs to uid 65534/]);
+  }
+  for (const [dir, code, message] of cases) {
+    await assert.rejects(engine.acquireRead({ name: 'tc', path: tc }, { lockDir: dir }), (e) => e.code === code && message.test(e.message), dir);
+    assert.throws(() => engine.status({ lockDir: dir }), (e) => e.code === code, dir);
+  }
+  const r = await engine.acquireRead({ name: 'tc', path: tc }, { lockDir: sticky });
+  await r.release();
+});

@@ -1,0 +1,233 @@
+// The lock engine with real processes and real flock: sharing, exclusion, writer preference, crashes.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn, spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { createRequire } from 'node:module';
+import { spawnHolder, tempDir } from '../helpers.mjs';
+
+const engine = createRequire(import.meta.url)('../../dist/lock.js');
+
+function setup(t) {
+  const root = tempDir(t);
+  const dir = path.join(root, 'locks');
+  const tc = path.join(root, 'toolchain');
+  fs.mkdirSync(tc);
+  return { root, dir, tc };
+}
+
+const POLL = '150';
+
+test('readers share the lock', async (t) => {
+  const { dir, tc } = setup(t);
+  const a = spawnHolder(t, ['--dir', dir, '--mode', 'read', '--toolchain', tc]);
+  const b = spawnHolder(t, ['--dir', dir, '--mode', 'read', '--toolchain', tc]);
+  await a.next('acquired');
+  await b.next('acquired');
+  const [s] = engine.status({ lockDir: dir });
+  assert.equal(s.state, 'read');
+  assert.deepEqual(s.holders.map((h) => h.pid).sort(), [a.child.pid, b.child.pid].sort());
+  assert.ok(s.holders.every((h) => h.liveness === 'alive' && !h.foreign && h.client === 'test-fixture'));
+});
+
+test('a writer waits for the reader, names it, and gets the lock when it leaves', async (t) => {
+  const { dir, tc } = setup(t);
+  const r = spawnHolder(t, ['--dir', dir, '--mode', 'read', '--toolchain', tc, '--purpose', 'language server']);
+  await r.next('acquired');
+  const w = spawnHolder(t, ['--dir', dir, '--mode', 'write', '--toolchain', tc]);
+  const waiting = await w.next('waiting');
+  assert.deepEqual(waiting.blockers.map((b) => b.pid), [r.child.pid]);
+  await r.next('pending');
+  assert.equal(engine.status({ lockDir: dir })[0].state, 'update-pending');
+  assert.ok(await w.stillNo('acquired'), 'the writer must stay blocked while a reader holds the lock');
+  r.send('release');
+  await w.next('acquired');
+  const [s] = engine.status({ lockDir: dir });
+  assert.equal(s.state, 'write');
+  assert.equal(s.writer.pid, w.child.pid);
+});
+
+test('a pending writer blocks new readers and is served after the last reader leaves', async (t) => {
+  const { dir, tc } = setup(t);
+  const r1 = spawnHolder(t, ['--dir', dir, '--mode', 'read', '--toolchain', tc]);
+  await r1.next('acquired');
+  const w = spawnHolder(t, ['--dir', dir, '--mode', 'write', '--toolchain', tc]);
+  await r1.next('pending');
+  const r2 = spawnHolder(t, ['--dir', dir, '--mode', 'read', '--toolchain', tc]);
+  const r2wait = await r2.next('waiting');
+  assert.ok(r2wait.blockers.some((b) => b.pid === w.child.pid && b.mode === 'write'), 'the new reader names the pending writer');
+  assert.ok(await r2.stillNo('acquired'), 'a new reader must not pass a pending writer');
+  r1.send('release');
+  const wAcq = await w.next('acquired');
+  assert.ok(await r2.stillNo('acquired', 200));
+  w.send('release');
+  const r2Acq = await r2.next('acquired');
+  assert.ok(BigInt(r2Acq.t) > BigInt(wAcq.t));
+});
+
+test('readers that queued before a writer announced go before it', async (t) => {
+  const { dir, tc } = setup(t);
+  const w1 = spawnHolder(t, ['--dir', dir, '--mode', 'write', '--toolchain', tc, '--poll', POLL]);
+  await w1.next('acquired');
+  const r = spawnHolder(t, ['--dir', dir, '--mode', 'read', '--toolchain', tc, '--poll', POLL]);
+  await r.next('waiting');
+  const w2 = spawnHolder(t, ['--dir', dir, '--mode', 'write', '--toolchain', tc, '--poll', POLL]);
+  await w2.next('waiting');
+  w1.send('release');
+  const rAcq = await r.next('acquired');
+  r.send('release');
+  const w2Acq = await w2.next('acquired');
+  assert.ok(BigInt(rAcq.t) < BigInt(w2Acq.t), 'the earlier reader was served before the later writer');
+});
+
+test('holders learn of a pending writer, and release on it', async (t) => {
+  const { dir, tc } = setup(t);
+  const readers = [0, 1, 2].map(() => spawnHolder(t, ['--dir', dir, '--mode', 'read', '--toolchain', tc, '--release-on-pending']));
+  for (const r of readers) await r.next('acquired');
+  const w = spawnHolder(t, ['--dir', dir, '--mode', 'write', '--toolchain', tc]);
+  for (const r of readers) assert.equal((await r.next('pending')).writer.pid, w.child.pid);
+  await w.next('acquired');
+});
+
+for (const [victim, other] of [['read', 'write'], ['write', 'read'], ['write', 'write']]) {
+  test(`SIGKILL of a ${victim} holder frees the lock for a ${other === 'read' ? 'reader' : 'writer'}`, async (t) => {
+    const { dir, tc } = setup(t);
+    const v = spawnHolder(t, ['--dir', dir, '--mode', victim, '--toolchain', tc]);
+    await v.next('acquired');
+    const o = spawnHolder(t, ['--dir', dir, '--mode', other, '--toolchain', tc, '--poll', POLL]);
+    await o.next('waiting');
+    v.child.kill('SIGKILL');
+    await v.exited;
+    await o.next('acquired');
+    const [s] = engine.status({ lockDir: dir });
+    assert.ok(!s.holders.some((h) => h.pid === v.child.pid), 'the dead holder is not reported');
+  });
+}
+
+test('SIGKILL of a pending writer lets blocked readers in', async (t) => {
+  const { dir, tc } = setup(t);
+  const r1 = spawnHolder(t, ['--dir', dir, '--mode', 'read', '--toolchain', tc]);
+  await r1.next('acquired');
+  const w = spawnHolder(t, ['--dir', dir, '--mode', 'write', '--toolchain', tc]);
+  await r1.next('pending');
+  const r2 = spawnHolder(t, ['--dir', dir, '--mode', 'read', '--toolchain', tc, '--poll', POLL]);
+  await r2.next('waiting');
+  w.child.kill('SIGKILL');
+  await w.exited;
+  await r2.next('acquired');
+  const [s] = engine.status({ lockDir: dir });
+  assert.equal(s.state, 'read');
+  assert.equal(s.writer, null, 'the dead writer is no longer reported as pending');
+});
+
+test('a plain flock(1) holder blocks the writer and is reported as foreign', async (t) => {
+  const { dir, tc } = setup(t);
+  const r = spawnHolder(t, ['--dir', dir, '--mode', 'read', '--toolchain', tc]);
+  const { lockFiles } = await r.next('acquired');
+  r.send('release');
+  await r.next('released');
+  // flock(1) passes the locked descriptor to its command, so the whole group holds the lock.
+  const flock = spawn('flock', ['-s', lockFiles[0], 'sleep', '30'], { stdio: 'ignore', detached: true });
+  const killGroup = (sig) => { try { process.kill(-flock.pid, sig); } catch {} };
+  t.after(() => killGroup('SIGKILL'));
+  let s;
+  for (let i = 0; i < 100 && (s = engine.status({ lockDir: dir })[0]).state !== 'read'; i++) await new Promise((r) => setTimeout(r, 20));
+  assert.equal(s.state, 'read');
+  const foreign = s.holders.find((h) => h.foreign);
+  assert.ok(foreign, `a foreign holder is listed: ${JSON.stringify(s.holders)}`);
+  assert.equal(foreign.pid, flock.pid);
+  assert.match(foreign.command.join(' '), /flock -s .* sleep 30/);
+  const w = spawnHolder(t, ['--dir', dir, '--mode', 'write', '--toolchain', tc, '--poll', POLL]);
+  const waiting = await w.next('waiting');
+  assert.ok(waiting.blockers.some((b) => b.foreign && b.pid === flock.pid));
+  assert.ok(await w.stillNo('acquired'));
+  killGroup('SIGTERM');
+  await w.next('acquired');
+});
+
+test('timeouts and no-wait fail with their codes and leave nothing held', async (t) => {
+  const { dir, tc } = setup(t);
+  const r = spawnHolder(t, ['--dir', dir, '--mode', 'read', '--toolchain', tc]);
+  await r.next('acquired');
+  const noWait = spawnHolder(t, ['--dir', dir, '--mode', 'write', '--toolchain', tc, '--timeout', '0']);
+  assert.equal((await noWait.next('error')).code, 'E_WOULD_BLOCK');
+  const timeout = spawnHolder(t, ['--dir', dir, '--mode', 'write', '--toolchain', tc, '--timeout', '300']);
+  const err = await timeout.next('error');
+  assert.equal(err.code, 'E_TIMEOUT');
+  assert.match(err.message, new RegExp(`pid ${r.child.pid}`));
+  const [s] = engine.status({ lockDir: dir });
+  assert.equal(s.state, 'read', 'the gave-up writers left no pending intent');
+  assert.equal(s.waiting.length, 0);
+  const r2 = spawnHolder(t, ['--dir', dir, '--mode', 'read', '--toolchain', tc]);
+  await r2.next('acquired');
+});
+
+test('an abort signal stops the wait and removes the intent', async (t) => {
+  const { dir, tc } = setup(t);
+  const r = spawnHolder(t, ['--dir', dir, '--mode', 'read', '--toolchain', tc]);
+  await r.next('acquired');
+  const ac = new AbortController();
+  const pending = engine.acquireWrite([{ name: 'tc', path: tc }], { lockDir: dir, signal: ac.signal });
+  await r.next('pending');
+  ac.abort();
+  await assert.rejects(pending, (e) => e.code === 'E_ABORTED');
+  assert.equal(engine.status({ lockDir: dir })[0].state, 'read');
+});
+
+test('the nested-write guard refuses at once under an inherited read lock', async (t) => {
+  const { dir, tc } = setup(t);
+  const key = engine.toolchainKey(tc);
+  await assert.rejects(
+    engine.acquireWrite([{ name: 'tc', path: tc }], { lockDir: dir, env: { TOOLCHAIN_LOCK_HELD: `other-0123456789ab,${key}` } }),
+    (e) => e.code === 'E_NESTED_WRITE' && /wait for itself/.test(e.message),
+  );
+  const read = await engine.acquireRead({ name: 'tc', path: tc }, { lockDir: dir });
+  assert.equal(read.childEnv().TOOLCHAIN_LOCK_HELD, key);
+  await assert.rejects(engine.acquireWrite([{ name: 'tc', path: tc }], { lockDir: dir }), (e) => e.code === 'E_NESTED_WRITE');
+  await read.release();
+});
+
+test('several toolchains are locked together and each reports the writer', async (t) => {
+  const { root, dir, tc } = setup(t);
+  const tc2 = path.join(root, 'toolchain2');
+  fs.mkdirSync(tc2);
+  const w = spawnHolder(t, ['--dir', dir, '--mode', 'write', '--toolchain', tc2, '--toolchain', tc]);
+  const acq = await w.next('acquired');
+  assert.deepEqual(acq.keys, [...acq.keys].sort(), 'keys are locked in canonical order');
+  const states = engine.status({ lockDir: dir }).map((s) => s.state);
+  assert.deepEqual(states, ['write', 'write']);
+});
+
+test('polling mode (network file systems) still hands off, and warns once', async (t) => {
+  const { dir, tc } = setup(t);
+  const env = { TOOLCHAIN_LOCK_FS: 'network' };
+  const r = spawnHolder(t, ['--dir', dir, '--mode', 'read', '--toolchain', tc, '--poll', POLL, '--release-on-pending'], { env });
+  await r.next('acquired');
+  const warning = await r.next('warning');
+  assert.match(warning.message, /network file system.*TOOLCHAIN_LOCK_NO_NETWORK_FS_WARNING/s);
+  const w = spawnHolder(t, ['--dir', dir, '--mode', 'write', '--toolchain', tc, '--poll', POLL], { env });
+  await r.next('pending');
+  await w.next('acquired');
+  assert.equal(r.events.filter((e) => e.event === 'warning').length, 1);
+});
+
+test('a reader in another PID namespace is reported unknown, never dead', async (t) => {
+  const probe = spawnSync('unshare', ['--pid', '--fork', '--mount-proc', 'true']);
+  if (probe.status !== 0) {
+    t.skip(`unshare --pid is not permitted here: ${String(probe.stderr).trim()}`);
+    return;
+  }
+  const { dir, tc } = setup(t);
+  for (const prefix of [['unshare', '--pid', '--fork', '--mount-proc'], ['unshare', '--pid', '--fork']]) {
+    const r = spawnHolder(t, ['--dir', dir, '--mode', 'read', '--toolchain', tc], { spawnPrefix: prefix });
+    await r.next('acquired');
+    const [s] = engine.status({ lockDir: dir });
+    const h = s.holders.find((x) => !x.foreign);
+    assert.ok(h, `the namespaced holder is listed (${prefix.join(' ')}): ${JSON.stringify(s)}`);
+    assert.equal(h.liveness, 'unknown', prefix.join(' '));
+    assert.equal(fs.readdirSync(dir).filter((f) => f.includes('~')).length, 1, 'its record is kept');
+    r.send('exit');
+    await r.exited;
+  }
+});
