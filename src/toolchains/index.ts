@@ -1,0 +1,6 @@
+// Names → canonical toolchain directories (plain paths, rustup). No locking here.
+export type { ConfiguredToolchain, ResolvedToolchain } from './types';
+export { ToolchainError, isToolchainError, type ToolchainErrorCode } from './errors';
+export { rustupHome, listRustupToolchains, hostTriple } from './rustup';
+export { resolveToolchain, type ResolveOptions } from './resolve';
+export { activeRustupToolchain } from './active';

@@ -1,0 +1,120 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { ToolchainError } from './errors';
+import { homeDir, hostTriple, matchRustupNames, rustupToolchain, rustupToolchainNames, rustupToolchainsDir } from './rustup';
+import type { ConfiguredToolchain, ResolvedToolchain } from './types';
+
+export interface ResolveOptions {
+  readonly env?: NodeJS.ProcessEnv;
+  /** Base for relative paths (default process.cwd()). */
+  readonly cwd?: string;
+  readonly configured?: readonly ConfiguredToolchain[];
+}
+
+/** True when a spec is a directory path rather than a name. */
+export function isPathSpec(spec: string): boolean {
+  return spec.includes('/') || spec.includes(path.sep) || spec.startsWith('.') || spec.startsWith('~');
+}
+
+/** Expands a leading `~` and makes the path absolute against `cwd`. */
+export function expandPath(p: string, env: NodeJS.ProcessEnv, cwd: string): string {
+  const expanded = p === '~' ? homeDir(env) : p.startsWith('~/') || p.startsWith(`~${path.sep}`) ? path.join(homeDir(env), p.slice(2)) : p;
+  return path.resolve(cwd, expanded);
+}
+
+/** The canonical path of an existing directory, or undefined. */
+function existingDirectory(p: string): string | undefined {
+  try {
+    const real = fs.realpathSync.native(p);
+    return fs.statSync(real).isDirectory() ? real : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function fromPath(spec: string, env: NodeJS.ProcessEnv, cwd: string, what: string): ResolvedToolchain {
+  const absolute = expandPath(spec, env, cwd);
+  const real = existingDirectory(absolute);
+  if (!real) {
+    throw new ToolchainError('E_UNKNOWN_TOOLCHAIN', `${what} ${absolute} is not an existing directory. Give the directory the toolchain is installed in.`);
+  }
+  const resolved: ResolvedToolchain = { name: path.basename(real), path: real, kind: 'path' };
+  // A path into rustup's toolchains directory is that rustup toolchain: same lock, and rustup can update it.
+  const rustupDir = existingDirectory(rustupToolchainsDir(env));
+  if (rustupDir !== undefined && path.dirname(real) === rustupDir) {
+    return { ...resolved, rustupName: resolved.name, updateCommand: ['rustup', 'update', resolved.name] };
+  }
+  return resolved;
+}
+
+function fromRustup(spec: string, env: NodeJS.ProcessEnv, configured: readonly ConfiguredToolchain[]): ResolvedToolchain | undefined {
+  const installed = rustupToolchainNames(env);
+  if (installed === null) return undefined;
+  const matches = matchRustupNames(spec, installed);
+  if (matches.length === 1) return rustupToolchain(matches[0]!, env);
+  if (matches.length === 0) return undefined;
+  const host = hostTriple(env);
+  const native = matches.find((n) => host !== null && n === `${spec}-${host}`);
+  if (native) return rustupToolchain(native, env);
+  throw new ToolchainError(
+    'E_UNKNOWN_TOOLCHAIN',
+    `The toolchain name "${spec}" matches several rustup toolchains (${matches.join(', ')}) and none is for this host (${host ?? 'unknown'}). ` +
+      'Give the full name.',
+    knownNames(env, configured),
+  );
+}
+
+/** Every toolchain name a lookup could have found: rustup's plus the configured ones. */
+export function knownNames(env: NodeJS.ProcessEnv, configured: readonly ConfiguredToolchain[]): string[] {
+  return [...(rustupToolchainNames(env) ?? []), ...configured.map((c) => c.name)];
+}
+
+function unknown(spec: string, env: NodeJS.ProcessEnv, configured: readonly ConfiguredToolchain[]): ToolchainError {
+  const installed = rustupToolchainNames(env);
+  const rustupDir = rustupToolchainsDir(env);
+  const known = knownNames(env, configured);
+  const listing = [
+    ...(installed ?? []).map((n) => `${n} (rustup)`),
+    ...configured.map((c) => `${c.name} (configured)`),
+  ];
+  const where = [
+    installed === null ? `rustup's toolchains directory ${rustupDir} (it does not exist; set RUSTUP_HOME if rustup lives elsewhere)` : `rustup's toolchains directory ${rustupDir}`,
+    configured.length > 0 ? 'the configured toolchains' : 'no configured toolchains',
+  ];
+  const hint = 'Give one of these names, a rustup name such as `stable` or `1.95.0`, or the toolchain directory as a path (e.g. ./my-toolchain or /opt/toolchain).';
+  const knownText = listing.length > 0 ? `Known toolchains: ${listing.join(', ')}.` : 'No toolchains are known.';
+  const code = installed === null && configured.length === 0 ? 'E_NO_RUSTUP' : 'E_UNKNOWN_TOOLCHAIN';
+  return new ToolchainError(code, `Unknown toolchain "${spec}". ${knownText} Looked in ${where.join(' and ')}. ${hint}`, known);
+}
+
+function fromConfigured(c: ConfiguredToolchain, env: NodeJS.ProcessEnv, cwd: string, configured: readonly ConfiguredToolchain[]): ResolvedToolchain {
+  const withUpdate = (r: ResolvedToolchain): ResolvedToolchain => {
+    const updateCommand = c.updateCommand ?? r.updateCommand;
+    return { name: c.name, path: r.path, kind: 'configured', ...(r.rustupName ? { rustupName: r.rustupName } : {}), ...(updateCommand ? { updateCommand } : {}) };
+  };
+  if (c.path !== undefined) return withUpdate(fromPath(c.path, env, cwd, `The configured toolchain "${c.name}" points at`));
+  if (c.rustup !== undefined) {
+    const r = fromRustup(c.rustup, env, configured);
+    if (!r) throw unknown(c.rustup, env, configured);
+    return withUpdate(r);
+  }
+  throw new ToolchainError('E_UNKNOWN_TOOLCHAIN', `The configured toolchain "${c.name}" has neither a path nor a rustup name. Give it one of them.`, knownNames(env, configured));
+}
+
+/**
+ * Resolves a toolchain spec to its canonical directory: a path (contains a separator or starts
+ * with `.`, `~`, `/`), else a configured name, else a rustup name as rustup spells it. Never runs
+ * rustup or touches the network.
+ */
+export function resolveToolchain(spec: string, options: ResolveOptions = {}): ResolvedToolchain {
+  const env = options.env ?? process.env;
+  const cwd = options.cwd ?? process.cwd();
+  const configured = options.configured ?? [];
+  if (spec === '') throw unknown(spec, env, configured);
+  if (isPathSpec(spec)) return fromPath(spec, env, cwd, 'The toolchain path');
+  const c = configured.find((t) => t.name === spec);
+  if (c) return fromConfigured(c, env, cwd, configured);
+  const r = fromRustup(spec, env, configured);
+  if (r) return r;
+  throw unknown(spec, env, configured);
+}

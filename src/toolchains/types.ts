@@ -1,0 +1,22 @@
+/** A toolchain the user configured by name (extension settings, CLI config). */
+export interface ConfiguredToolchain {
+  readonly name: string;
+  /** Its directory; `~` and relative paths are allowed. */
+  readonly path?: string;
+  /** Or the rustup toolchain it stands for (`stable`, `nightly-2026-01-01`, ...). */
+  readonly rustup?: string;
+  /** The program and arguments that update it. */
+  readonly updateCommand?: readonly string[];
+}
+
+/** A toolchain resolved to the canonical directory its lock is keyed on. */
+export interface ResolvedToolchain {
+  readonly name: string;
+  /** Canonical real path of the toolchain directory. */
+  readonly path: string;
+  readonly kind: 'rustup' | 'path' | 'configured';
+  /** The rustup toolchain name (directory name in $RUSTUP_HOME/toolchains), when rustup manages it. */
+  readonly rustupName?: string;
+  /** What updates it by default, when known. */
+  readonly updateCommand?: readonly string[];
+}
