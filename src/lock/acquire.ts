@@ -8,8 +8,8 @@ import { recordLiveness } from './liveness';
 import { defaultLockDir, ensureLockDir, openLockFile } from './lockdir';
 import { fileSystemKind, warnNetworkFsOnce } from './netfs';
 import { subscribe, type Disposable } from './notify';
-import { newRecordId, PROTOCOL_VERSION, readRecords, removeRecordFile, recordFileName, writeRecord, type HolderRecord, type LockMode } from './records';
-import { describeLock, type Holder } from './status';
+import { newRecordId, parseRecordFileName, PROTOCOL_VERSION, readRecords, removeRecordFile, recordFileName, writeRecord, type HolderRecord, type LockMode } from './records';
+import { describeLock, holderFromRecord, type Holder } from './status';
 import { describeHolders } from './describe';
 
 /** Environment variable naming the toolchain keys an ancestor holds for read (the nested-write guard). */
@@ -199,7 +199,8 @@ async function waitFor(ctx: Context, parties: readonly Party[], options: Acquire
   const deadline = options.timeoutMs === undefined ? Infinity : Date.now() + options.timeoutMs;
   const ownFiles = new Set(parties.map((p) => recordFileName(p.key, p.record.id)));
   let wake: (() => void) | null = null;
-  let woken = false;
+  // Events that arrive before we sleep must not be lost: start true and try once more below.
+  let woken = true;
   const sub = subscribe(ctx.dir, { useWatcher: !ctx.network, pollMs: ctx.pollMs, keepAlive: true, onWarning: ctx.warn }, (file) => {
     if (file !== null && (ownFiles.has(file) || !parties.some((p) => file.includes(p.key)))) return;
     woken = true;
@@ -210,6 +211,14 @@ async function waitFor(ctx: Context, parties: readonly Party[], options: Acquire
   let lastReport = '';
   try {
     for (;;) {
+      if (woken) {
+        woken = false;
+        if (options.signal?.aborted) throw abortError(what, options.signal);
+        if (await tryAll()) return;
+        if (Date.now() >= deadline) {
+          throw new LockError('E_TIMEOUT', `Timed out after ${((options.timeoutMs ?? 0) / 1000).toFixed(1)} s waiting for the ${what}; still held by ${describe()}.`);
+        }
+      }
       if (options.onWait) {
         const blockers = blockersOf(ctx, parties);
         const report = JSON.stringify(blockers.map((b) => [b.recordId, b.pid, b.mode, b.state]));
@@ -225,12 +234,7 @@ async function waitFor(ctx: Context, parties: readonly Party[], options: Acquire
           if (remaining !== Infinity) setTimeout(resolve, Math.max(0, remaining)).unref();
         });
         wake = null;
-      }
-      woken = false;
-      if (options.signal?.aborted) throw abortError(what, options.signal);
-      if (await tryAll()) return;
-      if (Date.now() >= deadline) {
-        throw new LockError('E_TIMEOUT', `Timed out after ${((options.timeoutMs ?? 0) / 1000).toFixed(1)} s waiting for the ${what}; still held by ${describe()}.`);
+        woken = true;
       }
     }
   } finally {
@@ -288,7 +292,11 @@ export async function acquireRead(toolchain: Toolchain, options: AcquireOptions 
   const p = openParty(ctx, toolchain, 'read', options);
   liveParties.add(p);
   try {
+    // An ancestor already reads this toolchain: queueing behind a pending writer would deadlock
+    // (the writer waits for the ancestor, the ancestor for us), and no writer can hold it anyway.
+    const nested = heldKeys(options.env ?? process.env).has(p.key);
     await waitFor(ctx, [p], options, `read lock of ${p.toolchain.name}`, async () => {
+      if (nested) return (p.lockHeld = await attempt(ctx, p.lockFd, 'read', p.lockFile));
       if (!(await attempt(ctx, p.gateFd, 'read', p.gateFile))) return false;
       try {
         p.lockHeld = await attempt(ctx, p.lockFd, 'read', p.lockFile);
@@ -306,8 +314,21 @@ export async function acquireRead(toolchain: Toolchain, options: AcquireOptions 
   return Object.assign(handle, {
     onUpdatePending(listener: (writer: Holder) => void): Disposable {
       const seen = new Set<string>();
+      const self = selfIdentity();
       const check = (file: string | null): void => {
-        if (handle.released || (file !== null && !file.includes(p.key))) return;
+        if (handle.released) return;
+        if (file !== null) {
+          // The common case: one record changed; read just that one.
+          const parsed = parseRecordFileName(file);
+          if (!parsed || parsed.key !== p.key || parsed.id === p.record.id || seen.has(parsed.id)) return;
+          const one = readRecords(ctx.dir, p.key, file).records[0];
+          if (!one || one.record.mode !== 'write') return;
+          const liveness = recordLiveness(one.record, self);
+          if (liveness === 'dead') return;
+          seen.add(parsed.id);
+          listener(holderFromRecord(one, liveness));
+          return;
+        }
         const s = describeLock(ctx.dir, p.key, { kernelTable: !ctx.network, cleanup: false, exclude: new Set([p.record.id]) });
         const writer = s.writer;
         if (!writer) return;

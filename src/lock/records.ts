@@ -125,17 +125,18 @@ export function validateRecord(v: unknown): HolderRecord | string {
   };
 }
 
-/** Reads every record of `key` (or of all keys) in the directory; broken ones are reported, not thrown. */
+/** Reads every record of `key` (or of all keys, or just `onlyFile`) in the directory; broken ones are reported, not thrown. */
 export function readRecords(
   dir: string,
   key?: string,
+  onlyFile?: string,
 ): { records: StoredRecord[]; problems: RecordProblem[]; byKey: Map<string, StoredRecord[]> } {
   const records: StoredRecord[] = [];
   const problems: RecordProblem[] = [];
   const byKey = new Map<string, StoredRecord[]>();
   let names: string[];
   try {
-    names = fs.readdirSync(dir);
+    names = onlyFile !== undefined ? [onlyFile] : fs.readdirSync(dir);
   } catch {
     return { records, problems, byKey };
   }

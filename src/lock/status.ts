@@ -48,7 +48,8 @@ export interface LockStatus {
   readonly problems: readonly RecordProblem[];
 }
 
-function fromRecord(stored: StoredRecord, liveness: Liveness): Holder {
+/** A holder as reported, from its record and judged liveness. */
+export function holderFromRecord(stored: StoredRecord, liveness: Liveness): Holder {
   const r: HolderRecord = stored.record;
   const self = selfIdentity();
   return {
@@ -132,7 +133,7 @@ export function describeLock(dir: string, key: string, options: DescribeOptions,
       for (const c of r.children) recordPids.add(c.pid);
     }
     if (options.exclude?.has(r.id)) continue;
-    const h = fromRecord(s, liveness);
+    const h = holderFromRecord(s, liveness);
     if (r.state === 'waiting') {
       waiting.push(h);
       continue;

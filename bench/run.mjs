@@ -1,0 +1,231 @@
+// npm run bench: the engine against raw fs-ext flock and proper-lockfile, in one run, on this
+// machine. Prints a table; asserts nothing (tests assert behaviour, this measures speed).
+import { spawn } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import * as readline from 'node:readline';
+import { fileURLToPath } from 'node:url';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const quick = process.argv.includes('--quick');
+const ROUNDS = quick ? 20 : 100;
+const KILL_ROUNDS = quick ? 3 : 10;
+const IDLE_MS = quick ? 3000 : 10000;
+const DRAIN_N = quick ? [1, 10] : [1, 10, 50];
+const POLL_MS = 1000;
+
+const root = fs.mkdtempSync(path.join(os.tmpdir(), 'tcl-bench-'));
+process.on('exit', () => fs.rmSync(root, { recursive: true, force: true }));
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+function party(impl, dir, tc, flags = []) {
+  const child = spawn(process.execPath, [path.join(here, 'party.mjs'), impl, dir, tc, ...flags], { stdio: ['pipe', 'pipe', 'inherit'] });
+  const events = [];
+  const waiters = [];
+  readline.createInterface({ input: child.stdout }).on('line', (line) => {
+    const ev = JSON.parse(line);
+    ev.t = BigInt(ev.t);
+    events.push(ev);
+    for (const w of [...waiters]) if (w.name === ev.ev && events.indexOf(ev) >= w.from) { waiters.splice(waiters.indexOf(w), 1); w.resolve(ev); }
+  });
+  return {
+    child,
+    mark: () => events.length,
+    next(name, from = 0, timeout = 30000) {
+      const seen = events.slice(from).find((e) => e.ev === name);
+      if (seen) return Promise.resolve(seen);
+      return new Promise((resolve, reject) => {
+        const w = { name, from, resolve };
+        waiters.push(w);
+        setTimeout(() => reject(new Error(`${impl}: no ${name} within ${timeout} ms`)), timeout).unref();
+      });
+    },
+    async cmd(line, answer) {
+      const from = events.length;
+      child.stdin.write(line + '\n');
+      return answer ? this.next(answer, from) : undefined;
+    },
+    kill() {
+      child.kill('SIGKILL');
+    },
+  };
+}
+
+function fresh(name) {
+  const dir = path.join(root, name, 'locks');
+  const tc = path.join(root, name, 'toolchain');
+  fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
+  fs.mkdirSync(tc, { recursive: true });
+  return { dir, tc };
+}
+
+const ms = (ns) => Number(ns) / 1e6;
+function stats(samplesMs) {
+  if (samplesMs.length === 0) return null;
+  const s = [...samplesMs].sort((a, b) => a - b);
+  const at = (q) => s[Math.min(s.length - 1, Math.floor(q * s.length))];
+  return { median: at(0.5), p99: at(0.99), n: s.length };
+}
+const fmt = (st) => (st ? `${st.median.toFixed(2)} / ${st.p99.toFixed(2)} ms (n=${st.n})` : 'n/a');
+
+async function uncontended(impl) {
+  const { dir, tc } = fresh(`${impl}-u`);
+  const p = party(impl, dir, tc);
+  await p.next('ready');
+  const mode = impl === 'proper' ? 'write' : 'read';
+  const ev = await p.cmd(`uncontended ${mode} ${ROUNDS * 5}`, 'uncontended');
+  p.kill();
+  return stats(ev.samples.slice(10).map((n) => n / 1e6));
+}
+
+async function handoff(impl) {
+  const { dir, tc } = fresh(`${impl}-h`);
+  const a = party(impl, dir, tc);
+  const b = party(impl, dir, tc);
+  await Promise.all([a.next('ready'), b.next('ready')]);
+  const holderMode = impl === 'proper' ? 'write' : 'read';
+  const samples = [];
+  for (let i = 0; i < ROUNDS; i++) {
+    await a.cmd(holderMode, 'acquired');
+    const from = b.mark();
+    b.cmd('write');
+    await b.next('waiting', from);
+    await sleep(5);
+    const rel = await a.cmd('release', 'releasing');
+    const acq = await b.next('acquired', from);
+    samples.push(ms(acq.t - rel.t));
+    await b.cmd('release', 'released');
+  }
+  a.kill();
+  b.kill();
+  return stats(samples);
+}
+
+async function killHandoff(impl) {
+  const { dir, tc } = fresh(`${impl}-k`);
+  const rounds = impl === 'proper' ? Math.min(KILL_ROUNDS, 3) : KILL_ROUNDS;
+  const samples = [];
+  for (let i = 0; i < rounds; i++) {
+    const victim = party(impl, dir, tc);
+    const waiter = party(impl, dir, tc, ['--poll', String(POLL_MS)]);
+    await Promise.all([victim.next('ready'), waiter.next('ready')]);
+    await victim.cmd(impl === 'proper' ? 'write' : 'read', 'acquired');
+    waiter.cmd('write');
+    await waiter.next('waiting');
+    await sleep(Math.random() * 200);
+    const killedAt = process.hrtime.bigint();
+    victim.kill();
+    const acq = await waiter.next('acquired');
+    samples.push(ms(acq.t - killedAt));
+    waiter.kill();
+  }
+  return stats(samples);
+}
+
+async function notification() {
+  const { dir, tc } = fresh('engine-n');
+  const reader = party('engine', dir, tc);
+  const writer = party('engine', dir, tc);
+  await Promise.all([reader.next('ready'), writer.next('ready')]);
+  const samples = [];
+  for (let i = 0; i < ROUNDS; i++) {
+    await reader.cmd('read', 'acquired');
+    const from = reader.mark();
+    const wFrom = writer.mark();
+    writer.cmd('write');
+    const announced = await writer.next('announcing', wFrom);
+    const noticed = await reader.next('pending', from);
+    samples.push(ms(noticed.t - announced.t));
+    await reader.cmd('release', 'released');
+    await writer.next('acquired', wFrom);
+    await writer.cmd('release', 'released');
+  }
+  reader.kill();
+  writer.kill();
+  return stats(samples);
+}
+
+async function drain(n) {
+  const { dir, tc } = fresh(`engine-d${n}`);
+  const readers = Array.from({ length: n }, () => party('engine', dir, tc, ['--auto-release']));
+  const writer = party('engine', dir, tc);
+  await Promise.all([...readers, writer].map((p) => p.next('ready')));
+  const whole = [];
+  const tail = [];
+  const rounds = Math.max(5, Math.floor(ROUNDS / Math.max(1, n / 5)));
+  for (let i = 0; i < rounds; i++) {
+    const marks = readers.map((r) => r.mark());
+    await Promise.all(readers.map((r) => r.cmd('read', 'acquired')));
+    const wFrom = writer.mark();
+    writer.cmd('write');
+    const announced = await writer.next('announcing', wFrom);
+    const acq = await writer.next('acquired', wFrom);
+    const releases = await Promise.all(readers.map((r, k) => r.next('releasing', marks[k])));
+    const lastRelease = releases.reduce((m, e) => (e.t > m ? e.t : m), 0n);
+    whole.push(ms(acq.t - announced.t));
+    tail.push(ms(acq.t - lastRelease));
+    await writer.cmd('release', 'released');
+  }
+  for (const p of [...readers, writer]) p.kill();
+  return { whole: stats(whole), tail: stats(tail) };
+}
+
+async function idleCpu(impl) {
+  const { dir, tc } = fresh(`${impl}-c`);
+  const holder = party(impl, dir, tc);
+  const waiter = party(impl, dir, tc);
+  await Promise.all([holder.next('ready'), waiter.next('ready')]);
+  await holder.cmd(impl === 'proper' ? 'write' : 'read', 'acquired');
+  waiter.cmd('write');
+  await waiter.next('waiting');
+  const before = await waiter.cmd('cpu', 'cpu');
+  await sleep(IDLE_MS);
+  const after = await waiter.cmd('cpu', 'cpu');
+  holder.kill();
+  waiter.kill();
+  // The cpu command itself costs a little; it is the same for every implementation.
+  return (after.user + after.system - before.user - before.system) / 1000;
+}
+
+const impls = [
+  ['engine', 'toolchain-lock engine (try-lock + inotify, records, gate)'],
+  ['fsext', 'fs-ext blocking flock (thread pool), no records'],
+  ['proper', 'proper-lockfile (mkdir, retries 1-50 ms, stale 2 s)'],
+];
+
+const rows = [];
+for (const [impl, label] of impls) {
+  process.stderr.write(`measuring ${impl}…\n`);
+  rows.push({
+    label,
+    uncontended: await uncontended(impl),
+    handoff: await handoff(impl),
+    kill: await killHandoff(impl),
+    idle: await idleCpu(impl),
+  });
+}
+process.stderr.write('measuring notification and drain…\n');
+const note = await notification();
+const drains = [];
+for (const n of DRAIN_N) drains.push([n, await drain(n)]);
+
+const line = (cells, widths) => cells.map((c, i) => String(c).padEnd(widths[i])).join(' | ');
+const widths = [58, 26];
+console.log(`\nToolchain Lock benchmark — ${os.cpus().length} cores, ${os.type()} ${os.release()}, Node ${process.version}, lock dir on ${root}`);
+console.log(`median / p99; hand-off = holder releases → waiting writer holds; kill hand-off uses poll interval ${POLL_MS} ms\n`);
+for (const [title, pick] of [
+  ['uncontended acquire+release (read; proper: exclusive)', (r) => fmt(r.uncontended)],
+  ['hand-off latency', (r) => fmt(r.handoff)],
+  ['hand-off after the holder was SIGKILLed', (r) => fmt(r.kill)],
+  [`CPU of an idle waiting party over ${IDLE_MS / 1000} s`, (r) => `${r.idle.toFixed(1)} ms`],
+]) {
+  console.log(title);
+  for (const r of rows) console.log('  ' + line([r.label, pick(r)], widths));
+}
+console.log('pending-writer notification (writer announces → reader callback)');
+console.log('  ' + line([impls[0][1], fmt(note)], widths));
+console.log('  ' + line(['peers: no notion of a pending writer', 'n/a'], widths));
+console.log('readers drain (N readers release on the notice; announce → writer holds | last release → writer holds)');
+for (const [n, d] of drains) console.log('  ' + line([`N = ${n}`, `${fmt(d.whole)} | ${fmt(d.tail)}`], [58, 60]));
+process.exit(0);
