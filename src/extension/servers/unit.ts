@@ -1,0 +1,45 @@
+// What the lock state machine needs from a language server, whoever owns it. No `vscode` here:
+// the state machine is tested under plain Node with fake units.
+import type { Toolchain } from '../../lock';
+
+/** Why a server went away without being asked to. */
+export interface UnitExit {
+  /** True when nobody will restart it (the client gave up, or it cannot be restarted). */
+  readonly final: boolean;
+  readonly message: string;
+}
+
+/** One language server this window runs (managed) or steers (coordinated). */
+export interface ServerUnit {
+  /** Stable id, used in log lines (`server <id> started pid=N`). */
+  readonly id: string;
+  /** Every toolchain it runs from; it may run only while this window holds all of them for read. */
+  readonly toolchains: readonly Toolchain[];
+  /** True for servers this extension started and must stop when it is done with them. */
+  readonly owned: boolean;
+  /** Its main process, when known. */
+  readonly pid: number | undefined;
+  /** True when the server is up or coming up. */
+  isRunning(): boolean;
+  /** Starts it; `env` marks its processes as running under this window's read lock. */
+  start(env: Readonly<Record<string, string>>): Promise<void>;
+  /** Asks it to stop gracefully; resolves once its process is gone. */
+  stop(): Promise<void>;
+  /** Ends it by force (the process tree), resolving once it is gone or cannot be ended. */
+  kill(): Promise<void>;
+  /** Changes whenever its configuration does; a unit with the same id and signature is the same server. */
+  readonly signature: string;
+  /** Reports exits nobody asked for (crashes). */
+  onDidExit(listener: (exit: UnitExit) => void): { dispose(): void };
+}
+
+/** Tiny mutex: runs tasks one after another, whatever each of them throws. */
+export class Serial {
+  private tail: Promise<unknown> = Promise.resolve();
+
+  run<T>(task: () => Promise<T>): Promise<T> {
+    const next = this.tail.then(task);
+    this.tail = next.catch(() => undefined);
+    return next;
+  }
+}

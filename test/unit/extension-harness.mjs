@@ -1,0 +1,161 @@
+// Shared by the extension unit tests: bundles an extension module (plain Node, `vscode` faked or
+// absent) into a temp dir, fake servers, and real writer processes. The lock is always the real one.
+import { spawn } from 'node:child_process';
+import * as fs from 'node:fs';
+import { createRequire } from 'node:module';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import * as readline from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import * as esbuild from 'esbuild';
+
+export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
+const require = createRequire(import.meta.url);
+
+export function tempDir(t, prefix = 'tcl-ext-') {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+  t.after(() => fs.rmSync(dir, { recursive: true, force: true }));
+  return dir;
+}
+
+/**
+ * Bundles `contents` (TypeScript, resolved from the repo root) to a CommonJS file in `outDir` and
+ * loads it. fs-ext stays external (absolute path); `vscode` maps to `vscodeFake` when given.
+ */
+export async function bundle(outDir, name, contents, { vscodeFake } = {}) {
+  const outfile = path.join(outDir, `${name}.cjs`);
+  const fsExt = require.resolve('fs-ext', { paths: [repoRoot] });
+  await esbuild.build({
+    stdin: { contents, resolveDir: repoRoot, loader: 'ts', sourcefile: `${name}-entry.ts` },
+    bundle: true,
+    platform: 'node',
+    target: 'node20',
+    format: 'cjs',
+    outfile,
+    logLevel: 'error',
+    plugins: [
+      {
+        name: 'externals',
+        setup(build) {
+          build.onResolve({ filter: /^fs-ext$/ }, () => ({ path: fsExt, external: true }));
+          if (vscodeFake) build.onResolve({ filter: /^vscode$/ }, () => ({ path: vscodeFake }));
+        },
+      },
+    ],
+  });
+  return { file: outfile, module: require(outfile) };
+}
+
+/** Resolves when `pred()` holds, polling; rejects with `what` after `timeout` ms. */
+export async function until(pred, what, timeout = 15000) {
+  const end = Date.now() + timeout;
+  for (;;) {
+    if (await pred()) return;
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
+
+export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+/** A logger that keeps its lines (and prints them when TCL_DEBUG is set). */
+export function memoryLog() {
+  const lines = [];
+  const add = (level) => (m) => {
+    lines.push(`${level} ${m}`);
+    if (process.env.TCL_DEBUG) console.error(`${Date.now() % 100000} ${level} ${m}`);
+  };
+  return { lines, info: add('info'), warn: add('warn'), error: add('error'), has: (s) => lines.some((l) => l.includes(s)) };
+}
+
+/**
+ * A fake server: records every call in `events` (shared across fakes for ordering checks).
+ * `behaviour.stop` / `.start` may be replaced to misbehave.
+ */
+export function fakeUnit(id, toolchains, events, behaviour = {}) {
+  let running = false;
+  const exitListeners = new Set();
+  const unit = {
+    id,
+    toolchains,
+    owned: behaviour.owned ?? true,
+    signature: behaviour.signature ?? id,
+    starts: 0,
+    stops: 0,
+    kills: 0,
+    lastEnv: null,
+    get pid() {
+      return running ? 4000 + unit.starts : undefined;
+    },
+    isRunning: () => (behaviour.initiallyRunning && unit.starts === 0 && unit.stops === 0 ? true : running),
+    async start(env) {
+      events.push(`start ${id}`);
+      unit.lastEnv = env;
+      if (behaviour.start) await behaviour.start();
+      unit.starts++;
+      running = true;
+    },
+    async stop() {
+      events.push(`stop ${id}`);
+      if (behaviour.stop) await behaviour.stop();
+      unit.stops++;
+      running = false;
+      events.push(`stopped ${id}`);
+    },
+    async kill() {
+      events.push(`kill ${id}`);
+      unit.kills++;
+      running = false;
+    },
+    onDidExit(listener) {
+      exitListeners.add(listener);
+      return { dispose: () => exitListeners.delete(listener) };
+    },
+    crash(final = false) {
+      running = false;
+      for (const l of exitListeners) l({ final, message: 'crashed (test)' });
+    },
+  };
+  return unit;
+}
+
+const WRITER = `
+const bundled = require(process.argv[2]);
+const engine = bundled.engine ?? bundled;
+const [dir, name, tcPath] = process.argv.slice(3);
+const say = (event, extra = {}) => process.stdout.write(JSON.stringify({ event, ...extra }) + '\\n');
+(async () => {
+  say('announcing');
+  const lock = await engine.acquireWrite([{ name, path: tcPath }], {
+    lockDir: dir, client: 'test-writer', command: ['rustup', 'update', name],
+    onWait: (b) => say('waiting', { blockers: b.map((h) => ({ pid: h.pid, mode: h.mode, state: h.state })) }),
+  });
+  say('acquired');
+  require('readline').createInterface({ input: process.stdin }).on('line', async (l) => {
+    if (l === 'release') { await lock.release(); say('released'); process.exit(0); }
+  });
+})().catch((e) => { say('error', { message: e.message }); process.exit(1); });
+`;
+
+/** A real writer in its own process: it announces itself, waits, reports `acquired`, obeys `release`. */
+export function spawnWriter(t, engineBundle, dir, toolchain) {
+  const script = path.join(path.dirname(engineBundle), 'writer.cjs');
+  if (!fs.existsSync(script)) fs.writeFileSync(script, WRITER);
+  const child = spawn(process.execPath, [script, engineBundle, dir, toolchain.name, toolchain.path], { stdio: ['pipe', 'pipe', 'inherit'] });
+  const events = [];
+  readline.createInterface({ input: child.stdout }).on('line', (line) => {
+    try {
+      events.push(JSON.parse(line));
+    } catch {
+      // not ours
+    }
+  });
+  t.after(() => child.kill('SIGKILL'));
+  return {
+    child,
+    events,
+    has: (name) => events.some((e) => e.event === name),
+    next: (name, timeout) => until(() => events.some((e) => e.event === name), `writer event ${name}`, timeout),
+    release: () => child.stdin.write('release\n'),
+  };
+}
