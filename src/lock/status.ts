@@ -147,8 +147,9 @@ export function describeLock(dir: string, key: string, options: DescribeOptions,
     (k.blocked ? waiting : holders).push(foreignHolder(k));
   }
   for (const k of gateLocks ?? []) {
-    // A foreign process holding the gate exclusively is a writer announcing itself without a record.
-    if (k.mode === 'write' && !k.blocked && !recordPids.has(k.pid) && k.pid !== self.pid) waiting.push(foreignHolder(k));
+    // A foreign process holding the gate exclusively is a writer announcing itself without a record
+    // (or one whose record we read before it was written): pending, not holding the lock.
+    if (k.mode === 'write' && !k.blocked && !recordPids.has(k.pid) && k.pid !== self.pid) waiting.push({ ...foreignHolder(k), state: 'waiting' });
   }
 
   let state: LockState;
