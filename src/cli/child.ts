@@ -1,0 +1,86 @@
+import { spawn } from 'node:child_process';
+import { EXIT, signalStatus } from './exit-codes';
+import { say } from './common';
+
+const TRAPPED: readonly NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
+
+/** Catches SIGINT/SIGTERM/SIGHUP for the life of a command; what they do changes as it runs. */
+export interface SignalTrap {
+  /** The first signal received, if any. */
+  readonly received: NodeJS.Signals | null;
+  /** Handles the signals received from now on (abort a wait, forward to a child). */
+  setHandler(handler: (signal: NodeJS.Signals) => void): void;
+  dispose(): void;
+}
+
+export function trapSignals(): SignalTrap {
+  let received: NodeJS.Signals | null = null;
+  let handler: (signal: NodeJS.Signals) => void = () => {};
+  const listeners = TRAPPED.map((signal) => {
+    const listener = (): void => {
+      received ??= signal;
+      handler(signal);
+    };
+    process.on(signal, listener);
+    return [signal, listener] as const;
+  });
+  return {
+    get received() {
+      return received;
+    },
+    setHandler(h) {
+      handler = h;
+    },
+    dispose() {
+      for (const [signal, listener] of listeners) process.off(signal, listener);
+    },
+  };
+}
+
+export interface ChildOptions {
+  /** Lock descriptors the child inherits as fds 3, 4, ...: the lock outlives us while it runs. */
+  readonly fds: readonly number[];
+  readonly env: NodeJS.ProcessEnv;
+  readonly trap: SignalTrap;
+  /** Called with the child's pid as soon as it exists. */
+  readonly onSpawn: (pid: number) => void;
+}
+
+/**
+ * Runs `cmd` (an argument array, never a shell string) with the lock descriptors, forwards the
+ * trapped signals to it, and resolves with the status to exit with: its own, 128+N when signal N
+ * killed it, 127 when it was not found, 126 when it could not be executed.
+ */
+export function runChild(cmd: readonly string[], options: ChildOptions): Promise<number> {
+  const [program, ...args] = cmd as [string, ...string[]];
+  const child = spawn(program, args, { stdio: ['inherit', 'inherit', 'inherit', ...options.fds], env: options.env });
+  if (child.pid !== undefined) options.onSpawn(child.pid);
+  options.trap.setHandler((signal) => {
+    try {
+      child.kill(signal);
+    } catch {
+      // Already gone: its exit is on its way.
+    }
+  });
+  return new Promise((resolve) => {
+    let settled = false;
+    const settle = (status: number): void => {
+      if (settled) return;
+      settled = true;
+      options.trap.setHandler(() => {});
+      resolve(status);
+    };
+    child.once('error', (err) => {
+      if (child.pid !== undefined && child.exitCode === null && child.signalCode === null) return;
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code === 'ENOENT') {
+        say(`cannot run ${program}: command not found in PATH. Check the name, or give its full path.`);
+        settle(EXIT.notFound);
+      } else {
+        say(`cannot run ${program}: ${code === 'EACCES' ? 'permission denied (is it executable?)' : err.message}.`);
+        settle(EXIT.notExecutable);
+      }
+    });
+    child.once('exit', (code, signal) => settle(code ?? (signal ? signalStatus(signal) : EXIT.internal)));
+  });
+}

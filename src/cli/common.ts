@@ -1,0 +1,37 @@
+import { defaultLockDir, type Holder } from '../lock';
+import { resolveToolchain, type ResolvedToolchain } from '../toolchains';
+import { numberOption, type ParsedArgs } from './args';
+import { UsageError } from './exit-codes';
+
+/** Settings every command takes from --lock-dir / --poll-interval. */
+export interface CommonOptions {
+  readonly lockDir: string;
+  readonly pollIntervalMs: number | undefined;
+}
+
+export function commonOptions(args: ParsedArgs): CommonOptions {
+  const poll = numberOption(args, '--poll-interval', 'a poll interval in milliseconds (e.g. 250)');
+  if (poll !== undefined && poll < 10) throw new UsageError('--poll-interval must be at least 10 (milliseconds).', args.command);
+  return { lockDir: defaultLockDir(args.values.has('--lock-dir') ? { ...process.env, TOOLCHAIN_LOCK_DIR: args.values.get('--lock-dir') } : process.env), pollIntervalMs: poll };
+}
+
+/** Resolves TOOLCHAIN arguments (rustup names or paths) to canonical directories. */
+export function resolveSpecs(specs: readonly string[]): ResolvedToolchain[] {
+  return specs.map((s) => resolveToolchain(s));
+}
+
+/** Writes one diagnostic line on stderr, prefixed like every message of the tool. */
+export function say(message: string): void {
+  process.stderr.write(`toolchain-lock: ${message}\n`);
+}
+
+/** Engine warnings (network file system, watcher trouble) go to stderr. */
+export function warn(message: string): void {
+  say(`warning: ${message}`);
+}
+
+/** A short label for what a party is doing to the lock. */
+export function roleOf(h: Holder): string {
+  if (h.mode === 'write') return h.state === 'waiting' ? 'update pending' : 'updating';
+  return h.state === 'waiting' ? 'queued reader' : 'reader';
+}

@@ -1,0 +1,109 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+
+const TOOLCHAIN = `TOOLCHAIN is a rustup toolchain name as rustup spells it (stable, nightly, 1.95.0,
+nightly-2026-01-01, with or without the host triple) or a toolchain directory path
+(./dir, ~/dir, /opt/dir). Names are resolved from $RUSTUP_HOME (default ~/.rustup);
+rustup itself is never run to resolve them.`;
+
+const COMMON = `Options for every command:
+  --lock-dir DIR        the lock directory (default: $TOOLCHAIN_LOCK_DIR, else
+                        ~/.cache/toolchain-lock; every client must use the same one)
+  --poll-interval MS    how often to re-check while waiting (default 1000)
+  -h, --help            this help`;
+
+export const HELP: Readonly<Record<string, string>> = {
+  main: `toolchain-lock — update toolchains safely while editors and builds use them
+
+Usage:
+  toolchain-lock status [TOOLCHAIN ...] [--json]
+  toolchain-lock run TOOLCHAIN [--purpose TEXT] -- CMD [ARG ...]
+  toolchain-lock update TOOLCHAIN [TOOLCHAIN ...] [--timeout SECONDS] [--no-wait] [-- CMD [ARG ...]]
+  toolchain-lock watch [TOOLCHAIN ...] [--json]
+  toolchain-lock help [COMMAND]
+  toolchain-lock --version
+
+Builds, editors and language servers hold a toolchain's lock for read; an update holds it
+for write. An update waits until every reader is done, and new readers wait for the update.
+
+${TOOLCHAIN}
+
+${COMMON}
+
+Exit statuses: CMD's own when it ran; 64 usage; 75 timeout or --no-wait refused; 76 nested
+update refused; 77 lock-directory problem; 78 unknown toolchain; 126/127 CMD not executable/
+not found; 130 interrupted while waiting; 70 internal error. See docs/CLI.md.
+`,
+  status: `Usage: toolchain-lock status [TOOLCHAIN ...] [--json]
+
+Shows every toolchain lock in the lock directory (or just the named toolchains): its state
+(free, read, write, update-pending), who holds it (program, pid, host, since, liveness, plain
+flock holders included), the pending or active update, and the lock file a plain
+\`flock -s LOCK_FILE CMD\` must lock to take part as a reader.
+
+  --json    one JSON document (schema in docs/CLI.md)
+
+${COMMON}
+`,
+  run: `Usage: toolchain-lock run TOOLCHAIN [--purpose TEXT] -- CMD [ARG ...]
+
+Takes TOOLCHAIN's lock for read and runs CMD under it; CMD exits, the lock is released. CMD
+inherits the lock (as fd 3), so it stays held even if this wrapper is killed. If an update is
+pending, run waits for it first; an update that starts waiting while CMD runs waits for CMD
+(you are told so on stderr). SIGINT, SIGTERM and SIGHUP are passed on to CMD. Exits with CMD's
+status (128+N if signal N killed it).
+
+  --purpose TEXT    why you hold the lock, shown to whoever waits for it
+
+${TOOLCHAIN}
+
+${COMMON}
+`,
+  update: `Usage: toolchain-lock update TOOLCHAIN [TOOLCHAIN ...] [--timeout SECONDS] [--no-wait] [-- CMD [ARG ...]]
+
+Announces an update (new readers queue behind it), waits until every reader is gone — telling
+you on stderr whom it waits for — then runs CMD holding the write lock of all the toolchains.
+Without CMD, rustup toolchains are updated with \`rustup update NAME ...\`; for a directory,
+give CMD. Ctrl-C while waiting gives up (nothing runs); during CMD it is passed on to CMD.
+
+  --timeout SECONDS  give up waiting after this long (exit 75)
+  --no-wait          give up at once if the lock is taken (exit 75)
+  --purpose TEXT     shown to the readers that the update waits for
+
+${TOOLCHAIN}
+
+${COMMON}
+`,
+  watch: `Usage: toolchain-lock watch [TOOLCHAIN ...] [--json]
+
+Prints lock events as they happen, one per line: acquired, released, waiting, update-pending,
+update-started, update-done. Runs until interrupted (SIGINT or SIGTERM; exits 0).
+
+  --json    one JSON object per line (schema in docs/CLI.md)
+
+${COMMON}
+`,
+  help: `Usage: toolchain-lock help [COMMAND]
+
+Shows the help of toolchain-lock or of one command.
+`,
+};
+
+/** Prints a help text on stdout; returns the exit status 0. */
+export function printHelp(topic: string): number {
+  process.stdout.write(HELP[topic] ?? HELP.main!);
+  return 0;
+}
+
+/** The package version, read from package.json next to dist/ (or the repository root in development). */
+export function version(): string {
+  for (const candidate of [path.join(__dirname, '..', 'package.json'), path.join(__dirname, '..', '..', 'package.json')]) {
+    try {
+      const pkg = JSON.parse(fs.readFileSync(candidate, 'utf8')) as { name?: unknown; version?: unknown };
+      if (pkg.name === 'toolchain-lock' && typeof pkg.version === 'string') return pkg.version;
+    } catch {
+      // Try the next place.
+    }
+  }
+  return 'unknown';
+}

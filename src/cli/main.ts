@@ -1,0 +1,56 @@
+import { COMMON } from './args';
+import { describeFailure, EXIT, UsageError } from './exit-codes';
+import { HELP, printHelp, version } from './help';
+import { runCommand } from './run';
+import { statusCommand } from './status';
+import { updateCommand } from './update';
+import { watchCommand } from './watch';
+
+type Command = (argv: readonly string[]) => Promise<number>;
+
+/** The command table: one entry, one file, per command. */
+const COMMANDS: Readonly<Record<string, Command>> = {
+  status: statusCommand,
+  run: runCommand,
+  update: updateCommand,
+  watch: watchCommand,
+  async help(argv) {
+    const topic = argv.find((a) => !a.startsWith('-'));
+    if (topic !== undefined && !(topic in HELP)) throw new UsageError(`No command \`${topic}\`. Commands: ${Object.keys(COMMANDS).join(', ')}.`);
+    return printHelp(topic ?? 'main');
+  },
+};
+
+/** Runs the tool on its arguments (without node and script) and resolves with the exit status. */
+export async function main(argv: readonly string[]): Promise<number> {
+  // Options common to all commands may also come before the command name.
+  const leading: string[] = [];
+  let i = 0;
+  for (; i < argv.length && argv[i]!.startsWith('-') && argv[i] !== '--'; i++) {
+    const arg = argv[i]!;
+    if (arg === '--help' || arg === '-h') return printHelp('main');
+    if (arg === '--version' || arg === '-V') {
+      process.stdout.write(`toolchain-lock ${version()}\n`);
+      return EXIT.ok;
+    }
+    leading.push(arg);
+    if (COMMON.values.includes(arg)) leading.push(argv[++i] ?? '');
+  }
+  const name = argv[i];
+  if (name === undefined) {
+    process.stderr.write(HELP.main!);
+    return EXIT.usage;
+  }
+  const command = COMMANDS[name];
+  if (!command) throw new UsageError(`Unknown command \`${name}\`. Commands: ${Object.keys(COMMANDS).join(', ')}.`);
+  return command([...leading, ...argv.slice(i + 1)]);
+}
+
+main(process.argv.slice(2)).then(
+  (status) => process.exit(status),
+  (err: unknown) => {
+    const failure = describeFailure(err);
+    process.stderr.write(`${failure.message}\n`);
+    process.exit(failure.status);
+  },
+);
