@@ -54,7 +54,14 @@ export interface ChildOptions {
 export function runChild(cmd: readonly string[], options: ChildOptions): Promise<number> {
   const [program, ...args] = cmd as [string, ...string[]];
   const child = spawn(program, args, { stdio: ['inherit', 'inherit', 'inherit', ...options.fds], env: options.env });
-  if (child.pid !== undefined) options.onSpawn(child.pid);
+  if (child.pid !== undefined) {
+    try {
+      options.onSpawn(child.pid);
+    } catch (err) {
+      // CMD runs and holds the lock through its descriptor either way; only the record lacks it.
+      say(`warning: could not record ${program} (pid ${child.pid}) as holding the lock: ${(err as Error).message}`);
+    }
+  }
   options.trap.setHandler((signal) => {
     try {
       child.kill(signal);

@@ -46,6 +46,12 @@ export async function main(argv: readonly string[]): Promise<number> {
   return command([...leading, ...argv.slice(i + 1)]);
 }
 
+// `toolchain-lock watch | head -1`: once the reader of our output is gone, so are we.
+process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+  if (err.code !== 'EPIPE') throw err;
+  process.exit(EXIT.ok);
+});
+
 main(process.argv.slice(2)).then(
   (status) => process.exit(status),
   (err: unknown) => {

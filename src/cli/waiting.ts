@@ -25,12 +25,13 @@ export function waitReporter(what: string, options: { readonly mode: 'read' | 'w
       // A reader waits only for writers; the engine also lists the readers it shares the lock with.
       const writers = all.filter((h) => h.mode === 'write');
       const blockers = options.mode === 'read' && writers.length > 0 ? writers : all;
-      const who = blockers.length > 0 ? blockers.map((h) => `${roleOf(h)} ${describeHolder(h)}`).join('; ') : 'a holder we cannot name (another host or PID namespace?)';
+      const list = blockers.map((h) => `${roleOf(h)} ${describeHolder(h)}`).join('; ');
+      const who = blockers.length === 0 ? 'a holder we cannot name (another host or PID namespace?)' : blockers.length === 1 ? list : `${blockers.length} parties: ${list}`;
       const text = `toolchain-lock: waiting for the ${what}; blocked by ${who}`;
       if (text === lastText) return;
       lastText = text;
       if (live) {
-        const width = Math.max(20, (stream.columns ?? 80) - 1);
+        const width = Math.max(20, (stream.columns || 80) - 1);
         stream.write(`\r\x1b[2K${text.length > width ? `${text.slice(0, width - 1)}…` : text}`);
         lineShown = true;
       } else {
