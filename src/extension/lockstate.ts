@@ -225,7 +225,8 @@ export class LockCoordinator {
     if (this.disposed) return;
     this.disposed = true;
     this.abort.abort();
-    await Promise.all([...this.slots.values()].filter((s) => s.unit.owned).map((s) => s.serial.run(() => this.stopSlot(s))));
+    // A start under way finishes first (same serial), then its server is stopped.
+    await Promise.all([...this.slots.values()].filter((s) => s.unit.owned && (s.running || s.starting)).map((s) => s.serial.run(() => this.stopSlot(s))));
     for (const s of this.slots.values()) s.exitSub.dispose();
     for (const e of this.entries.values()) await this.dropRead(e);
     this.options.log.info('all locks released');

@@ -38,7 +38,8 @@ export async function bundle(outDir, name, contents, { vscodeFake } = {}) {
         name: 'externals',
         setup(build) {
           build.onResolve({ filter: /^fs-ext$/ }, () => ({ path: fsExt, external: true }));
-          if (vscodeFake) build.onResolve({ filter: /^vscode$/ }, () => ({ path: vscodeFake }));
+          // External, so the test and the bundle share one fake and the test can inspect it.
+          if (vscodeFake) build.onResolve({ filter: /^vscode$/ }, () => ({ path: vscodeFake, external: true }));
         },
       },
     ],
@@ -158,4 +159,17 @@ export function spawnWriter(t, engineBundle, dir, toolchain) {
     next: (name, timeout) => until(() => events.some((e) => e.event === name), `writer event ${name}`, timeout),
     release: () => child.stdin.write('release\n'),
   };
+}
+
+export const fakeVscodePath = path.join(repoRoot, 'test', 'unit', 'extension-fake-vscode.cjs');
+export const fakeServerPath = path.join(repoRoot, 'test', 'unit', 'extension-fake-ls.cjs');
+
+/** True while a process with this pid exists. */
+export function alive(pid) {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return err.code === 'EPERM';
+  }
 }

@@ -1,0 +1,82 @@
+// Settings + workspace → the servers this window runs or steers, each with its toolchains.
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import * as vscode from 'vscode';
+import { activeRustupToolchain, resolveToolchain, type ResolvedToolchain } from '../../toolchains';
+import type { Config, CoordinatedConfig } from '../config';
+import type { Logger } from '../lockstate';
+import { CoordinatedServer, coordinatedId } from './coordinated';
+import { ManagedServer } from './managed';
+import type { ServerUnit } from './unit';
+
+export type { ServerUnit } from './unit';
+
+export interface UnitDeps {
+  readonly log: Logger;
+  readonly output: vscode.OutputChannel;
+  readonly stopTimeoutMs: () => number;
+}
+
+export interface BuiltUnits {
+  readonly units: readonly ServerUnit[];
+  /** Servers that could not be set up, and why (shown once in the log and a notification). */
+  readonly problems: readonly string[];
+}
+
+const message = (err: unknown): string => (err instanceof Error ? err.message : String(err));
+
+function localFolders(): string[] {
+  return (vscode.workspace.workspaceFolders ?? []).filter((f) => f.uri.scheme === 'file').map((f) => f.uri.fsPath);
+}
+
+/** Directories of the Cargo projects open: folders with a Cargo.toml, else the first few found below. */
+async function cargoDirs(folders: readonly string[]): Promise<string[]> {
+  const roots = folders.filter((f) => fs.existsSync(path.join(f, 'Cargo.toml')));
+  if (roots.length > 0 || folders.length === 0) return roots;
+  const found = await vscode.workspace.findFiles('**/Cargo.toml', '**/{target,node_modules,.git}/**', 5);
+  return found.filter((u) => u.scheme === 'file').map((u) => path.dirname(u.fsPath));
+}
+
+function unique(toolchains: readonly ResolvedToolchain[]): ResolvedToolchain[] {
+  return [...new Map(toolchains.map((t) => [t.path, t])).values()];
+}
+
+async function coordinatedToolchains(c: CoordinatedConfig, config: Config, folders: readonly string[]): Promise<ResolvedToolchain[]> {
+  if (c.toolchain !== undefined) return [resolveToolchain(c.toolchain, { cwd: folders[0] ?? os.homedir(), configured: config.toolchains })];
+  return unique((await cargoDirs(folders)).map((d) => activeRustupToolchain(d)).filter((t): t is ResolvedToolchain => t !== null));
+}
+
+/** Resolves every configured server (and the presets that apply) to a unit. Never throws. */
+export async function buildUnits(config: Config, deps: UnitDeps): Promise<BuiltUnits> {
+  const folders = localFolders();
+  const cwd = folders[0];
+  const units: ServerUnit[] = [];
+  const problems: string[] = [];
+  for (const s of config.servers) {
+    try {
+      const toolchain = s.toolchain !== undefined ? resolveToolchain(s.toolchain, { cwd: cwd ?? os.homedir(), configured: config.toolchains }) : cwd ? activeRustupToolchain(cwd) : null;
+      if (!toolchain) {
+        problems.push(`Server ${s.id}: no "toolchain" is set and ${cwd ? `no rustup toolchain is active in ${cwd}` : 'no folder is open'}. Set "toolchain" in toolchainLock.servers.`);
+        continue;
+      }
+      units.push(new ManagedServer(s, toolchain, { log: deps.log, output: deps.output, cwd, stopTimeoutMs: deps.stopTimeoutMs }));
+    } catch (err) {
+      problems.push(`Server ${s.id}: ${message(err)}`);
+    }
+  }
+  for (const c of config.coordinatedExtensions) {
+    if (!vscode.extensions.getExtension(c.extensionId)) continue;
+    try {
+      const toolchains = await coordinatedToolchains(c, config, folders);
+      if (toolchains.length === 0) {
+        deps.log.info(`${c.extensionId}: no Cargo project or active rustup toolchain in this workspace; not coordinating it`);
+        continue;
+      }
+      units.push(new CoordinatedServer(c, toolchains, deps.log));
+    } catch (err) {
+      problems.push(`${coordinatedId(c.extensionId)}: ${message(err)}`);
+    }
+  }
+  return { units, problems };
+}

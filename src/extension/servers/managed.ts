@@ -1,0 +1,179 @@
+// A language server this extension starts itself through vscode-languageclient. Start and stop are
+// serialized (the client's stop() throws while it is still starting); a fresh client per start,
+// because a client whose start failed cannot be started again.
+import * as cp from 'node:child_process';
+import * as vscode from 'vscode';
+import { CloseAction, ErrorAction, LanguageClient, State, type DocumentSelector } from 'vscode-languageclient/node';
+import type { Toolchain } from '../../lock';
+import type { ManagedServerConfig } from '../config';
+import type { Logger } from '../lockstate';
+import { groupSpawnOptions, killTree, reapTree, waitForExit } from './process';
+import { Serial, type ServerUnit, type UnitExit } from './unit';
+
+export interface ManagedDeps {
+  readonly log: Logger;
+  /** Where the servers' stderr and the client's own messages go. */
+  readonly output: vscode.OutputChannel;
+  readonly cwd: string | undefined;
+  readonly stopTimeoutMs: () => number;
+}
+
+/** Crashes tolerated before the client stops restarting a server (like the client's default). */
+const MAX_RESTARTS = 4;
+const RESTART_WINDOW_MS = 3 * 60_000;
+
+/** `${toolchainPath}` and `${toolchainName}` in command, args and env name the toolchain. */
+function substitute(text: string, toolchain: Toolchain): string {
+  return text.replaceAll('${toolchainPath}', toolchain.path).replaceAll('${toolchainName}', toolchain.name);
+}
+
+export class ManagedServer implements ServerUnit {
+  readonly owned = true;
+  readonly toolchains: readonly Toolchain[];
+  readonly signature: string;
+  private readonly serial = new Serial();
+  private readonly exitListeners = new Set<(exit: UnitExit) => void>();
+  private client: LanguageClient | undefined;
+  private child: cp.ChildProcess | undefined;
+  /** Set while we stop or kill it: its exit is no crash. */
+  private stopping = false;
+  private starting = false;
+  private crashes: number[] = [];
+
+  constructor(
+    private readonly config: ManagedServerConfig,
+    private readonly toolchain: Toolchain,
+    private readonly deps: ManagedDeps,
+  ) {
+    this.toolchains = [toolchain];
+    this.signature = JSON.stringify({ config, toolchain: toolchain.path, cwd: deps.cwd });
+  }
+
+  get id(): string {
+    return this.config.id;
+  }
+
+  get pid(): number | undefined {
+    return this.child?.pid;
+  }
+
+  isRunning(): boolean {
+    return this.client !== undefined && this.client.state !== State.Stopped;
+  }
+
+  start(env: Readonly<Record<string, string>>): Promise<void> {
+    return this.serial.run(async () => {
+      if (this.client) return;
+      this.stopping = false;
+      this.starting = true;
+      const client = new LanguageClient(
+        `toolchainLock.${this.config.id}`,
+        `${this.config.id} (Toolchain Lock)`,
+        () => this.spawnServer(env),
+        {
+          documentSelector: this.config.documentSelector as DocumentSelector,
+          outputChannel: this.deps.output,
+          errorHandler: {
+            error: () => ({ action: ErrorAction.Continue, handled: true }),
+            closed: () => this.onClosed(),
+          },
+        },
+      );
+      this.client = client;
+      try {
+        await client.start();
+        if (client.state !== State.Running) throw new Error('the server exited while starting');
+      } catch (err) {
+        this.client = undefined;
+        this.stopping = true;
+        const child = this.child;
+        if (child?.pid !== undefined) killTree(child.pid);
+        await client.dispose(1000).catch(() => undefined);
+        throw new Error(`${this.config.command} did not start: ${err instanceof Error ? err.message : String(err)}`);
+      } finally {
+        this.starting = false;
+      }
+    });
+  }
+
+  stop(): Promise<void> {
+    return this.serial.run(async () => {
+      const client = this.client;
+      if (!client) return;
+      this.stopping = true;
+      const child = this.child;
+      try {
+        // stop() throws while the client is starting: wait that out first.
+        if (client.state === State.Starting) await client.start().catch(() => undefined);
+        // LSP shutdown request, then exit notification. The caller kills the tree after stopTimeout;
+        // the client's own timeout comes later, because when it wins the race its pending shutdown
+        // request is left to reject unhandled once the connection closes.
+        if (client.state === State.Running) await client.stop(2 * this.deps.stopTimeoutMs() + 1000);
+        if (child) {
+          // On a timeout here the caller kills the tree; this wait then ends too.
+          await waitForExit(child, this.deps.stopTimeoutMs() + 5000);
+          // Helpers it left behind (build scripts, proc-macro servers) still use the toolchain.
+          if (child.pid !== undefined && (await reapTree(child.pid, 1000))) this.deps.log.info(`server ${this.id}: ended processes it left behind`);
+        }
+      } finally {
+        if (this.client === client) this.client = undefined;
+        await client.dispose(1000).catch(() => undefined);
+      }
+    });
+  }
+
+  async kill(): Promise<void> {
+    this.stopping = true;
+    const child = this.child;
+    if (child?.pid === undefined) return;
+    killTree(child.pid);
+    if (!(await waitForExit(child, 5000))) this.deps.log.error(`server ${this.id} pid=${child.pid} survived SIGKILL`);
+  }
+
+  onDidExit(listener: (exit: UnitExit) => void): { dispose(): void } {
+    this.exitListeners.add(listener);
+    return { dispose: () => this.exitListeners.delete(listener) };
+  }
+
+  /** Spawns the server ourselves (not through the client) to know its pid and own its process group. */
+  private async spawnServer(lockEnv: Readonly<Record<string, string>>): Promise<cp.ChildProcess> {
+    const t = this.toolchain;
+    const env: NodeJS.ProcessEnv = { ...process.env };
+    for (const [k, v] of Object.entries(this.config.env)) env[k] = substitute(v, t);
+    Object.assign(env, lockEnv);
+    const child = cp.spawn(substitute(this.config.command, t), this.config.args.map((a) => substitute(a, t)), {
+      ...groupSpawnOptions,
+      cwd: this.deps.cwd,
+      env,
+      stdio: 'pipe',
+      shell: false,
+    });
+    await new Promise<void>((resolve, reject) => {
+      child.once('spawn', resolve);
+      child.once('error', reject);
+    });
+    const restarted = this.child !== undefined && !this.starting;
+    this.child = child;
+    if (restarted) this.deps.log.info(`server ${this.id} restarted pid=${child.pid}`);
+    child.once('exit', (code, signal) => {
+      this.deps.log.info(`server ${this.id} process pid=${child.pid} exited (${signal ?? `code ${code}`})`);
+    });
+    return child;
+  }
+
+  private onClosed(): { action: CloseAction; handled: boolean } {
+    if (this.stopping || this.starting) return { action: CloseAction.DoNotRestart, handled: true };
+    const now = Date.now();
+    this.crashes = [...this.crashes.filter((t) => now - t < RESTART_WINDOW_MS), now];
+    const final = this.crashes.length > MAX_RESTARTS;
+    const message = `the server process ended${final ? `; it crashed ${this.crashes.length} times in 3 minutes and will not be restarted` : ''}`;
+    for (const l of this.exitListeners) l({ final, message });
+    if (final) {
+      const client = this.client;
+      this.client = undefined;
+      // After the client has finished handling the close.
+      setTimeout(() => void client?.dispose(1000).catch(() => undefined), 0);
+    }
+    return { action: final ? CloseAction.DoNotRestart : CloseAction.Restart, handled: true };
+  }
+}

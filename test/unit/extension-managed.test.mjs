@@ -1,0 +1,152 @@
+// Managed servers through the real vscode-languageclient (vscode itself faked) against a real LSP
+// server process, under the real lock: graceful LSP stop, kill on timeout, crash restarts.
+import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import { createRequire } from 'node:module';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { after, before, test } from 'node:test';
+import { alive, bundle, fakeServerPath, fakeVscodePath, memoryLog, sleep, spawnWriter, tempDir, until } from './extension-harness.mjs';
+
+const require = createRequire(import.meta.url);
+let lib;
+let buildDir;
+before(async () => {
+  buildDir = fs.mkdtempSync(path.join(os.tmpdir(), 'tcl-ext-build-'));
+  lib = await bundle(
+    buildDir,
+    'managed',
+    "export * from './src/extension/lockstate';\nexport { ManagedServer } from './src/extension/servers/managed';\nexport * as engine from './src/lock/index';",
+    { vscodeFake: fakeVscodePath },
+  );
+});
+after(() => fs.rmSync(buildDir, { recursive: true, force: true }));
+
+function setup(t, { mode = 'normal', stopTimeoutMs = 3000 } = {}) {
+  const root = tempDir(t);
+  const lockDir = path.join(root, 'locks');
+  const tc = { name: 'stable', path: path.join(root, 'stable') };
+  fs.mkdirSync(tc.path);
+  const serverLog = path.join(root, 'server.log');
+  const log = memoryLog();
+  const vscode = require(fakeVscodePath);
+  const output = vscode.window.createOutputChannel(`servers-${path.basename(root)}`);
+  const unit = new lib.module.ManagedServer(
+    { id: 'fake-ls', toolchain: 'stable', command: process.execPath, args: [fakeServerPath], env: { FAKE_LS_MODE: mode, FAKE_LS_LOG: serverLog, FAKE_TC: '${toolchainPath}' }, documentSelector: [{ language: 'plaintext' }] },
+    tc,
+    { log, output, cwd: root, stopTimeoutMs: () => stopTimeoutMs },
+  );
+  const coordinator = new lib.module.LockCoordinator({ lockDir, pollIntervalMs: 200, stopTimeoutMs: () => stopTimeoutMs, log });
+  t.after(async () => {
+    await coordinator.dispose();
+    if (unit.pid) try { process.kill(-unit.pid, 'SIGKILL'); } catch {}
+  });
+  const serverEvents = () => (fs.existsSync(serverLog) ? fs.readFileSync(serverLog, 'utf8') : '');
+  const ownReaders = () => lib.module.engine.status({ lockDir, toolchains: [tc] })[0].holders.filter((h) => h.self).length;
+  return { root, lockDir, tc, log, unit, coordinator, serverEvents, ownReaders, writer: () => spawnWriter(t, lib.file, lockDir, tc) };
+}
+
+test('a managed server starts under the read lock, stops through LSP shutdown/exit for a writer, and restarts', async (t) => {
+  const s = setup(t);
+  await s.coordinator.setUnits([s.unit]);
+  await until(() => s.log.has('server fake-ls started pid='), 'start');
+  const pid1 = s.unit.pid;
+  assert.ok(alive(pid1));
+  assert.ok(s.log.has(`server fake-ls started pid=${pid1}`));
+  assert.match(s.serverEvents(), /started held=stable-[0-9a-f]{12}/, 'server env marks it as running under the read lock');
+  assert.equal(s.ownReaders(), 1);
+
+  const writer = s.writer();
+  await writer.next('acquired');
+  const events = s.serverEvents();
+  assert.match(events, new RegExp(`${pid1} recv shutdown`));
+  assert.match(events, new RegExp(`${pid1} recv exit`));
+  assert.equal(alive(pid1), false, 'server process is gone before the writer has the lock');
+  assert.equal(s.unit.isRunning(), false);
+  assert.equal(s.ownReaders(), 0);
+
+  writer.release();
+  await until(() => s.log.lines.filter((l) => l.includes('server fake-ls started pid=')).length === 2, 'restart');
+  assert.notEqual(s.unit.pid, pid1);
+  assert.ok(alive(s.unit.pid));
+  await s.coordinator.dispose();
+  if (process.env.TCL_DEBUG) console.error(s.serverEvents());
+  assert.doesNotMatch(s.serverEvents(), /Error|exception/i, s.serverEvents());
+});
+
+test('a server that ignores shutdown and SIGTERM is killed after stopTimeout; the lock goes only then', async (t) => {
+  const s = setup(t, { mode: 'hang', stopTimeoutMs: 500 });
+  await s.coordinator.setUnits([s.unit]);
+  await until(() => s.log.has('server fake-ls started pid='), 'start');
+  const pid = s.unit.pid;
+  const writer = s.writer();
+  await writer.next('acquired');
+  assert.equal(alive(pid), false);
+  assert.ok(s.log.has('server fake-ls did not stop within 500 ms; killing its process tree'), s.log.lines.join('\n'));
+  const killed = s.log.lines.findIndex((l) => l.includes('server fake-ls killed'));
+  const released = s.log.lines.findIndex((l) => l.includes('read lock released stable'));
+  assert.ok(killed >= 0 && killed < released);
+  writer.release();
+  await until(() => s.unit.isRunning() && s.unit.pid && s.unit.pid !== pid, 'restart after kill');
+});
+
+test('helpers a server leaves behind are ended with it', async (t) => {
+  const s = setup(t, { mode: 'orphan' });
+  await s.coordinator.setUnits([s.unit]);
+  await until(() => /child (\d+)/.test(s.serverEvents()), 'server child');
+  const child = Number(/child (\d+)/.exec(s.serverEvents())[1]);
+  assert.ok(alive(child));
+  const writer = s.writer();
+  await writer.next('acquired');
+  await until(() => !alive(child), 'child ended');
+  writer.release();
+});
+
+test('a crash is restarted by the client and leaves the lock alone', async (t) => {
+  const s = setup(t);
+  await s.coordinator.setUnits([s.unit]);
+  await until(() => s.log.has('server fake-ls started pid='), 'start');
+  const pid = s.unit.pid;
+  process.kill(pid, 'SIGKILL');
+  await until(() => s.unit.pid !== pid && s.unit.pid !== undefined && alive(s.unit.pid), 'client restarts it');
+  assert.ok(s.log.has('server fake-ls exited unexpectedly'));
+  assert.ok(s.log.has(`server fake-ls restarted pid=${s.unit.pid}`));
+  assert.equal(s.ownReaders(), 1, 'lock still held');
+  // And the next update still stops the restarted process.
+  const writer = s.writer();
+  await writer.next('acquired');
+  assert.equal(s.unit.isRunning(), false);
+  writer.release();
+  await until(() => s.unit.isRunning(), 'restart');
+});
+
+test('a server command that does not exist fails once with a clear message', async (t) => {
+  const root = tempDir(t);
+  const tc = { name: 'stable', path: root };
+  const log = memoryLog();
+  const failures = [];
+  const vscode = require(fakeVscodePath);
+  const unit = new lib.module.ManagedServer(
+    { id: 'missing', command: path.join(root, 'no-such-server'), args: [], env: {}, documentSelector: [] },
+    tc,
+    { log, output: vscode.window.createOutputChannel('x'), cwd: root, stopTimeoutMs: () => 1000 },
+  );
+  const coordinator = new lib.module.LockCoordinator({ lockDir: path.join(root, 'locks'), stopTimeoutMs: () => 1000, log, hooks: { onUnitFailed: (id, why) => failures.push(why) } });
+  t.after(() => coordinator.dispose());
+  await coordinator.setUnits([unit]);
+  await until(() => failures.length === 1, 'failure');
+  assert.match(failures[0], /no-such-server did not start: .*ENOENT/);
+  await sleep(300);
+  assert.equal(failures.length, 1);
+});
+
+test('dispose stops a managed server and releases its lock', async (t) => {
+  const s = setup(t);
+  await s.coordinator.setUnits([s.unit]);
+  await until(() => s.log.has('server fake-ls started pid='), 'start');
+  const pid = s.unit.pid;
+  await s.coordinator.dispose();
+  assert.equal(alive(pid), false);
+  assert.equal(s.ownReaders(), 0);
+  assert.match(s.serverEvents(), /recv shutdown/);
+});
