@@ -16,7 +16,7 @@ const COMMANDS: Readonly<Record<string, Command>> = {
   watch: watchCommand,
   async help(argv) {
     const topic = argv.find((a) => !a.startsWith('-'));
-    if (topic !== undefined && !(topic in HELP)) throw new UsageError(`No command \`${topic}\`. Commands: ${Object.keys(COMMANDS).join(', ')}.`);
+    if (topic !== undefined && !Object.hasOwn(HELP, topic)) throw new UsageError(`No command \`${topic}\`. Commands: ${Object.keys(COMMANDS).join(', ')}.`);
     return printHelp(topic ?? 'main');
   },
 };
@@ -41,7 +41,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     process.stderr.write(HELP.main!);
     return EXIT.usage;
   }
-  const command = COMMANDS[name];
+  const command = Object.hasOwn(COMMANDS, name) ? COMMANDS[name] : undefined;
   if (!command) throw new UsageError(`Unknown command \`${name}\`. Commands: ${Object.keys(COMMANDS).join(', ')}.`);
   return command([...leading, ...argv.slice(i + 1)]);
 }

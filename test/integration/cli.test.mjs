@@ -44,6 +44,7 @@ test('usage errors exit 64 and say what to write', async (t) => {
   const cases = [
     [[], /Usage:/],
     [['frobnicate'], /toolchain-lock: Unknown command `frobnicate`/],
+    [['constructor'], /toolchain-lock: Unknown command `constructor`/],
     [['run', tc, 'true'], /Give the command to run after `--`/],
     [['run', '--', 'true'], /takes exactly one TOOLCHAIN/],
     [['update', tc, '--bogus'], /Unknown option --bogus for `update`/],
@@ -224,7 +225,7 @@ test('an unsafe lock directory is refused with 77', async (t) => {
     assert.equal(r.code, 77, `${args[0]}: ${r.stderr}`);
     assert.match(r.stderr, /^toolchain-lock: The lock directory .* is writable by others/);
   }
-  const viaOption = await cli(['status', '--json', '--lock-dir', path.join(lockDir, '..', 'fine')], { env });
+  const viaOption = await cli(['--lock-dir', path.join(lockDir, '..', 'fine'), 'status', '--json'], { env });
   assert.equal(viaOption.code, 0, viaOption.stderr);
   assert.equal(JSON.parse(viaOption.stdout).lockDir, path.join(lockDir, '..', 'fine'));
 });
