@@ -1,0 +1,49 @@
+// The `toolchain-lock` launcher put on the integrated terminal's PATH: it runs the bundled CLI
+// with the editor's own runtime (Electron as Node, or Node on code-server), so no separate install.
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+
+const shQuote = (s: string): string => `'${s.replace(/'/g, `'\\''`)}'`;
+
+/** The launcher script for this platform. */
+export function launcherScript(execPath: string, cliPath: string, platform: NodeJS.Platform = process.platform): { name: string; text: string } {
+  if (platform === 'win32') {
+    return {
+      name: 'toolchain-lock.cmd',
+      text: ['@echo off', 'rem Written by the Toolchain Lock extension: runs its bundled CLI.', 'setlocal', 'set ELECTRON_RUN_AS_NODE=1', `"${execPath}" "${cliPath}" %*`, ''].join('\r\n'),
+    };
+  }
+  return {
+    name: 'toolchain-lock',
+    text: [
+      '#!/bin/sh',
+      '# Written by the Toolchain Lock extension: runs its bundled CLI with the editor\'s runtime.',
+      'ELECTRON_RUN_AS_NODE=1',
+      'export ELECTRON_RUN_AS_NODE',
+      `exec ${shQuote(execPath)} ${shQuote(cliPath)} "$@"`,
+      '',
+    ].join('\n'),
+  };
+}
+
+/** Writes the launcher into `<storageDir>/bin` (only when it changed) and returns that directory. */
+export function installLauncher(storageDir: string, execPath: string, cliPath: string): string {
+  const bin = path.join(storageDir, 'bin');
+  fs.mkdirSync(bin, { recursive: true });
+  const { name, text } = launcherScript(execPath, cliPath);
+  const file = path.join(bin, name);
+  let current: string | null = null;
+  try {
+    current = fs.readFileSync(file, 'utf8');
+  } catch {
+    // Not there yet.
+  }
+  if (current !== text) {
+    // Write beside and rename: a terminal running the old launcher never sees half a file.
+    const temp = `${file}.${process.pid}.tmp`;
+    fs.writeFileSync(temp, text, { mode: 0o755 });
+    fs.renameSync(temp, file);
+  }
+  fs.chmodSync(file, 0o755);
+  return bin;
+}

@@ -1,0 +1,140 @@
+// State → status bar text, tooltip and background. Pure (no `vscode`), so it is unit-tested and
+// the status bar can never disagree with the state it is rendered from.
+import * as path from 'node:path';
+import { holderCommand, type Holder, type LockStatus } from '../lock';
+import type { ToolchainSnapshot } from './lockstate';
+
+/** The only commands the tooltip's links may run (MarkdownString.isTrusted.enabledCommands). */
+export const TOOLTIP_COMMANDS = ['toolchainLock.updateToolchain', 'toolchainLock.showLocks', 'toolchainLock.openLog'] as const;
+
+/** Waiting longer than this needs the user's attention. */
+export const BLOCKED_LONG_MS = 30_000;
+
+export interface StatusInput {
+  readonly toolchains: readonly ToolchainSnapshot[];
+  /** The lock directory's view (engine `watch` onStatus), by key. */
+  readonly locks: ReadonlyMap<string, LockStatus>;
+  /** Set when locking cannot work in this editor at all (native module). */
+  readonly unavailable: string | null;
+  readonly now: number;
+}
+
+export interface StatusView {
+  readonly text: string;
+  /** Markdown. */
+  readonly tooltip: string;
+  readonly background: 'none' | 'warning' | 'error';
+  /** When the view changes by itself (a wait becoming "long"), in ms from now. */
+  readonly rerenderInMs: number | null;
+}
+
+/** Escapes text for Markdown, so holder commands and paths cannot inject links. */
+export function md(text: string): string {
+  return text.replace(/[\\`*_{}[\]()#+\-.!|<>~]/g, (c) => `\\${c}`);
+}
+
+function program(h: Holder): string {
+  const first = h.command[0];
+  return first ? path.basename(first) : h.client ?? 'unknown';
+}
+
+function whoLine(h: Holder): string {
+  return `${program(h)}, pid ${h.pid}`;
+}
+
+function shortState(t: ToolchainSnapshot, holders: number): string {
+  switch (t.state) {
+    case 'holding':
+      return `${t.toolchain.name} (${holders})`;
+    case 'acquiring':
+      return `${t.toolchain.name}: waiting`;
+    case 'pending':
+      return t.writer ? `${t.toolchain.name}: ${t.writer.state === 'held' ? 'updating' : 'update pending'} (${whoLine(t.writer)})` : `${t.toolchain.name}: update pending`;
+    case 'updating':
+      return `${t.toolchain.name}: updating`;
+    case 'error':
+      return `${t.toolchain.name}: not locked`;
+    case 'idle':
+      return t.toolchain.name;
+  }
+}
+
+function longState(t: ToolchainSnapshot, lock: LockStatus | undefined): string {
+  switch (t.state) {
+    case 'holding':
+      return `held for read by this window${lock && lock.holders.length > 1 ? ` and ${lock.holders.length - 1} other holder${lock.holders.length > 2 ? 's' : ''}` : ''}`;
+    case 'acquiring':
+      return 'this window waits for the read lock';
+    case 'pending':
+      return 'being updated by someone else; this window’s servers are stopped until it is done';
+    case 'updating':
+      return 'being updated from this window';
+    case 'error':
+      return `not locked: ${t.error ?? 'unknown error'}`;
+    case 'idle':
+      return 'not used by this window';
+  }
+}
+
+function holderLine(h: Holder): string {
+  const parts = [
+    h.mode === 'write' ? (h.state === 'held' ? 'writing' : 'waiting to write') : h.state === 'held' ? 'read' : 'waiting to read',
+    md(holderCommand(h)),
+    `pid ${h.pid}`,
+    `host ${md(h.host)}`,
+  ];
+  if (h.since) parts.push(`since ${md(h.since)}`);
+  if (h.purpose) parts.push(md(h.purpose));
+  if (h.foreign) parts.push('plain flock');
+  if (h.self) parts.push('**this window**');
+  return `- ${parts.join(' · ')}`;
+}
+
+function updateLink(toolchainPath: string): string {
+  return `[Update safely](command:toolchainLock.updateToolchain?${encodeURIComponent(JSON.stringify([toolchainPath]))})`;
+}
+
+function section(t: ToolchainSnapshot, lock: LockStatus | undefined): string[] {
+  const lines = [`**${md(t.toolchain.name)}** — ${md(longState(t, lock))}`, '', md(t.toolchain.path), ''];
+  const holders = lock?.holders ?? [];
+  for (const h of holders) lines.push(holderLine(h));
+  const writer = lock?.writer ?? t.writer;
+  if (writer && !holders.includes(writer)) lines.push(`- pending writer: ${holderLine(writer).slice(2)}`);
+  for (const h of lock?.waiting ?? []) if (h !== writer && h.mode === 'read') lines.push(holderLine(h));
+  if (holders.length > 0 || writer) lines.push('');
+  if (t.units.length > 0) {
+    const units = t.units.map((u) => `${md(u.id)} (${u.failed ? `failed: ${md(u.failed)}` : u.running ? `running${u.pid ? `, pid ${u.pid}` : ''}` : 'stopped'})`);
+    lines.push(`Servers: ${units.join(' · ')}`, '');
+  }
+  lines.push(`${updateLink(t.toolchain.path)} · [Show locks](command:toolchainLock.showLocks) · [Open log](command:toolchainLock.openLog)`, '');
+  return lines;
+}
+
+/** Renders the whole status bar item from state. */
+export function renderStatus(input: StatusInput): StatusView {
+  if (input.unavailable !== null) {
+    return {
+      text: '$(error) Toolchain Lock: unavailable',
+      tooltip: `**Toolchain Lock cannot lock in this editor**\n\n${md(input.unavailable)}\n\n[Open log](command:toolchainLock.openLog)`,
+      background: 'error',
+      rerenderInMs: null,
+    };
+  }
+  const ts = [...input.toolchains].sort((a, b) => a.toolchain.name.localeCompare(b.toolchain.name) || a.key.localeCompare(b.key));
+  const busy = ts.some((t) => t.state === 'pending' || t.state === 'updating' || (t.state === 'acquiring' && t.blockers.length > 0));
+  const waiting = ts.filter((t) => t.state === 'acquiring' || t.state === 'pending' || t.state === 'updating');
+  const longWait = waiting.some((t) => input.now - t.since >= BLOCKED_LONG_MS);
+  const failed = ts.some((t) => t.state === 'error' || t.units.some((u) => u.failed));
+  const holderCount = (t: ToolchainSnapshot): number => input.locks.get(t.key)?.holders.length ?? (t.state === 'holding' ? 1 : 0);
+  const names = ts.length > 0 ? ts.map((t) => shortState(t, holderCount(t))).join(', ') : 'no toolchain';
+  const nextLong = waiting.map((t) => t.since + BLOCKED_LONG_MS - input.now).filter((ms) => ms > 0);
+  const tooltip = ['**Toolchain Lock**', ''];
+  if (ts.length === 0) tooltip.push('No language server of this window uses a known toolchain.', '', '[Update safely](command:toolchainLock.updateToolchain) · [Show locks](command:toolchainLock.showLocks) · [Open log](command:toolchainLock.openLog)');
+  for (const t of ts) tooltip.push(...section(t, input.locks.get(t.key)));
+  return {
+    text: `${busy ? '$(sync~spin)' : failed ? '$(warning)' : '$(lock)'} ${names}`,
+    tooltip: tooltip.join('\n').trimEnd(),
+    background: failed || longWait ? 'warning' : 'none',
+    rerenderInMs: nextLong.length > 0 ? Math.min(...nextLong) : null,
+  };
+}

@@ -1,0 +1,69 @@
+// The terminal launcher runs the bundled CLI with the editor's runtime; update commands run as
+// argv (never through a shell), stream their output, and die as a tree when cancelled.
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { after, before, test } from 'node:test';
+import { alive, bundle, tempDir, until } from './extension-harness.mjs';
+
+let lib;
+let buildDir;
+before(async () => {
+  buildDir = fs.mkdtempSync(path.join(os.tmpdir(), 'tcl-ext-build-'));
+  lib = (await bundle(buildDir, 'launcher', "export * from './src/extension/launcher';\nexport * from './src/extension/run';")).module;
+});
+after(() => fs.rmSync(buildDir, { recursive: true, force: true }));
+
+test('the launcher execs the runtime with the CLI, ELECTRON_RUN_AS_NODE set, arguments intact', { skip: process.platform === 'win32' }, (t) => {
+  const dir = tempDir(t);
+  const cli = path.join(dir, "it's a cli.js");
+  fs.writeFileSync(cli, 'console.log(JSON.stringify({ args: process.argv.slice(2), electron: process.env.ELECTRON_RUN_AS_NODE }))');
+  const bin = lib.installLauncher(path.join(dir, 'storage'), process.execPath, cli);
+  const launcher = path.join(bin, 'toolchain-lock');
+  assert.equal(fs.statSync(launcher).mode & 0o777, 0o755);
+  const out = JSON.parse(execFileSync(launcher, ['update', 'stable', 'a b', '$(x)'], { encoding: 'utf8' }));
+  assert.deepEqual(out, { args: ['update', 'stable', 'a b', '$(x)'], electron: '1' });
+  // On PATH, as the terminal will have it.
+  const viaPath = execFileSync('sh', ['-c', 'toolchain-lock status'], { encoding: 'utf8', env: { ...process.env, PATH: `${bin}${path.delimiter}${process.env.PATH}` } });
+  assert.deepEqual(JSON.parse(viaPath).args, ['status']);
+  const before = fs.statSync(launcher).mtimeMs;
+  lib.installLauncher(path.join(dir, 'storage'), process.execPath, cli);
+  assert.equal(fs.statSync(launcher).mtimeMs, before, 'unchanged launcher is not rewritten');
+});
+
+test('the Windows launcher is a .cmd that sets ELECTRON_RUN_AS_NODE', () => {
+  const { name, text } = lib.launcherScript('C:\\Code\\Code.exe', 'C:\\ext\\dist\\cli.js', 'win32');
+  assert.equal(name, 'toolchain-lock.cmd');
+  assert.match(text, /set ELECTRON_RUN_AS_NODE=1\r\n"C:\\Code\\Code.exe" "C:\\ext\\dist\\cli.js" %\*/);
+});
+
+test('runCommand: argv only (no shell), output streamed, exit status reported', async (t) => {
+  const dir = tempDir(t);
+  let out = '';
+  let pid;
+  await lib.runCommand([process.execPath, '-e', 'console.log(process.argv.slice(1).join("|")); console.error("to stderr")', '$(echo no)', 'a;b'], {
+    cwd: dir,
+    onOutput: (s) => (out += s),
+    onSpawn: (p) => (pid = p),
+  });
+  assert.match(out, /\$\(echo no\)\|a;b/);
+  assert.match(out, /to stderr/);
+  assert.ok(pid > 0);
+  await assert.rejects(lib.runCommand([process.execPath, '-e', 'process.exit(3)'], { cwd: dir, onOutput: () => {} }), /failed \(exit status 3\)/);
+  await assert.rejects(lib.runCommand([path.join(dir, 'nope')], { cwd: dir, onOutput: () => {} }), /Cannot run .*nope: .*ENOENT/);
+});
+
+test('runCommand: cancelling ends the whole process tree', { skip: process.platform === 'win32' }, async (t) => {
+  const dir = tempDir(t);
+  const abort = new AbortController();
+  let out = '';
+  const script = "const c = require('child_process').spawn(process.execPath, ['-e', 'setInterval(()=>{},1000)'], { stdio: 'ignore' }); console.log('child ' + c.pid); setInterval(()=>{},1000)";
+  const p = lib.runCommand([process.execPath, '-e', script], { cwd: dir, signal: abort.signal, onOutput: (s) => (out += s), killGraceMs: 500 });
+  await until(() => /child (\d+)/.test(out), 'child started');
+  const child = Number(/child (\d+)/.exec(out)[1]);
+  abort.abort();
+  await assert.rejects(p, /^Error: Cancelled/);
+  await until(() => !alive(child), 'grandchild ended');
+});
