@@ -22,9 +22,9 @@ export function tempDir(t, prefix = 'tcl-ext-') {
  * Bundles `contents` (TypeScript, resolved from the repo root) to a CommonJS file in `outDir` and
  * loads it. fs-ext stays external (absolute path); `vscode` maps to `vscodeFake` when given.
  */
-export async function bundle(outDir, name, contents, { vscodeFake } = {}) {
+export async function bundle(outDir, name, contents, { vscodeFake, fsExtPath } = {}) {
   const outfile = path.join(outDir, `${name}.cjs`);
-  const fsExt = require.resolve('fs-ext', { paths: [repoRoot] });
+  const fsExt = fsExtPath ?? require.resolve('fs-ext', { paths: [repoRoot] });
   await esbuild.build({
     stdin: { contents, resolveDir: repoRoot, loader: 'ts', sourcefile: `${name}-entry.ts` },
     bundle: true,

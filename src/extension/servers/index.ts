@@ -3,7 +3,8 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { activeRustupToolchain, resolveToolchain, type ResolvedToolchain } from '../../toolchains';
+import type { Toolchain } from '../../lock';
+import { activeRustupToolchain, hostTriple, resolveToolchain, type ResolvedToolchain } from '../../toolchains';
 import type { Config, CoordinatedConfig } from '../config';
 import type { Logger } from '../lockstate';
 import { CoordinatedServer, coordinatedId } from './coordinated';
@@ -38,6 +39,13 @@ async function cargoDirs(folders: readonly string[]): Promise<string[]> {
   return found.filter((u) => u.scheme === 'file').map((u) => path.dirname(u.fsPath));
 }
 
+/** How a toolchain is named to people: rustup's `stable-x86_64-unknown-linux-gnu` is `stable` here. */
+export function displayToolchain(t: ResolvedToolchain): Toolchain {
+  const triple = hostTriple();
+  const short = t.rustupName && triple && t.name.endsWith(`-${triple}`) ? t.name.slice(0, -triple.length - 1) : t.name;
+  return { name: short, path: t.path };
+}
+
 function unique(toolchains: readonly ResolvedToolchain[]): ResolvedToolchain[] {
   return [...new Map(toolchains.map((t) => [t.path, t])).values()];
 }
@@ -60,7 +68,7 @@ export async function buildUnits(config: Config, deps: UnitDeps): Promise<BuiltU
         problems.push(`Server ${s.id}: no "toolchain" is set and ${cwd ? `no rustup toolchain is active in ${cwd}` : 'no folder is open'}. Set "toolchain" in toolchainLock.servers.`);
         continue;
       }
-      units.push(new ManagedServer(s, toolchain, { log: deps.log, output: deps.output, cwd, stopTimeoutMs: deps.stopTimeoutMs }));
+      units.push(new ManagedServer(s, displayToolchain(toolchain), { log: deps.log, output: deps.output, cwd, stopTimeoutMs: deps.stopTimeoutMs }));
     } catch (err) {
       problems.push(`Server ${s.id}: ${message(err)}`);
     }
@@ -73,7 +81,7 @@ export async function buildUnits(config: Config, deps: UnitDeps): Promise<BuiltU
         deps.log.info(`${c.extensionId}: no Cargo project or active rustup toolchain in this workspace; not coordinating it`);
         continue;
       }
-      units.push(new CoordinatedServer(c, toolchains, deps.log));
+      units.push(new CoordinatedServer(c, toolchains.map(displayToolchain), deps.log));
     } catch (err) {
       problems.push(`${coordinatedId(c.extensionId)}: ${message(err)}`);
     }

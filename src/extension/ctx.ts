@@ -1,0 +1,237 @@
+// One Ctx per window: it owns every disposable, the lock coordinator, the status bar and the log.
+// `activate` builds it, `deactivate` disposes it; nothing else keeps long-lived state.
+import * as path from 'node:path';
+import * as vscode from 'vscode';
+import { defaultLockDir, describeHolder, holderCommand, isLockError, nativeFlock, watch, type Disposable, type LockStatus, type Toolchain } from '../lock';
+import { listRustupToolchains, resolveToolchain, type ResolvedToolchain } from '../toolchains';
+import { registerCommands } from './commands';
+import { changeImpact, readConfig, type Config } from './config';
+import { installLauncher } from './launcher';
+import { LockCoordinator, type StepAside } from './lockstate';
+import { buildUnits } from './servers';
+import { StatusBar } from './statusbar';
+
+const message = (err: unknown): string => (err instanceof Error ? err.message : String(err));
+
+export class Ctx {
+  readonly log: vscode.LogOutputChannel;
+  /** The managed servers' stderr and their clients' messages. */
+  readonly serverOutput: vscode.OutputChannel;
+  /** Live output of update commands run from this window. */
+  readonly updateOutput: vscode.OutputChannel;
+  config: Config;
+  coordinator: LockCoordinator | undefined;
+  /** Why locking cannot work in this editor (native module), or null. */
+  unavailable: string | null = null;
+  private readonly statusBar: StatusBar;
+  private readonly disposables: vscode.Disposable[] = [];
+  private lockWatch: Disposable | undefined;
+  private locks = new Map<string, LockStatus>();
+  private readonly shownProblems = new Set<string>();
+  private rebuildTimer: NodeJS.Timeout | undefined;
+  private refreshTimer: NodeJS.Timeout | undefined;
+  private unitsVersion = 0;
+  private disposed = false;
+
+  constructor(readonly extension: vscode.ExtensionContext) {
+    this.log = vscode.window.createOutputChannel('Toolchain Lock', { log: true });
+    this.serverOutput = vscode.window.createOutputChannel('Toolchain Lock Servers');
+    this.updateOutput = vscode.window.createOutputChannel('Toolchain Lock Update');
+    this.statusBar = new StatusBar();
+    this.config = readConfig();
+    this.disposables.push(
+      ...registerCommands(this),
+      vscode.workspace.onDidChangeConfiguration((e) => {
+        const impact = changeImpact(e);
+        if (impact !== 'none') this.reconfigure(impact);
+      }),
+      vscode.workspace.onDidGrantWorkspaceTrust(() => this.reconfigure('lock')),
+      vscode.workspace.onDidChangeWorkspaceFolders(() => this.scheduleUnits()),
+      vscode.extensions.onDidChange(() => this.scheduleUnits()),
+    );
+    const toolchainFiles = vscode.workspace.createFileSystemWatcher('**/{rust-toolchain,rust-toolchain.toml,Cargo.toml}');
+    this.disposables.push(toolchainFiles, toolchainFiles.onDidCreate(() => this.scheduleUnits()), toolchainFiles.onDidChange(() => this.scheduleUnits()), toolchainFiles.onDidDelete(() => this.scheduleUnits()));
+    this.render();
+  }
+
+  /** Everything that costs something happens here, after activation has returned. */
+  async start(): Promise<void> {
+    if (this.disposed) return;
+    this.log.info(`activating in ${vscode.env.appName} ${vscode.version} (${process.versions.electron ? `Electron ${process.versions.electron}` : `Node ${process.versions.node}`}), trusted=${vscode.workspace.isTrusted}`);
+    try {
+      nativeFlock();
+    } catch (err) {
+      if (!isLockError(err, 'E_NATIVE_MODULE')) throw err;
+      this.unavailable = err.message;
+      this.log.error(err.message);
+      void vscode.window.showErrorMessage(`Toolchain Lock cannot lock toolchains in this editor: ${err.message}`, 'Open log').then((c) => c && this.log.show());
+    }
+    this.applyTerminalEnvironment();
+    this.startLocking();
+    await this.rebuildUnits();
+    this.refreshTimer = setInterval(() => void this.coordinator?.refresh(), 5000);
+  }
+
+  lockDir(): string {
+    return this.config.lockDir ?? defaultLockDir();
+  }
+
+  /** Re-renders the status bar from the current state. */
+  render(): void {
+    if (this.disposed) return;
+    this.statusBar.render(() => ({ toolchains: this.coordinator?.snapshot() ?? [], locks: this.locks, unavailable: this.unavailable, now: Date.now() }));
+  }
+
+  /** Every toolchain the user can update from here: configured, rustup's, and those in use. */
+  knownToolchains(): ResolvedToolchain[] {
+    const out = new Map<string, ResolvedToolchain>();
+    const add = (t: ResolvedToolchain): void => void (out.has(t.path) || out.set(t.path, t));
+    for (const c of this.config.toolchains) {
+      try {
+        add(resolveToolchain(c.name, { configured: this.config.toolchains }));
+      } catch (err) {
+        this.log.warn(`toolchain ${c.name}: ${message(err)}`);
+      }
+    }
+    for (const s of this.coordinator?.snapshot() ?? []) {
+      try {
+        add(resolveToolchain(s.toolchain.path, { configured: this.config.toolchains }));
+      } catch {
+        add({ name: s.toolchain.name, path: s.toolchain.path, kind: 'path' });
+      }
+    }
+    for (const t of listRustupToolchains()) add(t);
+    return [...out.values()];
+  }
+
+  async dispose(): Promise<void> {
+    if (this.disposed) return;
+    this.disposed = true;
+    clearTimeout(this.rebuildTimer);
+    clearInterval(this.refreshTimer);
+    for (const d of this.disposables) d.dispose();
+    await this.stopLocking();
+    this.statusBar.dispose();
+    this.serverOutput.dispose();
+    this.updateOutput.dispose();
+    this.log.dispose();
+  }
+
+  private applyTerminalEnvironment(): void {
+    const env = this.extension.environmentVariableCollection;
+    env.clear();
+    env.description = 'Puts `toolchain-lock` (the Toolchain Lock CLI bundled with the extension) on PATH';
+    try {
+      const bin = installLauncher(this.extension.globalStorageUri.fsPath, process.execPath, path.join(this.extension.extensionPath, 'dist', 'cli.js'));
+      env.prepend('PATH', bin + path.delimiter);
+      this.log.info(`terminal PATH gets ${bin}`);
+    } catch (err) {
+      this.log.warn(`cannot install the toolchain-lock launcher: ${message(err)}`);
+    }
+    if (this.config.lockDir) env.replace('TOOLCHAIN_LOCK_DIR', this.config.lockDir);
+  }
+
+  private startLocking(): void {
+    const lockDir = this.lockDir();
+    this.log.info(`lock directory ${lockDir}`);
+    this.coordinator = new LockCoordinator({
+      lockDir,
+      pollIntervalMs: this.config.pollIntervalMs,
+      stopTimeoutMs: () => this.config.stopTimeoutMs,
+      log: this.log,
+      client: 'vscode',
+      command: [`${vscode.env.appName} window`, vscode.workspace.name ?? '(no folder)'],
+      hooks: {
+        onChange: () => this.render(),
+        onStepAside: (info) => this.announceStepAside(info),
+        onUnitFailed: (id, why) => this.reportUnitFailure(id, why),
+        onLockError: (t, err) => this.reportLockError(t, err),
+      },
+    });
+    try {
+      this.lockWatch = watch({
+        lockDir,
+        pollIntervalMs: this.config.pollIntervalMs,
+        onEvent: (ev) => {
+          if (!ev.holder.self) this.log.info(`lock directory: ${ev.event} ${ev.toolchain?.name ?? ev.key} by ${describeHolder(ev.holder)}`);
+        },
+        onStatus: (statuses) => {
+          this.locks = new Map(statuses.map((s) => [s.key, s]));
+          this.render();
+        },
+        onWarning: (m) => this.log.warn(m),
+      });
+    } catch (err) {
+      this.log.warn(`cannot watch the lock directory ${lockDir}: ${message(err)}`);
+    }
+  }
+
+  private async stopLocking(): Promise<void> {
+    this.lockWatch?.dispose();
+    this.lockWatch = undefined;
+    const coordinator = this.coordinator;
+    this.coordinator = undefined;
+    await coordinator?.dispose();
+    this.locks = new Map();
+  }
+
+  private reconfigure(impact: 'lock' | 'units'): void {
+    this.config = readConfig();
+    this.log.info(`settings changed (${impact === 'lock' ? 'lock directory or poll interval: taking the locks anew' : 'servers'})`);
+    if (impact === 'units') return this.scheduleUnits();
+    void (async () => {
+      await this.stopLocking();
+      if (this.disposed) return;
+      this.applyTerminalEnvironment();
+      this.startLocking();
+      await this.rebuildUnits();
+    })();
+  }
+
+  private scheduleUnits(): void {
+    clearTimeout(this.rebuildTimer);
+    this.rebuildTimer = setTimeout(() => void this.rebuildUnits(), 300);
+  }
+
+  private async rebuildUnits(): Promise<void> {
+    const version = ++this.unitsVersion;
+    for (const p of this.config.problems) this.reportProblem(p);
+    const { units, problems } = await buildUnits(this.config, { log: this.log, output: this.serverOutput, stopTimeoutMs: () => this.config.stopTimeoutMs });
+    if (version !== this.unitsVersion || this.disposed || !this.coordinator) return;
+    for (const p of problems) this.reportProblem(p);
+    this.log.info(`servers: ${units.map((u) => `${u.id} on ${u.toolchains.map((t) => t.name).join('+')}`).join(', ') || 'none'}`);
+    await this.coordinator.setUnits(units);
+  }
+
+  private reportProblem(text: string): void {
+    this.log.warn(text);
+    if (this.shownProblems.has(text)) return;
+    this.shownProblems.add(text);
+    void vscode.window.showWarningMessage(`Toolchain Lock: ${text}`, 'Open log').then((c) => c && this.log.show());
+  }
+
+  /** One non-modal notification per update, gone when the servers are back. */
+  private announceStepAside(info: StepAside): (() => void) | undefined {
+    if (info.units.length === 0) return undefined;
+    const w = info.writer;
+    const title = `Toolchain ${info.toolchain.name} is being updated by \`${holderCommand(w)}\` (pid ${w.pid}); ${info.units.join(', ')} will restart when it finishes`;
+    let finish: () => void = () => undefined;
+    const done = new Promise<void>((resolve) => (finish = resolve));
+    void vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title, cancellable: false }, () => done);
+    return finish;
+  }
+
+  private reportUnitFailure(id: string, why: string): void {
+    const unit = this.coordinator?.snapshot().find((t) => t.units.some((u) => u.id === id));
+    const on = unit ? ` on toolchain ${unit.toolchain.name}` : '';
+    void vscode.window.showErrorMessage(`${id} is not running${on}: ${why}`, 'Open log', 'Retry').then((choice) => {
+      if (choice === 'Open log') this.log.show();
+      if (choice === 'Retry') void this.coordinator?.retry(id);
+    });
+  }
+
+  private reportLockError(t: Toolchain, err: unknown): void {
+    if (isLockError(err, 'E_NATIVE_MODULE')) return; // said once at start
+    this.reportProblem(`cannot lock ${t.name}; its servers run unprotected: ${message(err)}`);
+  }
+}

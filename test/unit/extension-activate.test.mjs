@@ -1,0 +1,213 @@
+// The whole extension under a fake `vscode` (everything else real: lock, toolchains, processes):
+// activation, the rust-analyzer preset with zero configuration, commands, status bar, terminal
+// environment, trust, "Update toolchain safely", and deactivate.
+import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import { createRequire } from 'node:module';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { after, before, beforeEach, test } from 'node:test';
+import { bundle, fakeVscodePath, repoRoot, sleep, spawnWriter, tempDir, until } from './extension-harness.mjs';
+
+const require = createRequire(import.meta.url);
+const vscode = require(fakeVscodePath);
+const { state } = vscode;
+const triple = `${{ x64: 'x86_64', arm64: 'aarch64' }[process.arch]}-${{ linux: 'unknown-linux-gnu', darwin: 'apple-darwin' }[process.platform]}`;
+
+let ext;
+let buildDir;
+before(async () => {
+  buildDir = fs.mkdtempSync(path.join(os.tmpdir(), 'tcl-ext-build-'));
+  ext = await bundle(buildDir, 'extension', "export * from './src/extension/main';\nexport * as engine from './src/lock/index';", { vscodeFake: fakeVscodePath });
+});
+after(() => fs.rmSync(buildDir, { recursive: true, force: true }));
+
+beforeEach(() => {
+  state.commands.clear();
+  state.executed.length = 0;
+  state.statusItems.length = 0;
+  state.messages.length = 0;
+  state.progress.length = 0;
+  state.outputs.clear();
+  state.config = {};
+  state.globalConfig = {};
+  state.trusted = true;
+  state.folders = [];
+  state.extensions.clear();
+  state.quickPick = null;
+});
+
+/** A rustup home with `stable`, a Cargo project pinned to it, and rust-analyzer "installed". */
+function world(t) {
+  const root = tempDir(t);
+  const rustupHome = path.join(root, 'rustup');
+  const stable = path.join(rustupHome, 'toolchains', `stable-${triple}`);
+  fs.mkdirSync(path.join(stable, 'bin'), { recursive: true });
+  const project = path.join(root, 'proj');
+  fs.mkdirSync(project);
+  fs.writeFileSync(path.join(project, 'Cargo.toml'), '[package]\nname = "p"\n');
+  fs.writeFileSync(path.join(project, 'rust-toolchain.toml'), '[toolchain]\nchannel = "stable"\n');
+  const lockDir = path.join(root, 'locks');
+  const saved = { RUSTUP_HOME: process.env.RUSTUP_HOME, RUSTUP_TOOLCHAIN: process.env.RUSTUP_TOOLCHAIN };
+  process.env.RUSTUP_HOME = rustupHome;
+  delete process.env.RUSTUP_TOOLCHAIN;
+  t.after(() => Object.assign(process.env, saved));
+  state.globalConfig['toolchainLock.lockDir'] = lockDir;
+  state.folders = [project];
+  const ra = { calls: [] };
+  state.extensions.set('rust-lang.rust-analyzer', { id: 'rust-lang.rust-analyzer', isActive: true });
+  state.commands.set('rust-analyzer.stopServer', async () => void ra.calls.push('stop'));
+  state.commands.set('rust-analyzer.startServer', async () => void ra.calls.push('start'));
+  const env = { ops: [], clear() { env.ops.length = 0; }, prepend: (k, v) => env.ops.push(['prepend', k, v]), replace: (k, v) => env.ops.push(['replace', k, v]), append: (k, v) => env.ops.push(['append', k, v]) };
+  const context = { subscriptions: [], extensionPath: repoRoot, globalStorageUri: vscode.Uri.file(path.join(root, 'storage')), environmentVariableCollection: env };
+  return { root, rustupHome, stable, project, lockDir, ra, env, context };
+}
+
+const log = () => state.outputs.get('Toolchain Lock')?.lines ?? [];
+const logHas = (s) => log().some((l) => l.includes(s));
+const item = () => state.statusItems.find((i) => i.id === 'toolchainLock.status');
+
+async function activate(t, w) {
+  ext.module.activate(w.context);
+  t.after(() => ext.module.deactivate());
+  await until(() => logHas('read lock acquired stable'), `read lock; log: ${log().join('\n')}`);
+}
+
+test('zero configuration: rust-analyzer + a Cargo folder → read lock on its rustup toolchain; status bar; commands; terminal PATH', async (t) => {
+  const w = world(t);
+  await activate(t, w);
+  const pkg = JSON.parse(fs.readFileSync(path.join(repoRoot, 'package.json'), 'utf8'));
+  const contributed = pkg.contributes.commands.map((c) => c.command).sort();
+  for (const id of contributed) assert.ok(state.commands.has(id), `no handler for ${id}`);
+  assert.deepEqual(contributed, ['toolchainLock.openLog', 'toolchainLock.showLocks', 'toolchainLock.updateToolchain']);
+  await until(() => item().text === '$(lock) stable (1)', `status text, got ${item().text}`);
+  assert.equal(item().name, 'Toolchain Lock');
+  assert.equal(item().alignment, vscode.StatusBarAlignment.Left);
+  assert.deepEqual(item().tooltip.isTrusted, { enabledCommands: ['toolchainLock.updateToolchain', 'toolchainLock.showLocks', 'toolchainLock.openLog'] });
+  // The holder list comes from the lock directory (engine watch), a moment after the lock.
+  await until(() => /\*\*this window\*\*/.test(item().tooltip.value), `holders in the tooltip: ${item().tooltip.value}`);
+  const st = ext.module.engine.status({ lockDir: w.lockDir })[0];
+  assert.equal(st.toolchain.path, fs.realpathSync(w.stable));
+  assert.equal(st.holders[0].client, 'vscode');
+  const [op] = w.env.ops.filter(([, k]) => k === 'PATH');
+  assert.equal(op[0], 'prepend');
+  assert.ok(fs.existsSync(path.join(op[2].slice(0, -1), 'toolchain-lock')));
+  assert.deepEqual(w.env.ops.find(([, k]) => k === 'TOOLCHAIN_LOCK_DIR'), ['replace', 'TOOLCHAIN_LOCK_DIR', w.lockDir]);
+  await state.commands.get('toolchainLock.openLog')();
+  assert.equal(state.outputs.get('Toolchain Lock').shown, true);
+});
+
+test('a CLI update: rust-analyzer stopped through its command, one notification naming the writer, restarted after', async (t) => {
+  const w = world(t);
+  await activate(t, w);
+  const writer = spawnWriter(t, ext.file, w.lockDir, { name: 'stable', path: w.stable });
+  await writer.next('acquired');
+  assert.deepEqual(w.ra.calls, ['stop']);
+  await until(() => item().text.startsWith('$(sync~spin) stable: '), `spinning status, got ${item().text}`);
+  const note = state.progress.find((p) => /is being updated/.test(p.options.title));
+  assert.equal(note.options.title, `Toolchain stable is being updated by \`rustup update stable\` (pid ${writer.child.pid}); rust-analyzer will restart when it finishes`);
+  assert.equal(note.done, false);
+  assert.ok(logHas(`update pending by rustup update stable (pid ${writer.child.pid}`));
+  writer.release();
+  await until(() => w.ra.calls.length === 2, 'restart');
+  assert.deepEqual(w.ra.calls, ['stop', 'start']);
+  await until(() => note.done, 'notification closes');
+  await until(() => item().text === '$(lock) stable (1)', `status back, got ${item().text}`);
+  assert.equal(state.progress.filter((p) => /is being updated/.test(p.options.title)).length, 1);
+});
+
+test('"Update toolchain safely" with a toolchain argument: stops, runs the command with live output, restarts', async (t) => {
+  const w = world(t);
+  const marker = path.join(w.root, 'updated');
+  state.globalConfig['toolchainLock.toolchains'] = [
+    { name: 'stable', rustup: 'stable', updateCommand: [process.execPath, '-e', `require('fs').writeFileSync(${JSON.stringify(marker)}, process.env.X || 'ok'); console.log('updating stable...')`] },
+  ];
+  await activate(t, w);
+  const ok = await state.commands.get('toolchainLock.updateToolchain')('stable');
+  assert.equal(ok, true);
+  assert.equal(fs.readFileSync(marker, 'utf8'), 'ok');
+  assert.match(state.outputs.get('Toolchain Lock Update').text, /updating stable\.\.\./);
+  assert.ok(logHas('write lock acquired stable'));
+  await until(() => w.ra.calls.join() === 'stop,start', `ra calls ${w.ra.calls}`);
+  const progress = state.progress.find((p) => p.options.title === 'Updating stable');
+  assert.equal(progress.options.cancellable, true);
+});
+
+test('a failing update command: error with "Show output", lock released, servers back', async (t) => {
+  const w = world(t);
+  state.globalConfig['toolchainLock.toolchains'] = [{ name: 'stable', rustup: 'stable', updateCommand: [process.execPath, '-e', 'console.error("network down"); process.exit(2)'] }];
+  await activate(t, w);
+  assert.equal(await state.commands.get('toolchainLock.updateToolchain')('stable'), false);
+  const err = state.messages.find((m) => m.kind === 'error' && m.text.startsWith('Updating stable failed'));
+  assert.ok(err, JSON.stringify(state.messages));
+  assert.deepEqual(err.items, ['Show output']);
+  assert.match(state.outputs.get('Toolchain Lock Update').text, /network down/);
+  await until(() => w.ra.calls.join() === 'stop,start', 'restart');
+  const st = ext.module.engine.status({ lockDir: w.lockDir })[0];
+  assert.equal(st.writer, null);
+  assert.equal(st.holders.length, 1);
+});
+
+test('the quick pick lists known toolchains with their state', async (t) => {
+  const w = world(t);
+  fs.mkdirSync(path.join(w.rustupHome, 'toolchains', `nightly-${triple}`));
+  await activate(t, w);
+  let items;
+  state.quickPick = (list) => ((items = list), undefined);
+  await state.commands.get('toolchainLock.updateToolchain')();
+  const stable = items.find((i) => i.label === `stable-${triple}`);
+  assert.match(stable.description, /held for read by 1 · used by this window/);
+  assert.ok(items.some((i) => i.label === `nightly-${triple}` && i.description === 'free'));
+});
+
+test('untrusted workspace: servers and toolchains from workspace settings are ignored, user ones count', async (t) => {
+  const w = world(t);
+  state.trusted = false;
+  const evil = path.join(w.root, 'evil');
+  state.config['toolchainLock.servers'] = [{ id: 'evil', command: process.execPath, args: ['-e', `require('fs').writeFileSync(${JSON.stringify(evil)}, 'x')`], toolchain: 'stable' }];
+  state.config['toolchainLock.lockDir'] = path.join(w.root, 'workspace-locks');
+  await activate(t, w);
+  await sleep(300);
+  assert.equal(fs.existsSync(evil), false);
+  assert.ok(!logHas('evil'));
+  assert.equal(fs.existsSync(path.join(w.root, 'workspace-locks')), false);
+});
+
+test('deactivate releases every lock', async (t) => {
+  const w = world(t);
+  ext.module.activate(w.context);
+  await until(() => logHas('read lock acquired stable'), 'lock');
+  await ext.module.deactivate();
+  const st = ext.module.engine.status({ lockDir: w.lockDir });
+  assert.deepEqual(st.map((s) => s.holders.length), [0]);
+  assert.equal(item().disposed, true);
+  assert.deepEqual(w.ra.calls, [], 'another extension\'s server is left to it');
+});
+
+test('the native lock module cannot load: status bar and a notification say so, updates refuse, nothing crashes', async (t) => {
+  const broken = await bundle(buildDir, 'extension-no-native', "export * from './src/extension/main';", { vscodeFake: fakeVscodePath, fsExtPath: path.join(buildDir, 'no-such-fs-ext.node') });
+  const w = world(t);
+  broken.module.activate(w.context);
+  t.after(() => broken.module.deactivate());
+  await until(() => item()?.text === '$(error) Toolchain Lock: unavailable', `status: ${item()?.text}`);
+  await until(() => state.messages.some((m) => m.kind === 'error' && /cannot lock toolchains in this editor: The native lock module \(fs-ext\) could not be loaded/.test(m.text)), 'notification');
+  assert.equal(await state.commands.get('toolchainLock.updateToolchain')('stable'), false);
+  assert.ok(state.messages.some((m) => m.kind === 'error' && /will not pretend/.test(m.text)));
+  assert.deepEqual(w.ra.calls, [], 'rust-analyzer keeps running');
+});
+
+test('"Show who holds which lock" lists the locks and copies the details of one', async (t) => {
+  const w = world(t);
+  await activate(t, w);
+  const picks = [];
+  state.quickPick = (items, options) => {
+    picks.push({ items, options });
+    return picks.length === 1 ? items.find((i) => i.label.endsWith('stable')) : 'Copy details';
+  };
+  await state.commands.get('toolchainLock.showLocks')();
+  assert.match(picks[0].items[0].description, /held for read · 1 holder/);
+  assert.match(picks[0].items[0].detail, /read: Fake Code window proj .*\(this window\)/);
+  assert.deepEqual(picks[1].items, ['Update safely', 'Copy details', 'Open log']);
+  assert.match(state.clipboard, /^stable: held for read\n {2}directory: .*stable-/);
+  assert.match(state.clipboard, /reader: Fake Code window proj \[language servers: rust-analyzer\].*\[this window\]/);
+});
