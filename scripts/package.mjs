@@ -51,7 +51,8 @@ function hostTarget() {
 run(process.execPath, ['esbuild.mjs', '--production']);
 
 let cwd = root;
-const vsceArgs = ['package', '--allow-missing-repository'];
+// README links are relative to the repository; the marketplace page is not where people read docs/.
+const vsceArgs = ['package', '--allow-missing-repository', '--no-rewrite-relative-links'];
 if (values.target || values.electron) {
   if (!values.target || !values.electron) {
     console.error('package: --target and --electron go together, e.g. --target linux-x64 --electron 34.5.8 (the Electron of the VS Code you target: Help → About).');
@@ -71,6 +72,7 @@ if (values.target || values.electron) {
 }
 
 const out = path.resolve(values.out ?? path.join(root, `${pkg.name}-${pkg.version}${values.target ? `-${values.target}` : ''}.vsix`));
+fs.mkdirSync(path.dirname(out), { recursive: true });
 vsceArgs.push('--out', out);
 run(vsce, vsceArgs, cwd);
 

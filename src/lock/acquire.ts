@@ -14,6 +14,8 @@ import { describeHolders } from './describe';
 
 /** Environment variable naming the toolchain keys an ancestor holds for read (the nested-write guard). */
 export const HELD_ENV = 'TOOLCHAIN_LOCK_HELD';
+/** Environment variable naming the toolchain keys an ancestor holds for write (an update runs us). */
+export const WRITING_ENV = 'TOOLCHAIN_LOCK_WRITING';
 export const DEFAULT_POLL_MS = 1000;
 const DEFAULT_LOCK_CALL_LIMIT_MS = 10_000;
 
@@ -247,8 +249,8 @@ function abortError(what: string, signal: AbortSignal): LockError {
   return new LockError('E_ABORTED', `Stopped waiting for the ${what}: cancelled.`, { cause: signal.reason });
 }
 
-function heldKeys(env: NodeJS.ProcessEnv): Set<string> {
-  return new Set((env[HELD_ENV] ?? '').split(',').filter(Boolean));
+function heldKeys(env: NodeJS.ProcessEnv, name: string = HELD_ENV): Set<string> {
+  return new Set((env[name] ?? '').split(',').filter(Boolean));
 }
 
 function makeHandle(ctx: Context, mode: LockMode, parties: Party[], options: AcquireOptions): LockHandle {
@@ -273,10 +275,10 @@ function makeHandle(ctx: Context, mode: LockMode, parties: Party[], options: Acq
       for (const p of parties) publish(ctx, p, { children: [...p.record.children, child] });
     },
     childEnv(): Record<string, string> {
-      if (mode !== 'read') return {};
-      const keys = heldKeys(options.env ?? process.env);
+      const name = mode === 'read' ? HELD_ENV : WRITING_ENV;
+      const keys = heldKeys(options.env ?? process.env, name);
       for (const p of parties) keys.add(p.key);
-      return { [HELD_ENV]: [...keys].join(',') };
+      return { [name]: [...keys].join(',') };
     },
     [Symbol.asyncDispose]() {
       return handle.release();
@@ -289,6 +291,8 @@ function makeHandle(ctx: Context, mode: LockMode, parties: Party[], options: Acq
 export async function acquireRead(toolchain: Toolchain, options: AcquireOptions = {}): Promise<ReadLock> {
   const ctx = makeContext(options);
   installExitHook(ctx.dir);
+  const key = toolchainKey(toolchain.path);
+  if (heldKeys(options.env ?? process.env, WRITING_ENV).has(key)) return coveredReadLock(ctx, toolchain, key);
   const p = openParty(ctx, toolchain, 'read', options);
   liveParties.add(p);
   try {
@@ -361,7 +365,15 @@ export async function acquireWrite(toolchains: readonly Toolchain[], options: Ac
   installExitHook(ctx.dir);
   const requested = [...new Map(toolchains.map((t) => [toolchainKey(t.path), t])).entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
   const inherited = heldKeys(options.env ?? process.env);
+  const writing = heldKeys(options.env ?? process.env, WRITING_ENV);
   for (const [key, t] of requested) {
+    if (writing.has(key)) {
+      throw new LockError(
+        'E_NESTED_WRITE',
+        `Refusing to wait for the write lock of ${t.name}: this process runs under the write lock of it ` +
+          '(an ancestor such as `toolchain-lock update`), so it would wait for itself forever. The update already has the toolchain to itself.',
+      );
+    }
     const heldHere = [...liveParties].some((p) => p.key === key && p.record.mode === 'read' && p.lockHeld && p.updateListeners === 0);
     if (inherited.has(key) || heldHere) {
       throw new LockError(
@@ -407,6 +419,34 @@ export async function acquireWrite(toolchains: readonly Toolchain[], options: Ac
     throw err;
   }
   return makeHandle(ctx, 'write', parties, options);
+}
+
+/**
+ * A read lock for a process that runs inside an update of the same toolchain: the ancestor's
+ * exclusive lock already covers it, and asking the kernel for a shared one would wait forever.
+ */
+function coveredReadLock(ctx: Context, toolchain: Toolchain, key: string): ReadLock {
+  let released = false;
+  const handle: ReadLock = {
+    mode: 'read',
+    toolchains: [{ name: toolchain.name, path: canonicalToolchainPath(toolchain.path) }],
+    keys: [key],
+    lockFiles: [lockFilePath(ctx.dir, key)],
+    fds: [],
+    get released() {
+      return released;
+    },
+    async release() {
+      released = true;
+    },
+    addChild() {},
+    childEnv: () => ({}),
+    onUpdatePending: () => ({ dispose() {} }),
+    [Symbol.asyncDispose]: async () => {
+      released = true;
+    },
+  };
+  return handle;
 }
 
 /**

@@ -11,6 +11,7 @@ export function holderCommand(h: Holder): string {
 /** One line naming a holder: what it runs, pid, host, since. */
 export function describeHolder(h: Holder): string {
   const parts = [`pid ${h.pid}`, `host ${h.host}`];
+  if (h.children.length > 0) parts.push(`running pid ${h.children.join(', ')}`);
   if (h.since) parts.push(`since ${h.since}`);
   if (h.foreign) parts.push('plain flock, no record');
   if (h.liveness === 'unknown') parts.push('liveness unknown');

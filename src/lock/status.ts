@@ -24,6 +24,8 @@ export interface Holder {
   readonly liveness: Liveness;
   /** Locked with plain flock(1) or another tool that writes no record. */
   readonly foreign: boolean;
+  /** Processes that inherited the lock and keep it held (e.g. the command of `toolchain-lock run`). */
+  readonly children: readonly number[];
   /** True for a record of the calling process itself. */
   readonly self: boolean;
   readonly recordId: string | null;
@@ -64,6 +66,7 @@ export function holderFromRecord(stored: StoredRecord, liveness: Liveness): Hold
     since: r.since,
     liveness,
     foreign: false,
+    children: r.children.map((c) => c.pid),
     self: r.pid === self.pid && r.host === self.host && r.pidNamespace === self.pidNamespace,
     recordId: r.id,
   };
@@ -82,6 +85,7 @@ function foreignHolder(k: KernelLock): Holder {
     since: null,
     liveness: 'alive',
     foreign: true,
+    children: [],
     self: false,
     recordId: null,
   };

@@ -4,3 +4,4 @@ export { ToolchainError, isToolchainError, type ToolchainErrorCode } from './err
 export { rustupHome, listRustupToolchains, hostTriple } from './rustup';
 export { resolveToolchain, type ResolveOptions } from './resolve';
 export { activeRustupToolchain } from './active';
+export { configuredFromEnv, TOOLCHAINS_ENV } from './from-env';

@@ -3,6 +3,7 @@ import * as path from 'node:path';
 import { ToolchainError } from './errors';
 import { homeDir, hostTriple, matchRustupNames, rustupToolchain, rustupToolchainNames, rustupToolchainsDir } from './rustup';
 import type { ConfiguredToolchain, ResolvedToolchain } from './types';
+import { configuredFromEnv } from './from-env';
 
 export interface ResolveOptions {
   readonly env?: NodeJS.ProcessEnv;
@@ -109,7 +110,7 @@ function fromConfigured(c: ConfiguredToolchain, env: NodeJS.ProcessEnv, cwd: str
 export function resolveToolchain(spec: string, options: ResolveOptions = {}): ResolvedToolchain {
   const env = options.env ?? process.env;
   const cwd = options.cwd ?? process.cwd();
-  const configured = options.configured ?? [];
+  const configured = options.configured ?? configuredFromEnv(env);
   if (spec === '') throw unknown(spec, env, configured);
   if (isPathSpec(spec)) return fromPath(spec, env, cwd, 'The toolchain path');
   const c = configured.find((t) => t.name === spec);

@@ -188,6 +188,28 @@ test('the nested-write guard refuses at once under an inherited read lock', asyn
   await read.release();
 });
 
+test('inside an update, a read of the same toolchain is covered and a nested write is refused', async (t) => {
+  const { dir, tc } = setup(t);
+  const w = await engine.acquireWrite([{ name: 'tc', path: tc }], { lockDir: dir });
+  const env = w.childEnv();
+  assert.equal(env.TOOLCHAIN_LOCK_WRITING, w.keys[0]);
+  const inner = await engine.acquireRead({ name: 'tc', path: tc }, { lockDir: dir, env, timeoutMs: 0 });
+  assert.deepEqual(inner.fds, [], 'the ancestor holds the lock; the inner reader takes none');
+  await inner.release();
+  await assert.rejects(engine.acquireWrite([{ name: 'tc', path: tc }], { lockDir: dir, env }), (e) => e.code === 'E_NESTED_WRITE' && /write lock of it/.test(e.message));
+  // Control: without the marker the same read cannot be had while the update runs.
+  await assert.rejects(engine.acquireRead({ name: 'tc', path: tc }, { lockDir: dir, timeoutMs: 0 }), (e) => e.code === 'E_WOULD_BLOCK');
+  await w.release();
+});
+
+test('a command run under `toolchain-lock update` can use `toolchain-lock run` on the same toolchain', async (t) => {
+  const { dir, tc } = setup(t);
+  const cli = new URL('../../dist/cli.js', import.meta.url).pathname;
+  const r = spawnSync(process.execPath, [cli, 'update', tc, '--lock-dir', dir, '--timeout', '20', '--', process.execPath, cli, 'run', tc, '--lock-dir', dir, '--', 'echo', 'inside'], { encoding: 'utf8', timeout: 30000 });
+  assert.equal(r.status, 0, r.stderr);
+  assert.match(r.stdout, /inside/);
+});
+
 test('several toolchains are locked together and each reports the writer', async (t) => {
   const { root, dir, tc } = setup(t);
   const tc2 = path.join(root, 'toolchain2');
