@@ -110,7 +110,8 @@ export class Ctx {
     clearTimeout(this.rebuildTimer);
     clearInterval(this.refreshTimer);
     for (const d of this.disposables) d.dispose();
-    await this.stopLocking();
+    // VS Code gives deactivate a few seconds; servers get two of them to stop gracefully.
+    await this.stopLocking(Math.min(this.config.stopTimeoutMs, 2000));
     this.statusBar.dispose();
     this.serverOutput.dispose();
     this.updateOutput.dispose();
@@ -166,12 +167,12 @@ export class Ctx {
     }
   }
 
-  private async stopLocking(): Promise<void> {
+  private async stopLocking(stopTimeoutMs?: number): Promise<void> {
     this.lockWatch?.dispose();
     this.lockWatch = undefined;
     const coordinator = this.coordinator;
     this.coordinator = undefined;
-    await coordinator?.dispose();
+    await coordinator?.dispose(stopTimeoutMs);
     this.locks = new Map();
   }
 

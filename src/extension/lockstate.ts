@@ -115,6 +115,7 @@ export class LockCoordinator {
   private readonly slots = new Map<string, Slot>();
   private readonly abort = new AbortController();
   private disposed = false;
+  private disposeStopTimeoutMs: number | undefined;
 
   constructor(private readonly options: CoordinatorOptions) {}
 
@@ -220,10 +221,14 @@ export class LockCoordinator {
       }));
   }
 
-  /** Stops every server this window owns and releases every lock. */
-  async dispose(): Promise<void> {
+  /**
+   * Stops every server this window owns and releases every lock. `stopTimeoutMs` bounds each
+   * graceful stop here (a closing window has little time; the kernel drops our locks at exit anyway).
+   */
+  async dispose(stopTimeoutMs?: number): Promise<void> {
     if (this.disposed) return;
     this.disposed = true;
+    this.disposeStopTimeoutMs = stopTimeoutMs;
     this.abort.abort();
     // A start under way finishes first (same serial), then its server is stopped.
     await Promise.all([...this.slots.values()].filter((s) => s.unit.owned && (s.running || s.starting)).map((s) => s.serial.run(() => this.stopSlot(s))));
@@ -289,6 +294,7 @@ export class LockCoordinator {
 
   /** After an update (ours or someone else's): take the read lock again (starting is the caller's). */
   private async resume(e: Entry): Promise<void> {
+    if (e.lock) return; // taken back already (two updates of ours queued back to back)
     if (this.needed(e)) await this.takeRead(e, false);
     else this.setState(e, 'idle');
   }
@@ -400,7 +406,7 @@ export class LockCoordinator {
   private async stopSlot(s: Slot): Promise<void> {
     if (!s.running) return;
     const log = this.options.log;
-    const limit = this.options.stopTimeoutMs();
+    const limit = Math.min(this.options.stopTimeoutMs(), this.disposeStopTimeoutMs ?? Infinity);
     const started = Date.now();
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<'timeout'>((resolve) => (timer = setTimeout(() => resolve('timeout'), limit)));

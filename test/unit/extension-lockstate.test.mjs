@@ -295,3 +295,22 @@ test('dispose stops owned servers and releases every lock, also while waiting be
   assert.equal(a.starts, 1);
   assert.equal(ra.stops, 0, 'servers of other extensions are left to them');
 });
+
+test('two updates from this window queued back to back: no start in between, one read lock after', async (t) => {
+  const s = setup(t);
+  const unit = fakeUnit('fake-ls', [s.tc], s.events);
+  await s.coordinator.setUnits([unit]);
+  await until(() => unit.starts === 1, 'start');
+  const runs = [];
+  const first = s.coordinator.update(s.tc, async () => {
+    runs.push(`first running=${unit.isRunning()}`);
+    await sleep(200);
+  }, { command: ['a'] });
+  const second = s.coordinator.update(s.tc, async () => void runs.push(`second running=${unit.isRunning()}`), { command: ['b'] });
+  await Promise.all([first, second]);
+  assert.deepEqual(runs, ['first running=false', 'second running=false']);
+  await until(() => unit.starts === 2, 'restart');
+  await sleep(300);
+  assert.equal(unit.starts, 2);
+  assert.equal(s.ownReaders(), 1, 'exactly one read lock held');
+});
