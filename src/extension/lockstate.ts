@@ -1,20 +1,16 @@
 // One state machine per toolchain this window uses: it owns the read lock and orchestrates
 // stop → release → reacquire → restart around updates. No `vscode` here, so the unit tests drive
 // it under plain Node with fake servers and the real engine.
-import * as fs from 'node:fs';
 import { acquireRead, acquireWrite, describeHolder, describeHolders, HELD_ENV, isLockError, toolchainKey } from '../lock';
 import type { Disposable, Holder, LockHandle, ReadLock, Toolchain } from '../lock';
 import { Serial, type ServerUnit } from './servers/unit';
+import { message, ServerSlots, type Logger, type Slot } from './slots';
+
+export type { Logger } from './slots';
 
 /** idle: not needed · acquiring: waiting for the read lock · holding: servers may run ·
  *  pending: someone else updates, servers stopped · updating: this window updates · error: no lock. */
 export type ToolchainState = 'idle' | 'acquiring' | 'holding' | 'pending' | 'updating' | 'error';
-
-export interface Logger {
-  info(message: string): void;
-  warn(message: string): void;
-  error(message: string): void;
-}
 
 /** What a window is told when a writer makes it step aside. */
 export interface StepAside {
@@ -75,20 +71,6 @@ export interface ToolchainSnapshot {
   readonly units: readonly UnitSnapshot[];
 }
 
-interface Slot {
-  readonly unit: ServerUnit;
-  readonly serial: Serial;
-  /** Should run whenever its toolchains allow. */
-  wanted: boolean;
-  /** Started by us (or found running) and not stopped since. */
-  running: boolean;
-  /** A start is queued or under way (a stop queued now runs after it). */
-  starting: boolean;
-  /** Why it could not start; it is not restarted until retried. */
-  failed: string | null;
-  readonly exitSub: { dispose(): void };
-}
-
 interface Entry {
   readonly toolchain: Toolchain;
   readonly key: string;
@@ -106,39 +88,41 @@ interface Entry {
   waiting: AbortController | null;
 }
 
-const message = (err: unknown): string => (err instanceof Error ? err.message : String(err));
 const delay = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** Holds this window's read locks and keeps its servers off toolchains being updated. */
 export class LockCoordinator {
   private readonly entries = new Map<string, Entry>();
-  private readonly slots = new Map<string, Slot>();
+  private readonly servers: ServerSlots;
   private readonly abort = new AbortController();
   private disposed = false;
   private disposeStopTimeoutMs: number | undefined;
 
-  constructor(private readonly options: CoordinatorOptions) {}
+  constructor(private readonly options: CoordinatorOptions) {
+    this.servers = new ServerSlots({
+      log: options.log,
+      stopTimeoutMs: () => Math.min(options.stopTimeoutMs(), this.disposeStopTimeoutMs ?? Infinity),
+      disposed: () => this.disposed,
+      changed: () => this.changed(),
+      mayRun: (t) => {
+        const state = this.entries.get(toolchainKey(t.path))?.state;
+        return state === 'holding' || state === 'error';
+      },
+      childEnv: (toolchains) => this.childEnv(toolchains),
+      failed: (slot, why) => {
+        this.options.hooks?.onUnitFailed?.(slot.unit.id, why);
+        // Nothing else needs the lock? Then let it go; never loop restarting.
+        for (const t of slot.unit.toolchains) void this.settle(this.entryFor(t));
+      },
+    });
+  }
 
   /** Replaces the set of servers; unchanged ones (same id and signature) are left alone. */
   async setUnits(units: readonly ServerUnit[]): Promise<void> {
     const touched = new Set<Entry>();
-    const next = new Map(units.map((u) => [u.id, u]));
-    for (const [id, s] of this.slots) {
-      const u = next.get(id);
-      if (u && u.signature === s.unit.signature) continue;
-      this.slots.delete(id);
-      s.exitSub.dispose();
-      s.wanted = false;
-      for (const t of s.unit.toolchains) touched.add(this.entryFor(t));
-      if (s.unit.owned) await s.serial.run(() => this.stopSlot(s));
-    }
-    for (const u of units) {
-      if (this.slots.has(u.id)) continue;
-      const running = u.isRunning();
-      const slot: Slot = { unit: u, serial: new Serial(), wanted: u.owned || running, running, starting: false, failed: null, exitSub: u.onDidExit((exit) => this.onExit(slot, exit.final, exit.message)) };
-      this.slots.set(u.id, slot);
-      for (const t of u.toolchains) touched.add(this.entryFor(t));
-    }
+    const { removed, added } = this.servers.replace(units);
+    for (const s of [...removed, ...added]) for (const t of s.unit.toolchains) touched.add(this.entryFor(t));
+    await Promise.all(removed.filter((s) => s.unit.owned).map((s) => s.serial.run(() => this.servers.stop(s))));
     this.changed();
     await Promise.all([...touched].map((e) => this.settle(e)));
   }
@@ -146,7 +130,7 @@ export class LockCoordinator {
   /** Notices coordinated servers that came up on their own since they were registered. */
   async refresh(): Promise<void> {
     const touched = new Set<Entry>();
-    for (const s of this.slots.values()) {
+    for (const s of this.servers.all()) {
       if (s.wanted || s.failed || !s.unit.isRunning()) continue;
       s.wanted = s.running = true;
       this.options.log.info(`server ${s.unit.id} is running; taking its toolchains' read locks`);
@@ -157,7 +141,7 @@ export class LockCoordinator {
 
   /** Clears a server's failure and starts it again if its toolchains allow. */
   async retry(unitId: string): Promise<void> {
-    const s = this.slots.get(unitId);
+    const s = this.servers.get(unitId);
     if (!s) return;
     s.failed = null;
     s.wanted = true;
@@ -231,8 +215,8 @@ export class LockCoordinator {
     this.disposeStopTimeoutMs = stopTimeoutMs;
     this.abort.abort();
     // A start under way finishes first (same serial), then its server is stopped.
-    await Promise.all([...this.slots.values()].filter((s) => s.unit.owned && (s.running || s.starting)).map((s) => s.serial.run(() => this.stopSlot(s))));
-    for (const s of this.slots.values()) s.exitSub.dispose();
+    await this.servers.stopAll(this.servers.all().filter((s) => s.unit.owned));
+    this.servers.dispose();
     for (const e of this.entries.values()) await this.dropRead(e);
     this.options.log.info('all locks released');
   }
@@ -248,7 +232,17 @@ export class LockCoordinator {
   }
 
   private slotsOn(e: Entry): Slot[] {
-    return [...this.slots.values()].filter((s) => s.unit.toolchains.some((t) => toolchainKey(t.path) === e.key));
+    return this.servers.using((t) => toolchainKey(t.path) === e.key);
+  }
+
+  /** Marks a server's processes as running under the read locks of its toolchains. */
+  private childEnv(toolchains: readonly Toolchain[]): Record<string, string> {
+    const held = new Set((process.env[HELD_ENV] ?? '').split(',').filter(Boolean));
+    for (const t of toolchains) {
+      const lock = this.entries.get(toolchainKey(t.path))?.lock;
+      if (lock) for (const k of (lock.childEnv()[HELD_ENV] ?? '').split(',').filter(Boolean)) held.add(k);
+    }
+    return held.size > 0 ? { [HELD_ENV]: [...held].join(',') } : {};
   }
 
   private needed(e: Entry): boolean {
@@ -395,103 +389,11 @@ export class LockCoordinator {
     }
   }
 
-  /** Stops the running (or starting) servers on `e`; returns their ids. */
-  private async stopSlotsOn(e: Entry): Promise<string[]> {
-    const running = this.slotsOn(e).filter((s) => s.running || s.starting);
-    await Promise.all(running.map((s) => s.serial.run(() => this.stopSlot(s))));
-    return running.map((s) => s.unit.id);
+  private stopSlotsOn(e: Entry): Promise<string[]> {
+    return this.servers.stopAll(this.slotsOn(e));
   }
 
-  /** Graceful stop bounded by stopTimeout, then the process tree is killed: the lock is released only after. */
-  private async stopSlot(s: Slot): Promise<void> {
-    if (!s.running) return;
-    const log = this.options.log;
-    const limit = Math.min(this.options.stopTimeoutMs(), this.disposeStopTimeoutMs ?? Infinity);
-    const started = Date.now();
-    let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<'timeout'>((resolve) => (timer = setTimeout(() => resolve('timeout'), limit)));
-    const outcome = await Promise.race([s.unit.stop().then(() => 'stopped' as const, (err: unknown) => err), timeout]);
-    clearTimeout(timer);
-    if (outcome === 'stopped') {
-      log.info(`server ${s.unit.id} stopped in ${Date.now() - started} ms`);
-    } else {
-      log.warn(`server ${s.unit.id} ${outcome === 'timeout' ? `did not stop within ${limit} ms` : `failed to stop (${message(outcome)})`}; killing its process tree`);
-      try {
-        await s.unit.kill();
-      } catch (err) {
-        log.error(`server ${s.unit.id} could not be killed: ${message(err)}`);
-      }
-      log.info(`server ${s.unit.id} killed after ${Date.now() - started} ms`);
-    }
-    s.running = false;
-    this.changed();
-  }
-
-  /** Starts every wanted server whose toolchains are all held (or unlockable: it runs unprotected). */
-  private async startReady(): Promise<void> {
-    const ready = [...this.slots.values()].filter((s) => this.mayStart(s) && !s.starting);
-    for (const s of ready) s.starting = true;
-    await Promise.all(
-      ready.map((s) =>
-        s.serial.run(async () => {
-          try {
-            await this.startSlot(s);
-          } finally {
-            s.starting = false;
-          }
-        }),
-      ),
-    );
-  }
-
-  private mayStart(s: Slot): boolean {
-    if (this.disposed || !s.wanted || s.running || s.failed !== null || !this.slots.has(s.unit.id)) return false;
-    return s.unit.toolchains.every((t) => {
-      const state = this.entries.get(toolchainKey(t.path))?.state;
-      return state === 'holding' || state === 'error';
-    });
-  }
-
-  private async startSlot(s: Slot): Promise<void> {
-    if (!this.mayStart(s)) return;
-    const missing = s.unit.toolchains.find((t) => !fs.existsSync(t.path));
-    if (missing) {
-      this.fail(s, `the toolchain directory ${missing.path} (${missing.name}) does not exist`);
-      return;
-    }
-    const env: Record<string, string> = {};
-    const held = new Set((process.env[HELD_ENV] ?? '').split(',').filter(Boolean));
-    for (const t of s.unit.toolchains) {
-      const lock = this.entries.get(toolchainKey(t.path))?.lock;
-      if (lock) for (const k of (lock.childEnv()[HELD_ENV] ?? '').split(',').filter(Boolean)) held.add(k);
-    }
-    if (held.size > 0) env[HELD_ENV] = [...held].join(',');
-    const started = Date.now();
-    try {
-      await s.unit.start(env);
-    } catch (err) {
-      this.fail(s, message(err));
-      return;
-    }
-    s.running = true;
-    const pid = s.unit.pid === undefined ? '' : ` pid=${s.unit.pid}`;
-    this.options.log.info(`server ${s.unit.id} started${pid} in ${Date.now() - started} ms`);
-    this.changed();
-  }
-
-  private fail(s: Slot, why: string): void {
-    s.failed = why;
-    s.running = false;
-    this.options.log.error(`server ${s.unit.id} failed: ${why}`);
-    this.options.hooks?.onUnitFailed?.(s.unit.id, why);
-    this.changed();
-    // Nothing else needs the lock? Then let it go; never loop restarting.
-    for (const t of s.unit.toolchains) void this.settle(this.entryFor(t));
-  }
-
-  private onExit(s: Slot, final: boolean, why: string): void {
-    if (this.disposed || !this.slots.has(s.unit.id)) return;
-    this.options.log.warn(`server ${s.unit.id} exited unexpectedly (${why})${final ? '' : '; its client restarts it'}`);
-    if (final) this.fail(s, `it exited and will not be restarted: ${why}`);
+  private startReady(): Promise<void> {
+    return this.servers.startReady();
   }
 }

@@ -1,0 +1,180 @@
+// The servers side of the lock state machine: which servers should run, starting them when their
+// toolchains allow, stopping them within stopTimeout (then killing), failures that are not retried.
+// No `vscode` here either.
+import * as fs from 'node:fs';
+import type { Toolchain } from '../lock';
+import { Serial, type ServerUnit } from './servers/unit';
+
+export interface Logger {
+  info(message: string): void;
+  warn(message: string): void;
+  error(message: string): void;
+}
+
+/** One server and what this window wants of it. */
+export interface Slot {
+  readonly unit: ServerUnit;
+  /** Starts and stops of this server run one after another. */
+  readonly serial: Serial;
+  /** Should run whenever its toolchains allow. */
+  wanted: boolean;
+  /** Started by us (or found running) and not stopped since. */
+  running: boolean;
+  /** A start is queued or under way (a stop queued now runs after it). */
+  starting: boolean;
+  /** Why it could not start; it is not restarted until retried. */
+  failed: string | null;
+  readonly exitSub: { dispose(): void };
+}
+
+/** What the slots need from the lock side. */
+export interface SlotHost {
+  readonly log: Logger;
+  stopTimeoutMs(): number;
+  disposed(): boolean;
+  changed(): void;
+  /** True when servers on `toolchain` may run now (its read lock is held, or cannot be had at all). */
+  mayRun(toolchain: Toolchain): boolean;
+  /** Environment marking a server's processes as running under this window's read locks. */
+  childEnv(toolchains: readonly Toolchain[]): Record<string, string>;
+  /** A server failed for good: report it and let go of locks nobody needs any more. */
+  failed(slot: Slot, why: string): void;
+}
+
+export const message = (err: unknown): string => (err instanceof Error ? err.message : String(err));
+
+export class ServerSlots {
+  private readonly slots = new Map<string, Slot>();
+
+  constructor(private readonly host: SlotHost) {}
+
+  all(): Slot[] {
+    return [...this.slots.values()];
+  }
+
+  get(id: string): Slot | undefined {
+    return this.slots.get(id);
+  }
+
+  /** Slots whose server uses a toolchain with this key. */
+  using(matches: (t: Toolchain) => boolean): Slot[] {
+    return this.all().filter((s) => s.unit.toolchains.some(matches));
+  }
+
+  /** Takes the new set of servers; unchanged ones (same id and signature) keep their slot. */
+  replace(units: readonly ServerUnit[]): { removed: Slot[]; added: Slot[] } {
+    const next = new Map(units.map((u) => [u.id, u]));
+    const removed: Slot[] = [];
+    const added: Slot[] = [];
+    for (const [id, s] of this.slots) {
+      const u = next.get(id);
+      if (u && u.signature === s.unit.signature) continue;
+      this.slots.delete(id);
+      s.exitSub.dispose();
+      s.wanted = false;
+      removed.push(s);
+    }
+    for (const u of units) {
+      if (this.slots.has(u.id)) continue;
+      const running = u.isRunning();
+      const slot: Slot = { unit: u, serial: new Serial(), wanted: u.owned || running, running, starting: false, failed: null, exitSub: u.onDidExit((exit) => this.onExit(slot, exit.final, exit.message)) };
+      this.slots.set(u.id, slot);
+      added.push(slot);
+    }
+    return { removed, added };
+  }
+
+  /** Stops these servers (after any start under way); returns their ids. */
+  async stopAll(slots: readonly Slot[]): Promise<string[]> {
+    const running = slots.filter((s) => s.running || s.starting);
+    await Promise.all(running.map((s) => s.serial.run(() => this.stop(s))));
+    return running.map((s) => s.unit.id);
+  }
+
+  /** Graceful stop bounded by stopTimeout, then the process tree is killed: locks go only after. */
+  async stop(s: Slot): Promise<void> {
+    if (!s.running) return;
+    const log = this.host.log;
+    const limit = this.host.stopTimeoutMs();
+    const started = Date.now();
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<'timeout'>((resolve) => (timer = setTimeout(() => resolve('timeout'), limit)));
+    const outcome = await Promise.race([s.unit.stop().then(() => 'stopped' as const, (err: unknown) => err), timeout]);
+    clearTimeout(timer);
+    if (outcome === 'stopped') {
+      log.info(`server ${s.unit.id} stopped in ${Date.now() - started} ms`);
+    } else {
+      log.warn(`server ${s.unit.id} ${outcome === 'timeout' ? `did not stop within ${limit} ms` : `failed to stop (${message(outcome)})`}; killing its process tree`);
+      try {
+        await s.unit.kill();
+      } catch (err) {
+        log.error(`server ${s.unit.id} could not be killed: ${message(err)}`);
+      }
+      log.info(`server ${s.unit.id} killed after ${Date.now() - started} ms`);
+    }
+    s.running = false;
+    this.host.changed();
+  }
+
+  /** Starts every wanted server whose toolchains all allow it. */
+  async startReady(): Promise<void> {
+    const ready = this.all().filter((s) => this.mayStart(s) && !s.starting);
+    for (const s of ready) s.starting = true;
+    await Promise.all(
+      ready.map((s) =>
+        s.serial.run(async () => {
+          try {
+            await this.start(s);
+          } finally {
+            s.starting = false;
+          }
+        }),
+      ),
+    );
+  }
+
+  /** Marks a server failed: it stays down until retried. */
+  fail(s: Slot, why: string): void {
+    s.failed = why;
+    s.running = false;
+    this.host.log.error(`server ${s.unit.id} failed: ${why}`);
+    this.host.changed();
+    this.host.failed(s, why);
+  }
+
+  dispose(): void {
+    for (const s of this.slots.values()) s.exitSub.dispose();
+  }
+
+  private mayStart(s: Slot): boolean {
+    if (this.host.disposed() || !s.wanted || s.running || s.failed !== null || this.slots.get(s.unit.id) !== s) return false;
+    return s.unit.toolchains.every((t) => this.host.mayRun(t));
+  }
+
+  private async start(s: Slot): Promise<void> {
+    // Checked again: things change while a start waits its turn.
+    if (!this.mayStart(s)) return;
+    const missing = s.unit.toolchains.find((t) => !fs.existsSync(t.path));
+    if (missing) {
+      this.fail(s, `the toolchain directory ${missing.path} (${missing.name}) does not exist`);
+      return;
+    }
+    const started = Date.now();
+    try {
+      await s.unit.start(this.host.childEnv(s.unit.toolchains));
+    } catch (err) {
+      this.fail(s, message(err));
+      return;
+    }
+    s.running = true;
+    const pid = s.unit.pid === undefined ? '' : ` pid=${s.unit.pid}`;
+    this.host.log.info(`server ${s.unit.id} started${pid} in ${Date.now() - started} ms`);
+    this.host.changed();
+  }
+
+  private onExit(s: Slot, final: boolean, why: string): void {
+    if (this.host.disposed() || this.slots.get(s.unit.id) !== s) return;
+    this.host.log.warn(`server ${s.unit.id} exited unexpectedly (${why})${final ? '' : '; its client restarts it'}`);
+    if (final) this.fail(s, `it exited and will not be restarted: ${why}`);
+  }
+}
