@@ -42,14 +42,17 @@ function whoLine(h: Holder): string {
   return `${program(h)}, pid ${h.pid}`;
 }
 
-function shortState(t: ToolchainSnapshot, holders: number): string {
+function shortState(t: ToolchainSnapshot, lock: LockStatus | undefined, holders: number): string {
   switch (t.state) {
     case 'holding':
       return `${t.toolchain.name} (${holders})`;
     case 'acquiring':
       return `${t.toolchain.name}: waiting`;
-    case 'pending':
-      return t.writer ? `${t.toolchain.name}: ${t.writer.state === 'held' ? 'updating' : 'update pending'} (${whoLine(t.writer)})` : `${t.toolchain.name}: update pending`;
+    case 'pending': {
+      // The lock directory knows best whether the writer still waits or already writes.
+      const writer = lock?.writer ?? t.writer;
+      return writer ? `${t.toolchain.name}: ${writer.state === 'held' ? 'updating' : 'update pending'} (${whoLine(writer)})` : `${t.toolchain.name}: update pending`;
+    }
     case 'updating':
       return `${t.toolchain.name}: updating`;
     case 'error':
@@ -126,7 +129,7 @@ export function renderStatus(input: StatusInput): StatusView {
   const longWait = waiting.some((t) => input.now - t.since >= BLOCKED_LONG_MS);
   const failed = ts.some((t) => t.state === 'error' || t.units.some((u) => u.failed));
   const holderCount = (t: ToolchainSnapshot): number => input.locks.get(t.key)?.holders.length ?? (t.state === 'holding' ? 1 : 0);
-  const names = ts.length > 0 ? ts.map((t) => shortState(t, holderCount(t))).join(', ') : 'no toolchain';
+  const names = ts.length > 0 ? ts.map((t) => shortState(t, input.locks.get(t.key), holderCount(t))).join(', ') : 'no toolchain';
   const nextLong = waiting.map((t) => t.since + BLOCKED_LONG_MS - input.now).filter((ms) => ms > 0);
   const tooltip = ['**Toolchain Lock**', ''];
   if (ts.length === 0) tooltip.push('No language server of this window uses a known toolchain.', '', '[Update safely](command:toolchainLock.updateToolchain) · [Show locks](command:toolchainLock.showLocks) · [Open log](command:toolchainLock.openLog)');

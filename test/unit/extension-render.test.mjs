@@ -51,6 +51,10 @@ test('pending update: spinning icon, by whom; warning background only once it wa
   assert.equal(later.background, 'warning');
   const active = r.renderStatus({ toolchains: [tc({ state: 'pending', writer: { ...writer, state: 'held' } })], locks: new Map(), unavailable: null, now: 2000 });
   assert.equal(active.text, '$(sync~spin) stable: updating (rustup, pid 4242)');
+  // The lock directory's newer view of the writer wins over the one the window stepped aside for.
+  const held = { ...writer, state: 'held' };
+  const live = r.renderStatus({ toolchains: [t], locks: new Map([[t.key, lock([held], { state: 'write', writer: held })]]), unavailable: null, now: 2000 });
+  assert.equal(live.text, '$(sync~spin) stable: updating (rustup, pid 4242)');
 });
 
 test('several toolchains, own update, errors and failed servers', () => {
