@@ -5,7 +5,7 @@ import { fileSystemKind } from './netfs';
 import { subscribe, type Disposable } from './notify';
 import { readRecords } from './records';
 import { describeLock, listKeys, type Holder, type LockStatus } from './status';
-import { DEFAULT_POLL_MS } from './acquire';
+import { DEFAULT_POLL_MS } from './options';
 
 export interface StatusOptions {
   readonly lockDir?: string;
