@@ -1,5 +1,5 @@
 import * as fs from 'node:fs';
-import { checkLockDir, defaultLockDir } from './lockdir';
+import { checkLockDir, defaultLockDir, ensureLockDir } from './lockdir';
 import { canonicalToolchainPath, toolchainKey, type Toolchain } from './keys';
 import { fileSystemKind } from './netfs';
 import { subscribe, type Disposable } from './notify';
@@ -56,6 +56,8 @@ export interface WatchOptions extends StatusOptions {
   readonly onStatus?: (statuses: readonly LockStatus[]) => void;
 }
 
+const FOREIGN_CONFIRM_MS = 50;
+
 function partyId(h: Holder): string {
   return h.recordId ?? `foreign:${h.pid}:${h.mode}:${h.state}`;
 }
@@ -65,15 +67,37 @@ export function watch(options: WatchOptions): Disposable {
   const dir = options.lockDir ?? defaultLockDir();
   let previous = new Map<string, Map<string, Holder>>();
   const toolchainOf = new Map<string, Toolchain | null>();
+  // A reader is in the kernel's table a moment before its record exists, and would pass for a
+  // foreign flock holder: a new foreign party is reported only once a second look still sees it.
+  const foreignSince = new Map<string, number>();
+  let recheck: NodeJS.Timeout | undefined;
   const snapshot = (): Map<string, Map<string, Holder>> => {
     const out = new Map<string, Map<string, Holder>>();
     const statuses = status(options);
+    const now = Date.now();
+    const seenForeign = new Set<string>();
     for (const s of statuses) {
       toolchainOf.set(s.key, s.toolchain);
       const parties = new Map<string, Holder>();
-      for (const h of [...s.holders, ...s.waiting]) parties.set(`${partyId(h)}:${h.state}`, h);
+      for (const h of [...s.holders, ...s.waiting]) {
+        const id = `${partyId(h)}:${h.state}`;
+        if (h.foreign && !previous.get(s.key)?.has(id)) {
+          seenForeign.add(id);
+          const since = foreignSince.get(id) ?? now;
+          foreignSince.set(id, since);
+          if (now - since < FOREIGN_CONFIRM_MS) {
+            recheck ??= setTimeout(() => {
+              recheck = undefined;
+              refresh();
+            }, FOREIGN_CONFIRM_MS);
+            continue;
+          }
+        }
+        parties.set(id, h);
+      }
       out.set(s.key, parties);
     }
+    for (const id of foreignSince.keys()) if (!seenForeign.has(id)) foreignSince.delete(id);
     options.onStatus?.(statuses);
     return out;
   };
@@ -108,7 +132,7 @@ export function watch(options: WatchOptions): Disposable {
   } catch (err) {
     options.onWarning?.(`Cannot read the lock directory ${dir}: ${(err as Error).message}`);
   }
-  if (!fs.existsSync(dir)) fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
+  ensureLockDir(dir);
   const network = fileSystemKind(dir).network;
   let scheduled = false;
   const sub = subscribe(dir, { useWatcher: !network, pollMs: options.pollIntervalMs ?? DEFAULT_POLL_MS, keepAlive: true, onWarning: options.onWarning }, () => {
@@ -120,5 +144,10 @@ export function watch(options: WatchOptions): Disposable {
       refresh();
     });
   });
-  return sub;
+  return {
+    dispose() {
+      clearTimeout(recheck);
+      sub.dispose();
+    },
+  };
 }

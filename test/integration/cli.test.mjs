@@ -134,12 +134,14 @@ test('status --json follows the documented schema', async (t) => {
   assert.match(s.key, /^tc-[0-9a-f]{12}$/);
   assert.equal(s.state, 'update-pending');
   assert.equal(s.lockFile, path.join(lockDir, `${s.key}.lock`));
-  const HOLDER_KEYS = ['mode', 'state', 'pid', 'host', 'user', 'client', 'command', 'purpose', 'since', 'liveness', 'foreign', 'self', 'recordId'];
+  const HOLDER_KEYS = ['mode', 'state', 'pid', 'host', 'user', 'client', 'command', 'purpose', 'since', 'liveness', 'foreign', 'children', 'self', 'recordId'];
   assert.equal(s.holders.length, 1);
   const h = s.holders[0];
   assert.deepEqual(Object.keys(h).sort(), [...HOLDER_KEYS].sort());
   assert.deepEqual([h.mode, h.state, h.pid, h.client, h.purpose, h.liveness, h.foreign, h.self], ['read', 'held', reader.pid, 'cli', 'schema test', 'alive', false, false]);
   assert.equal(h.command[0], process.execPath);
+  assert.equal(h.children.length, 1, 'the CMD that inherited the lock is listed');
+  assert.notEqual(h.children[0], reader.pid);
   assert.ok(!Number.isNaN(Date.parse(h.since)));
   assert.deepEqual([s.writer.mode, s.writer.state, s.writer.pid, s.writer.purpose, s.writer.command], ['write', 'waiting', update.pid, 'new release', ['true']]);
   assert.deepEqual(s.waiting, [s.writer]);

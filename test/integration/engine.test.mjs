@@ -146,6 +146,33 @@ test('a plain flock(1) holder blocks the writer and is reported as foreign', asy
   await w.next('acquired');
 });
 
+test('watch reports a recorded reader once, never as foreign, and a real flock(1) holder as foreign', async (t) => {
+  const { dir, tc } = setup(t);
+  const events = [];
+  const w = engine.watch({ lockDir: dir, pollIntervalMs: 100, onEvent: (e) => events.push(e) });
+  t.after(() => w.dispose());
+  const until = async (pred) => {
+    for (let i = 0; i < 200 && !events.some(pred); i++) await new Promise((r) => setTimeout(r, 25));
+    return events.find(pred);
+  };
+  for (let round = 0; round < 5; round++) {
+    const r = spawnHolder(t, ['--dir', dir, '--mode', 'read', '--toolchain', tc]);
+    const { lockFiles } = await r.next('acquired');
+    assert.ok(await until((e) => e.event === 'acquired' && e.holder.pid === r.child.pid));
+    r.send('exit');
+    await r.exited;
+    assert.ok(await until((e) => e.event === 'released' && e.holder.pid === r.child.pid));
+    if (round === 4) {
+      assert.deepEqual(events.filter((e) => e.holder.foreign), [], 'no recorded reader passed for a foreign one');
+      const flock = spawn('flock', ['-s', '-o', lockFiles[0], 'sleep', '30'], { stdio: 'ignore' });
+      t.after(() => flock.kill('SIGKILL'));
+      const foreign = await until((e) => e.event === 'acquired' && e.holder.foreign);
+      assert.ok(foreign, JSON.stringify(events));
+      assert.equal(foreign.holder.pid, flock.pid);
+    }
+  }
+});
+
 test('timeouts and no-wait fail with their codes and leave nothing held', async (t) => {
   const { dir, tc } = setup(t);
   const r = spawnHolder(t, ['--dir', dir, '--mode', 'read', '--toolchain', tc]);
