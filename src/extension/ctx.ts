@@ -3,7 +3,7 @@
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { defaultLockDir, describeHolder, holderCommand, isLockError, nativeFlock, watch, type Disposable, type LockStatus, type Toolchain } from '../lock';
-import { listRustupToolchains, resolveToolchain, type ResolvedToolchain } from '../toolchains';
+import { listRustupToolchains, resolveToolchain, TOOLCHAINS_ENV, type ResolvedToolchain } from '../toolchains';
 import { registerCommands } from './commands';
 import { changeImpact, readConfig, type Config } from './config';
 import { installLauncher } from './launcher';
@@ -130,6 +130,8 @@ export class Ctx {
       this.log.warn(`cannot install the toolchain-lock launcher: ${message(err)}`);
     }
     if (this.config.lockDir) env.replace('TOOLCHAIN_LOCK_DIR', this.config.lockDir);
+    // So `toolchain-lock update demo` in this window's terminal means what the editor means by "demo".
+    if (this.config.toolchains.length > 0) env.replace(TOOLCHAINS_ENV, JSON.stringify(this.config.toolchains));
   }
 
   private startLocking(): void {

@@ -9,6 +9,8 @@ export interface RunOptions {
   /** Called with each chunk of stdout and stderr as it arrives. */
   readonly onOutput: (text: string) => void;
   readonly onSpawn?: (pid: number) => void;
+  /** Lock descriptors the command inherits (fds 3, 4, …), so the lock outlives the extension host while it runs. */
+  readonly fds?: readonly number[];
   /** After cancelling: how long SIGTERM gets before SIGKILL. */
   readonly killGraceMs?: number;
 }
@@ -18,7 +20,7 @@ export async function runCommand(argv: readonly string[], options: RunOptions): 
   const [program, ...args] = argv;
   if (!program) throw new Error('The update command is empty.');
   if (options.signal?.aborted) throw new Error('Cancelled before the update command started.');
-  const child = spawn(program, args, { ...groupSpawnOptions, cwd: options.cwd, env: options.env ?? process.env, shell: false, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(program, args, { ...groupSpawnOptions, cwd: options.cwd, env: options.env ?? process.env, shell: false, stdio: ['ignore', 'pipe', 'pipe', ...(options.fds ?? [])] });
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.once('close', (code, signal) => resolve({ code, signal })));
   await new Promise<void>((resolve, reject) => {
     child.once('spawn', resolve);

@@ -101,7 +101,14 @@ export async function updateToolchain(ctx: Ctx, name?: string): Promise<boolean>
           async (lock) => {
             progress.report({ message: `running ${argv.join(' ')}` });
             out.appendLine(`$ ${argv.join(' ')}`);
-            await runCommand(argv, { cwd: os.homedir(), signal: abort.signal, onOutput: (text) => out.append(text), onSpawn: (pid) => lock.addChild(pid) });
+            await runCommand(argv, {
+              cwd: os.homedir(),
+              env: { ...process.env, ...lock.childEnv() },
+              fds: lock.fds,
+              signal: abort.signal,
+              onOutput: (text) => out.append(text),
+              onSpawn: (pid) => lock.addChild(pid),
+            });
           },
           {
             command: argv,

@@ -120,12 +120,21 @@ test('"Update toolchain safely" with a toolchain argument: stops, runs the comma
   const w = world(t);
   const marker = path.join(w.root, 'updated');
   state.globalConfig['toolchainLock.toolchains'] = [
-    { name: 'stable', rustup: 'stable', updateCommand: [process.execPath, '-e', `require('fs').writeFileSync(${JSON.stringify(marker)}, process.env.X || 'ok'); console.log('updating stable...')`] },
+    {
+      name: 'stable',
+      rustup: 'stable',
+      // The command reports the nesting marker and the lock file it inherited as fd 3.
+      updateCommand: [process.execPath, '-e', `const fs = require('fs'); fs.writeFileSync(${JSON.stringify(marker)}, process.env.TOOLCHAIN_LOCK_WRITING + ' ' + fs.fstatSync(3).ino); console.log('updating stable...')`],
+    },
   ];
   await activate(t, w);
+  assert.deepEqual(JSON.parse(w.env.ops.find(([, k]) => k === 'TOOLCHAIN_LOCK_TOOLCHAINS')[2]).map((c) => c.name), ['stable'], 'the terminal knows the configured toolchains');
   const ok = await state.commands.get('toolchainLock.updateToolchain')('stable');
   assert.equal(ok, true);
-  assert.equal(fs.readFileSync(marker, 'utf8'), 'ok');
+  const [writing, inode] = fs.readFileSync(marker, 'utf8').split(' ');
+  const key = ext.module.engine.toolchainKey(w.stable);
+  assert.equal(writing, key, 'the update command runs with the nested-write marker');
+  assert.equal(Number(inode), fs.statSync(path.join(w.lockDir, `${key}.lock`)).ino, 'and holds the lock file, so the lock outlives the extension host');
   assert.match(state.outputs.get('Toolchain Lock Update').text, /updating stable\.\.\./);
   assert.ok(logHas('write lock acquired stable'));
   await until(() => w.ra.calls.join() === 'stop,start', `ra calls ${w.ra.calls}`);
