@@ -30,7 +30,8 @@ const server = await startCodeServer({
   workspaceDir: workspace,
   userDataDir: userData,
   extensionsDir: extensions,
-  settings: { ...demoSettings(toolchain, launcher), 'workbench.startupEditor': 'none' },
+  // The demo lives inside this repository's checkout: don't offer to open that repository.
+  settings: { ...demoSettings(toolchain, launcher), 'git.openRepositoryInParentFolders': 'never' },
 });
 
 const cli = `node ${path.join(root, 'dist', 'cli.js')}`;
