@@ -11,6 +11,7 @@ import { heldKeys, HELD_ENV, WRITING_ENV, type AcquireOptions, type LockHandle, 
 import { attempt, closeParty, installExitHook, liveParties, makeContext, openParty, publish, type Context, type Party } from './party';
 import { parseRecordFileName, readRecords, removeRecordFile, type LockMode } from './records';
 import { describeLock, holderFromRecord, type Holder } from './status';
+import { readKernelLockTable } from './proclocks';
 import { waitFor } from './wait';
 
 export { HELD_ENV, WRITING_ENV, DEFAULT_POLL_MS, type AcquireOptions, type LockHandle, type ReadLock } from './options';
@@ -81,6 +82,7 @@ export async function acquireRead(toolchain: Toolchain, options: AcquireOptions 
     onUpdatePending(listener: (writer: Holder) => void): Disposable {
       const seen = new Set<string>();
       const self = selfIdentity();
+      let subscribed = false;
       const check = (file: string | null): void => {
         if (handle.released) return;
         if (file !== null) {
@@ -95,18 +97,27 @@ export async function acquireRead(toolchain: Toolchain, options: AcquireOptions 
           listener(holderFromRecord(one, liveness));
           return;
         }
-        const s = describeLock(ctx.dir, p.key, { kernelTable: !ctx.network, cleanup: false, exclude: new Set([p.record.id]) });
-        const writer = s.writer;
-        if (!writer) return;
-        const id = writer.recordId ?? `foreign-${writer.pid}`;
-        if (seen.has(id)) return;
-        seen.add(id);
-        listener(writer);
+        // Subscription time and network polls: look at every record; once, at subscription on a
+        // local fs, also at the kernel's table for a writer announcing itself without a record.
+        const kernel = file === null && !subscribed && !ctx.network ? readKernelLockTable() : null;
+        const writers = kernel
+          ? [describeLock(ctx.dir, p.key, { kernel, cleanup: false, exclude: new Set([p.record.id]) }).writer].filter((w): w is Holder => w !== null)
+          : readRecords(ctx.dir, p.key)
+              .records.filter((r) => r.record.mode === 'write' && r.record.id !== p.record.id)
+              .map((r) => holderFromRecord(r, recordLiveness(r.record, self)))
+              .filter((h) => h.liveness !== 'dead');
+        for (const writer of writers) {
+          const id = writer.recordId ?? `foreign-${writer.pid}`;
+          if (seen.has(id)) continue;
+          seen.add(id);
+          listener(writer);
+        }
       };
       // On a local file system an idle holder only listens; polling is for network ones.
       const sub = subscribe(ctx.dir, { useWatcher: !ctx.network, pollMs: ctx.network ? ctx.pollMs : undefined, keepAlive: false, onWarning: ctx.warn }, check);
       p.updateListeners++;
       check(null);
+      subscribed = true;
       let disposed = false;
       return {
         dispose() {

@@ -2,6 +2,7 @@ import * as fs from 'node:fs';
 import { checkLockDir, defaultLockDir, ensureLockDir } from './lockdir';
 import { canonicalToolchainPath, toolchainKey, type Toolchain } from './keys';
 import { fileSystemKind } from './netfs';
+import { readKernelLockTable } from './proclocks';
 import { subscribe, type Disposable } from './notify';
 import { readRecords } from './records';
 import { describeLock, listKeys, type Holder, type LockStatus } from './status';
@@ -20,12 +21,13 @@ export function status(options: StatusOptions = {}): LockStatus[] {
     return (options.toolchains ?? []).map((t) => emptyStatus(dir, t));
   }
   checkLockDir(dir);
-  const kernelTable = !fileSystemKind(dir).network;
+  // One read of the kernel's table for every key: it is expensive (see readKernelLockTable).
+  const kernel = fileSystemKind(dir).network ? null : readKernelLockTable();
   const { byKey, problems } = readRecords(dir);
   const wanted = options.toolchains?.map((t) => ({ key: toolchainKey(t.path), t }));
   const keys = wanted ? wanted.map((w) => w.key) : listKeys(dir);
   return keys.map((key, i) => {
-    const s = describeLock(dir, key, { kernelTable, cleanup: true }, byKey.get(key) ?? [], problems.filter((p) => p.file.startsWith(`${key}~`)));
+    const s = describeLock(dir, key, { kernel, cleanup: true }, byKey.get(key) ?? [], problems.filter((p) => p.file.startsWith(`${key}~`)));
     const t = wanted?.[i]?.t;
     return s.toolchain || !t ? s : { ...s, toolchain: { name: t.name, path: canonicalToolchainPath(t.path) } };
   });
@@ -33,7 +35,7 @@ export function status(options: StatusOptions = {}): LockStatus[] {
 
 function emptyStatus(dir: string, t: Toolchain): LockStatus {
   const key = toolchainKey(t.path);
-  const s = describeLock(dir, key, { kernelTable: false, cleanup: false }, []);
+  const s = describeLock(dir, key, { kernel: null, cleanup: false }, []);
   return { ...s, toolchain: { name: t.name, path: canonicalToolchainPath(t.path) }, state: 'free' };
 }
 
@@ -57,6 +59,7 @@ export interface WatchOptions extends StatusOptions {
 }
 
 const FOREIGN_CONFIRM_MS = 50;
+const WATCH_MIN_INTERVAL_MS = 100;
 
 function partyId(h: Holder): string {
   return h.recordId ?? `foreign:${h.pid}:${h.mode}:${h.state}`;
@@ -134,19 +137,22 @@ export function watch(options: WatchOptions): Disposable {
   }
   ensureLockDir(dir);
   const network = fileSystemKind(dir).network;
-  let scheduled = false;
+  // Coalesce bursts (temp file + rename, many parties at once) and keep reads of the kernel's
+  // table, which stall every flock() on the machine for a moment, to a few per second.
+  let scheduled: NodeJS.Timeout | undefined;
+  let lastRefresh = 0;
   const sub = subscribe(dir, { useWatcher: !network, pollMs: options.pollIntervalMs ?? DEFAULT_POLL_MS, keepAlive: true, onWarning: options.onWarning }, () => {
-    // Coalesce bursts (temp file + rename) into one refresh.
     if (scheduled) return;
-    scheduled = true;
-    setImmediate(() => {
-      scheduled = false;
+    scheduled = setTimeout(() => {
+      scheduled = undefined;
+      lastRefresh = Date.now();
       refresh();
-    });
+    }, Math.max(0, lastRefresh + WATCH_MIN_INTERVAL_MS - Date.now()));
   });
   return {
     dispose() {
       clearTimeout(recheck);
+      clearTimeout(scheduled);
       sub.dispose();
     },
   };

@@ -16,13 +16,17 @@ function devString(dev: number): string {
   return `${major.toString(16).padStart(2, '0')}:${minor.toString(16).padStart(2, '0')}:`;
 }
 
+/** A snapshot of the kernel's flock table, to look files up in. */
+export interface KernelLockTable {
+  locksOf(stat: { dev: number; ino: number }): KernelLock[];
+}
+
 /**
- * Kernel flock holders of the given file per /proc/locks, or null where that table does not exist.
- * Read in one call: the table is small and a single read is consistent enough for reporting.
+ * Reads /proc/locks once; null where it does not exist. Expensive: the kernel takes a
+ * system-wide write lock (an RCU grace period, milliseconds, stalling every flock() meanwhile),
+ * so callers read it for reporting only, never on an acquire or release path.
  */
-export function kernelLocksOf(fd: number): KernelLock[] | null;
-export function kernelLocksOf(stat: { dev: number; ino: number }): KernelLock[] | null;
-export function kernelLocksOf(target: number | { dev: number; ino: number }): KernelLock[] | null {
+export function readKernelLockTable(): KernelLockTable | null {
   if (process.platform !== 'linux') return null;
   let table: string;
   try {
@@ -30,16 +34,16 @@ export function kernelLocksOf(target: number | { dev: number; ino: number }): Ke
   } catch {
     return null;
   }
-  const st = typeof target === 'number' ? fs.fstatSync(target) : target;
-  const wanted = `${devString(st.dev)}${st.ino}`;
-  const out: KernelLock[] = [];
+  const byFile = new Map<string, KernelLock[]>();
   for (const line of table.split('\n')) {
     // "1: FLOCK  ADVISORY  WRITE 1234 fd:01:5678 0 EOF" or "1: -> FLOCK ..." for a blocked waiter.
     const m = /^\d+:\s+(->\s+)?FLOCK\s+\S+\s+(READ|WRITE)\s+(\d+)\s+([0-9a-f]+:[0-9a-f]+:\d+)\s/.exec(line);
-    if (!m || m[4] !== wanted) continue;
-    out.push({ blocked: m[1] !== undefined, mode: m[2] === 'READ' ? 'read' : 'write', pid: Number(m[3]) });
+    if (!m) continue;
+    const list = byFile.get(m[4]!) ?? [];
+    list.push({ blocked: m[1] !== undefined, mode: m[2] === 'READ' ? 'read' : 'write', pid: Number(m[3]) });
+    byFile.set(m[4]!, list);
   }
-  return out;
+  return { locksOf: (st) => byFile.get(`${devString(st.dev)}${st.ino}`) ?? [] };
 }
 
 /** The command line of a local process, or null when it cannot be read. */

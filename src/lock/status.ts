@@ -3,7 +3,7 @@ import * as path from 'node:path';
 import { isToolchainKey, type Toolchain } from './keys';
 import { selfIdentity } from './identity';
 import { recordLiveness, type Liveness } from './liveness';
-import { kernelLocksOf, processCommandLine, type KernelLock } from './proclocks';
+import { processCommandLine, type KernelLock, type KernelLockTable } from './proclocks';
 import { readRecords, removeRecordFile, type HolderRecord, type LockMode, type RecordProblem, type StoredRecord } from './records';
 import { lockFilePath, gateFilePath, readMeta } from './files';
 import { tryLock, unlock } from './flock';
@@ -92,8 +92,11 @@ function foreignHolder(k: KernelLock): Holder {
 }
 
 export interface DescribeOptions {
-  /** Local fs on Linux: the kernel's lock table is complete. Elsewhere we probe the lock. */
-  readonly kernelTable: boolean;
+  /**
+   * Local fs on Linux: the kernel's lock table (read once by the caller with
+   * readKernelLockTable, shared by every key it describes). Null elsewhere: we probe the lock.
+   */
+  readonly kernel: KernelLockTable | null;
   /** Remove records proved dead. */
   readonly cleanup: boolean;
   /** Record ids of the caller's own parties, left out of the holders it is told about. */
@@ -120,9 +123,9 @@ export function describeLock(dir: string, key: string, options: DescribeOptions,
 
   let mainLocks: KernelLock[] | null = null;
   let gateLocks: KernelLock[] | null = null;
-  if (options.kernelTable) {
-    mainLocks = statLocks(lockFile);
-    gateLocks = statLocks(gateFile);
+  if (options.kernel) {
+    mainLocks = statLocks(options.kernel, lockFile);
+    gateLocks = statLocks(options.kernel, gateFile);
   }
 
   const samePidSpace = (r: HolderRecord): boolean => r.host === self.host && r.pidNamespace === self.pidNamespace && self.procConsistent;
@@ -181,9 +184,9 @@ export function describeLock(dir: string, key: string, options: DescribeOptions,
   };
 }
 
-function statLocks(file: string): KernelLock[] | null {
+function statLocks(kernel: KernelLockTable, file: string): KernelLock[] {
   try {
-    return kernelLocksOf(fs.statSync(file));
+    return kernel.locksOf(fs.statSync(file));
   } catch {
     return [];
   }

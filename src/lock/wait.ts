@@ -5,13 +5,19 @@ import { subscribe } from './notify';
 import type { AcquireOptions } from './options';
 import { publish, type Context, type Party } from './party';
 import { recordFileName } from './records';
+import { readKernelLockTable } from './proclocks';
 import { describeLock, type Holder } from './status';
 
+const REPORT_MIN_MS = 250;
+const REPORT_MAX_MS = 5000;
+
+/** Who a waiting party waits for: one (expensive) read of the kernel's table for all its keys. */
 function blockersOf(ctx: Context, parties: readonly Party[]): Holder[] {
   const own = new Set(parties.map((p) => p.record.id));
+  const kernel = ctx.network ? null : readKernelLockTable();
   const out: Holder[] = [];
   for (const p of parties) {
-    const s = describeLock(ctx.dir, p.key, { kernelTable: !ctx.network, cleanup: true, exclude: own });
+    const s = describeLock(ctx.dir, p.key, { kernel, cleanup: true, exclude: own });
     out.push(...s.holders, ...s.waiting.filter((h) => h.mode === 'write' && (p.record.mode === 'read' || Date.parse(h.since ?? '') < Date.parse(p.record.since))));
   }
   return out;
@@ -31,8 +37,13 @@ export async function waitFor(ctx: Context, parties: readonly Party[], options: 
   let wake: (() => void) | null = null;
   // Events that arrive before we sleep must not be lost: start true and try once more below.
   let woken = true;
+  // Who blocks us is worth re-reading when the records change, not on every poll tick (the
+  // kernel's table is expensive), and not more often than REPORT_MIN_MS.
+  let recordsChanged = true;
+  let lastReportAt = 0;
   const sub = subscribe(ctx.dir, { useWatcher: !ctx.network, pollMs: ctx.pollMs, keepAlive: true, onWarning: ctx.warn }, (file) => {
     if (file !== null && (ownFiles.has(file) || !parties.some((p) => file.includes(p.key)))) return;
+    if (file !== null) recordsChanged = true;
     woken = true;
     wake?.();
   });
@@ -49,16 +60,24 @@ export async function waitFor(ctx: Context, parties: readonly Party[], options: 
           throw new LockError('E_TIMEOUT', `Timed out after ${((options.timeoutMs ?? 0) / 1000).toFixed(1)} s waiting for the ${what}; still held by ${describe()}.`);
         }
       }
+      let reportDue = Infinity;
       if (options.onWait) {
-        const blockers = blockersOf(ctx, parties);
-        const report = JSON.stringify(blockers.map((b) => [b.recordId, b.pid, b.mode, b.state]));
-        if (report !== lastReport) {
-          lastReport = report;
-          options.onWait(blockers);
+        const sinceReport = Date.now() - lastReportAt;
+        if ((recordsChanged && sinceReport >= REPORT_MIN_MS) || sinceReport >= REPORT_MAX_MS) {
+          recordsChanged = false;
+          lastReportAt = Date.now();
+          const blockers = blockersOf(ctx, parties);
+          const report = JSON.stringify(blockers.map((b) => [b.recordId, b.pid, b.mode, b.state]));
+          if (report !== lastReport) {
+            lastReport = report;
+            options.onWait(blockers);
+          }
+        } else if (recordsChanged) {
+          reportDue = REPORT_MIN_MS - sinceReport;
         }
       }
       if (!woken) {
-        const remaining = deadline - Date.now();
+        const remaining = Math.min(deadline - Date.now(), reportDue);
         await new Promise<void>((resolve) => {
           wake = resolve;
           if (remaining !== Infinity) setTimeout(resolve, Math.max(0, remaining)).unref();
