@@ -4,7 +4,8 @@ import * as path from 'node:path';
 const TOOLCHAIN = `TOOLCHAIN is a rustup toolchain name as rustup spells it (stable, nightly, 1.95.0,
 nightly-2026-01-01, with or without the host triple) or a toolchain directory path
 (./dir, ~/dir, /opt/dir). Names are resolved from $RUSTUP_HOME (default ~/.rustup);
-rustup itself is never run to resolve them.`;
+rustup itself is never run to resolve them. Names configured in an editor are known too
+($TOOLCHAIN_LOCK_TOOLCHAINS, set by the VS Code extension in its terminals).`;
 
 const COMMON = `Options for every command:
   --lock-dir DIR        the lock directory (default: $TOOLCHAIN_LOCK_DIR, else
