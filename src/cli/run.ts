@@ -1,10 +1,9 @@
 import { acquireRead, describeHolder, type ReadLock } from '../lock';
 import { parseArgs } from './args';
-import { runChild, trapSignals } from './child';
-import { commonOptions, resolveSpecs, say, warn } from './common';
-import { signalStatus, UsageError } from './exit-codes';
+import { commonOptions, resolveSpecs, say } from './common';
+import { UsageError } from './exit-codes';
 import { printHelp } from './help';
-import { waitReporter } from './waiting';
+import { runLocked } from './locked';
 
 /** `run TOOLCHAIN [--purpose TEXT] -- CMD [ARG ...]`: CMD runs under a read lock it inherits. */
 export async function runCommand(argv: readonly string[]): Promise<number> {
@@ -21,41 +20,16 @@ export async function runCommand(argv: readonly string[]): Promise<number> {
   }
   const [toolchain] = resolveSpecs(args.positionals);
 
-  const trap = trapSignals();
-  const controller = new AbortController();
-  trap.setHandler((signal) => controller.abort(signal));
-  const reporter = waitReporter(`read lock of ${toolchain.name}`, { mode: 'read' });
-  let lock: ReadLock;
-  try {
-    lock = await acquireRead(toolchain, {
-      lockDir: common.lockDir,
-      client: 'cli',
-      command: cmd,
-      purpose: args.values.get('--purpose'),
-      signal: controller.signal,
-      pollIntervalMs: common.pollIntervalMs,
-      onWait: reporter.onWait,
-      onWarning: warn,
-    });
-  } catch (err) {
-    reporter.done(false);
-    trap.dispose();
-    throw err;
-  }
-  reporter.done(true);
-  try {
-    if (trap.received) return signalStatus(trap.received);
+  return runLocked<ReadLock>({
+    what: `read lock of ${toolchain.name}`,
+    mode: 'read',
+    cmd,
+    acquire: (options) =>
+      acquireRead(toolchain, { ...options, lockDir: common.lockDir, purpose: args.values.get('--purpose'), pollIntervalMs: common.pollIntervalMs }),
     // The writer waits for CMD; say so once, so nobody wonders why their update does not start.
-    const pending = lock.onUpdatePending((writer) => {
-      say(`an update of ${toolchain.name} is waiting for \`${cmd.join(' ')}\` to finish: ${describeHolder(writer)}. It starts when this command exits.`);
-    });
-    try {
-      return await runChild(cmd, { fds: lock.fds, env: { ...process.env, ...lock.childEnv() }, trap, onSpawn: (pid) => lock.addChild(pid) });
-    } finally {
-      pending.dispose();
-    }
-  } finally {
-    await lock.release();
-    trap.dispose();
-  }
+    whileHeld: (lock) =>
+      lock.onUpdatePending((writer) => {
+        say(`an update of ${toolchain.name} is waiting for \`${cmd.join(' ')}\` to finish: ${describeHolder(writer)}. It starts when this command exits.`);
+      }),
+  });
 }

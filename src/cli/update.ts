@@ -1,11 +1,10 @@
 import { acquireWrite, type LockHandle } from '../lock';
 import type { ResolvedToolchain } from '../toolchains';
 import { numberOption, parseArgs } from './args';
-import { runChild, trapSignals } from './child';
-import { commonOptions, resolveSpecs, warn } from './common';
-import { signalStatus, UsageError } from './exit-codes';
+import { commonOptions, resolveSpecs } from './common';
+import { UsageError } from './exit-codes';
 import { printHelp } from './help';
-import { waitReporter } from './waiting';
+import { runLocked } from './locked';
 
 /** The command that updates these toolchains when none was given after `--`. */
 function defaultUpdateCommand(toolchains: readonly ResolvedToolchain[], specs: readonly string[]): readonly string[] {
@@ -33,34 +32,11 @@ export async function updateCommand(argv: readonly string[]): Promise<number> {
   const toolchains = resolveSpecs(args.positionals);
   const cmd = args.rest !== null && args.rest.length > 0 ? args.rest : defaultUpdateCommand(toolchains, args.positionals);
 
-  const trap = trapSignals();
-  const controller = new AbortController();
-  trap.setHandler((signal) => controller.abort(signal));
-  const reporter = waitReporter(`write lock of ${toolchains.map((t) => t.name).join(', ')}`, { mode: 'write' });
-  let lock: LockHandle;
-  try {
-    lock = await acquireWrite(toolchains, {
-      lockDir: common.lockDir,
-      client: 'cli',
-      command: cmd,
-      purpose: args.values.get('--purpose'),
-      signal: controller.signal,
-      timeoutMs,
-      pollIntervalMs: common.pollIntervalMs,
-      onWait: reporter.onWait,
-      onWarning: warn,
-    });
-  } catch (err) {
-    reporter.done(false);
-    trap.dispose();
-    throw err;
-  }
-  reporter.done(true);
-  try {
-    if (trap.received) return signalStatus(trap.received);
-    return await runChild(cmd, { fds: lock.fds, env: { ...process.env, ...lock.childEnv() }, trap, onSpawn: (pid) => lock.addChild(pid) });
-  } finally {
-    await lock.release();
-    trap.dispose();
-  }
+  return runLocked<LockHandle>({
+    what: `write lock of ${toolchains.map((t) => t.name).join(', ')}`,
+    mode: 'write',
+    cmd,
+    acquire: (options) =>
+      acquireWrite(toolchains, { ...options, lockDir: common.lockDir, purpose: args.values.get('--purpose'), timeoutMs, pollIntervalMs: common.pollIntervalMs }),
+  });
 }
