@@ -33,7 +33,11 @@ process.stdin.on('data', (d) => {
     const msg = JSON.parse(buf.slice(sep + 4, sep + 4 + len).toString());
     buf = buf.slice(sep + 4 + len);
     log(`recv ${msg.method ?? 'response'}`);
-    if (msg.method === 'initialize') send({ id: msg.id, result: { capabilities: {}, serverInfo: { name: 'fake-ls' } } });
+    if (msg.method === 'initialize') {
+      // FAKE_LS_COMMANDS: server commands to advertise (workspace/executeCommand), comma-separated.
+      const commands = (process.env.FAKE_LS_COMMANDS || '').split(',').filter(Boolean);
+      send({ id: msg.id, result: { capabilities: commands.length ? { executeCommandProvider: { commands } } : {}, serverInfo: { name: 'fake-ls' } } });
+    }
     else if (msg.method === 'shutdown') {
       if (mode !== 'hang') send({ id: msg.id, result: null });
     } else if (msg.method === 'exit') {

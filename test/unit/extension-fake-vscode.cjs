@@ -176,6 +176,8 @@ const api = {
   },
   commands: {
     registerCommand(id, f) {
+      // As in VS Code: a command id can be registered once.
+      if (state.commands.has(id)) throw new Error(`command '${id}' already exists`);
       state.commands.set(id, f);
       return { dispose: () => state.commands.delete(id) };
     },

@@ -22,7 +22,7 @@ before(async () => {
 });
 after(() => fs.rmSync(buildDir, { recursive: true, force: true }));
 
-function setup(t, { mode = 'normal', stopTimeoutMs = 3000 } = {}) {
+function setup(t, { mode = 'normal', stopTimeoutMs = 3000, commands = '' } = {}) {
   const root = tempDir(t);
   const lockDir = path.join(root, 'locks');
   const tc = { name: 'stable', path: path.join(root, 'stable') };
@@ -32,7 +32,7 @@ function setup(t, { mode = 'normal', stopTimeoutMs = 3000 } = {}) {
   const vscode = require(fakeVscodePath);
   const output = vscode.window.createOutputChannel(`servers-${path.basename(root)}`);
   const unit = new lib.module.ManagedServer(
-    { id: 'fake-ls', toolchain: 'stable', command: process.execPath, args: [fakeServerPath], env: { FAKE_LS_MODE: mode, FAKE_LS_LOG: serverLog, FAKE_TC: '${toolchainPath}' }, documentSelector: [{ language: 'plaintext' }] },
+    { id: 'fake-ls', toolchain: 'stable', command: process.execPath, args: [fakeServerPath], env: { FAKE_LS_MODE: mode, FAKE_LS_LOG: serverLog, FAKE_TC: '${toolchainPath}', FAKE_LS_COMMANDS: commands }, documentSelector: [{ language: 'plaintext' }] },
     tc,
     { log, output, cwd: root, stopTimeoutMs: () => stopTimeoutMs },
   );
@@ -72,6 +72,18 @@ test('a managed server starts under the read lock, stops through LSP shutdown/ex
   await s.coordinator.dispose();
   if (process.env.TCL_DEBUG) console.error(s.serverEvents());
   assert.doesNotMatch(s.serverEvents(), /Error|exception/i, s.serverEvents());
+});
+
+test('a server command another extension already registered is skipped, and the server still starts', async (t) => {
+  const vscode = require(fakeVscodePath);
+  const owner = vscode.commands.registerCommand('fake.clash', () => 'the other extension');
+  t.after(() => owner.dispose());
+  const s = setup(t, { commands: 'fake.clash,fake.own' });
+  await s.coordinator.setUnits([s.unit]);
+  await until(() => s.log.has('server fake-ls started pid='), `start: ${s.log.lines.join('\n')}`);
+  assert.ok(s.log.has('its command fake.clash is already registered by another extension'), s.log.lines.join('\n'));
+  assert.equal(await vscode.commands.executeCommand('fake.clash'), 'the other extension', 'the other extension keeps its command');
+  assert.ok(vscode.state.commands.has('fake.own'), "the server's other command is registered");
 });
 
 test('a server that ignores shutdown and SIGTERM is killed after stopTimeout; the lock goes only then', async (t) => {

@@ -27,6 +27,53 @@ function substitute(text: string, toolchain: Toolchain): string {
   return text.replaceAll('${toolchainPath}', toolchain.path).replaceAll('${toolchainName}', toolchain.name);
 }
 
+type Feature = Parameters<LanguageClient['registerFeature']>[0];
+interface CommandRegistration {
+  readonly id: string;
+  readonly registerOptions: { readonly commands?: readonly string[] };
+}
+
+/**
+ * A client that tolerates server commands (workspace/executeCommand) another extension already
+ * registered — typescript-language-server's `_typescript.configurePlugin` clashes with VS Code's
+ * built-in TypeScript support. Stock vscode-languageclient then fails the whole start; here each
+ * command is registered on its own, a clashing one is skipped and reported, and the server runs.
+ */
+class TolerantLanguageClient extends LanguageClient {
+  onCommandClash: (command: string, err: unknown) => void = () => {};
+
+  override registerFeature(feature: Feature): void {
+    const f = feature as unknown as {
+      registrationType?: { method?: string };
+      register?: (data: CommandRegistration) => void;
+      unregister?: (id: string) => void;
+    };
+    if (f.registrationType?.method === 'workspace/executeCommand' && f.register && f.unregister) {
+      const register = f.register.bind(feature);
+      const unregister = f.unregister.bind(feature);
+      const parts = new Map<string, string[]>();
+      f.register = (data) => {
+        const ids: string[] = [];
+        for (const command of data.registerOptions.commands ?? []) {
+          const id = `${data.id}#${command}`;
+          try {
+            register({ id, registerOptions: { ...data.registerOptions, commands: [command] } });
+            ids.push(id);
+          } catch (err) {
+            this.onCommandClash(command, err);
+          }
+        }
+        parts.set(data.id, ids);
+      };
+      f.unregister = (id) => {
+        for (const part of parts.get(id) ?? []) unregister(part);
+        parts.delete(id);
+      };
+    }
+    super.registerFeature(feature);
+  }
+}
+
 export class ManagedServer implements ServerUnit {
   readonly owned = true;
   readonly toolchains: readonly Toolchain[];
@@ -66,7 +113,7 @@ export class ManagedServer implements ServerUnit {
       if (this.client) return;
       this.stopping = false;
       this.starting = true;
-      const client = new LanguageClient(
+      const client = new TolerantLanguageClient(
         `toolchainLock.${this.config.id}`,
         `${this.config.id} (Toolchain Lock)`,
         () => this.spawnServer(env),
@@ -79,6 +126,8 @@ export class ManagedServer implements ServerUnit {
           },
         },
       );
+      client.onCommandClash = (command, err) =>
+        this.deps.log.warn(`server ${this.config.id}: its command ${command} is already registered by another extension; not registered (${err instanceof Error ? err.message : String(err)})`);
       this.client = client;
       try {
         await client.start();
