@@ -7,6 +7,7 @@ import path from 'node:path';
 import { after, before } from 'node:test';
 import { artifactsDir } from './harness.mjs';
 import { packageVsix } from './support.mjs';
+import { trustScenario } from './trust-scenario.mjs';
 import { windowScenarios } from './window-scenarios.mjs';
 
 let packaged;
@@ -20,3 +21,4 @@ after(() => packaged?.cleanup());
 
 const vsix = () => packaged.vsix;
 windowScenarios(vsix);
+trustScenario(vsix);
