@@ -5,6 +5,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { after, before } from 'node:test';
+import { electronSuite } from './electron-suite.mjs';
 import { artifactsDir } from './harness.mjs';
 import { packageVsix } from './support.mjs';
 import { trustScenario } from './trust-scenario.mjs';
@@ -22,3 +23,4 @@ after(() => packaged?.cleanup());
 const vsix = () => packaged.vsix;
 windowScenarios(vsix);
 trustScenario(vsix);
+electronSuite(vsix);
