@@ -5,6 +5,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { after, before } from 'node:test';
+import { commandCollision } from './command-collision.mjs';
 import { electronSuite } from './electron-suite.mjs';
 import { artifactsDir } from './harness.mjs';
 import { packageVsix } from './support.mjs';
@@ -24,3 +25,4 @@ const vsix = () => packaged.vsix;
 windowScenarios(vsix);
 trustScenario(vsix);
 electronSuite(vsix);
+commandCollision(vsix);
