@@ -217,7 +217,7 @@ export class Ctx {
   private announceStepAside(info: StepAside): (() => void) | undefined {
     if (info.units.length === 0) return undefined;
     const w = info.writer;
-    const title = `Toolchain ${info.toolchain.name} is being updated by \`${holderCommand(w)}\` (pid ${w.pid}); ${info.units.join(', ')} will restart when it finishes`;
+    const title = `Toolchain ${info.toolchain.name} is being updated by “${holderCommand(w)}” (pid ${w.pid}); ${info.units.join(', ')} will restart when it finishes`;
     let finish: () => void = () => undefined;
     const done = new Promise<void>((resolve) => (finish = resolve));
     void vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title, cancellable: false }, () => done);

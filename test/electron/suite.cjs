@@ -28,7 +28,8 @@ const checks = {
     const dir = path.join(process.env.TOOLCHAIN_LOCK_TEST_WORKSPACE, 'toolchain');
     require('node:fs').mkdirSync(dir, { recursive: true });
     await vscode.workspace.getConfiguration('toolchainLock').update('toolchains', [{ name: 'electron-test', path: dir, updateCommand: ['true'] }], vscode.ConfigurationTarget.Global);
-    await vscode.commands.executeCommand('toolchainLock.updateToolchain', 'electron-test');
+    const done = await vscode.commands.executeCommand('toolchainLock.updateToolchain', 'electron-test');
+    assert.equal(done, true, 'the update ran to the end');
     const statuses = engine.status({ lockDir: process.env.TOOLCHAIN_LOCK_DIR });
     assert.ok(statuses.every((s) => s.state === 'free'), `after the update nothing is left held: ${JSON.stringify(statuses.map((s) => s.state))}`);
   },

@@ -105,7 +105,7 @@ test('a CLI update: rust-analyzer stopped through its command, one notification 
   assert.deepEqual(w.ra.calls, ['stop']);
   await until(() => item().text.startsWith('$(sync~spin) stable: '), `spinning status, got ${item().text}`);
   const note = state.progress.find((p) => /is being updated/.test(p.options.title));
-  assert.equal(note.options.title, `Toolchain stable is being updated by \`rustup update stable\` (pid ${writer.child.pid}); rust-analyzer will restart when it finishes`);
+  assert.equal(note.options.title, `Toolchain stable is being updated by “rustup update stable” (pid ${writer.child.pid}); rust-analyzer will restart when it finishes`);
   assert.equal(note.done, false);
   assert.ok(logHas(`update pending by rustup update stable (pid ${writer.child.pid}`));
   writer.release();
