@@ -41,7 +41,7 @@ console.log(`
   Open hello.ts: the demo language server starts and this window holds a read lock on "demo".
   Try an update while it runs:
     - in VS Code: Command Palette → "Toolchain Lock: Update toolchain safely"
-    - or in its terminal:   toolchain-lock update demo -- node scripts/demo-update.mjs ${toolchain}
+    - or in its terminal:   toolchain-lock update demo      (runs demo's configured update command)
     - or from here:         ${cli} update ${toolchain} -- node ${path.join(root, 'scripts', 'demo-update.mjs')} ${toolchain}
   See who holds what:       ${cli} status
 
