@@ -1,4 +1,4 @@
-import { describeHolder, PROTOCOL_VERSION, status, watch, type LockEvent } from '../lock';
+import { describeHolder, PROTOCOL_VERSION, watch, type LockEvent } from '../lock';
 import { parseArgs } from './args';
 import { commonOptions, resolveSpecs, say, warn } from './common';
 import { UsageError } from './exit-codes';
@@ -17,8 +17,6 @@ export async function watchCommand(argv: readonly string[]): Promise<number> {
   const common = commonOptions(args);
   const toolchains = args.positionals.length > 0 ? resolveSpecs(args.positionals) : undefined;
   const json = args.flags.has('--json');
-  // Refuse an unsafe lock directory up front (exit 77) rather than warning on every change.
-  status({ lockDir: common.lockDir, toolchains });
   const watcher = watch({
     lockDir: common.lockDir,
     toolchains,

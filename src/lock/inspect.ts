@@ -65,7 +65,7 @@ function partyId(h: Holder): string {
   return h.recordId ?? `foreign:${h.pid}:${h.mode}:${h.state}`;
 }
 
-/** Reports lock events as they happen, from lock-directory changes plus a poll for kernel-only changes. */
+/** Reports lock events as they happen, from lock-directory changes plus a poll for kernel-only changes; throws for an unsafe lock directory. */
 export function watch(options: WatchOptions): Disposable {
   const dir = options.lockDir ?? defaultLockDir();
   let previous = new Map<string, Map<string, Holder>>();
@@ -130,12 +130,9 @@ export function watch(options: WatchOptions): Disposable {
     }
     previous = next;
   };
-  try {
-    previous = snapshot();
-  } catch (err) {
-    options.onWarning?.(`Cannot read the lock directory ${dir}: ${(err as Error).message}`);
-  }
+  // An unsafe or unusable directory is an error for the caller, not a warning on every change.
   ensureLockDir(dir);
+  previous = snapshot();
   const network = fileSystemKind(dir).network;
   // Coalesce bursts (temp file + rename, many parties at once) and keep reads of the kernel's
   // table, which stall every flock() on the machine for a moment, to a few per second.

@@ -28,3 +28,14 @@ test('update NAME resolves a configured toolchain and runs its update command', 
   const g = spawnSync(process.execPath, [cli, 'status', '--json'], { env: { ...env, TOOLCHAIN_LOCK_TOOLCHAINS: '{not json' }, encoding: 'utf8' });
   assert.equal(g.status, 0, g.stderr);
 });
+
+test('watch refuses an unsafe lock directory at once with 77, and says so once', (t) => {
+  const root = tempDir(t);
+  const open = path.join(root, 'open');
+  fs.mkdirSync(open);
+  fs.chmodSync(open, 0o777);
+  const r = spawnSync(process.execPath, [cli, 'watch', '--lock-dir', open], { encoding: 'utf8', timeout: 10000 });
+  assert.equal(r.status, 77, r.stderr);
+  assert.equal(r.stderr.match(/writable by others/g)?.length, 1, r.stderr);
+  assert.doesNotMatch(r.stderr, /Cannot read the lock directory/);
+});
