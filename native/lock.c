@@ -1,0 +1,145 @@
+/* The Node-API face of the lock module: argument checks, errors as Node-style Error objects
+ * (code, errno, syscall, path), and the exported functions. Everything OS-specific is behind tl.h.
+ *
+ *   open(path) -> handle         lock file opened without following links, regular files only
+ *   tryLock(handle, exclusive)   -> true taken / false held by someone else (never blocks)
+ *   unlock(handle), close(handle)
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include <node_api.h>
+
+#include "tl.h"
+
+#ifdef _WIN32
+int tl_resolve_napi(void);
+#endif
+
+#define CHECK(call)                          \
+  do {                                       \
+    if ((call) != napi_ok) return NULL;      \
+  } while (0)
+
+static napi_value throw_os(napi_env env, const tl_error *e, const char *syscall, const char *path) {
+  char msg[1200];
+  if (path)
+    snprintf(msg, sizeof msg, "%s: %s, %s '%s'", e->code, e->text, syscall, path);
+  else
+    snprintf(msg, sizeof msg, "%s: %s, %s", e->code, e->text, syscall);
+  napi_value code, text, error, value;
+  CHECK(napi_create_string_utf8(env, e->code, NAPI_AUTO_LENGTH, &code));
+  CHECK(napi_create_string_utf8(env, msg, NAPI_AUTO_LENGTH, &text));
+  CHECK(napi_create_error(env, code, text, &error));
+  CHECK(napi_create_int64(env, e->number, &value));
+  CHECK(napi_set_named_property(env, error, "errno", value));
+  CHECK(napi_create_string_utf8(env, syscall, NAPI_AUTO_LENGTH, &value));
+  CHECK(napi_set_named_property(env, error, "syscall", value));
+  if (path) {
+    CHECK(napi_create_string_utf8(env, path, NAPI_AUTO_LENGTH, &value));
+    CHECK(napi_set_named_property(env, error, "path", value));
+  }
+  napi_throw(env, error);
+  return NULL;
+}
+
+static int get_args(napi_env env, napi_callback_info info, size_t want, napi_value *argv) {
+  size_t argc = want;
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok) return 0;
+  if (argc < want) {
+    napi_throw_type_error(env, "ERR_MISSING_ARGS", "missing arguments");
+    return 0;
+  }
+  return 1;
+}
+
+static int get_handle(napi_env env, napi_value v, tl_handle *out) {
+  napi_valuetype t;
+  int64_t h;
+  if (napi_typeof(env, v, &t) != napi_ok || t != napi_number || napi_get_value_int64(env, v, &h) != napi_ok || h < 0) {
+    napi_throw_type_error(env, "ERR_INVALID_ARG_TYPE", "the handle must be a number returned by open()");
+    return 0;
+  }
+  *out = h;
+  return 1;
+}
+
+static napi_value undefined(napi_env env) {
+  napi_value u;
+  CHECK(napi_get_undefined(env, &u));
+  return u;
+}
+
+static napi_value js_open(napi_env env, napi_callback_info info) {
+  napi_value argv[1];
+  if (!get_args(env, info, 1, argv)) return NULL;
+  char path[4096];
+  size_t len;
+  napi_valuetype t;
+  if (napi_typeof(env, argv[0], &t) != napi_ok || t != napi_string ||
+      napi_get_value_string_utf8(env, argv[0], path, sizeof path, &len) != napi_ok) {
+    napi_throw_type_error(env, "ERR_INVALID_ARG_TYPE", "the path must be a string");
+    return NULL;
+  }
+  if (len >= sizeof path - 1 || strlen(path) != len) {
+    napi_throw_type_error(env, "ERR_INVALID_ARG_VALUE", "the path is too long or holds a NUL character");
+    return NULL;
+  }
+  tl_handle h;
+  tl_error e;
+  if (tl_open(path, &h, &e) != 0) return throw_os(env, &e, "open", path);
+  napi_value out;
+  CHECK(napi_create_int64(env, h, &out));
+  return out;
+}
+
+static napi_value js_try_lock(napi_env env, napi_callback_info info) {
+  napi_value argv[2];
+  tl_handle h;
+  bool exclusive;
+  if (!get_args(env, info, 2, argv) || !get_handle(env, argv[0], &h)) return NULL;
+  if (napi_get_value_bool(env, argv[1], &exclusive) != napi_ok) {
+    napi_throw_type_error(env, "ERR_INVALID_ARG_TYPE", "exclusive must be a boolean");
+    return NULL;
+  }
+  tl_error e;
+  int r = tl_try_lock(h, exclusive, &e);
+  if (r < 0) return throw_os(env, &e, "flock", NULL);
+  napi_value out;
+  CHECK(napi_get_boolean(env, r == 1, &out));
+  return out;
+}
+
+static napi_value js_unlock(napi_env env, napi_callback_info info) {
+  napi_value argv[1];
+  tl_handle h;
+  if (!get_args(env, info, 1, argv) || !get_handle(env, argv[0], &h)) return NULL;
+  tl_error e;
+  if (tl_unlock(h, &e) != 0) return throw_os(env, &e, "unlock", NULL);
+  return undefined(env);
+}
+
+static napi_value js_close(napi_env env, napi_callback_info info) {
+  napi_value argv[1];
+  tl_handle h;
+  if (!get_args(env, info, 1, argv) || !get_handle(env, argv[0], &h)) return NULL;
+  tl_error e;
+  if (tl_close(h, &e) != 0) return throw_os(env, &e, "close", NULL);
+  return undefined(env);
+}
+
+static int export_fn(napi_env env, napi_value exports, const char *name, napi_callback cb) {
+  napi_value fn;
+  return napi_create_function(env, name, NAPI_AUTO_LENGTH, cb, NULL, &fn) == napi_ok &&
+         napi_set_named_property(env, exports, name, fn) == napi_ok;
+}
+
+NAPI_MODULE_INIT() {
+#ifdef _WIN32
+  if (!tl_resolve_napi()) return NULL;
+#endif
+  if (!export_fn(env, exports, "open", js_open) || !export_fn(env, exports, "tryLock", js_try_lock) ||
+      !export_fn(env, exports, "unlock", js_unlock) || !export_fn(env, exports, "close", js_close))
+    return NULL;
+  return exports;
+}
