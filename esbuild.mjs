@@ -1,6 +1,6 @@
 // Three bundles: the extension (loaded by VS Code), the CLI (a bin), and the engine as a library
-// for the tests, fixtures and benchmark (not shipped in the VSIX). fs-ext is native and stays
-// external; vscode is provided by the editor.
+// for the tests, fixtures and benchmark (not shipped in the VSIX). vscode is provided by the
+// editor; the native lock module is loaded at run time from prebuilds/ beside dist/.
 import * as esbuild from 'esbuild';
 
 const production = process.argv.includes('--production');
@@ -9,7 +9,7 @@ const common = {
   platform: 'node',
   target: 'node20',
   format: 'cjs',
-  external: ['vscode', 'fs-ext'],
+  external: ['vscode'],
   sourcemap: !production,
   minify: production,
   logLevel: 'warning',

@@ -2,7 +2,7 @@
 // `activate` builds it, `deactivate` disposes it; nothing else keeps long-lived state.
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { defaultLockDir, describeHolder, holderCommand, isLockError, nativeFlock, watch, type Disposable, type LockStatus, type Toolchain } from '../lock';
+import { defaultLockDir, describeHolder, holderCommand, isLockError, nativeLock, watch, type Disposable, type LockStatus, type Toolchain } from '../lock';
 import { listRustupToolchains, resolveToolchain, TOOLCHAINS_ENV, type ResolvedToolchain } from '../toolchains';
 import { registerCommands } from './commands';
 import { changeImpact, readConfig, type Config } from './config';
@@ -59,7 +59,7 @@ export class Ctx {
     if (this.disposed) return;
     this.log.info(`activating in ${vscode.env.appName} ${vscode.version} (${process.versions.electron ? `Electron ${process.versions.electron}` : `Node ${process.versions.node}`}), trusted=${vscode.workspace.isTrusted}`);
     try {
-      nativeFlock();
+      nativeLock();
     } catch (err) {
       if (!isLockError(err, 'E_NATIVE_MODULE')) throw err;
       this.unavailable = err.message;

@@ -11,7 +11,7 @@ import { heldKeys, HELD_ENV, WRITING_ENV, type AcquireOptions, type LockHandle, 
 import { attempt, closeParty, installExitHook, liveParties, makeContext, openParty, publish, type Context, type Party } from './party';
 import { parseRecordFileName, readRecords, removeRecordFile, type LockMode } from './records';
 import { describeLock, holderFromRecord, type Holder } from './status';
-import { readKernelLockTable } from './proclocks';
+import { thisOs } from './os';
 import { waitFor } from './wait';
 
 export { HELD_ENV, WRITING_ENV, DEFAULT_POLL_MS, type AcquireOptions, type LockHandle, type ReadLock } from './options';
@@ -23,7 +23,8 @@ function makeHandle(ctx: Context, mode: LockMode, parties: Party[], options: Acq
     toolchains: parties.map((p) => p.toolchain),
     keys: parties.map((p) => p.key),
     lockFiles: parties.map((p) => p.lockFile),
-    fds: parties.map((p) => p.lockFd),
+    // Where a child cannot keep the lock (Windows), the wrapper holds it until the child ends.
+    fds: thisOs.childrenKeepLocks ? parties.map((p) => p.lockFd) : [],
     get released() {
       return released;
     },
@@ -99,7 +100,7 @@ export async function acquireRead(toolchain: Toolchain, options: AcquireOptions 
         }
         // Subscription time and network polls: look at every record; once, at subscription on a
         // local fs, also at the kernel's table for a writer announcing itself without a record.
-        const kernel = file === null && !subscribed && !ctx.network ? readKernelLockTable() : null;
+        const kernel = file === null && !subscribed && !ctx.network ? thisOs.readKernelLockTable() : null;
         const writers = kernel
           ? [describeLock(ctx.dir, p.key, { kernel, cleanup: false, exclude: new Set([p.record.id]) }).writer].filter((w): w is Holder => w !== null)
           : readRecords(ctx.dir, p.key)

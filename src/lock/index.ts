@@ -7,6 +7,6 @@ export { defaultLockDir, ensureLockDir } from './lockdir';
 export { toolchainKey, canonicalToolchainPath, type Toolchain } from './keys';
 export { describeHolder, describeHolders, holderCommand } from './describe';
 export { PROTOCOL_VERSION, type LockMode } from './records';
-export { nativeFlock, runtimeDescription } from './flock';
+export { nativeLock, nativeModulePath, runtimeDescription } from './native';
 export { fileSystemKind } from './netfs';
 export type { Disposable } from './notify';

@@ -2,7 +2,7 @@ import * as fs from 'node:fs';
 import { checkLockDir, defaultLockDir, ensureLockDir } from './lockdir';
 import { canonicalToolchainPath, toolchainKey, type Toolchain } from './keys';
 import { fileSystemKind } from './netfs';
-import { readKernelLockTable } from './proclocks';
+import { thisOs } from './os';
 import { subscribe, type Disposable } from './notify';
 import { readRecords } from './records';
 import { describeLock, listKeys, type Holder, type LockStatus } from './status';
@@ -22,7 +22,7 @@ export function status(options: StatusOptions = {}): LockStatus[] {
   }
   checkLockDir(dir);
   // One read of the kernel's table for every key: it is expensive (see readKernelLockTable).
-  const kernel = fileSystemKind(dir).network ? null : readKernelLockTable();
+  const kernel = fileSystemKind(dir).network ? null : thisOs.readKernelLockTable();
   const { byKey, problems } = readRecords(dir);
   const wanted = options.toolchains?.map((t) => ({ key: toolchainKey(t.path), t }));
   const keys = wanted ? wanted.map((w) => w.key) : listKeys(dir);

@@ -1,7 +1,9 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { LockError, errnoCode } from './errors';
+import { LockError, errnoCode, isLockError } from './errors';
+import { nativeLock } from './native';
+import { thisOs } from './os';
 
 /**
  * The lock directory every client derives without configuration. It deliberately ignores
@@ -11,14 +13,7 @@ import { LockError, errnoCode } from './errors';
 export function defaultLockDir(env: NodeJS.ProcessEnv = process.env): string {
   const override = env.TOOLCHAIN_LOCK_DIR;
   if (override) return path.resolve(override);
-  switch (process.platform) {
-    case 'win32':
-      return path.join(env.LOCALAPPDATA ?? path.join(os.homedir(), 'AppData', 'Local'), 'toolchain-lock');
-    case 'darwin':
-      return path.join(os.homedir(), 'Library', 'Caches', 'toolchain-lock');
-    default:
-      return path.join(os.homedir(), '.cache', 'toolchain-lock');
-  }
+  return thisOs.defaultLockDir(env, os.homedir());
 }
 
 const checked = new Set<string>();
@@ -71,22 +66,8 @@ export function checkLockDir(dir: string): void {
   if (!st.isDirectory()) {
     throw new LockError('E_LOCKDIR_UNSAFE', `The lock directory ${dir} exists but is not a directory. ${fix}`);
   }
-  if (process.platform !== 'win32') {
-    const uid = process.getuid?.();
-    if (uid !== undefined && st.uid !== uid) {
-      throw new LockError(
-        'E_LOCKDIR_UNSAFE',
-        `The lock directory ${dir} belongs to uid ${st.uid}, not to you (uid ${uid}); its owner could forge or delete your locks. ${fix}`,
-      );
-    }
-    if ((st.mode & 0o022) !== 0 && (st.mode & 0o1000) === 0) {
-      throw new LockError(
-        'E_LOCKDIR_UNSAFE',
-        `The lock directory ${dir} is writable by others (mode ${(st.mode & 0o7777).toString(8)}) without the sticky bit; ` +
-          `anyone could replace its lock files. Run \`chmod go-w ${dir}\` or ${fix[0]!.toLowerCase()}${fix.slice(1)}`,
-      );
-    }
-  }
+  const foreign = thisOs.refuseForeignDir(dir, st);
+  if (foreign) throw new LockError('E_LOCKDIR_UNSAFE', foreign);
   try {
     fs.accessSync(dir, fs.constants.W_OK);
   } catch (cause) {
@@ -98,24 +79,22 @@ export function checkLockDir(dir: string): void {
   }
 }
 
-const O_NOFOLLOW = fs.constants.O_NOFOLLOW ?? 0;
-
-/** Opens (creating if needed) a lock file without following a symlink planted in its place. */
+/**
+ * Opens (creating if needed) a lock file without following a symlink planted in its place and
+ * without blocking on a FIFO; anything but a regular file is refused. Returns a native handle.
+ */
 export function openLockFile(file: string): number {
-  let fd: number;
   try {
-    fd = fs.openSync(file, fs.constants.O_RDONLY | fs.constants.O_CREAT | O_NOFOLLOW, 0o644);
+    return nativeLock().open(file);
   } catch (cause) {
+    if (isLockError(cause)) throw cause;
     const code = errnoCode(cause);
     if (code === 'ELOOP' || code === 'EMLINK') {
       throw new LockError('E_LOCKFILE_UNSAFE', `The lock file ${file} is a symbolic link; refusing to follow it. Delete the link.`, { cause });
     }
+    if (code === 'EFTYPE') {
+      throw new LockError('E_LOCKFILE_UNSAFE', `The lock file ${file} is not a regular file. Delete it; it will be recreated.`, { cause });
+    }
     throw new LockError('E_LOCKDIR_UNWRITABLE', `Cannot open the lock file ${file} (${code ?? String(cause)}).`, { cause });
   }
-  const st = fs.fstatSync(fd);
-  if (!st.isFile()) {
-    fs.closeSync(fd);
-    throw new LockError('E_LOCKFILE_UNSAFE', `The lock file ${file} is not a regular file. Delete it; it will be recreated.`);
-  }
-  return fd;
 }

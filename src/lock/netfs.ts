@@ -1,22 +1,4 @@
-import * as fs from 'node:fs';
-
-// statfs(2) f_type magic numbers of file systems whose locks or change events cross machines
-// (linux/magic.h). inotify never sees another host's changes on these.
-const NETWORK_FS: ReadonlyMap<number, string> = new Map([
-  [0x6969, 'NFS'],
-  [0x517b, 'SMB'],
-  [0xfe534d42, 'SMB2'],
-  [0xff534d42, 'CIFS'],
-  [0x65735546, 'FUSE'],
-  [0x00c36400, 'Ceph'],
-  [0x5346414f, 'AFS'],
-  [0x01021997, '9P'],
-  [0x01161970, 'GFS2'],
-  [0x7461636f, 'OCFS2'],
-  [0x0bd00bd0, 'Lustre'],
-  [0x73757245, 'Coda'],
-  [0x564c, 'NCP'],
-]);
+import { thisOs } from './os';
 
 export interface FsKind {
   readonly network: boolean;
@@ -29,14 +11,8 @@ export function fileSystemKind(dir: string, env: NodeJS.ProcessEnv = process.env
   const forced = env.TOOLCHAIN_LOCK_FS;
   if (forced === 'network') return { network: true, name: 'network (TOOLCHAIN_LOCK_FS)' };
   if (forced === 'local') return { network: false, name: 'local (TOOLCHAIN_LOCK_FS)' };
-  if (process.platform !== 'linux') return { network: false, name: 'local' };
-  try {
-    const type = Number(fs.statfsSync(dir).type) >>> 0;
-    const name = NETWORK_FS.get(type);
-    return name ? { network: true, name } : { network: false, name: 'local' };
-  } catch {
-    return { network: false, name: 'local' };
-  }
+  const name = thisOs.networkFileSystem(dir);
+  return name ? { network: true, name } : { network: false, name: 'local' };
 }
 
 const warned = new Set<string>();

@@ -1,7 +1,6 @@
 // One party's side of a lock: its open lock files, its record, and their cleanup.
-import * as fs from 'node:fs';
 import { lockFilePath, gateFilePath, writeMeta } from './files';
-import { tryLock, tryLockBounded, unlock, type FlockMode } from './flock';
+import { closeHandle, tryLock, tryLockReported, unlock, type FlockMode } from './flock';
 import { selfIdentity } from './identity';
 import { canonicalToolchainPath, toolchainKey, type Toolchain } from './keys';
 import { defaultLockDir, ensureLockDir, openLockFile } from './lockdir';
@@ -71,7 +70,7 @@ export function openParty(ctx: Context, toolchain: Toolchain, mode: LockMode, op
   try {
     gateFd = openLockFile(gateFile);
   } catch (err) {
-    fs.closeSync(lockFd);
+    closeHandle(lockFd);
     throw err;
   }
   const self = selfIdentity();
@@ -110,11 +109,7 @@ export function closeParty(ctx: Context, p: Party): void {
     } catch {
       // Closing the descriptor below drops the lock anyway.
     }
-    try {
-      fs.closeSync(fd);
-    } catch {
-      // Already closed.
-    }
+    closeHandle(fd);
   }
   p.lockHeld = p.gateHeld = false;
   // Records go after the unlock: their removal is the event that wakes the next party.
@@ -123,6 +118,6 @@ export function closeParty(ctx: Context, p: Party): void {
   liveParties.delete(p);
 }
 
-export function attempt(ctx: Context, fd: number, mode: FlockMode, file: string): Promise<boolean> | boolean {
-  return ctx.network ? tryLockBounded(fd, mode, ctx.lockCallLimitMs, file) : tryLock(fd, mode);
+export function attempt(ctx: Context, fd: number, mode: FlockMode, file: string): boolean {
+  return ctx.network ? tryLockReported(fd, mode, ctx.lockCallLimitMs, file) : tryLock(fd, mode);
 }

@@ -22,12 +22,11 @@ export interface KernelLockTable {
 }
 
 /**
- * Reads /proc/locks once; null where it does not exist. Expensive: the kernel takes a
+ * Reads Linux's /proc/locks once; null where it cannot be read. Expensive: the kernel takes a
  * system-wide write lock (an RCU grace period, milliseconds, stalling every flock() meanwhile),
  * so callers read it for reporting only, never on an acquire or release path.
  */
-export function readKernelLockTable(): KernelLockTable | null {
-  if (process.platform !== 'linux') return null;
+export function readProcLocks(): KernelLockTable | null {
   let table: string;
   try {
     table = fs.readFileSync('/proc/locks', 'utf8');

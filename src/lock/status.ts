@@ -6,7 +6,7 @@ import { recordLiveness, type Liveness } from './liveness';
 import { processCommandLine, type KernelLock, type KernelLockTable } from './proclocks';
 import { readRecords, removeRecordFile, type HolderRecord, type LockMode, type RecordProblem, type StoredRecord } from './records';
 import { lockFilePath, gateFilePath, readMeta } from './files';
-import { tryLock, unlock } from './flock';
+import { closeHandle, tryLock, unlock } from './flock';
 import { openLockFile } from './lockdir';
 
 /** One party of a lock as reported to people and scripts. */
@@ -212,7 +212,7 @@ function probeState(lockFile: string): LockState | null {
     }
     return 'write';
   } finally {
-    fs.closeSync(fd);
+    closeHandle(fd);
   }
 }
 

@@ -5,7 +5,7 @@ import { subscribe } from './notify';
 import type { AcquireOptions } from './options';
 import { publish, type Context, type Party } from './party';
 import { recordFileName } from './records';
-import { readKernelLockTable } from './proclocks';
+import { thisOs } from './os';
 import { describeLock, type Holder } from './status';
 
 const REPORT_MIN_MS = 250;
@@ -14,7 +14,7 @@ const REPORT_MAX_MS = 5000;
 /** Who a waiting party waits for: one (expensive) read of the kernel's table for all its keys. */
 function blockersOf(ctx: Context, parties: readonly Party[]): Holder[] {
   const own = new Set(parties.map((p) => p.record.id));
-  const kernel = ctx.network ? null : readKernelLockTable();
+  const kernel = ctx.network ? null : thisOs.readKernelLockTable();
   const out: Holder[] = [];
   for (const p of parties) {
     const s = describeLock(ctx.dir, p.key, { kernel, cleanup: true, exclude: own });

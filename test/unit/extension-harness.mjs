@@ -19,12 +19,16 @@ export function tempDir(t, prefix = 'tcl-ext-') {
 }
 
 /**
- * Bundles `contents` (TypeScript, resolved from the repo root) to a CommonJS file in `outDir` and
- * loads it. fs-ext stays external (absolute path); `vscode` maps to `vscodeFake` when given.
+ * Bundles `contents` (TypeScript, resolved from the repo root) to `outDir/name/dist/name.cjs`, laid
+ * out as in the VSIX: the native lock module is found in `outDir/name/prebuilds` (a link to the
+ * repo's), or is missing when `native` is false. `vscode` maps to `vscodeFake` when given.
  */
-export async function bundle(outDir, name, contents, { vscodeFake, fsExtPath } = {}) {
-  const outfile = path.join(outDir, `${name}.cjs`);
-  const fsExt = fsExtPath ?? require.resolve('fs-ext', { paths: [repoRoot] });
+export async function bundle(outDir, name, contents, { vscodeFake, native = true } = {}) {
+  const outfile = path.join(outDir, name, 'dist', `${name}.cjs`);
+  if (native) {
+    fs.mkdirSync(path.join(outDir, name), { recursive: true });
+    fs.symlinkSync(path.join(repoRoot, 'prebuilds'), path.join(outDir, name, 'prebuilds'));
+  }
   await esbuild.build({
     stdin: { contents, resolveDir: repoRoot, loader: 'ts', sourcefile: `${name}-entry.ts` },
     bundle: true,
@@ -37,7 +41,6 @@ export async function bundle(outDir, name, contents, { vscodeFake, fsExtPath } =
       {
         name: 'externals',
         setup(build) {
-          build.onResolve({ filter: /^fs-ext$/ }, () => ({ path: fsExt, external: true }));
           // External, so the test and the bundle share one fake and the test can inspect it.
           if (vscodeFake) build.onResolve({ filter: /^vscode$/ }, () => ({ path: vscodeFake, external: true }));
         },

@@ -1,0 +1,66 @@
+// Linux: flock locks, /proc for process identity and the kernel's lock table, statfs for
+// network file systems.
+import * as fs from 'node:fs';
+import { processStartTime } from './identity';
+import type { OsSeam } from './os';
+import { posixCacheDir, refuseForeignPosixDir } from './os-posix';
+import { readProcLocks } from './proclocks';
+
+// statfs(2) f_type magic numbers of file systems whose locks or change events cross machines
+// (linux/magic.h). inotify never sees another host's changes on these.
+const NETWORK_FS: ReadonlyMap<number, string> = new Map([
+  [0x6969, 'NFS'],
+  [0x517b, 'SMB'],
+  [0xfe534d42, 'SMB2'],
+  [0xff534d42, 'CIFS'],
+  [0x65735546, 'FUSE'],
+  [0x00c36400, 'Ceph'],
+  [0x5346414f, 'AFS'],
+  [0x01021997, '9P'],
+  [0x01161970, 'GFS2'],
+  [0x7461636f, 'OCFS2'],
+  [0x0bd00bd0, 'Lustre'],
+  [0x73757245, 'Coda'],
+  [0x564c, 'NCP'],
+]);
+
+type ProcessFate = 'alive' | 'gone' | 'unknown';
+
+function fate(pid: number, startTime: string | null): ProcessFate {
+  if (!fs.existsSync(`/proc/${pid}`)) return 'gone';
+  const now = processStartTime(pid);
+  if (now === null) return fs.existsSync(`/proc/${pid}`) ? 'unknown' : 'gone';
+  if (startTime === null) return 'unknown';
+  // Same pid, different start time: the pid was reused by an unrelated process.
+  return now === startTime ? 'alive' : 'gone';
+}
+
+export const linuxSeam: OsSeam = {
+  defaultLockDir: (_env, home) => posixCacheDir(home),
+  refuseForeignDir: refuseForeignPosixDir,
+  networkFileSystem(dir) {
+    try {
+      return NETWORK_FS.get(Number(fs.statfsSync(dir).type) >>> 0) ?? null;
+    } catch {
+      return null;
+    }
+  },
+  liveness(record, self) {
+    // A holder we cannot see through the same /proc (other host, boot or PID namespace, or a
+    // /proc mounted for another namespace): its pid means nothing here, so say nothing.
+    const sameView =
+      record.host === self.host &&
+      self.procConsistent &&
+      self.bootId !== null &&
+      record.bootId === self.bootId &&
+      self.pidNamespace !== null &&
+      record.pidNamespace === self.pidNamespace;
+    if (!sameView) return 'unknown';
+    const fates = [fate(record.pid, record.startTime), ...record.children.map((c) => fate(c.pid, c.startTime))];
+    if (fates.includes('alive')) return 'alive';
+    if (fates.every((f) => f === 'gone')) return 'dead';
+    return 'unknown';
+  },
+  readKernelLockTable: readProcLocks,
+  childrenKeepLocks: true,
+};
