@@ -1,23 +1,20 @@
-// npm run package: builds the minified bundles and the VSIX, checks that it holds exactly the
-// allowlisted files (.vscodeignore) and a native lock module for the runtime that will load it.
+// npm run package: builds the native lock module for all six targets from source, the minified
+// bundles, and one universal VSIX; checks that it holds exactly the allowlisted files
+// (.vscodeignore) and one binary per target, and that the host's binary loads in this Node.
 //
-//   node scripts/package.mjs                      VSIX for Node's ABI (code-server, VS Code Server
-//                                                 for Remote-SSH/WSL/containers), from this tree
-//   node scripts/package.mjs --target linux-x64 --electron 34.5.8
-//                                                 release VSIX for desktop VS Code: fs-ext rebuilt
-//                                                 for that Electron in a staging copy (needs the
-//                                                 Electron headers, i.e. network access), with
-//                                                 `vsce package --target`. Run it on each target
-//                                                 platform (native modules do not cross-compile).
+//   node scripts/package.mjs [--out FILE]
+//
+// Node-API binaries are ABI-stable, so this one VSIX serves every VS Code: desktop (Electron),
+// VS Code Server (Remote-SSH, WSL, containers) and code-server, on every platform it has a binary for.
 import { execFileSync, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { BINARY_NAME, TARGETS, binaryPath, buildNative, hostTarget } from './build-native.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const { values } = parseArgs({ options: { target: { type: 'string' }, electron: { type: 'string' }, out: { type: 'string' } } });
+const { values } = parseArgs({ options: { out: { type: 'string' } } });
 const pkg = JSON.parse(fs.readFileSync(path.join(root, 'package.json'), 'utf8'));
 const vsce = path.join(root, 'node_modules', '.bin', process.platform === 'win32' ? 'vsce.cmd' : 'vsce');
 
@@ -29,52 +26,30 @@ const EXPECTED = [
   'extension/media/icon.png',
   'extension/dist/extension.js',
   'extension/dist/cli.js',
-  'extension/node_modules/fs-ext/package.json',
-  'extension/node_modules/fs-ext/fs-ext.js',
-  'extension/node_modules/fs-ext/LICENSE.txt',
-  'extension/node_modules/fs-ext/build/Release/fs_ext.node',
+  ...Object.keys(TARGETS).map((t) => `extension/prebuilds/${t}/${BINARY_NAME}`),
 ];
 
-function run(cmd, args, cwd = root) {
-  const r = spawnSync(cmd, args, { cwd, stdio: 'inherit' });
+function run(cmd, args) {
+  const r = spawnSync(cmd, args, { cwd: root, stdio: 'inherit' });
   if (r.status !== 0) {
     console.error(`package: \`${cmd} ${args.join(' ')}\` failed (status ${r.status ?? r.signal}).`);
     process.exit(1);
   }
 }
 
-function hostTarget() {
-  const arch = { x64: 'x64', arm64: 'arm64', arm: 'armhf' }[process.arch] ?? process.arch;
-  return `${process.platform === 'win32' ? 'win32' : process.platform}-${arch}`;
+try {
+  for (const b of buildNative(Object.keys(TARGETS))) console.log(`package: built ${b.target} (${(b.bytes / 1024).toFixed(1)} KiB)`);
+} catch (err) {
+  console.error(`package: ${err.message}`);
+  process.exit(1);
 }
-
 run(process.execPath, ['esbuild.mjs', '--production']);
 
-let cwd = root;
-// README links are relative to the repository; the marketplace page is not where people read docs/.
-const vsceArgs = ['package', '--allow-missing-repository', '--no-rewrite-relative-links'];
-if (values.target || values.electron) {
-  if (!values.target || !values.electron) {
-    console.error('package: --target and --electron go together, e.g. --target linux-x64 --electron 34.5.8 (the Electron of the VS Code you target: Help → About).');
-    process.exit(64);
-  }
-  if (values.target !== hostTarget()) {
-    console.error(`package: fs-ext is native and must be built on ${values.target}; this machine is ${hostTarget()}. Run this script there.`);
-    process.exit(64);
-  }
-  cwd = fs.mkdtempSync(path.join(os.tmpdir(), 'tcl-package-'));
-  for (const f of ['package.json', 'package-lock.json', 'README.md', 'CHANGELOG.md', 'LICENSE', '.vscodeignore', 'media', 'dist']) {
-    fs.cpSync(path.join(root, f), path.join(cwd, f), { recursive: true });
-  }
-  run('npm', ['ci', '--omit=dev', '--ignore-scripts', '--no-audit', '--no-fund'], cwd);
-  run('npx', ['--yes', '@electron/rebuild@3', '--version', values.electron, '--module-dir', cwd, '--which-module', 'fs-ext', '--force'], cwd);
-  vsceArgs.push('--target', values.target);
-}
-
-const out = path.resolve(values.out ?? path.join(root, `${pkg.name}-${pkg.version}${values.target ? `-${values.target}` : ''}.vsix`));
+const out = path.resolve(values.out ?? path.join(root, `${pkg.name}-${pkg.version}.vsix`));
 fs.mkdirSync(path.dirname(out), { recursive: true });
-vsceArgs.push('--out', out);
-run(vsce, vsceArgs, cwd);
+// The bundles carry every JavaScript dependency, so node_modules has nothing to ship. README links
+// are relative to the repository; the marketplace page is not where people read docs/.
+run(vsce, ['package', '--no-dependencies', '--no-rewrite-relative-links', '--out', out]);
 
 // The VSIX is a zip; list it with the tool every machine has here (python3's zipfile).
 const listing = execFileSync('python3', ['-c', 'import sys,zipfile;print("\\n".join(zipfile.ZipFile(sys.argv[1]).namelist()))', out], { encoding: 'utf8' })
@@ -87,9 +62,9 @@ if (unexpected.length || missing.length) {
   console.error(`package: the VSIX does not match the allowlist.\n  unexpected: ${unexpected.join(', ') || '-'}\n  missing: ${missing.join(', ') || '-'}`);
   process.exit(1);
 }
-if (!values.electron) {
-  // The Node build must load in this Node: that is what code-server and VS Code Server run.
-  execFileSync(process.execPath, ['-e', `require(${JSON.stringify(path.join(root, 'node_modules', 'fs-ext'))})`]);
+if (TARGETS[hostTarget()]) {
+  // What the VSIX carries for this machine must load here: a cross-build that is broken shows now.
+  execFileSync(process.execPath, ['-e', `const m = require(${JSON.stringify(binaryPath(hostTarget()))}); if (typeof m.tryLock !== 'function') process.exit(1);`]);
 }
 const size = fs.statSync(out).size;
-console.log(`package: ${path.relative(process.cwd(), out) || out} — ${(size / 1024).toFixed(1)} KiB, ${listing.length} files, native lock module for ${values.electron ? `Electron ${values.electron}` : `Node ABI ${process.versions.modules}`}`);
+console.log(`package: ${path.relative(process.cwd(), out) || out}: ${(size / 1024).toFixed(1)} KiB, ${listing.length} files, native lock module for ${Object.keys(TARGETS).join(', ')}`);
