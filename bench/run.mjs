@@ -126,6 +126,58 @@ async function killHandoff(impl) {
   return stats(samples);
 }
 
+/** Wall-clock milliseconds with sub-millisecond precision, comparable with `date +%s%N` in a child. */
+const wallMs = () => performance.timeOrigin + performance.now();
+
+/** Resolves with the first line of a stream that matches `pattern`. */
+function lineMatching(stream, pattern, timeoutMs = 30000) {
+  return new Promise((resolve, reject) => {
+    const rl = readline.createInterface({ input: stream });
+    const timer = setTimeout(() => reject(new Error(`no line matching ${pattern} within ${timeoutMs} ms`)), timeoutMs);
+    timer.unref();
+    rl.on('line', (line) => {
+      if (!pattern.test(line)) return;
+      clearTimeout(timer);
+      rl.close();
+      resolve(line);
+    });
+  });
+}
+
+const CLI = path.join(here, '..', 'dist', 'cli.js');
+// The holder prints once it holds the lock, then sleeps; the waiter's command prints the time it got it.
+const HOLD = ['sh', '-c', 'echo holding; exec sleep 1000'];
+const STAMP = ['date', '+%s%N'];
+
+/**
+ * A `run` (or `flock -s`) holder whose whole process group is SIGKILLed while `update` (or
+ * `flock -x`) waits: killed → the waiter's command runs, as a user of each tool sees it.
+ */
+async function cliKillHandoff(tool) {
+  const { dir, tc } = fresh(`cli-${tool}`);
+  const env = { ...process.env, TOOLCHAIN_LOCK_DIR: dir, TOOLCHAIN_LOCK_HELD: '', TOOLCHAIN_LOCK_WRITING: '' };
+  const lockFile = path.join(dir, 'flock1.lock');
+  const samples = [];
+  for (let i = 0; i < KILL_ROUNDS; i++) {
+    const holderArgv = tool === 'cli' ? [process.execPath, CLI, 'run', tc, '--', ...HOLD] : ['flock', '-s', lockFile, ...HOLD];
+    const holder = spawn(holderArgv[0], holderArgv.slice(1), { env, detached: true, stdio: ['ignore', 'pipe', 'ignore'] });
+    await lineMatching(holder.stdout, /^holding$/);
+    const waiterArgv = tool === 'cli' ? [process.execPath, CLI, 'update', tc, '--', ...STAMP] : ['flock', '-x', lockFile, ...STAMP];
+    const waiter = spawn(waiterArgv[0], waiterArgv.slice(1), { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const stamp = lineMatching(waiter.stdout, /^\d+$/);
+    // The CLI says when it starts waiting; flock(1) says nothing, so it gets time to block.
+    if (tool === 'cli') await lineMatching(waiter.stderr, /waiting for the write lock/);
+    else await sleep(150);
+    await sleep(Math.random() * 200);
+    const killedAt = wallMs();
+    process.kill(-holder.pid, 'SIGKILL');
+    const got = Number(BigInt(await stamp) / 1000n) / 1000;
+    samples.push(got - killedAt);
+    await new Promise((r) => (waiter.exitCode !== null ? r() : waiter.once('exit', r)));
+  }
+  return stats(samples);
+}
+
 async function notification() {
   const { dir, tc } = fresh('engine-n');
   const reader = party('engine', dir, tc);
@@ -193,7 +245,7 @@ async function idleCpu(impl) {
 }
 
 const impls = [
-  ['engine', 'toolchain-lock engine (try-lock + inotify, records, gate)'],
+  ['engine', 'toolchain-lock engine (try-lock + kernel close events, records, gate)'],
   ['fsext', 'fs-ext blocking flock (thread pool), no records'],
   ['proper', 'proper-lockfile (mkdir, retries 1-50 ms, stale 2 s)'],
 ];
@@ -209,6 +261,8 @@ for (const [impl, label] of impls) {
     idle: await idleCpu(impl),
   });
 }
+process.stderr.write('measuring SIGKILL hand-off through the CLI and flock(1)…\n');
+const cliKill = { cli: await cliKillHandoff('cli'), flock1: await cliKillHandoff('flock1') };
 process.stderr.write('measuring notification and drain…\n');
 const note = await notification();
 const drains = [];
@@ -217,7 +271,7 @@ for (const n of DRAIN_N) drains.push([n, await drain(n)]);
 const line = (cells, widths) => cells.map((c, i) => String(c).padEnd(widths[i])).join(' | ');
 const widths = [58, 26];
 console.log(`\nToolchain Lock benchmark — ${os.cpus().length} cores, ${os.type()} ${os.release()}, Node ${process.version}, lock dir on ${root}`);
-console.log(`median / p99; hand-off = holder releases → waiting writer holds; kill hand-off uses poll interval ${POLL_MS} ms\n`);
+console.log(`median / p99; hand-off = holder releases → waiting writer holds; poll interval ${POLL_MS} ms where a party polls\n`);
 for (const [title, pick] of [
   ['uncontended acquire+release (read; proper: exclusive)', (r) => fmt(r.uncontended)],
   ['hand-off latency', (r) => fmt(r.handoff)],
@@ -227,6 +281,10 @@ for (const [title, pick] of [
   console.log(title);
   for (const r of rows) console.log('  ' + line([r.label, pick(r)], widths));
 }
+console.log('hand-off after SIGKILL of a holder\'s process group, as a user runs it (killed → waiting command runs)');
+console.log('  ' + line(['toolchain-lock run … / toolchain-lock update … -- CMD', fmt(cliKill.cli)], widths));
+console.log('  ' + line(['flock -s FILE … / flock -x FILE CMD (util-linux flock(1))', fmt(cliKill.flock1)], widths));
+console.log('  ' + line(['ratio (median)', `${(cliKill.cli.median / cliKill.flock1.median).toFixed(1)} × flock(1)`], widths));
 console.log('pending-writer notification (writer announces → reader callback)');
 console.log('  ' + line([impls[0][1], fmt(note)], widths));
 console.log('  ' + line(['peers: no notion of a pending writer', 'n/a'], widths));

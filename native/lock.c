@@ -4,6 +4,7 @@
  *   open(path) -> handle         lock file opened without following links, regular files only
  *   tryLock(handle, exclusive)   -> true taken / false held by someone else (never blocks)
  *   unlock(handle), close(handle)
+ *   watchStart, watchAdd, watchRemove, watchKeepAlive   Linux only: see watch_linux.c
  */
 #include <stdio.h>
 #include <string.h>
@@ -11,6 +12,7 @@
 #include <node_api.h>
 
 #include "tl.h"
+#include "watch.h"
 
 #ifdef _WIN32
 int tl_resolve_napi(void);
@@ -21,7 +23,7 @@ int tl_resolve_napi(void);
     if ((call) != napi_ok) return NULL;      \
   } while (0)
 
-static napi_value throw_os(napi_env env, const tl_error *e, const char *syscall, const char *path) {
+napi_value tl_throw(napi_env env, const tl_error *e, const char *syscall, const char *path) {
   char msg[1200];
   if (path)
     snprintf(msg, sizeof msg, "%s: %s, %s '%s'", e->code, e->text, syscall, path);
@@ -87,7 +89,7 @@ static napi_value js_open(napi_env env, napi_callback_info info) {
   }
   tl_handle h;
   tl_error e;
-  if (tl_open(path, &h, &e) != 0) return throw_os(env, &e, "open", path);
+  if (tl_open(path, &h, &e) != 0) return tl_throw(env, &e, "open", path);
   napi_value out;
   CHECK(napi_create_int64(env, h, &out));
   return out;
@@ -104,7 +106,7 @@ static napi_value js_try_lock(napi_env env, napi_callback_info info) {
   }
   tl_error e;
   int r = tl_try_lock(h, exclusive, &e);
-  if (r < 0) return throw_os(env, &e, "flock", NULL);
+  if (r < 0) return tl_throw(env, &e, "flock", NULL);
   napi_value out;
   CHECK(napi_get_boolean(env, r == 1, &out));
   return out;
@@ -115,7 +117,7 @@ static napi_value js_unlock(napi_env env, napi_callback_info info) {
   tl_handle h;
   if (!get_args(env, info, 1, argv) || !get_handle(env, argv[0], &h)) return NULL;
   tl_error e;
-  if (tl_unlock(h, &e) != 0) return throw_os(env, &e, "unlock", NULL);
+  if (tl_unlock(h, &e) != 0) return tl_throw(env, &e, "unlock", NULL);
   return undefined(env);
 }
 
@@ -124,11 +126,11 @@ static napi_value js_close(napi_env env, napi_callback_info info) {
   tl_handle h;
   if (!get_args(env, info, 1, argv) || !get_handle(env, argv[0], &h)) return NULL;
   tl_error e;
-  if (tl_close(h, &e) != 0) return throw_os(env, &e, "close", NULL);
+  if (tl_close(h, &e) != 0) return tl_throw(env, &e, "close", NULL);
   return undefined(env);
 }
 
-static int export_fn(napi_env env, napi_value exports, const char *name, napi_callback cb) {
+int tl_export(napi_env env, napi_value exports, const char *name, napi_callback cb) {
   napi_value fn;
   return napi_create_function(env, name, NAPI_AUTO_LENGTH, cb, NULL, &fn) == napi_ok &&
          napi_set_named_property(env, exports, name, fn) == napi_ok;
@@ -138,8 +140,11 @@ NAPI_MODULE_INIT() {
 #ifdef _WIN32
   if (!tl_resolve_napi()) return NULL;
 #endif
-  if (!export_fn(env, exports, "open", js_open) || !export_fn(env, exports, "tryLock", js_try_lock) ||
-      !export_fn(env, exports, "unlock", js_unlock) || !export_fn(env, exports, "close", js_close))
+  if (!tl_export(env, exports, "open", js_open) || !tl_export(env, exports, "tryLock", js_try_lock) ||
+      !tl_export(env, exports, "unlock", js_unlock) || !tl_export(env, exports, "close", js_close))
     return NULL;
+#ifdef __linux__
+  if (!tl_export_watch(env, exports)) return NULL;
+#endif
   return exports;
 }

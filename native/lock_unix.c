@@ -1,6 +1,7 @@
 /* Linux and macOS: flock(2) on descriptors opened with O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC. */
 #define _GNU_SOURCE
 #include "tl.h"
+#include "watch.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -32,10 +33,14 @@ static const char *errno_name(int e) {
   }
 }
 
-static int fail(tl_error *err, int e) {
+void tl_error_from_errno(tl_error *err, int e) {
   err->code = errno_name(e);
   err->number = e;
   snprintf(err->text, sizeof err->text, "%s", strerror(e));
+}
+
+static int fail(tl_error *err, int e) {
+  tl_error_from_errno(err, e);
   return -1;
 }
 

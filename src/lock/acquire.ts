@@ -172,7 +172,8 @@ export async function acquireWrite(toolchains: readonly Toolchain[], options: Ac
         if (!p.gateHeld) {
           if (!(await attempt(ctx, p.gateFd, 'write', p.gateFile))) return false;
           p.gateHeld = true;
-          if (deferToEarlierReaders(ctx, p, deferral)) return false;
+          const deferUntil = deferToEarlierReaders(ctx, p, deferral);
+          if (deferUntil !== null) return deferUntil;
         }
         if (!p.lockHeld) {
           p.lockHeld = await attempt(ctx, p.lockFd, 'write', p.lockFile);
@@ -225,23 +226,23 @@ function coveredReadLock(ctx: Context, toolchain: Toolchain, key: string): ReadL
 
 /**
  * Readers that queued before this writer announced itself go first (no reader starves between
- * two writers): the writer lets go of the gate for a bounded time until they are in.
+ * two writers): the writer lets go of the gate for a bounded time until they are in. Returns the
+ * time to look again by (nothing else may wake us), or null when the writer goes on.
  */
-function deferToEarlierReaders(ctx: Context, p: Party, deferral: Map<Party, number>): boolean {
+function deferToEarlierReaders(ctx: Context, p: Party, deferral: Map<Party, number>): number | null {
   const mine = Date.parse(p.record.since);
   const self = selfIdentity();
   const earlier = readRecords(ctx.dir, p.key).records.filter(
     (s) => s.record.mode === 'read' && s.record.state === 'waiting' && Date.parse(s.record.since) < mine && recordLiveness(s.record, self) !== 'dead',
   );
-  if (earlier.length === 0) return false;
+  if (earlier.length === 0) return null;
   const started = deferral.get(p);
-  if (started !== undefined && Date.now() - started > 2 * ctx.pollMs) return false;
+  if (started !== undefined && Date.now() - started > 2 * ctx.pollMs) return null;
   unlock(p.gateFd);
   p.gateHeld = false;
-  if (started === undefined) {
-    deferral.set(p, Date.now());
-    // Releasing a flock makes no file event; rewriting our record wakes the queued readers.
-    publish(ctx, p, {});
-  }
-  return true;
+  if (started === undefined) deferral.set(p, Date.now());
+  // Releasing a flock makes no file event; rewriting our record wakes the queued readers (every
+  // time: one may have tried the gate in the moment we held it again).
+  publish(ctx, p, {});
+  return (started ?? Date.now()) + 2 * ctx.pollMs + 1;
 }

@@ -1,4 +1,5 @@
 import * as fs from 'node:fs';
+import { gateFilePath, lockFilePath } from './files';
 import { checkLockDir, defaultLockDir, ensureLockDir } from './lockdir';
 import { canonicalToolchainPath, toolchainKey, type Toolchain } from './keys';
 import { fileSystemKind } from './netfs';
@@ -138,12 +139,16 @@ export function watch(options: WatchOptions): Disposable {
   // table, which stall every flock() on the machine for a moment, to a few per second.
   let scheduled: NodeJS.Timeout | undefined;
   let lastRefresh = 0;
-  const sub = subscribe(dir, { useWatcher: !network, pollMs: options.pollIntervalMs ?? DEFAULT_POLL_MS, keepAlive: true, onWarning: options.onWarning }, () => {
+  // Holders without records (plain flock(1)) show only in the kernel: opens and closes of every
+  // lock and gate file wake us where the kernel reports them; elsewhere a poll looks.
+  const lockFiles = (): string[] => [...previous.keys()].flatMap((key) => [lockFilePath(dir, key), gateFilePath(dir, key)]);
+  const sub = subscribe(dir, { useWatcher: !network, pollMs: options.pollIntervalMs ?? DEFAULT_POLL_MS, keepAlive: true, files: lockFiles(), opens: true, onWarning: options.onWarning }, () => {
     if (scheduled) return;
     scheduled = setTimeout(() => {
       scheduled = undefined;
       lastRefresh = Date.now();
       refresh();
+      sub.setFiles(lockFiles());
     }, Math.max(0, lastRefresh + WATCH_MIN_INTERVAL_MS - Date.now()));
   });
   return {

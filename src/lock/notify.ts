@@ -1,14 +1,17 @@
+// Waking up when a lock may have changed hands: the kernel's own events where it has them
+// (kernel-watch.ts), fs.watch of the directory plus polling where it does not, polling alone on
+// network file systems.
 import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { holdProcessOpen, kernelWatch, kernelWatchAvailable } from './kernel-watch';
+import { DEFAULT_POLL_MS } from './options';
 
-type Listener = (file: string | null) => void;
-
-interface DirWatch {
-  readonly listeners: Set<Listener>;
-  watcher: fs.FSWatcher | null;
-  pollers: Map<Listener, NodeJS.Timeout>;
-}
-
-const watches = new Map<string, DirWatch>();
+/**
+ * Why a subscriber is woken: an entry of the directory changed (`file` names it), a lock or gate
+ * file was opened or closed (`file` names it), or a poll tick or lost events (`file` is null).
+ */
+export type ChangeKind = 'entry' | 'close' | 'open' | 'poll';
+type Listener = (file: string | null, kind: ChangeKind) => void;
 
 /** A handle that stops what it started. */
 export interface Disposable {
@@ -16,61 +19,140 @@ export interface Disposable {
 }
 
 export interface SubscribeOptions {
-  /** Poll instead of (or as well as) inotify; required on network file systems. */
+  /** Poll interval where no event can be trusted (network file systems, or no watcher here). */
   readonly pollMs?: number;
-  /** Whether inotify can be trusted here (local file system). */
+  /** Whether file events can be trusted here (local file system). */
   readonly useWatcher: boolean;
   /** Whether the subscription may keep the process alive (waiters yes, idle holders no). */
   readonly keepAlive: boolean;
+  /** Lock or gate files whose closes (and with `opens`, opens) wake us: a holder let go or died. */
+  readonly files?: readonly string[];
+  readonly opens?: boolean;
   readonly onWarning?: (message: string) => void;
 }
 
+/** A subscription whose watched lock files can change (watch adds keys as they appear). */
+export interface Subscription extends Disposable {
+  setFiles(files: readonly string[]): void;
+  /** True when the kernel wakes us for everything asked (nothing needs a periodic look). */
+  readonly kernel: boolean;
+}
+
+const warned = new Set<string>();
+
+function warnOnce(options: SubscribeOptions, message: string): void {
+  if (warned.has(message)) return;
+  warned.add(message);
+  options.onWarning?.(message);
+}
+
 /**
- * Calls `listener` with the changed file name when the lock directory changes (inotify, one
- * watcher per directory shared by the process), and with null on each poll tick if polling.
+ * Calls `listener` when the lock directory changes, and when one of `files` is closed. With the
+ * kernel's events nothing polls; otherwise a poll every `pollMs` stands in for what cannot be seen.
  */
-export function subscribe(dir: string, options: SubscribeOptions, listener: Listener): Disposable {
-  let w = watches.get(dir);
-  if (!w) {
-    w = { listeners: new Set(), watcher: null, pollers: new Map() };
-    watches.set(dir, w);
-  }
-  const entry = w;
-  entry.listeners.add(listener);
-  if (options.useWatcher && !entry.watcher) {
+export function subscribe(dir: string, options: SubscribeOptions, listener: Listener): Subscription {
+  if (options.useWatcher && kernelWatchAvailable()) {
     try {
-      const watcher = fs.watch(dir, { persistent: false }, (_event, file) => {
-        for (const l of [...entry.listeners]) l(typeof file === 'string' ? file : null);
-      });
-      watcher.on('error', (err) => {
-        options.onWarning?.(`Watching ${dir} failed (${err.message}); falling back to polling.`);
-        watcher.close();
-        if (entry.watcher === watcher) entry.watcher = null;
-      });
-      entry.watcher = watcher;
+      return kernelSubscription(dir, options, listener);
     } catch (err) {
-      // E.g. the inotify watch limit: polling still gets there.
-      options.onWarning?.(`Cannot watch ${dir} (${(err as Error).message}); changes are noticed by polling.`);
+      // E.g. ENOSPC: the user's inotify watch limit. Polling still gets there.
+      warnOnce(options, `Cannot watch ${dir} with the kernel (${(err as Error).message}); changes are noticed by polling. Raise fs.inotify.max_user_watches if this persists.`);
     }
   }
-  if (options.pollMs !== undefined && options.pollMs > 0) {
-    const timer = setInterval(() => listener(null), options.pollMs);
-    if (!options.keepAlive) timer.unref();
-    entry.pollers.set(listener, timer);
+  return fallbackSubscription(dir, options, listener);
+}
+
+function kernelSubscription(dir: string, options: SubscribeOptions, listener: Listener): Subscription {
+  let fallback: Subscription | null = null;
+  const onEvent = (watched: string, kind: string, name: string): void => {
+    if (kind === 'gone' && watched === dir) {
+      // The directory itself went away or was replaced: nothing more will come from it.
+      warnOnce(options, `The lock directory ${dir} was removed or moved while in use; changes are noticed by polling.`);
+      fallback ??= fallbackSubscription(dir, { ...options, useWatcher: false, pollMs: options.pollMs ?? DEFAULT_POLL_MS }, listener);
+      return;
+    }
+    if (kind === 'overflow') listener(null, 'poll');
+    else if (kind === 'entry') listener(name, 'entry');
+    else if (kind === 'close' || kind === 'open') listener(path.basename(watched), kind);
+  };
+  const dirWatch = kernelWatch(dir, 'entries', onEvent);
+  let fileWatches = new Map<string, Disposable>();
+  const setFiles = (files: readonly string[]): void => {
+    const next = new Map<string, Disposable>();
+    for (const f of files) {
+      const existing = fileWatches.get(f);
+      if (existing) next.set(f, existing);
+      else next.set(f, kernelWatch(f, options.opens ? 'opens-closes' : 'closes', onEvent));
+    }
+    for (const [f, w] of fileWatches) if (!next.has(f)) w.dispose();
+    fileWatches = next;
+  };
+  try {
+    setFiles(options.files ?? []);
+  } catch (err) {
+    for (const w of fileWatches.values()) w.dispose();
+    dirWatch.dispose();
+    throw err;
   }
+  const alive = options.keepAlive ? holdProcessOpen() : null;
   let disposed = false;
   return {
+    get kernel() {
+      return fallback === null;
+    },
+    setFiles(files) {
+      if (disposed) return;
+      try {
+        setFiles(files);
+      } catch (err) {
+        warnOnce(options, `Cannot watch the lock files in ${dir} (${(err as Error).message}); changes are noticed by polling.`);
+        fallback ??= fallbackSubscription(dir, { ...options, useWatcher: false, pollMs: options.pollMs ?? DEFAULT_POLL_MS }, listener);
+      }
+    },
     dispose() {
       if (disposed) return;
       disposed = true;
-      const timer = entry.pollers.get(listener);
-      if (timer) clearInterval(timer);
-      entry.pollers.delete(listener);
-      entry.listeners.delete(listener);
-      if (entry.listeners.size === 0) {
-        entry.watcher?.close();
-        watches.delete(dir);
-      }
+      for (const w of fileWatches.values()) w.dispose();
+      dirWatch.dispose();
+      alive?.dispose();
+      fallback?.dispose();
+    },
+  };
+}
+
+/** fs.watch of the directory (when trusted) and a poll timer: where the kernel cannot wake us. */
+function fallbackSubscription(dir: string, options: SubscribeOptions, listener: Listener): Subscription {
+  let watcher: fs.FSWatcher | null = null;
+  let timer: NodeJS.Timeout | undefined;
+  // Without a working watcher even an idle holder must poll, or it would never see an update.
+  const startPolling = (ms = options.pollMs): void => {
+    if (timer || ms === undefined || ms <= 0) return;
+    timer = setInterval(() => listener(null, 'poll'), ms);
+    if (!options.keepAlive) timer.unref();
+  };
+  if (options.useWatcher) {
+    try {
+      watcher = fs.watch(dir, { persistent: false }, (_event, file) => listener(typeof file === 'string' ? file : null, 'entry'));
+      watcher.on('error', (err) => {
+        warnOnce(options, `Watching ${dir} failed (${err.message}); falling back to polling.`);
+        watcher?.close();
+        watcher = null;
+        startPolling(options.pollMs ?? DEFAULT_POLL_MS);
+      });
+    } catch (err) {
+      warnOnce(options, `Cannot watch ${dir} (${(err as Error).message}); changes are noticed by polling.`);
+      startPolling(options.pollMs ?? DEFAULT_POLL_MS);
+    }
+  }
+  startPolling();
+  return {
+    kernel: false,
+    setFiles() {
+      // Nothing to watch per file here: the poll covers holders that leave without a trace.
+    },
+    dispose() {
+      watcher?.close();
+      clearInterval(timer);
     },
   };
 }

@@ -10,6 +10,9 @@ import { describeLock, type Holder } from './status';
 
 const REPORT_MIN_MS = 250;
 const REPORT_MAX_MS = 5000;
+// Linux sends a file's close event just before it drops the closing holder's flock (__fput):
+// a try that fails right after one is repeated a few times, briefly, instead of polling.
+const AFTER_CLOSE_RETRY_MS = [1, 2, 4, 8, 16, 32, 64];
 
 /** Who a waiting party waits for: one (expensive) read of the kernel's table for all its keys. */
 function blockersOf(ctx: Context, parties: readonly Party[]): Holder[] {
@@ -23,9 +26,15 @@ function blockersOf(ctx: Context, parties: readonly Party[]): Holder[] {
   return out;
 }
 
-/** Waits until `tryAll` succeeds, waking on lock-directory changes and on the poll interval. */
-export async function waitFor(ctx: Context, parties: readonly Party[], options: AcquireOptions, what: string, tryAll: () => Promise<boolean>): Promise<void> {
-  if (await tryAll()) return;
+/** What one try of a waiting party gives: held, not yet, or not yet but look again at this time (ms). */
+export type Attempt = boolean | number;
+
+/**
+ * Waits until `tryAll` succeeds, waking on lock-directory changes and on closes of the parties'
+ * lock and gate files (the kernel's events), or on the poll interval where those cannot be seen.
+ */
+export async function waitFor(ctx: Context, parties: readonly Party[], options: AcquireOptions, what: string, tryAll: () => Promise<Attempt>): Promise<void> {
+  if ((await tryAll()) === true) return;
   const describe = (): string => describeHolders(blockersOf(ctx, parties));
   if (options.timeoutMs === 0) {
     throw new LockError('E_WOULD_BLOCK', `The ${what} is taken and waiting was not allowed; held by ${describe()}.`);
@@ -41,29 +50,54 @@ export async function waitFor(ctx: Context, parties: readonly Party[], options: 
   // kernel's table is expensive), and not more often than REPORT_MIN_MS.
   let recordsChanged = true;
   let lastReportAt = 0;
-  const sub = subscribe(ctx.dir, { useWatcher: !ctx.network, pollMs: ctx.pollMs, keepAlive: true, onWarning: ctx.warn }, (file) => {
+  // Index into AFTER_CLOSE_RETRY_MS while retrying after a close; -1 otherwise.
+  let closeRetry = -1;
+  let wokenByClose = false;
+  const files = parties.flatMap((p) => [p.lockFile, p.gateFile]);
+  // Opens too: a holder without a record (flock(1)) arriving changes who blocks us.
+  const sub = subscribe(ctx.dir, { useWatcher: !ctx.network, pollMs: ctx.pollMs, keepAlive: true, files, opens: true, onWarning: ctx.warn }, (file, kind) => {
     if (file !== null && (ownFiles.has(file) || !parties.some((p) => file.includes(p.key)))) return;
-    if (file !== null) recordsChanged = true;
+    if (kind === 'entry' || kind === 'open') recordsChanged = true;
+    if (kind === 'close') {
+      wokenByClose = true;
+      closeRetry = 0;
+    }
     woken = true;
     wake?.();
   });
-  const onAbort = (): void => wake?.();
+  // An abort can come from inside the loop (an onWait callback): it must not be slept through.
+  const onAbort = (): void => {
+    woken = true;
+    wake?.();
+  };
   options.signal?.addEventListener('abort', onAbort);
   let lastReport = '';
   try {
     for (;;) {
+      let retryDue = Infinity;
       if (woken) {
         woken = false;
+        const afterClose = wokenByClose;
+        wokenByClose = false;
         if (options.signal?.aborted) throw abortError(what, options.signal);
-        if (await tryAll()) return;
+        const attempt = await tryAll();
+        if (attempt === true) return;
+        // A party that gives way for a bounded time (writer fairness) must look again by itself.
+        if (typeof attempt === 'number') retryDue = Math.max(0, attempt - Date.now());
         if (Date.now() >= deadline) {
           throw new LockError('E_TIMEOUT', `Timed out after ${((options.timeoutMs ?? 0) / 1000).toFixed(1)} s waiting for the ${what}; still held by ${describe()}.`);
+        }
+        if (afterClose || closeRetry > 0) {
+          const next = closeRetry >= 0 && closeRetry < AFTER_CLOSE_RETRY_MS.length ? AFTER_CLOSE_RETRY_MS[closeRetry++]! : Infinity;
+          if (next === Infinity) closeRetry = -1;
+          retryDue = Math.min(retryDue, next);
         }
       }
       let reportDue = Infinity;
       if (options.onWait) {
         const sinceReport = Date.now() - lastReportAt;
-        if ((recordsChanged && sinceReport >= REPORT_MIN_MS) || sinceReport >= REPORT_MAX_MS) {
+        // Where the kernel reports every open and close, nothing changes unseen: no periodic look.
+        if ((recordsChanged && sinceReport >= REPORT_MIN_MS) || (!sub.kernel && sinceReport >= REPORT_MAX_MS)) {
           recordsChanged = false;
           lastReportAt = Date.now();
           const blockers = blockersOf(ctx, parties);
@@ -77,7 +111,7 @@ export async function waitFor(ctx: Context, parties: readonly Party[], options: 
         }
       }
       if (!woken) {
-        const remaining = Math.min(deadline - Date.now(), reportDue);
+        const remaining = Math.min(deadline - Date.now(), reportDue, retryDue);
         await new Promise<void>((resolve) => {
           wake = resolve;
           if (remaining !== Infinity) setTimeout(resolve, Math.max(0, remaining)).unref();

@@ -1,0 +1,115 @@
+// The kernel's own wake-ups (Linux: inotify, read by a thread of our native module): changes in
+// the lock directory, and every close of a lock or gate file, which is how a SIGKILLed holder's
+// release becomes visible at once. One native watcher per process, one inotify watch per path.
+import * as path from 'node:path';
+import { nativeLock } from './native';
+
+export type KernelEventKind = 'entry' | 'close' | 'open' | 'overflow' | 'gone';
+/** "entries": names in a directory; "closes" / "opens-closes": a file's descriptors. */
+export type WatchWhat = 'entries' | 'closes' | 'opens-closes';
+
+/** What the native module offers on Linux (native/watch_linux.c). */
+interface NativeWatch {
+  watchStart(callback: (wd: number, kind: KernelEventKind, name: string) => void): void;
+  watchAdd(file: string, what: WatchWhat): number;
+  watchRemove(wd: number): void;
+  watchKeepAlive(on: boolean): void;
+}
+
+/** Called with the path watched, the kind, and for a directory the name of the entry. */
+export type KernelListener = (watched: string, kind: KernelEventKind, name: string) => void;
+
+interface PathWatch {
+  wd: number;
+  what: WatchWhat;
+  readonly listeners: Set<KernelListener>;
+}
+
+const byPath = new Map<string, PathWatch>();
+const byWd = new Map<number, string>();
+let native: NativeWatch | null | undefined;
+let keepAlive = 0;
+
+function nativeWatch(): NativeWatch | null {
+  if (native !== undefined) return native;
+  const m = nativeLock() as unknown as Partial<NativeWatch>;
+  if (typeof m.watchStart !== 'function') return (native = null);
+  m.watchStart((wd, kind, name) => {
+    if (kind === 'overflow') {
+      // The kernel dropped events: everyone re-checks everything.
+      for (const [watched, w] of byPath) for (const l of [...w.listeners]) l(watched, kind, '');
+      return;
+    }
+    const watched = byWd.get(wd);
+    const w = watched === undefined ? undefined : byPath.get(watched);
+    if (!w || watched === undefined) return;
+    if (kind === 'gone') {
+      byWd.delete(wd);
+      byPath.delete(watched);
+    }
+    for (const l of [...w.listeners]) l(watched, kind, name);
+  });
+  return (native = m as NativeWatch);
+}
+
+/** Whether this platform's kernel can wake us (a native watcher exists). */
+export function kernelWatchAvailable(): boolean {
+  try {
+    return nativeWatch() !== null;
+  } catch {
+    return false;
+  }
+}
+
+const WIDER: Record<WatchWhat, number> = { entries: 0, closes: 1, 'opens-closes': 2 };
+
+/**
+ * Watches `file` for `what` until disposed. Throws the system error when the kernel refuses
+ * (e.g. ENOSPC: the user's inotify watch limit); callers then poll instead.
+ */
+export function kernelWatch(file: string, what: WatchWhat, listener: KernelListener): { dispose(): void } {
+  const w = nativeWatch();
+  if (!w) throw new Error('kernel wake-ups are not available on this platform');
+  const absolute = path.resolve(file);
+  let entry = byPath.get(absolute);
+  if (!entry || WIDER[what] > WIDER[entry.what]) {
+    // Adding a path again replaces its mask: widen an existing watch, never narrow it.
+    const wd = w.watchAdd(absolute, entry && WIDER[entry.what] > WIDER[what] ? entry.what : what);
+    if (!entry) {
+      entry = { wd, what, listeners: new Set() };
+      byPath.set(absolute, entry);
+    }
+    entry.wd = wd;
+    entry.what = what;
+    byWd.set(wd, absolute);
+  }
+  const watch = entry;
+  watch.listeners.add(listener);
+  let disposed = false;
+  return {
+    dispose() {
+      if (disposed) return;
+      disposed = true;
+      watch.listeners.delete(listener);
+      if (watch.listeners.size === 0 && byPath.get(absolute) === watch) {
+        byPath.delete(absolute);
+        byWd.delete(watch.wd);
+        w.watchRemove(watch.wd);
+      }
+    },
+  };
+}
+
+/** Counts parties that must keep the process alive while they wait for a kernel event. */
+export function holdProcessOpen(): { dispose(): void } {
+  const w = nativeWatch();
+  if (w && keepAlive++ === 0) w.watchKeepAlive(true);
+  let disposed = false;
+  return {
+    dispose() {
+      if (disposed || !w) return;
+      disposed = true;
+      if (--keepAlive === 0) w.watchKeepAlive(false);
+    },
+  };
+}
