@@ -12,7 +12,9 @@ export const fixture = (name) => path.join(repoRoot, 'test', 'fixtures', name);
 /** A fresh private directory, removed when the test ends. */
 export function tempDir(t, prefix = 'tcl-') {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), prefix));
-  t.after(() => fs.rmSync(dir, { recursive: true, force: true }));
+  // Parties spawned by the test are killed by hooks that may run after this one, and a party may
+  // still write its record meanwhile: retry until they are gone.
+  t.after(() => fs.rmSync(dir, { recursive: true, force: true, maxRetries: 10 }));
   return dir;
 }
 

@@ -182,18 +182,29 @@ export async function acquireWrite(toolchains: readonly Toolchain[], options: Ac
       }
       return true;
     });
-    for (const p of parties) {
-      // Holding LOCK_EX proves nobody else holds the lock: every other held record is stale.
-      for (const s of readRecords(ctx.dir, p.key).records) {
-        if (s.record.id !== p.record.id && s.record.state === 'held') removeRecordFile(ctx.dir, s.file);
-      }
-      publish(ctx, p, { state: 'held' });
-    }
   } catch (err) {
     for (const p of parties) closeParty(ctx, p);
     throw err;
   }
-  return makeHandle(ctx, 'write', parties, options);
+  const handle = makeHandle(ctx, 'write', parties, options);
+  // The kernel lock is ours now; the records only tell others, so the caller does not wait for
+  // them (they cost more than the hand-off itself). Until then our record says "waiting", which
+  // readers treat alike: a writer is in the way.
+  setImmediate(() => {
+    if (handle.released) return;
+    try {
+      for (const p of parties) {
+        // Holding LOCK_EX proves nobody else holds the lock: every other held record is stale.
+        for (const s of readRecords(ctx.dir, p.key).records) {
+          if (s.record.id !== p.record.id && s.record.state === 'held') removeRecordFile(ctx.dir, s.file);
+        }
+        publish(ctx, p, { state: 'held' });
+      }
+    } catch (err) {
+      ctx.warn(`Holding the write lock, but could not update its record in ${ctx.dir}: ${(err as Error).message}. \`status\` may show the update as pending.`);
+    }
+  });
+  return handle;
 }
 
 /**
