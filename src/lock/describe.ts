@@ -2,10 +2,25 @@ import type { Holder } from './status';
 
 const MAX_COMMAND = 80;
 
-/** The program and arguments of a holder, shortened for one line. */
+/**
+ * The program and arguments of a holder, shortened for one line so that what it runs stays
+ * readable: the program's directory goes first (`node`, not `/home/u/.nvm/…/bin/node`), then the
+ * directories of long path arguments (`…/demo-update.mjs`), and only then the end of the line.
+ */
 export function holderCommand(h: Holder): string {
-  const text = h.command.length > 0 ? h.command.join(' ') : h.foreign ? '(unknown program)' : h.client ?? 'unknown';
+  if (h.command.length === 0) return h.foreign ? '(unknown program)' : h.client ?? 'unknown';
+  const [program, ...args] = h.command as [string, ...string[]];
+  const candidates = [
+    h.command.join(' '),
+    [baseName(program), ...args].join(' '),
+    [baseName(program), ...args.map((a) => (a.length > 24 && /[\\/]/.test(a) ? `…/${baseName(a)}` : a))].join(' '),
+  ];
+  const text = candidates.find((c) => c.length <= MAX_COMMAND) ?? candidates[candidates.length - 1]!;
   return text.length > MAX_COMMAND ? `${text.slice(0, MAX_COMMAND - 1)}…` : text;
+}
+
+function baseName(file: string): string {
+  return file.replace(/[\\/]+$/, '').replace(/^.*[\\/]/, '') || file;
 }
 
 /** One line naming a holder: what it runs, pid, host, since. */
