@@ -8,14 +8,23 @@ export interface Toolchain {
   readonly path: string;
 }
 
-/** The canonical form of a toolchain directory: its real path when it exists, else the absolute path. */
+/**
+ * The canonical form of a toolchain directory: the real path of its deepest existing ancestor
+ * with the rest appended. A toolchain being installed may not exist yet; its key must not change
+ * when the install creates it under a symlinked ancestor (`/opt/current -> /opt/llvm-14`).
+ */
 export function canonicalToolchainPath(dir: string): string {
   const absolute = path.resolve(dir);
-  try {
-    return fs.realpathSync.native(absolute);
-  } catch {
-    // A toolchain being installed or removed may not exist yet; the lock must still be nameable.
-    return absolute;
+  const missing: string[] = [];
+  for (let existing = absolute; ; ) {
+    try {
+      return path.join(fs.realpathSync.native(existing), ...missing.reverse());
+    } catch {
+      const parent = path.dirname(existing);
+      if (parent === existing) return absolute;
+      missing.push(path.basename(existing));
+      existing = parent;
+    }
   }
 }
 
@@ -23,7 +32,8 @@ export function canonicalToolchainPath(dir: string): string {
 export function toolchainKey(toolchainPath: string): string {
   const canonical = canonicalToolchainPath(toolchainPath);
   const hash = createHash('sha256').update(canonical).digest('hex').slice(0, 12);
-  const readable = path.basename(canonical).replace(/[^A-Za-z0-9._-]/g, '_').replace(/^\.+/, '').slice(0, 64);
+  // Per Unicode code point (the `u` flag), as PROTOCOL.md says: an emoji is one "_", not two.
+  const readable = path.basename(canonical).replace(/[^A-Za-z0-9._-]/gu, '_').replace(/^\.+/, '').slice(0, 64);
   return `${readable || 'root'}-${hash}`;
 }
 

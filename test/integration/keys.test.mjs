@@ -1,0 +1,56 @@
+// One lock per toolchain, whoever computes the key: the engine and an independent client written
+// from docs/PROTOCOL.md §2 alone (python) must agree, also for names beyond ASCII and for a
+// directory that an install has not created yet.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import { createRequire } from 'node:module';
+import * as path from 'node:path';
+import { CLI, cli, sandbox } from '../fixtures/cli-harness.mjs';
+
+const engine = createRequire(import.meta.url)('../../dist/lock.js');
+
+// PROTOCOL.md §2, written from the document: realpath of the deepest existing ancestor plus the
+// rest; sanitize per code point; sha256 of the UTF-8 path.
+const PYTHON_CLIENT = `
+import hashlib, os, re, sys
+def canonical(p):
+    p = os.path.abspath(p)
+    rest = []
+    while not os.path.exists(p):
+        parent = os.path.dirname(p)
+        if parent == p:
+            return os.path.abspath(sys.argv[1])
+        rest.append(os.path.basename(p))
+        p = parent
+    return os.path.join(os.path.realpath(p), *reversed(rest))
+c = canonical(sys.argv[1])
+name = re.sub(r'[^A-Za-z0-9._-]', '_', os.path.basename(c)).lstrip('.')[:64] or 'root'
+print(name + '-' + hashlib.sha256(c.encode('utf-8')).hexdigest()[:12])
+`;
+const pythonKey = (dir) => execFileSync('python3', ['-c', PYTHON_CLIENT, dir], { encoding: 'utf8' }).trim();
+
+test('a directory named with an emoji and accents has one key: the CLI and a client of the document agree', async (t) => {
+  const { dir, env } = sandbox(t);
+  const tc = path.join(dir, 'tc-🦀-ü');
+  fs.mkdirSync(tc);
+  const r = await cli(['status', tc, '--json'], { env });
+  assert.equal(r.code, 0, r.stderr);
+  const key = JSON.parse(r.stdout).toolchains[0].key;
+  assert.match(key, /^tc-_-_-[0-9a-f]{12}$/, 'one "_" per code point');
+  assert.equal(key, pythonKey(tc));
+  assert.ok(fs.existsSync(CLI));
+});
+
+test('the key of a toolchain not installed yet does not change when the install creates it under a symlinked ancestor', (t) => {
+  const { dir } = sandbox(t);
+  fs.mkdirSync(path.join(dir, 'llvm-14'));
+  fs.symlinkSync(path.join(dir, 'llvm-14'), path.join(dir, 'current'));
+  const tc = path.join(dir, 'current', 'toolchains', 'nightly');
+  const before = engine.toolchainKey(tc);
+  assert.equal(before, pythonKey(tc));
+  fs.mkdirSync(tc, { recursive: true });
+  assert.equal(engine.toolchainKey(tc), before, 'same key after the directory exists');
+  assert.equal(engine.canonicalToolchainPath(tc), path.join(fs.realpathSync(dir), 'llvm-14', 'toolchains', 'nightly'));
+});
