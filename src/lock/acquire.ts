@@ -6,12 +6,12 @@ import { processStartTime, selfIdentity } from './identity';
 import { canonicalToolchainPath, toolchainKey, type Toolchain } from './keys';
 import { recordLiveness } from './liveness';
 import type { Disposable } from './notify';
-import { subscribe } from './notify';
 import { heldKeys, HELD_ENV, WRITING_ENV, type AcquireOptions, type LockHandle, type ReadLock } from './options';
 import { attempt, closeParty, installExitHook, liveParties, makeContext, openParty, publish, type Context, type Party } from './party';
-import { parseRecordFileName, readRecords, removeRecordFile, type LockMode } from './records';
-import { describeLock, holderFromRecord, type Holder } from './status';
+import { readRecords, removeRecordFile, type LockMode } from './records';
+import type { Holder } from './status';
 import { thisOs } from './os';
+import { watchForWriters } from './pending';
 import { waitFor } from './wait';
 
 export { HELD_ENV, WRITING_ENV, DEFAULT_POLL_MS, type AcquireOptions, type LockHandle, type ReadLock } from './options';
@@ -54,7 +54,7 @@ function makeHandle(ctx: Context, mode: LockMode, parties: Party[], options: Acq
 /** Takes a read lock on a toolchain, waiting behind any pending or active writer. */
 export async function acquireRead(toolchain: Toolchain, options: AcquireOptions = {}): Promise<ReadLock> {
   const ctx = makeContext(options);
-  installExitHook(ctx.dir);
+  installExitHook();
   const key = toolchainKey(toolchain.path);
   if (heldKeys(options.env ?? process.env, WRITING_ENV).has(key)) return coveredReadLock(ctx, toolchain, key);
   const p = openParty(ctx, toolchain, 'read', options);
@@ -81,51 +81,15 @@ export async function acquireRead(toolchain: Toolchain, options: AcquireOptions 
   const handle = makeHandle(ctx, 'read', [p], options);
   return Object.assign(handle, {
     onUpdatePending(listener: (writer: Holder) => void): Disposable {
-      const seen = new Set<string>();
-      const self = selfIdentity();
-      let subscribed = false;
-      const check = (file: string | null): void => {
-        if (handle.released) return;
-        if (file !== null) {
-          // The common case: one record changed; read just that one.
-          const parsed = parseRecordFileName(file);
-          if (!parsed || parsed.key !== p.key || parsed.id === p.record.id || seen.has(parsed.id)) return;
-          const one = readRecords(ctx.dir, p.key, file).records[0];
-          if (!one || one.record.mode !== 'write') return;
-          const liveness = recordLiveness(one.record, self);
-          if (liveness === 'dead') return;
-          seen.add(parsed.id);
-          listener(holderFromRecord(one, liveness));
-          return;
-        }
-        // Subscription time and network polls: look at every record; once, at subscription on a
-        // local fs, also at the kernel's table for a writer announcing itself without a record.
-        const kernel = file === null && !subscribed && !ctx.network ? thisOs.readKernelLockTable() : null;
-        const writers = kernel
-          ? [describeLock(ctx.dir, p.key, { kernel, cleanup: false, exclude: new Set([p.record.id]) }).writer].filter((w): w is Holder => w !== null)
-          : readRecords(ctx.dir, p.key)
-              .records.filter((r) => r.record.mode === 'write' && r.record.id !== p.record.id)
-              .map((r) => holderFromRecord(r, recordLiveness(r.record, self)))
-              .filter((h) => h.liveness !== 'dead');
-        for (const writer of writers) {
-          const id = writer.recordId ?? `foreign-${writer.pid}`;
-          if (seen.has(id)) continue;
-          seen.add(id);
-          listener(writer);
-        }
-      };
-      // On a local file system an idle holder only listens; polling is for network ones.
-      const sub = subscribe(ctx.dir, { useWatcher: !ctx.network, pollMs: ctx.network ? ctx.pollMs : undefined, keepAlive: false, onWarning: ctx.warn }, check);
+      const watcher = watchForWriters(ctx, p, () => handle.released, listener);
       p.updateListeners++;
-      check(null);
-      subscribed = true;
       let disposed = false;
       return {
         dispose() {
           if (disposed) return;
           disposed = true;
           p.updateListeners--;
-          sub.dispose();
+          watcher.dispose();
         },
       };
     },
@@ -136,7 +100,7 @@ export async function acquireRead(toolchain: Toolchain, options: AcquireOptions 
 export async function acquireWrite(toolchains: readonly Toolchain[], options: AcquireOptions = {}): Promise<LockHandle> {
   if (toolchains.length === 0) throw new TypeError('acquireWrite needs at least one toolchain');
   const ctx = makeContext(options);
-  installExitHook(ctx.dir);
+  installExitHook();
   const requested = [...new Map(toolchains.map((t) => [toolchainKey(t.path), t])).entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
   const inherited = heldKeys(options.env ?? process.env);
   const writing = heldKeys(options.env ?? process.env, WRITING_ENV);

@@ -1,6 +1,7 @@
 // Linux: flock locks, /proc for process identity and the kernel's lock table, statfs for
 // network file systems.
 import * as fs from 'node:fs';
+import * as os from 'node:os';
 import { processStartTime } from './identity';
 import type { OsSeam } from './os';
 import { posixCacheDir, refuseForeignPosixDir } from './os-posix';
@@ -26,6 +27,11 @@ const NETWORK_FS: ReadonlyMap<number, string> = new Map([
 
 type ProcessFate = 'alive' | 'gone' | 'unknown';
 
+/** When this kernel booted (ms since the epoch), a little early to allow for clock steps. */
+function bootTime(): number {
+  return Date.now() - os.uptime() * 1000 - 60_000;
+}
+
 function fate(pid: number, startTime: string | null): ProcessFate {
   if (!fs.existsSync(`/proc/${pid}`)) return 'gone';
   const now = processStartTime(pid);
@@ -46,6 +52,11 @@ export const linuxSeam: OsSeam = {
     }
   },
   liveness(record, self) {
+    // Written on this host before its kernel booted: no process of that boot is alive. (A record
+    // of another machine that merely shares the host name was written after our boot.)
+    if (record.host === self.host && record.bootId !== null && self.bootId !== null && record.bootId !== self.bootId && Date.parse(record.since) < bootTime()) {
+      return 'dead';
+    }
     // A holder we cannot see through the same /proc (other host, boot or PID namespace, or a
     // /proc mounted for another namespace): its pid means nothing here, so say nothing.
     const sameView =

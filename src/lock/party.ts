@@ -11,6 +11,8 @@ import { newRecordId, PROTOCOL_VERSION, removeRecordFile, recordFileName, writeR
 const DEFAULT_LOCK_CALL_LIMIT_MS = 10_000;
 
 export interface Party {
+  /** The lock directory this party's files and record are in. */
+  readonly dir: string;
   readonly toolchain: Toolchain;
   readonly key: string;
   readonly lockFile: string;
@@ -36,12 +38,13 @@ export interface Context {
 export const liveParties = new Set<Party>();
 let exitHookInstalled = false;
 
-export function installExitHook(dir: string): void {
+/** At exit, removes the records of parties still alive, in whichever lock directory they are. */
+export function installExitHook(): void {
   if (exitHookInstalled) return;
   exitHookInstalled = true;
   // The kernel drops our locks at exit; removing records too spares others a liveness check.
   process.on('exit', () => {
-    for (const p of liveParties) if (p.recordWritten) removeRecordFile(dir, recordFileName(p.key, p.record.id));
+    for (const p of liveParties) if (p.recordWritten) removeRecordFile(p.dir, recordFileName(p.key, p.record.id));
   });
 }
 
@@ -93,7 +96,7 @@ export function openParty(ctx: Context, toolchain: Toolchain, mode: LockMode, op
     since: new Date().toISOString(),
     children: [],
   };
-  return { toolchain: canonical, key, lockFile, gateFile, lockFd, gateFd, record, lockHeld: false, gateHeld: false, recordWritten: false, updateListeners: 0 };
+  return { dir: ctx.dir, toolchain: canonical, key, lockFile, gateFile, lockFd, gateFd, record, lockHeld: false, gateHeld: false, recordWritten: false, updateListeners: 0 };
 }
 
 export function publish(ctx: Context, p: Party, changes: Partial<HolderRecord>): void {

@@ -180,7 +180,13 @@ function readOneRecord(dir: string, name: string): HolderRecord | string | undef
     } catch {
       return n === 0 ? 'empty' : 'not valid JSON (truncated or corrupted)';
     }
-    return validateRecord(json);
+    const record = validateRecord(json);
+    // In a shared sticky directory anyone can write a file claiming to be anyone: the file's owner
+    // is what the kernel vouches for. (Windows reports uid 0 for every file: no check there.)
+    if (typeof record !== 'string' && record.uid !== null && process.platform !== 'win32' && st.uid !== record.uid) {
+      return `forged: claims uid ${record.uid} (${record.user}) but the file belongs to uid ${st.uid}; ignored`;
+    }
+    return record;
   } finally {
     fs.closeSync(fd);
   }

@@ -73,6 +73,25 @@ test('records from another host or boot are unknown, never dead', async (t) => {
   assert.deepEqual(s.waiting.map((h) => h.liveness), ['unknown', 'unknown']);
 });
 
+test('records this host wrote before it last booted are dead: removed, and no update stays pending', async (t) => {
+  const { dir, tc, key } = await lockedDir(t);
+  const beforeBoot = new Date(Date.now() - os.uptime() * 1000 - 3600_000).toISOString();
+  const waiting = path.join(dir, `${key}~aaaaaaaaaaaa.json`);
+  const held = path.join(dir, `${key}~bbbbbbbbbbbb.json`);
+  fs.writeFileSync(waiting, JSON.stringify(ownRecord(key, tc, { bootId: 'an-earlier-boot', pid: 999999, state: 'waiting', mode: 'write', since: beforeBoot })));
+  fs.writeFileSync(held, JSON.stringify(ownRecord(key, tc, { id: 'bbbbbbbbbbbb', bootId: 'an-earlier-boot', pid: 999998, since: beforeBoot })));
+  const [s] = engine.status({ lockDir: dir });
+  assert.equal(s.state, 'free', 'no update pending from a boot that is over');
+  assert.equal(s.writer, null);
+  assert.equal(fs.existsSync(waiting) || fs.existsSync(held), false, 'both records were removed');
+  // A reader is not told of that writer either.
+  const reader = await engine.acquireRead({ name: 'tc', path: tc }, { lockDir: dir });
+  const seen = [];
+  reader.onUpdatePending((w) => seen.push(w)).dispose();
+  await reader.release();
+  assert.deepEqual(seen, []);
+});
+
 test('corrupted, truncated, oversized and future-version records are ignored with a reason', async (t) => {
   const { dir, tc, key } = await lockedDir(t);
   const good = JSON.stringify(ownRecord(key, tc, {}));
@@ -144,4 +163,43 @@ test('hostile lock directories are refused with a clear error', async (t) => {
   }
   const r = await engine.acquireRead({ name: 'tc', path: tc }, { lockDir: sticky });
   await r.release();
+});
+
+test('a record claiming another uid than its file owner is forged: ignored and reported, never stepped aside for', async (t) => {
+  const { dir, tc, key } = await lockedDir(t);
+  // In a shared sticky directory another user writes a pending writer "from" us (uid 0 here).
+  fs.chmodSync(dir, 0o1777);
+  const file = path.join(dir, `${key}~bbbbbbbbbbbb.json`);
+  fs.writeFileSync(file, JSON.stringify(ownRecord(key, tc, { id: 'bbbbbbbbbbbb', state: 'waiting', mode: 'write', command: ['rustup', 'update'] })));
+  fs.chownSync(file, 4242, 4242);
+  const [s] = engine.status({ lockDir: dir });
+  assert.equal(s.writer, null, 'the forged writer is not believed');
+  assert.equal(s.state, 'free');
+  assert.match(s.problems.find((p) => p.file === path.basename(file))?.reason ?? '', /forged: claims uid 0 .* belongs to uid 4242/);
+  const reader = await engine.acquireRead({ name: 'tc', path: tc }, { lockDir: dir });
+  t.after(() => reader.release());
+  const seen = [];
+  const sub = reader.onUpdatePending((w) => seen.push(w));
+  t.after(() => sub.dispose());
+  assert.deepEqual(seen, [], 'a reader does not step aside for it');
+});
+
+test('a writer record nothing can prove dead does not make readers step aside until the kernel confirms a writer', async (t) => {
+  const { dir, tc, key } = await lockedDir(t);
+  // A writer of another host (liveness unknown for ever) that left its intent behind.
+  fs.writeFileSync(path.join(dir, `${key}~cccccccccccc.json`), JSON.stringify(ownRecord(key, tc, { id: 'cccccccccccc', host: 'elsewhere', pid: 4242, state: 'waiting', mode: 'write' })));
+  const reader = await engine.acquireRead({ name: 'tc', path: tc }, { lockDir: dir, pollIntervalMs: 100 });
+  t.after(() => reader.release());
+  const seen = [];
+  const sub = reader.onUpdatePending((w) => seen.push(w));
+  t.after(() => sub.dispose());
+  await new Promise((r) => setTimeout(r, 400));
+  assert.deepEqual(seen, [], 'no writer holds the gate: nothing to step aside for');
+  // A real writer: its record and the gate.
+  const writer = engine.acquireWrite([{ name: 'tc', path: tc }], { lockDir: dir, client: 'real-writer' });
+  for (let i = 0; i < 200 && seen.length === 0; i++) await new Promise((r) => setTimeout(r, 10));
+  assert.equal(seen.length, 1, 'the real writer is noticed');
+  assert.equal(seen[0].client, 'real-writer');
+  await reader.release();
+  await (await writer).release();
 });

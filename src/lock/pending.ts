@@ -1,0 +1,101 @@
+// How a read holder learns that an update is pending: a writer's record appears, and either its
+// process is proved alive here or the kernel confirms a writer (the gate is held). A record alone
+// never makes a reader step aside: one that nothing can prove dead (another host, another PID
+// namespace) would otherwise stop servers for good.
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { unlock } from './flock';
+import { selfIdentity } from './identity';
+import { recordLiveness } from './liveness';
+import { subscribe, type Disposable } from './notify';
+import { thisOs } from './os';
+import { attempt, type Context, type Party } from './party';
+import { parseRecordFileName, readRecords, recordFileName, type StoredRecord } from './records';
+import { describeLock, holderFromRecord, type Holder } from './status';
+
+// A writer announces itself before it takes the gate (PROTOCOL.md §3), and gives the gate back
+// for a while to earlier readers: look again, ever less often, for this long after its record.
+const CONFIRM_FOR_MS = 10_000;
+
+/** Calls `listener` once per writer confirmed while `p` holds its read lock. */
+export function watchForWriters(ctx: Context, p: Party, released: () => boolean, listener: (writer: Holder) => void): Disposable {
+  const self = selfIdentity();
+  const notified = new Set<string>();
+  const unconfirmed = new Map<string, Holder>();
+  let timer: NodeJS.Timeout | undefined;
+  let delay = 1;
+  let confirmUntil = 0;
+
+  // A shared try on the gate fails exactly when a writer holds it.
+  const gateTaken = (): boolean => {
+    if (!attempt(ctx, p.gateFd, 'read', p.gateFile)) return true;
+    unlock(p.gateFd);
+    return false;
+  };
+  const notify = (id: string, writer: Holder): void => {
+    unconfirmed.delete(id);
+    if (notified.has(id)) return;
+    notified.add(id);
+    listener(writer);
+  };
+  const recheck = (): void => {
+    timer = undefined;
+    if (released()) return;
+    for (const [id, w] of unconfirmed) {
+      if (w.recordId && !fs.existsSync(path.join(ctx.dir, recordFileName(p.key, w.recordId)))) unconfirmed.delete(id);
+    }
+    if (unconfirmed.size === 0) return;
+    if (gateTaken()) {
+      for (const [id, w] of [...unconfirmed]) notify(id, w);
+      return;
+    }
+    if (Date.now() >= confirmUntil) return; // until the next change in the directory
+    delay = Math.min(delay * 2, ctx.pollMs);
+    timer = setTimeout(recheck, delay);
+    timer.unref();
+  };
+  const consider = (id: string, writer: Holder, confirmed: boolean): void => {
+    if (notified.has(id)) return;
+    if (confirmed || gateTaken()) return notify(id, writer);
+    unconfirmed.set(id, writer);
+    confirmUntil = Date.now() + CONFIRM_FOR_MS;
+    if (timer === undefined) {
+      delay = 1;
+      timer = setTimeout(recheck, delay);
+      timer.unref();
+    }
+  };
+  const considerRecord = (r: StoredRecord): void => {
+    if (r.record.mode !== 'write' || r.record.id === p.record.id) return;
+    const liveness = recordLiveness(r.record, self);
+    // A live local writer may have given the gate back to earlier readers for a moment (§3 step 2):
+    // it is pending all the same.
+    if (liveness !== 'dead') consider(r.record.id, holderFromRecord(r, liveness), liveness === 'alive');
+  };
+  const check = (file: string | null): void => {
+    if (released()) return;
+    if (file !== null) {
+      // The common case: one record changed; read just that one.
+      const parsed = parseRecordFileName(file);
+      if (!parsed || parsed.key !== p.key || parsed.id === p.record.id || notified.has(parsed.id)) return;
+      const one = readRecords(ctx.dir, p.key, file).records[0];
+      if (one) considerRecord(one);
+      return;
+    }
+    for (const r of readRecords(ctx.dir, p.key).records) considerRecord(r);
+  };
+
+  // On a local file system an idle holder only listens; polling is for network ones.
+  const sub = subscribe(ctx.dir, { useWatcher: !ctx.network, pollMs: ctx.network ? ctx.pollMs : undefined, keepAlive: false, onWarning: ctx.warn }, check);
+  check(null);
+  // Once, at subscription: a writer without a record (flock(1) on the gate) shows in the kernel.
+  const kernel = ctx.network ? null : thisOs.readKernelLockTable();
+  const foreign = kernel ? describeLock(ctx.dir, p.key, { kernel, cleanup: false, exclude: new Set([p.record.id]) }).writer : null;
+  if (foreign?.foreign) consider(`foreign-${foreign.pid}`, foreign, true);
+  return {
+    dispose() {
+      clearTimeout(timer);
+      sub.dispose();
+    },
+  };
+}
