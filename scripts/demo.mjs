@@ -25,7 +25,7 @@ fs.writeFileSync(path.join(workspace, 'hello.ts'), 'export function greet(name: 
 fs.writeFileSync(path.join(workspace, 'tsconfig.json'), '{ "compilerOptions": { "strict": true } }\n');
 
 step('installing code-server (cached after the first run) and the extension');
-installExtension(path.join(demo, 'toolchain-lock.vsix'), extensions, userData);
+await installExtension(path.join(demo, 'toolchain-lock.vsix'), extensions, userData);
 const server = await startCodeServer({
   workspaceDir: workspace,
   userDataDir: userData,

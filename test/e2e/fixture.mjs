@@ -46,7 +46,7 @@ export async function startFixture({ name, vsixes, settings = {}, workspaceSetti
     fs.mkdirSync(path.join(f.workspace, '.vscode'));
     fs.writeFileSync(path.join(f.workspace, '.vscode', 'settings.json'), JSON.stringify(workspaceSettings(f), null, 2));
   }
-  for (const vsix of vsixes) installExtension(vsix, f.extensions, f.userData);
+  for (const vsix of vsixes) await installExtension(vsix, f.extensions, f.userData);
   f.server = await startCodeServer({
     workspaceDir: f.workspace,
     userDataDir: f.userData,

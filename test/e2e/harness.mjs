@@ -1,6 +1,7 @@
 // Helpers for e2e tests that drive a real VS Code (code-server) in headless Chromium.
-// code-server is installed (once, cached outside the repo) by scripts/code-server.mjs;
-// Chromium is Debian's (`apt-get install -y chromium`).
+// code-server is installed (once per version, cached outside the repo) by scripts/code-server.mjs
+// and run with that version's own Node; Chromium is Debian's (`apt-get install -y chromium`).
+// A test file picks its code-server version once with selectCodeServer() (default 4.100.3).
 
 import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
@@ -8,10 +9,24 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
-import { installCodeServer } from '../../scripts/code-server.mjs';
+import { CODE_SERVER_VERSION, CODE_SERVER_VERSIONS, installCodeServer } from '../../scripts/code-server.mjs';
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
-export const artifactsDir = path.join(repoRoot, 'test-artifacts');
+
+// Each test file runs in its own process, so this is "the code-server of this test file".
+let selectedVersion = CODE_SERVER_VERSION;
+
+/** Makes every later startCodeServer / installExtension / screenshot of this process use `version`. */
+export function selectCodeServer(version) {
+  if (!CODE_SERVER_VERSIONS[version]) throw new Error(`unknown code-server version ${version}; known: ${Object.keys(CODE_SERVER_VERSIONS).join(', ')}`);
+  selectedVersion = version;
+}
+
+/** Where screenshots go: test-artifacts/ (git-ignored), in a subfolder for a non-default code-server. */
+export function artifactsDir() {
+  const base = path.join(repoRoot, 'test-artifacts');
+  return selectedVersion === CODE_SERVER_VERSION ? base : path.join(base, `code-server-${selectedVersion}`);
+}
 
 const DEFAULT_SETTINGS = {
   'workbench.startupEditor': 'none',
@@ -19,11 +34,21 @@ const DEFAULT_SETTINGS = {
   'workbench.enableExperiments': false,
   'telemetry.telemetryLevel': 'off',
   'update.mode': 'none',
-  'extensions.autoUpdate': false,
   'extensions.autoCheckUpdates': false,
   'extensions.ignoreRecommendations': true,
   'terminal.integrated.gpuAcceleration': 'off', // DOM renderer: terminal text is readable from .xterm-rows
 };
+
+/**
+ * Settings whose values differ between VS Code versions. extensions.autoUpdate is true/false in
+ * 1.100 but "on"/"off" in 1.139, which migrates an old value by rewriting settings.json at
+ * startup; that rewrite makes 1.139's extension host drop the user's machine-overridable settings
+ * (toolchainLock.servers, .toolchains) without reporting them as changed. So write the new form.
+ */
+function versionSettings(version) {
+  const [major, minor] = CODE_SERVER_VERSIONS[version].vscode.split('.').map(Number);
+  return { 'extensions.autoUpdate': major > 1 || minor > 100 ? 'off' : false };
+}
 
 const tmpDir = (prefix) => fs.mkdtempSync(path.join(os.tmpdir(), prefix));
 
@@ -54,14 +79,16 @@ export async function startCodeServer({
   env = {},
   timeoutMs = 60_000,
 } = {}) {
-  const entry = installCodeServer(); // no-op when already installed
+  const { entry, node } = await installCodeServer({ version: selectedVersion }); // no-op when already installed
   const ownDirs = [];
   if (!userDataDir) ownDirs.push((userDataDir = tmpDir('cs-data-')));
   if (!extensionsDir) ownDirs.push((extensionsDir = tmpDir('cs-ext-')));
   const userDir = path.join(userDataDir, 'User');
   fs.mkdirSync(userDir, { recursive: true });
   fs.mkdirSync(extensionsDir, { recursive: true });
-  const allSettings = { ...DEFAULT_SETTINGS, ...(trustPrompt ? {} : { 'security.workspace.trust.enabled': false }), ...settings };
+  // VS Code 1.139 no longer asks at startup by default (startupPrompt "never"): ask, as 1.100 does.
+  const trust = trustPrompt ? { 'security.workspace.trust.startupPrompt': 'once' } : { 'security.workspace.trust.enabled': false };
+  const allSettings = { ...DEFAULT_SETTINGS, ...versionSettings(selectedVersion), ...trust, ...settings };
   fs.writeFileSync(path.join(userDir, 'settings.json'), JSON.stringify(allSettings, null, 2));
 
   const args = [
@@ -78,7 +105,7 @@ export async function startCodeServer({
     ...(workspaceDir ? [workspaceDir] : []),
   ];
   // detached: own process group, so stop() also ends the extension host, pty host, etc.
-  const child = spawn(process.execPath, args, { detached: true, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } });
+  const child = spawn(node, args, { detached: true, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } });
   let output = '';
   child.stdout.on('data', (d) => (output += d));
   child.stderr.on('data', (d) => (output += d));
@@ -118,15 +145,15 @@ export async function startCodeServer({
     await stop();
     throw new Error(`${e.message}\n--- code-server output ---\n${output}`);
   }
-  return { url: `http://127.0.0.1:${port}`, port, process: child, userDataDir, extensionsDir, output: () => output, stop };
+  return { url: `http://127.0.0.1:${port}`, port, version: selectedVersion, process: child, userDataDir, extensionsDir, output: () => output, stop };
 }
 
 /** Installs a .vsix with code-server's CLI (before startCodeServer, with the same dirs). */
-export function installExtension(vsixPath, extensionsDir, userDataDir) {
-  const entry = installCodeServer();
+export async function installExtension(vsixPath, extensionsDir, userDataDir) {
+  const { entry, node } = await installCodeServer({ version: selectedVersion });
   fs.mkdirSync(userDataDir, { recursive: true });
   const r = spawnSync(
-    process.execPath,
+    node,
     [entry, '--config', configFile(userDataDir), '--user-data-dir', userDataDir, '--extensions-dir', extensionsDir, '--force', '--install-extension', path.resolve(vsixPath)],
     { encoding: 'utf8', timeout: 120_000 },
   );
@@ -194,10 +221,40 @@ export async function statusBarItemText(page, id, { timeoutMs = 15_000 } = {}) {
   return (await item.innerText()).trim();
 }
 
-/** Saves a PNG into test-artifacts/ (git-ignored) and returns its path. */
+/** Saves a PNG into artifactsDir() and returns its path. */
 export async function screenshot(page, name) {
-  fs.mkdirSync(artifactsDir, { recursive: true });
-  const file = path.join(artifactsDir, `${name.replace(/[^\w.-]+/g, '-')}.png`);
+  const dir = artifactsDir();
+  fs.mkdirSync(dir, { recursive: true });
+  const file = path.join(dir, `${name.replace(/[^\w.-]+/g, '-')}.png`);
   await page.screenshot({ path: file });
+  return file;
+}
+
+/** The variable that asks for the README screenshots: the directory to save them in (e.g. `media`). */
+export const README_SCREENSHOTS_ENV = 'TOOLCHAIN_LOCK_SCREENSHOTS';
+
+/**
+ * A README screenshot: `<$TOOLCHAIN_LOCK_SCREENSHOTS>/screenshot-<name>.png`, cropped to the
+ * smallest box holding every one of `locators` (plus a margin). Only when that variable is set,
+ * and only in the default code-server, so a normal run never touches the tree. Returns the path,
+ * or null when not asked for.
+ */
+export async function readmeScreenshot(page, name, locators, { margin = 16 } = {}) {
+  const dir = process.env[README_SCREENSHOTS_ENV];
+  if (!dir || selectedVersion !== CODE_SERVER_VERSION) return null;
+  const boxes = [];
+  for (const l of locators) {
+    const box = await l.boundingBox();
+    if (!box) throw new Error(`readme screenshot ${name}: ${l} is not visible`);
+    boxes.push(box);
+  }
+  const { width, height } = page.viewportSize();
+  const x = Math.max(0, Math.floor(Math.min(...boxes.map((b) => b.x)) - margin));
+  const y = Math.max(0, Math.floor(Math.min(...boxes.map((b) => b.y)) - margin));
+  const right = Math.min(width, Math.ceil(Math.max(...boxes.map((b) => b.x + b.width)) + margin));
+  const bottom = Math.min(height, Math.ceil(Math.max(...boxes.map((b) => b.y + b.height)) + margin));
+  const file = path.resolve(repoRoot, dir, `screenshot-${name}.png`);
+  fs.mkdirSync(path.dirname(file), { recursive: true });
+  await page.screenshot({ path: file, clip: { x, y, width: right - x, height: bottom - y } });
   return file;
 }

@@ -150,6 +150,8 @@ export function sampleDuringUpdate(toolchainDir, lockDir) {
     const lock = lockOf(lockDir, toolchainDir);
     samples.push({ version, servers, writer: lock?.state === 'write' ? lock.writer?.client ?? null : null });
   }, 50);
+  // A scenario that fails before stop() must not keep the test process alive for ever.
+  timer.unref();
   return {
     stop() {
       clearInterval(timer);

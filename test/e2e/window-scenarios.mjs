@@ -6,7 +6,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { startFixture, stopFixture } from './fixture.mjs';
-import { runCommand, screenshot } from './harness.mjs';
+import { readmeScreenshot, runCommand, screenshot } from './harness.mjs';
 import {
   cliStatus,
   explainFailure,
@@ -99,8 +99,10 @@ export function windowScenarios(getVsix) {
         assert.match(view.tooltip, new RegExp(`Servers: typescript \\(running, pid ${w.server}\\)`));
         // What a user sees on hover.
         await statusItem(page).hover();
-        await page.locator('.monaco-hover, .workbench-hover').filter({ hasText: 'held for read by this window' }).first().waitFor({ timeout: 15_000 });
+        const hover = page.locator('.monaco-hover, .workbench-hover').filter({ hasText: 'held for read by this window' }).first();
+        await hover.waitFor({ timeout: 15_000 });
         await screenshot(page, 'e2e-1-status-bar-tooltip');
+        await readmeScreenshot(page, 'status', [hover, statusItem(page)]);
         await page.mouse.move(640, 300);
       }));
 
@@ -161,6 +163,7 @@ export function windowScenarios(getVsix) {
         assert.ok(toast);
         await toastsSettled(page);
         await screenshot(page, 'e2e-3-palette-progress');
+        await readmeScreenshot(page, 'update', [page.locator('.notifications-toasts .notification-toast', { hasText: 'Updating demo' }).first(), statusItem(page)]);
         await waitFor('the update to finish', () => Number(version(f)) === versionBefore + 1, { timeoutMs: 90_000 });
         const [w2] = await steady(f, [page]);
         const samples = sampler.stop();
