@@ -3,10 +3,12 @@
  *
  *   open(path) -> handle         lock file opened without following links, regular files only
  *   tryLock(handle, exclusive)   -> true taken / false held by someone else (never blocks)
+ *   tryLockAsync(handle, exclusive, cb(err, taken))   the same, on a thread of our own
  *   unlock(handle), close(handle)
  *   watchStart, watchAdd, watchRemove, watchKeepAlive   Linux only: see watch_linux.c
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <node_api.h>
@@ -130,6 +132,78 @@ static napi_value js_close(napi_env env, napi_callback_info info) {
   return undefined(env);
 }
 
+/* tryLockAsync: the same try on a thread of our own, for network file systems, where the kernel
+ * can block in a non-blocking flock while the server's lock service does not answer. The caller
+ * may give up waiting; it keeps the handle open until the callback comes (so a late lock never
+ * lands on a reused descriptor) and the callback keeps nothing alive (the thread-safe function is
+ * unreferenced: the caller's own timer is what keeps the process waiting). */
+typedef struct {
+  tl_handle handle;
+  int exclusive;
+  int result;
+  tl_error error;
+  napi_threadsafe_function tsfn;
+} lock_job;
+
+static void run_job(void *p) {
+  lock_job *job = p;
+  job->result = tl_try_lock(job->handle, job->exclusive, &job->error);
+  napi_threadsafe_function tsfn = job->tsfn;
+  if (napi_call_threadsafe_function(tsfn, job, napi_tsfn_blocking) != napi_ok) free(job);
+  napi_release_threadsafe_function(tsfn, napi_tsfn_release);
+}
+
+static void deliver_job(napi_env env, napi_value callback, void *context, void *data) {
+  (void)context;
+  lock_job *job = data;
+  if (env && callback) {
+    napi_value argv[2], global;
+    if (job->result < 0) {
+      /* tl_throw raises the error as pending; take it back to pass it to the callback. */
+      tl_throw(env, &job->error, "flock", NULL);
+      napi_get_and_clear_last_exception(env, &argv[0]);
+      napi_get_undefined(env, &argv[1]);
+    } else {
+      napi_get_null(env, &argv[0]);
+      napi_get_boolean(env, job->result == 1, &argv[1]);
+    }
+    if (napi_get_global(env, &global) == napi_ok) napi_call_function(env, global, callback, 2, argv, NULL);
+  }
+  free(job);
+}
+
+static napi_value js_try_lock_async(napi_env env, napi_callback_info info) {
+  napi_value argv[3], name;
+  tl_handle h;
+  bool exclusive;
+  if (!get_args(env, info, 3, argv) || !get_handle(env, argv[0], &h)) return NULL;
+  if (napi_get_value_bool(env, argv[1], &exclusive) != napi_ok) {
+    napi_throw_type_error(env, "ERR_INVALID_ARG_TYPE", "exclusive must be a boolean");
+    return NULL;
+  }
+  lock_job *job = calloc(1, sizeof *job);
+  if (!job) {
+    napi_throw_error(env, "ENOMEM", "out of memory");
+    return NULL;
+  }
+  job->handle = h;
+  job->exclusive = exclusive;
+  if (napi_create_string_utf8(env, "toolchain-lock try", NAPI_AUTO_LENGTH, &name) != napi_ok ||
+      napi_create_threadsafe_function(env, argv[2], NULL, name, 0, 1, NULL, NULL, NULL, deliver_job, &job->tsfn) != napi_ok) {
+    free(job);
+    return NULL;
+  }
+  napi_unref_threadsafe_function(env, job->tsfn);
+  int r = tl_run_detached(run_job, job);
+  if (r != 0) {
+    napi_release_threadsafe_function(job->tsfn, napi_tsfn_abort);
+    free(job);
+    napi_throw_error(env, "ERR_THREAD", "could not start a thread for the lock call");
+    return NULL;
+  }
+  return undefined(env);
+}
+
 int tl_export(napi_env env, napi_value exports, const char *name, napi_callback cb) {
   napi_value fn;
   return napi_create_function(env, name, NAPI_AUTO_LENGTH, cb, NULL, &fn) == napi_ok &&
@@ -141,7 +215,8 @@ NAPI_MODULE_INIT() {
   if (!tl_resolve_napi()) return NULL;
 #endif
   if (!tl_export(env, exports, "open", js_open) || !tl_export(env, exports, "tryLock", js_try_lock) ||
-      !tl_export(env, exports, "unlock", js_unlock) || !tl_export(env, exports, "close", js_close))
+      !tl_export(env, exports, "unlock", js_unlock) || !tl_export(env, exports, "close", js_close) ||
+      !tl_export(env, exports, "tryLockAsync", js_try_lock_async))
     return NULL;
 #ifdef __linux__
   if (!tl_export_watch(env, exports)) return NULL;

@@ -4,8 +4,10 @@
 #include "watch.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <fcntl.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
 #include <sys/stat.h>
@@ -89,4 +91,31 @@ int tl_close(tl_handle h, tl_error *err) {
   /* Never retried on EINTR: the descriptor is gone either way, and a retry could close a reused one. */
   if (close((int)h) == 0 || errno == EINTR) return 0;
   return fail(err, errno);
+}
+
+typedef struct {
+  void (*fn)(void *);
+  void *arg;
+} start;
+
+static void *thread_main(void *p) {
+  start s = *(start *)p;
+  free(p);
+  s.fn(s.arg);
+  return NULL;
+}
+
+int tl_run_detached(void (*fn)(void *), void *arg) {
+  start *s = malloc(sizeof *s);
+  if (!s) return ENOMEM;
+  s->fn = fn;
+  s->arg = arg;
+  pthread_attr_t attr;
+  pthread_t t;
+  pthread_attr_init(&attr);
+  pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+  int r = pthread_create(&t, &attr, thread_main, s);
+  pthread_attr_destroy(&attr);
+  if (r != 0) free(s);
+  return r;
 }

@@ -97,3 +97,30 @@ int tl_unlock(tl_handle h, tl_error *err) {
 int tl_close(tl_handle h, tl_error *err) {
   return CloseHandle((HANDLE)(intptr_t)h) ? 0 : fail(err, GetLastError());
 }
+
+typedef struct {
+  void (*fn)(void *);
+  void *arg;
+} start;
+
+static DWORD WINAPI thread_main(LPVOID p) {
+  start s = *(start *)p;
+  HeapFree(GetProcessHeap(), 0, p);
+  s.fn(s.arg);
+  return 0;
+}
+
+int tl_run_detached(void (*fn)(void *), void *arg) {
+  start *s = (start *)HeapAlloc(GetProcessHeap(), 0, sizeof *s);
+  if (!s) return ERROR_NOT_ENOUGH_MEMORY;
+  s->fn = fn;
+  s->arg = arg;
+  HANDLE t = CreateThread(NULL, 0, thread_main, s, 0, NULL);
+  if (!t) {
+    DWORD e = GetLastError();
+    HeapFree(GetProcessHeap(), 0, s);
+    return (int)e;
+  }
+  CloseHandle(t);
+  return 0;
+}

@@ -28,4 +28,7 @@ int tl_unlock(tl_handle h, tl_error *err);
 
 int tl_close(tl_handle h, tl_error *err);
 
+/* Runs fn(arg) on a new detached thread of our own (never a shared pool); 0 on success. */
+int tl_run_detached(void (*fn)(void *), void *arg);
+
 #endif

@@ -10,25 +10,54 @@ export function tryLock(handle: number, mode: FlockMode): boolean {
   return nativeLock().tryLock(handle, mode === 'write');
 }
 
+/** Calls on a thread of the native module that have not returned yet, by handle. */
+const pending = new Map<number, { abandoned: boolean; closeWhenDone: boolean }>();
+
+function hung(where: string, limitMs: number, detail: string): LockError {
+  return new LockError(
+    'E_LOCK_HUNG',
+    `The lock call on ${where} did not return within ${(limitMs / 1000).toFixed(1)} s${detail}. The file system's lock ` +
+      'service is not answering (on NFS: is lockd/statd running?). Set TOOLCHAIN_LOCK_DIR to a ' +
+      'directory on a local file system if all users of this toolchain are on this machine.',
+  );
+}
+
 /**
- * Like tryLock, for network file systems, where a lock call can hang in the kernel when the
- * server's lock service is broken. The call runs on the calling thread: it cannot be abandoned
- * halfway, so the limit reports a call that took too long instead of leaving it to land later.
+ * Like tryLock, for network file systems, where the kernel can block in a non-blocking flock
+ * while the server's lock service does not answer: the call runs on a thread of the native module
+ * (not libuv's shared pool, not the event loop) and is given up after `limitMs`. A call given up
+ * on keeps its handle open until it returns, so a late lock never lands on a reused descriptor,
+ * and a lock it took then is dropped again.
  */
-export function tryLockReported(handle: number, mode: FlockMode, limitMs: number, where: string): boolean {
-  const started = Date.now();
-  const taken = tryLock(handle, mode);
-  const took = Date.now() - started;
-  if (took > limitMs) {
-    if (taken) unlock(handle);
-    throw new LockError(
-      'E_LOCK_HUNG',
-      `The lock call on ${where} took ${(took / 1000).toFixed(1)} s (limit ${(limitMs / 1000).toFixed(1)} s). The file system's lock ` +
-        'service is not answering in time (on NFS: is lockd/statd running?). Set TOOLCHAIN_LOCK_DIR to a ' +
-        'directory on a local file system if all users of this toolchain are on this machine.',
-    );
+export function tryLockOffThread(handle: number, mode: FlockMode, limitMs: number, where: string): Promise<boolean> {
+  if (pending.has(handle)) return Promise.reject(hung(where, limitMs, ' (an earlier call on it has not returned either)'));
+  const call = { abandoned: false, closeWhenDone: false };
+  pending.set(handle, call);
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      call.abandoned = true;
+      reject(hung(where, limitMs, ''));
+    }, limitMs);
+    nativeLock().tryLockAsync(handle, mode === 'write', (err, taken) => {
+      pending.delete(handle);
+      clearTimeout(timer);
+      if (call.abandoned) {
+        if (call.closeWhenDone) closeHandle(handle);
+        else if (taken) unlockQuietly(handle);
+        return;
+      }
+      if (err) reject(err);
+      else resolve(taken);
+    });
+  });
+}
+
+function unlockQuietly(handle: number): void {
+  try {
+    unlock(handle);
+  } catch {
+    // Closing it drops the lock anyway.
   }
-  return taken;
 }
 
 /** Drops whatever lock this handle holds. */
@@ -38,6 +67,12 @@ export function unlock(handle: number): void {
 
 /** Closes a lock file handle (which drops its lock); a second close is harmless. */
 export function closeHandle(handle: number): void {
+  const call = pending.get(handle);
+  if (call) {
+    // A lock call on it is still out: closing now could let its answer land on a reused number.
+    call.closeWhenDone = true;
+    return;
+  }
   try {
     nativeLock().close(handle);
   } catch {

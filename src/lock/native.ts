@@ -8,6 +8,8 @@ import { LockError } from './errors';
 export interface NativeLock {
   open(file: string): number;
   tryLock(handle: number, exclusive: boolean): boolean;
+  /** The same try on a thread of the module's own; the callback never keeps the process alive. */
+  tryLockAsync(handle: number, exclusive: boolean, callback: (err: Error | null, taken: boolean) => void): void;
   unlock(handle: number): void;
   close(handle: number): void;
 }

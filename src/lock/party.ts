@@ -1,6 +1,6 @@
 // One party's side of a lock: its open lock files, its record, and their cleanup.
 import { lockFilePath, gateFilePath, writeMeta } from './files';
-import { closeHandle, tryLock, tryLockReported, unlock, type FlockMode } from './flock';
+import { closeHandle, tryLock, tryLockOffThread, unlock, type FlockMode } from './flock';
 import { selfIdentity } from './identity';
 import { canonicalToolchainPath, toolchainKey, type Toolchain } from './keys';
 import { defaultLockDir, ensureLockDir, openLockFile } from './lockdir';
@@ -121,6 +121,7 @@ export function closeParty(ctx: Context, p: Party): void {
   liveParties.delete(p);
 }
 
-export function attempt(ctx: Context, fd: number, mode: FlockMode, file: string): boolean {
-  return ctx.network ? tryLockReported(fd, mode, ctx.lockCallLimitMs, file) : tryLock(fd, mode);
+/** One non-blocking try; on a network file system off the event loop and bounded in time. */
+export function attempt(ctx: Context, fd: number, mode: FlockMode, file: string): Promise<boolean> | boolean {
+  return ctx.network ? tryLockOffThread(fd, mode, ctx.lockCallLimitMs, file) : tryLock(fd, mode);
 }

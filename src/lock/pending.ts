@@ -26,11 +26,16 @@ export function watchForWriters(ctx: Context, p: Party, released: () => boolean,
   let delay = 1;
   let confirmUntil = 0;
 
-  // A shared try on the gate fails exactly when a writer holds it.
-  const gateTaken = (): boolean => {
-    if (!attempt(ctx, p.gateFd, 'read', p.gateFile)) return true;
-    unlock(p.gateFd);
-    return false;
+  // A shared try on the gate fails exactly when a writer holds it (off the event loop on a
+  // network file system, where a failed call counts as no confirmation).
+  const whenGateKnown = (then: (taken: boolean) => void): void => {
+    const answer = (free: boolean): void => {
+      if (free) unlock(p.gateFd);
+      then(!free);
+    };
+    const r = attempt(ctx, p.gateFd, 'read', p.gateFile);
+    if (typeof r === 'boolean') answer(r);
+    else r.then(answer, () => then(false));
   };
   const notify = (id: string, writer: Holder): void => {
     unconfirmed.delete(id);
@@ -45,22 +50,25 @@ export function watchForWriters(ctx: Context, p: Party, released: () => boolean,
       if (w.recordId && !fs.existsSync(path.join(ctx.dir, recordFileName(p.key, w.recordId)))) unconfirmed.delete(id);
     }
     if (unconfirmed.size === 0) return;
-    if (gateTaken()) {
-      for (const [id, w] of [...unconfirmed]) notify(id, w);
-      return;
-    }
-    if (Date.now() >= confirmUntil) return; // until the next change in the directory
-    delay = Math.min(delay * 2, ctx.pollMs);
-    timer = setTimeout(recheck, delay);
-    timer.unref();
+    whenGateKnown((taken) => {
+      if (released()) return;
+      if (taken) {
+        for (const [id, w] of [...unconfirmed]) notify(id, w);
+        return;
+      }
+      if (Date.now() >= confirmUntil || timer !== undefined) return; // until the next change in the directory
+      delay = Math.min(Math.max(1, delay * 2), ctx.pollMs);
+      timer = setTimeout(recheck, delay);
+      timer.unref();
+    });
   };
   const consider = (id: string, writer: Holder, confirmed: boolean): void => {
     if (notified.has(id)) return;
-    if (confirmed || gateTaken()) return notify(id, writer);
+    if (confirmed) return notify(id, writer);
     unconfirmed.set(id, writer);
     confirmUntil = Date.now() + CONFIRM_FOR_MS;
     if (timer === undefined) {
-      delay = 1;
+      delay = 0;
       timer = setTimeout(recheck, delay);
       timer.unref();
     }

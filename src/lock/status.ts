@@ -8,6 +8,7 @@ import { readRecords, removeRecordFile, type HolderRecord, type LockMode, type R
 import { lockFilePath, gateFilePath, readMeta } from './files';
 import { closeHandle, tryLock, unlock } from './flock';
 import { openLockFile } from './lockdir';
+import { liveParties } from './party';
 
 /** One party of a lock as reported to people and scripts. */
 export interface Holder {
@@ -195,6 +196,10 @@ function statLocks(kernel: KernelLockTable, file: string): KernelLock[] {
 /** Where the kernel table is not available: try the lock briefly to learn its state. */
 function probeState(lockFile: string): LockState | null {
   if (!fs.existsSync(lockFile)) return 'free';
+  // On NFS flock is a POSIX lock of the process, which closing ANY descriptor of the file drops:
+  // never open and close a lock file this process holds; what we hold is what we know.
+  const ours = [...liveParties].find((p) => p.lockFile === lockFile && p.lockHeld);
+  if (ours) return ours.record.mode === 'write' ? 'write' : 'read';
   let fd: number;
   try {
     fd = openLockFile(lockFile);
