@@ -22,7 +22,6 @@ import {
   sampleDuringUpdate,
   startCli,
   statusItem,
-  statusView,
   toastsSettled,
   waitFor,
   waitForStatus,
@@ -92,8 +91,9 @@ export function windowScenarios(getVsix) {
         assert.equal(holder.liveness, 'alive');
         assert.ok(isExtensionHost(holder.pid), `the holder pid ${holder.pid} is this window's extension host`);
         assert.equal(w.host, holder.pid, 'the language server is a child of that extension host');
-        // The tooltip says the same, with the real pids.
-        const view = await statusView(page);
+        // The tooltip says the same, with the real pids (the window renders a moment after the
+        // server's process is up).
+        const view = await waitForStatus(page, 'the tooltip naming the running server', (v) => v.tooltip.includes(`Servers: typescript (running, pid ${w.server})`));
         assert.match(view.tooltip, /held for read by this window/);
         assert.match(view.tooltip, new RegExp(`code\\\\-server window .*pid ${holder.pid} .*\\*\\*this window\\*\\*`));
         assert.match(view.tooltip, new RegExp(`Servers: typescript \\(running, pid ${w.server}\\)`));
