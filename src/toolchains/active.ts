@@ -1,36 +1,48 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { expandPath, isPathSpec } from './resolve';
-import { hostTriple, isBareChannel, matchRustupNames, rustupSettings, rustupToolchain, rustupToolchainNames } from './rustup';
-import { parseTomlStrings, type TomlStrings } from './toml';
+import { fullRustupName, hostTriple, matchRustupNames, rustupSettings, rustupToolchain, rustupToolchainNames, type RustupSettings } from './rustup';
+import { parseToml, readTextFile, tomlString, tomlTable } from './toml';
+import { ToolchainError } from './errors';
 import type { ResolvedToolchain } from './types';
 
-/** What a toolchain file or override asks for: a rustup name, or a custom toolchain directory. */
-type Request = { readonly name: string } | { readonly path: string };
+/** Which of rustup's rules chose a directory's toolchain (`which --json` reports it as `source`). */
+export type ToolchainSource = 'env' | 'override' | 'toolchain-file' | 'default';
 
-function readFile(file: string): string | null {
-  try {
-    return fs.readFileSync(file, 'utf8');
-  } catch {
-    return null;
-  }
+/** The toolchain rustup would use in a directory, and why. */
+export interface ActiveToolchain {
+  readonly toolchain: ResolvedToolchain;
+  readonly source: ToolchainSource;
+  /** The file holding the rule: settings.toml, rust-toolchain(.toml); null for RUSTUP_TOOLCHAIN. */
+  readonly sourceFile: string | null;
 }
 
-/** Reads `rust-toolchain` (a bare name, or TOML) or `rust-toolchain.toml` in `dir`, as rustup does. */
-function toolchainFileIn(dir: string): Request | null {
-  for (const file of ['rust-toolchain', 'rust-toolchain.toml']) {
-    const text = readFile(path.join(dir, file));
+/** What a toolchain file or override asks for: a rustup name, a custom toolchain directory, or the default. */
+type Request = { readonly name: string } | { readonly path: string } | { readonly useDefault: true };
+
+/**
+ * Reads `rust-toolchain` or `rust-toolchain.toml` in `dir` as rustup does: the legacy file is a
+ * bare name when it has one line, else TOML like the other; `[toolchain]` has `channel` or `path`
+ * (relative to the file). With neither (only components, targets, …) the default toolchain applies.
+ */
+function toolchainFileIn(dir: string): { request: Request; file: string } | null {
+  for (const name of ['rust-toolchain', 'rust-toolchain.toml']) {
+    const file = path.join(dir, name);
+    const text = readTextFile(file);
     if (text === null) continue;
-    const trimmed = text.trim();
-    // The legacy file holds just a name unless it has TOML in it.
-    if (file === 'rust-toolchain' && trimmed !== '' && !trimmed.includes('[') && !trimmed.includes('=') && !trimmed.includes('\n')) {
-      return { name: trimmed };
+    const lines = text.split(/\r?\n/);
+    if (lines.at(-1) === '') lines.pop();
+    if (name === 'rust-toolchain' && lines.length === 1) {
+      const channel = lines[0]!.trim();
+      if (channel !== '') return { request: { name: channel }, file };
     }
-    const section = parseTomlStrings(text).get('toolchain');
-    const channel = section?.get('channel');
-    if (channel) return { name: channel };
-    const custom = section?.get('path');
-    if (custom) return { path: path.resolve(dir, custom) };
+    if (text.trim() === '') throw new ToolchainError('E_BAD_TOML', `${file} is empty. Name a toolchain in it (\`[toolchain]\` \`channel = "stable"\`) or remove it.`);
+    const section = tomlTable(parseToml(text, file), 'toolchain');
+    const channel = tomlString(section, 'channel');
+    if (channel) return { request: { name: channel }, file };
+    const custom = tomlString(section, 'path');
+    if (custom) return { request: { path: path.resolve(dir, custom) }, file };
+    return { request: { useDefault: true }, file };
   }
   return null;
 }
@@ -44,34 +56,28 @@ function realPathOrNull(p: string): string | null {
 }
 
 /** The `rustup override set` entry for exactly `dir`, if any. */
-function overrideFor(dir: string, settings: TomlStrings): Request | null {
-  const overrides = settings.get('overrides');
-  if (!overrides) return null;
-  for (const [key, name] of overrides) {
+function overrideFor(dir: string, settings: RustupSettings): Request | null {
+  for (const [key, name] of settings.overrides) {
     // rustup stores canonical paths; a hand-edited entry may be a link to the directory.
     if (path.resolve(key) === dir || realPathOrNull(key) === dir) return { name };
   }
   return null;
 }
 
-function fromRequest(request: Request, env: NodeJS.ProcessEnv, settings: TomlStrings): ResolvedToolchain {
+function fromRequest(request: Request, env: NodeJS.ProcessEnv, settings: RustupSettings): ResolvedToolchain | null {
+  if ('useDefault' in request) return settings.defaultToolchain ? fromRequest({ name: settings.defaultToolchain }, env, settings) : null;
   if ('path' in request || isPathSpec(request.name)) {
     const p = 'path' in request ? request.path : expandPath(request.name, env, process.cwd());
-    let real = p;
-    try {
-      real = fs.realpathSync.native(p);
-    } catch {
-      // Not there (yet): the lock is still keyed on the absolute path.
-    }
+    // Not there (yet): the lock is still keyed on the absolute path.
+    const real = realPathOrNull(p) ?? p;
     return { name: path.basename(real), path: real, kind: 'path' };
   }
   const installed = rustupToolchainNames(env) ?? [];
   const host = hostTriple(env, settings);
   const matches = matchRustupNames(request.name, installed);
   const chosen = matches.length === 1 ? matches[0] : matches.find((n) => n === `${request.name}-${host}`);
-  if (chosen) return rustupToolchain(chosen, env);
   // Not installed: name the directory rustup would install it in, so the lock is the same once it is.
-  return rustupToolchain(isBareChannel(request.name) && host !== null ? `${request.name}-${host}` : request.name, env);
+  return rustupToolchain(chosen ?? fullRustupName(request.name, host), env);
 }
 
 /** `start` and its ancestors up to the root. */
@@ -84,27 +90,34 @@ function ancestors(start: string): string[] {
 }
 
 /**
- * The rustup toolchain that `cargo`/`rustc` run in `workspaceDir` would use, found the way rustup
- * finds it without running it: RUSTUP_TOOLCHAIN; then, walking up from the directory, a
- * `rustup override set` entry for it or a rust-toolchain / rust-toolchain.toml file in it (nearest
- * directory wins, an override before a file in the same directory, as rustup does); then
- * default_toolchain from settings.toml. Null when none of these applies. A named toolchain that is
- * not installed resolves to the directory rustup would install it in.
+ * The rustup toolchain that `cargo`/`rustc` run in `dir` would use, found the way rustup finds it
+ * without running it: RUSTUP_TOOLCHAIN; then, walking up from the directory, a `rustup override
+ * set` entry for it or a rust-toolchain / rust-toolchain.toml file in it (nearest directory wins,
+ * an override before a file in the same directory, as rustup does); then default_toolchain from
+ * settings.toml. Null when none of these applies. A named toolchain that is not installed resolves
+ * to the directory rustup would install it in, marked `missing`. A settings or toolchain file that
+ * is not TOML throws a ToolchainError (E_BAD_TOML) naming it.
  */
-export function activeRustupToolchain(workspaceDir: string, env: NodeJS.ProcessEnv = process.env): ResolvedToolchain | null {
+export function whichToolchain(dir: string, env: NodeJS.ProcessEnv = process.env): ActiveToolchain | null {
   const settings = rustupSettings(env);
-  if (env.RUSTUP_TOOLCHAIN) return fromRequest({ name: env.RUSTUP_TOOLCHAIN }, env, settings);
+  const found = (request: Request, source: ToolchainSource, sourceFile: string | null): ActiveToolchain | null => {
+    const toolchain = fromRequest(request, env, settings);
+    return toolchain ? { toolchain, source, sourceFile } : null;
+  };
+  if (env.RUSTUP_TOOLCHAIN) return found({ name: env.RUSTUP_TOOLCHAIN }, 'env', null);
   // rustup walks up from the process's working directory, which the kernel reports as a real path.
-  let dir = path.resolve(workspaceDir);
-  try {
-    dir = fs.realpathSync.native(dir);
-  } catch {
-    // A directory that is gone still has ancestors worth checking.
+  // A directory that is gone still has ancestors worth checking.
+  const start = realPathOrNull(path.resolve(dir)) ?? path.resolve(dir);
+  for (const d of ancestors(start)) {
+    const override = overrideFor(d, settings);
+    if (override) return found(override, 'override', settings.file);
+    const file = toolchainFileIn(d);
+    if (file) return found(file.request, 'toolchain-file', file.file);
   }
-  for (const d of ancestors(dir)) {
-    const request = overrideFor(d, settings) ?? toolchainFileIn(d);
-    if (request) return fromRequest(request, env, settings);
-  }
-  const fallback = settings.get('')?.get('default_toolchain');
-  return fallback ? fromRequest({ name: fallback }, env, settings) : null;
+  return settings.defaultToolchain ? found({ name: settings.defaultToolchain }, 'default', settings.file) : null;
+}
+
+/** The toolchain of whichToolchain, or null. */
+export function activeRustupToolchain(workspaceDir: string, env: NodeJS.ProcessEnv = process.env): ResolvedToolchain | null {
+  return whichToolchain(workspaceDir, env)?.toolchain ?? null;
 }

@@ -1,5 +1,5 @@
 /** Stable codes for toolchain lookups; the CLI maps them to exit statuses, the extension to messages. */
-export type ToolchainErrorCode = 'E_UNKNOWN_TOOLCHAIN' | 'E_NO_RUSTUP';
+export type ToolchainErrorCode = 'E_UNKNOWN_TOOLCHAIN' | 'E_NO_RUSTUP' | 'E_BAD_TOML';
 
 /** A toolchain spec that names nothing we can lock; the message lists what is known and where we looked. */
 export class ToolchainError extends Error {

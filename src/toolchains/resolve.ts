@@ -1,7 +1,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { ToolchainError } from './errors';
-import { homeDir, hostTriple, matchRustupNames, rustupToolchain, rustupToolchainNames, rustupToolchainsDir } from './rustup';
+import { fullRustupName, homeDir, hostTriple, isChannelName, matchRustupNames, rustupHome, rustupToolchain, rustupToolchainNames, rustupToolchainsDir } from './rustup';
 import type { ConfiguredToolchain, ResolvedToolchain } from './types';
 import { configuredFromEnv } from './from-env';
 
@@ -10,6 +10,12 @@ export interface ResolveOptions {
   /** Base for relative paths (default process.cwd()). */
   readonly cwd?: string;
   readonly configured?: readonly ConfiguredToolchain[];
+  /**
+   * Also resolve a rustup channel that is not installed (`1.80.0`, `nightly-2026-01-01`, with or
+   * without the host triple) to the directory rustup will install it in, marked `missing`: for
+   * updates and installs, which must lock it before it exists. Needs a rustup home.
+   */
+  readonly allowMissing?: boolean;
 }
 
 /** True when a spec is a directory path rather than a name. */
@@ -48,12 +54,18 @@ function fromPath(spec: string, env: NodeJS.ProcessEnv, cwd: string, what: strin
   return resolved;
 }
 
-function fromRustup(spec: string, env: NodeJS.ProcessEnv, configured: readonly ConfiguredToolchain[]): ResolvedToolchain | undefined {
+/** A channel rustup could install, when allowed and there is a rustup home to install it in. */
+function notInstalled(spec: string, env: NodeJS.ProcessEnv, allowMissing: boolean): ResolvedToolchain | undefined {
+  if (!allowMissing || !isChannelName(spec) || existingDirectory(rustupHome(env)) === undefined) return undefined;
+  return rustupToolchain(fullRustupName(spec, hostTriple(env)), env);
+}
+
+function fromRustup(spec: string, env: NodeJS.ProcessEnv, configured: readonly ConfiguredToolchain[], allowMissing = false): ResolvedToolchain | undefined {
   const installed = rustupToolchainNames(env);
-  if (installed === null) return undefined;
+  if (installed === null) return notInstalled(spec, env, allowMissing);
   const matches = matchRustupNames(spec, installed);
   if (matches.length === 1) return rustupToolchain(matches[0]!, env);
-  if (matches.length === 0) return undefined;
+  if (matches.length === 0) return notInstalled(spec, env, allowMissing);
   const host = hostTriple(env);
   const native = matches.find((n) => host !== null && n === `${spec}-${host}`);
   if (native) return rustupToolchain(native, env);
@@ -115,7 +127,7 @@ export function resolveToolchain(spec: string, options: ResolveOptions = {}): Re
   if (isPathSpec(spec)) return fromPath(spec, env, cwd, 'The toolchain path');
   const c = configured.find((t) => t.name === spec);
   if (c) return fromConfigured(c, env, cwd, configured);
-  const r = fromRustup(spec, env, configured);
+  const r = fromRustup(spec, env, configured, options.allowMissing);
   if (r) return r;
   throw unknown(spec, env, configured);
 }

@@ -1,7 +1,7 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { parseTomlStrings, type TomlStrings } from './toml';
+import { parseToml, readTextFile, tomlString, tomlTable } from './toml';
 import type { ResolvedToolchain } from './types';
 
 /** rustup's home: RUSTUP_HOME, else ~/.rustup. */
@@ -28,22 +28,46 @@ function isDirectory(p: string): boolean {
   }
 }
 
-function canonical(p: string): string {
+function isSymlink(p: string): boolean {
   try {
-    return fs.realpathSync.native(p);
+    return fs.lstatSync(p).isSymbolicLink();
   } catch {
-    return path.resolve(p);
+    return false;
   }
 }
 
-/** A rustup toolchain by its directory name (as `rustup toolchain list` spells it). */
+/**
+ * The canonical form of a directory that may not exist yet: the real path of its deepest existing
+ * ancestor with the rest appended, so it names the same lock before and after it is created.
+ */
+export function canonicalMaybeMissing(p: string): string {
+  const absolute = path.resolve(p);
+  const missing: string[] = [];
+  for (let dir = absolute; ; dir = path.dirname(dir)) {
+    try {
+      return path.join(fs.realpathSync.native(dir), ...missing.reverse());
+    } catch {
+      if (path.dirname(dir) === dir) return absolute;
+      missing.push(path.basename(dir));
+    }
+  }
+}
+
+/**
+ * A rustup toolchain by its directory name (as `rustup toolchain list` spells it). One that is not
+ * installed names the directory rustup will install it in (`missing`); a linked one (`rustup
+ * toolchain link`) is its target directory and has no update command: rustup cannot update it.
+ */
 export function rustupToolchain(dirName: string, env: NodeJS.ProcessEnv = process.env): ResolvedToolchain {
+  const dir = path.join(rustupToolchainsDir(env), dirName);
+  const linked = isSymlink(dir);
   return {
     name: dirName,
-    path: canonical(path.join(rustupToolchainsDir(env), dirName)),
+    path: canonicalMaybeMissing(dir),
     kind: 'rustup',
     rustupName: dirName,
-    updateCommand: ['rustup', 'update', dirName],
+    ...(linked ? { linked: true } : { updateCommand: ['rustup', 'update', dirName] }),
+    ...(isDirectory(dir) ? {} : { missing: true }),
   };
 }
 
@@ -65,23 +89,34 @@ export function listRustupToolchains(env: NodeJS.ProcessEnv = process.env): Reso
   return (rustupToolchainNames(env) ?? []).map((n) => rustupToolchain(n, env));
 }
 
-/** rustup's settings.toml, parsed for its string values; empty when absent or unreadable. */
-export function rustupSettings(env: NodeJS.ProcessEnv = process.env): TomlStrings {
-  try {
-    return parseTomlStrings(fs.readFileSync(path.join(rustupHome(env), 'settings.toml'), 'utf8'));
-  } catch {
-    return new Map();
-  }
+/** What toolchain-lock needs from rustup's settings.toml. */
+export interface RustupSettings {
+  /** The file it was read from. */
+  readonly file: string;
+  readonly defaultToolchain?: string;
+  readonly defaultHostTriple?: string;
+  /** `rustup override set` entries: directory → toolchain name. */
+  readonly overrides: ReadonlyMap<string, string>;
+}
+
+/** rustup's settings.toml; empty when absent. A file that is not TOML is an error naming it. */
+export function rustupSettings(env: NodeJS.ProcessEnv = process.env): RustupSettings {
+  const file = path.join(rustupHome(env), 'settings.toml');
+  const text = readTextFile(file);
+  if (text === null) return { file, overrides: new Map() };
+  const doc = parseToml(text, file);
+  const overrides = Object.entries(tomlTable(doc, 'overrides') ?? {}).filter((e): e is [string, string] => typeof e[1] === 'string');
+  const defaultToolchain = tomlString(doc, 'default_toolchain');
+  const defaultHostTriple = tomlString(doc, 'default_host_triple') ?? tomlString(doc, 'default_host');
+  return { file, overrides: new Map(overrides), ...(defaultToolchain ? { defaultToolchain } : {}), ...(defaultHostTriple ? { defaultHostTriple } : {}) };
 }
 
 const ARCH: Readonly<Record<string, string>> = { x64: 'x86_64', arm64: 'aarch64' };
 const OS_SUFFIX: Readonly<Record<string, string>> = { linux: 'unknown-linux-gnu', darwin: 'apple-darwin', win32: 'pc-windows-msvc' };
 
 /** The host triple: rustup's default_host_triple (or default_host) setting, else this platform's. */
-export function hostTriple(env: NodeJS.ProcessEnv = process.env, settings: TomlStrings = rustupSettings(env)): string | null {
-  const top = settings.get('');
-  const configured = top?.get('default_host_triple') ?? top?.get('default_host');
-  if (configured) return configured;
+export function hostTriple(env: NodeJS.ProcessEnv = process.env, settings: RustupSettings = rustupSettings(env)): string | null {
+  if (settings.defaultHostTriple) return settings.defaultHostTriple;
   const arch = ARCH[process.arch];
   const suffix = OS_SUFFIX[process.platform];
   return arch && suffix ? `${arch}-${suffix}` : null;
@@ -95,6 +130,23 @@ export function isBareChannel(name: string): boolean {
   return CHANNEL.test(name);
 }
 
+const TRIPLE = /^[a-z][a-z0-9_.]*(?:-[a-z0-9_.]+)+$/;
+
+/** True when `name` is a channel, with or without a host triple: a toolchain rustup can install. */
+export function isChannelName(name: string): boolean {
+  if (isBareChannel(name)) return true;
+  // `nightly-2026-01-01-x86_64-unknown-linux-gnu`: the channel may hold dashes, so try every split.
+  for (let i = name.indexOf('-'); i > 0; i = name.indexOf('-', i + 1)) {
+    if (isBareChannel(name.slice(0, i)) && TRIPLE.test(name.slice(i + 1))) return true;
+  }
+  return false;
+}
+
+/** The full name rustup gives a channel: `1.80.0` → `1.80.0-x86_64-unknown-linux-gnu`; other names unchanged. */
+export function fullRustupName(name: string, host: string | null): string {
+  return isBareChannel(name) && host !== null ? `${name}-${host}` : name;
+}
+
 /**
  * The installed toolchain directories that `spec` names as rustup would: exactly, or followed by a
  * host triple (`stable` → `stable-x86_64-unknown-linux-gnu`, but `nightly` never matches a dated
@@ -103,5 +155,5 @@ export function isBareChannel(name: string): boolean {
 export function matchRustupNames(spec: string, installed: readonly string[]): string[] {
   if (installed.includes(spec)) return [spec];
   const prefix = `${spec}-`;
-  return installed.filter((n) => n.startsWith(prefix) && /^[a-z][a-z0-9_.]*(?:-[a-z0-9_.]+)+$/.test(n.slice(prefix.length)));
+  return installed.filter((n) => n.startsWith(prefix) && TRIPLE.test(n.slice(prefix.length)));
 }

@@ -1,55 +1,47 @@
+import * as fs from 'node:fs';
+import type { parse as Parse } from 'smol-toml' with { 'resolution-mode': 'import' };
+import { ToolchainError } from './errors';
+
+// smol-toml is an ES module with a CommonJS build; its types describe the ES module only, so the
+// CommonJS build is required here and typed from them (esbuild bundles it either way).
+const { parse } = require('smol-toml') as { readonly parse: typeof Parse };
+
 /**
- * Just enough TOML for rustup's files: `[section]` headers and `key = "string"` pairs (bare,
- * "basic" or 'literal' keys and strings). Anything else (arrays, numbers, inline tables) is
- * skipped, so a richer file still yields its string settings.
+ * rustup's TOML files (settings.toml, rust-toolchain.toml) through smol-toml, a full TOML 1.0
+ * parser: inline tables (`toolchain = { channel = "nightly" }`) and dotted keys
+ * (`toolchain.channel = "nightly"`) mean what they mean to rustup.
  */
-export type TomlStrings = ReadonlyMap<string, ReadonlyMap<string, string>>;
+export type TomlTable = Readonly<Record<string, unknown>>;
 
-const KEY = String.raw`(?:[A-Za-z0-9_-]+|"(?:[^"\\]|\\.)*"|'[^']*')`;
-const STRING = String.raw`(?:"(?:[^"\\]|\\.)*"|'[^']*')`;
-const PAIR = new RegExp(String.raw`^(${KEY})\s*=\s*(${STRING})\s*(?:#.*)?$`);
-const SECTION = /^\[\s*([^\[\]]+?)\s*\](?:\s*#.*)?$/;
-
-function unquote(token: string): string {
-  if (token.startsWith("'")) return token.slice(1, -1);
-  if (!token.startsWith('"')) return token;
-  return token.slice(1, -1).replace(/\\(u[0-9A-Fa-f]{4}|U[0-9A-Fa-f]{8}|.)/g, (_m, e: string) => {
-    switch (e[0]) {
-      case 'n':
-        return '\n';
-      case 't':
-        return '\t';
-      case 'r':
-        return '\r';
-      case 'b':
-        return '\b';
-      case 'f':
-        return '\f';
-      case 'u':
-      case 'U':
-        return String.fromCodePoint(parseInt(e.slice(1), 16));
-      default:
-        return e;
-    }
-  });
+/** Parses `text` read from `file`; a file that is not TOML is an error naming it. */
+export function parseToml(text: string, file: string): TomlTable {
+  try {
+    return parse(text) as TomlTable;
+  } catch (err) {
+    const e = err as Error & { line?: number };
+    const detail = e.message.split('\n')[0]!.replace(/^Invalid TOML document:\s*/, '').replace(/[.\s]+$/, '');
+    const where = typeof e.line === 'number' ? `line ${e.line}: ` : '';
+    throw new ToolchainError('E_BAD_TOML', `${file} is not valid TOML (${where}${detail}). Fix the file; rustup cannot read it either.`);
+  }
 }
 
-/** String values by section ('' for the top level) and key. */
-export function parseTomlStrings(text: string): TomlStrings {
-  const out = new Map<string, Map<string, string>>([['', new Map()]]);
-  let section = out.get('')!;
-  for (const raw of text.split(/\r?\n/)) {
-    const line = raw.trim();
-    if (line === '' || line.startsWith('#')) continue;
-    const header = SECTION.exec(line);
-    if (header) {
-      const name = header[1]!.replace(/^"(.*)"$/, '$1');
-      section = out.get(name) ?? new Map<string, string>();
-      out.set(name, section);
-      continue;
-    }
-    const pair = PAIR.exec(line);
-    if (pair) section.set(unquote(pair[1]!), unquote(pair[2]!));
+/** The file's contents, or null when it does not exist or cannot be read. */
+export function readTextFile(file: string): string | null {
+  try {
+    return fs.readFileSync(file, 'utf8');
+  } catch {
+    return null;
   }
-  return out;
+}
+
+/** The table at `key` of `table`, or undefined when it is missing or not a table. */
+export function tomlTable(table: TomlTable | undefined, key: string): TomlTable | undefined {
+  const v = table?.[key];
+  return typeof v === 'object' && v !== null && !Array.isArray(v) && !(v instanceof Date) ? (v as TomlTable) : undefined;
+}
+
+/** The string at `key` of `table`, or undefined when it is missing or not a string. */
+export function tomlString(table: TomlTable | undefined, key: string): string | undefined {
+  const v = table?.[key];
+  return typeof v === 'string' ? v : undefined;
 }

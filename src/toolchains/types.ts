@@ -19,4 +19,8 @@ export interface ResolvedToolchain {
   readonly rustupName?: string;
   /** What updates it by default, when known. */
   readonly updateCommand?: readonly string[];
+  /** A rustup toolchain that is not installed (yet): `path` is where rustup will install it. */
+  readonly missing?: true;
+  /** A rustup toolchain made with `rustup toolchain link`: rustup cannot update it. */
+  readonly linked?: true;
 }

@@ -180,3 +180,61 @@ test('activeRustupToolchain follows rustup: env, nearest override or file, then 
   const nothing = rustupHomeWith([], '');
   assert.equal(tc.activeRustupToolchain(fs.mkdtempSync(path.join(tmp, 'plain-')), nothing.env), null);
 });
+
+test('whichToolchain reads rust-toolchain.toml as TOML: tables, dotted keys, inline tables; says which rule chose', () => {
+  const { home, env } = rustupHomeWith(INSTALLED, `default_host_triple = "${HOST}"\ndefault_toolchain = "stable-${HOST}"\n`);
+  const repo = fs.mkdtempSync(path.join(tmp, 'repo-'));
+  const file = path.join(repo, 'rust-toolchain.toml');
+  const which = (e = env) => {
+    const w = tc.whichToolchain(repo, e);
+    return w && [w.toolchain.name, w.source, w.sourceFile];
+  };
+  assert.deepEqual(which(), [`stable-${HOST}`, 'default', path.join(home, 'settings.toml')]);
+  for (const text of ['[toolchain]\nchannel = "nightly"\n', 'toolchain.channel = "nightly"\n', "toolchain = { channel = 'nightly', components = [\"clippy\"] }\n"]) {
+    fs.writeFileSync(file, text);
+    assert.deepEqual(which(), [`nightly-${HOST}`, 'toolchain-file', file], text);
+  }
+  // Only components: rustup uses the default toolchain (the file still ends the walk).
+  fs.writeFileSync(file, '[toolchain]\ncomponents = ["rustfmt"]\n');
+  assert.deepEqual(which(), [`stable-${HOST}`, 'toolchain-file', file]);
+  // A multi-line legacy file is TOML too, and it wins over rust-toolchain.toml in the same directory.
+  fs.writeFileSync(path.join(repo, 'rust-toolchain'), '[toolchain]\nchannel = "1.95.0"\n');
+  assert.deepEqual(which(), [`1.95.0-${HOST}`, 'toolchain-file', path.join(repo, 'rust-toolchain')]);
+  assert.deepEqual(which({ ...env, RUSTUP_TOOLCHAIN: 'nightly' }), [`nightly-${HOST}`, 'env', null]);
+
+  fs.writeFileSync(file, '[toolchain\nchannel = "nightly"\n');
+  fs.rmSync(path.join(repo, 'rust-toolchain'));
+  assert.throws(() => tc.whichToolchain(repo, env), (err) => {
+    assert.equal(err.code, 'E_BAD_TOML');
+    assert.ok(err.message.startsWith(`${file} is not valid TOML (line 1`), err.message);
+    return true;
+  });
+  fs.writeFileSync(path.join(home, 'settings.toml'), 'default_toolchain = \n');
+  assert.throws(() => tc.whichToolchain(repo, env), (err) => err.code === 'E_BAD_TOML' && err.message.includes(path.join(home, 'settings.toml')));
+});
+
+test('not-installed channels resolve (when allowed) to where rustup will install them; linked toolchains have no update command', () => {
+  const { home, env } = rustupHomeWith(INSTALLED);
+  assert.throws(() => tc.resolveToolchain('1.80.0', { env }), { code: 'E_UNKNOWN_TOOLCHAIN' });
+  const missing = tc.resolveToolchain('1.80.0', { env, allowMissing: true });
+  assert.deepEqual(missing, {
+    name: `1.80.0-${HOST}`,
+    path: path.join(home, 'toolchains', `1.80.0-${HOST}`),
+    kind: 'rustup',
+    rustupName: `1.80.0-${HOST}`,
+    updateCommand: ['rustup', 'update', `1.80.0-${HOST}`],
+    missing: true,
+  });
+  assert.equal(tc.resolveToolchain(`nightly-2026-02-02-${OTHER}`, { env, allowMissing: true }).name, `nightly-2026-02-02-${OTHER}`);
+  assert.throws(() => tc.resolveToolchain('stabel', { env, allowMissing: true }), { code: 'E_UNKNOWN_TOOLCHAIN' }, 'a typo is no channel');
+  // Installed, the same path: the same lock.
+  fs.mkdirSync(path.join(home, 'toolchains', `1.80.0-${HOST}`));
+  const installed = tc.resolveToolchain('1.80.0', { env });
+  assert.equal(installed.path, missing.path);
+  assert.equal(installed.missing, undefined);
+
+  const custom = fs.mkdtempSync(path.join(tmp, 'custom-'));
+  fs.symlinkSync(custom, path.join(home, 'toolchains', 'mytc'));
+  const linked = tc.resolveToolchain('mytc', { env });
+  assert.deepEqual([linked.path, linked.linked, linked.updateCommand], [custom, true, undefined]);
+});
