@@ -15,9 +15,13 @@ export function commonOptions(args: ParsedArgs): CommonOptions {
   return { lockDir: defaultLockDir(args.values.has('--lock-dir') ? { ...process.env, TOOLCHAIN_LOCK_DIR: args.values.get('--lock-dir') } : process.env), pollIntervalMs: poll };
 }
 
-/** Resolves TOOLCHAIN arguments (rustup names or paths) to canonical directories. */
-export function resolveSpecs(specs: readonly string[]): ResolvedToolchain[] {
-  return specs.map((s) => resolveToolchain(s));
+/**
+ * Resolves TOOLCHAIN arguments (rustup names or paths) to canonical directories. With
+ * `allowMissing` (update, status) a rustup channel that is not installed yet names the directory
+ * rustup will install it in.
+ */
+export function resolveSpecs(specs: readonly string[], options: { readonly allowMissing?: boolean } = {}): ResolvedToolchain[] {
+  return specs.map((s) => resolveToolchain(s, options));
 }
 
 /** Writes one diagnostic line on stderr, prefixed like every message of the tool. */

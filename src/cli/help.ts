@@ -19,8 +19,11 @@ export const HELP: Readonly<Record<string, string>> = {
 Usage:
   toolchain-lock status [TOOLCHAIN ...] [--json]
   toolchain-lock run TOOLCHAIN [--purpose TEXT] -- CMD [ARG ...]
+  toolchain-lock run [--purpose TEXT] -- CMD [ARG ...]
   toolchain-lock update TOOLCHAIN [TOOLCHAIN ...] [--timeout SECONDS] [--no-wait] [-- CMD [ARG ...]]
   toolchain-lock watch [TOOLCHAIN ...] [--json]
+  toolchain-lock which [DIR] [--json]
+  toolchain-lock rustup ARG ...
   toolchain-lock help [COMMAND]
   toolchain-lock --version
 
@@ -47,8 +50,10 @@ flock holders included), the pending or active update, and the lock file a plain
 ${COMMON}
 `,
   run: `Usage: toolchain-lock run TOOLCHAIN [--purpose TEXT] -- CMD [ARG ...]
+       toolchain-lock run [--purpose TEXT] -- CMD [ARG ...]
 
-Takes TOOLCHAIN's lock for read and runs CMD under it; CMD exits, the lock is released. CMD
+Takes TOOLCHAIN's lock for read and runs CMD under it (without TOOLCHAIN: the toolchain rustup
+would use in the current directory, as \`toolchain-lock which\` shows it); CMD exits, the lock is released. CMD
 inherits the lock (as fd 3), so it stays held even if this wrapper is killed. If an update is
 pending, run waits for it first; an update that starts waiting while CMD runs waits for CMD
 (you are told so on stderr). SIGINT, SIGTERM and SIGHUP are passed on to CMD. Exits with CMD's
@@ -64,8 +69,10 @@ ${COMMON}
 
 Announces an update (new readers queue behind it), waits until every reader is gone — telling
 you on stderr whom it waits for — then runs CMD holding the write lock of all the toolchains.
-Without CMD, rustup toolchains are updated with \`rustup update NAME ...\`; for a directory,
-give CMD. Ctrl-C while waiting gives up (nothing runs); during CMD it is passed on to CMD.
+Without CMD, rustup toolchains are updated with \`rustup update NAME ...\`; for a directory
+or a linked rustup toolchain, give CMD. A rustup channel that is not installed yet can be
+named too (\`update 1.80.0 -- rustup toolchain install 1.80.0\`): its lock is the same before
+and after the install. Ctrl-C while waiting gives up (nothing runs); during CMD it is passed on to CMD.
 
   --timeout SECONDS  give up waiting after this long (exit 75)
   --no-wait          give up at once if the lock is taken (exit 75)
@@ -81,6 +88,33 @@ Prints lock events as they happen, one per line: acquired, released, waiting, up
 update-started, update-done. Runs until interrupted (SIGINT or SIGTERM; exits 0).
 
   --json    one JSON object per line (schema in docs/CLI.md)
+
+${COMMON}
+`,
+  which: `Usage: toolchain-lock which [DIR] [--json]
+
+The toolchain rustup would use in DIR (default: the current directory), found offline the way
+rustup finds it: RUSTUP_TOOLCHAIN; then, walking up from DIR, a \`rustup override\` for the
+directory or a rust-toolchain.toml / rust-toolchain file in it; then the default toolchain.
+Prints its name, path, lock key and lock file, and which rule chose it. Exit 78 when no rule
+applies (or a settings or toolchain file is not valid TOML).
+
+  --json    the toolchain's \`status --json\` entry plus "source" (env, override,
+            toolchain-file, default), "sourceFile" and "installed"
+
+${COMMON}
+`,
+  rustup: `Usage: toolchain-lock rustup ARG ...
+
+Runs \`rustup ARG ...\` holding exactly the locks that command needs, so
+\`alias rustup='toolchain-lock rustup'\` makes every rustup safe while editors run:
+the write locks of the toolchains it changes (update, toolchain install/uninstall/link,
+component and target add/remove, default of a toolchain not installed yet), a read lock for
+\`rustup run T ...\`, and none for read-only commands (show, which, toolchain list, doc, ...).
+A subcommand toolchain-lock does not know runs with the write locks of every installed
+toolchain. The table is in docs/CLI.md. Exits with rustup's status.
+
+Options of toolchain-lock go before \`rustup\`: toolchain-lock --lock-dir DIR rustup update
 
 ${COMMON}
 `,

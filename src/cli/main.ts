@@ -2,9 +2,11 @@ import { COMMON } from './args';
 import { describeFailure, EXIT, UsageError } from './exit-codes';
 import { HELP, printHelp, version } from './help';
 import { runCommand } from './run';
+import { rustupCommand } from './rustup';
 import { statusCommand } from './status';
 import { updateCommand } from './update';
 import { watchCommand } from './watch';
+import { whichCommand } from './which';
 
 type Command = (argv: readonly string[]) => Promise<number>;
 
@@ -14,6 +16,8 @@ const COMMANDS: Readonly<Record<string, Command>> = {
   run: runCommand,
   update: updateCommand,
   watch: watchCommand,
+  which: whichCommand,
+  rustup: rustupCommand,
   async help(argv) {
     const topic = argv.find((a) => !a.startsWith('-'));
     if (topic !== undefined && !Object.hasOwn(HELP, topic)) throw new UsageError(`No command \`${topic}\`. Commands: ${Object.keys(COMMANDS).join(', ')}.`);

@@ -63,7 +63,7 @@ export async function statusCommand(argv: readonly string[]): Promise<number> {
   if (args.flags.has('--help')) return printHelp('status');
   if (args.rest !== null) throw new UsageError('`status` runs no command; leave out `--`.', 'status');
   const common = commonOptions(args);
-  const toolchains = args.positionals.length > 0 ? resolveSpecs(args.positionals) : undefined;
+  const toolchains = args.positionals.length > 0 ? resolveSpecs(args.positionals, { allowMissing: true }) : undefined;
   const doc = statusDocument(common.lockDir, status({ lockDir: common.lockDir, toolchains }));
   process.stdout.write(args.flags.has('--json') ? `${JSON.stringify(doc, null, 2)}\n` : statusText(doc));
   return 0;

@@ -8,6 +8,8 @@ import { runLocked } from './locked';
 
 /** The command that updates these toolchains when none was given after `--`. */
 function defaultUpdateCommand(toolchains: readonly ResolvedToolchain[], specs: readonly string[]): readonly string[] {
+  const linked = toolchains.find((t) => t.linked);
+  if (linked) throw new UsageError(`${linked.name} is a linked toolchain: rustup cannot update it; give the command after \`--\``, 'update');
   const only = toolchains.length === 1 ? toolchains[0] : undefined;
   if (only?.updateCommand) return only.updateCommand;
   const rustupNames = toolchains.map((t) => t.rustupName);
@@ -29,7 +31,7 @@ export async function updateCommand(argv: readonly string[]): Promise<number> {
   const timeoutSeconds = numberOption(args, '--timeout', 'a number of seconds (e.g. 600)');
   if (timeoutSeconds !== undefined && args.flags.has('--no-wait')) throw new UsageError('Give either --timeout or --no-wait, not both.', 'update');
   const timeoutMs = args.flags.has('--no-wait') ? 0 : timeoutSeconds === undefined ? undefined : Math.round(timeoutSeconds * 1000);
-  const toolchains = resolveSpecs(args.positionals);
+  const toolchains = resolveSpecs(args.positionals, { allowMissing: true });
   const cmd = args.rest !== null && args.rest.length > 0 ? args.rest : defaultUpdateCommand(toolchains, args.positionals);
 
   return runLocked<LockHandle>({

@@ -80,6 +80,15 @@ function fromRequest(request: Request, env: NodeJS.ProcessEnv, settings: RustupS
   return rustupToolchain(chosen ?? fullRustupName(request.name, host), env);
 }
 
+/**
+ * A toolchain as rustup reads a name on its command line (`rustup run NAME`, `toolchain install
+ * NAME`, `--toolchain NAME`): an installed one it matches, else the directory rustup would create
+ * for it (marked `missing`); a path is a custom toolchain directory.
+ */
+export function rustupNamed(name: string, env: NodeJS.ProcessEnv = process.env): ResolvedToolchain {
+  return fromRequest({ name }, env, rustupSettings(env))!;
+}
+
 /** `start` and its ancestors up to the root. */
 function ancestors(start: string): string[] {
   const out: string[] = [];

@@ -3,5 +3,6 @@ export type { ConfiguredToolchain, ResolvedToolchain } from './types';
 export { ToolchainError, isToolchainError, type ToolchainErrorCode } from './errors';
 export { rustupHome, listRustupToolchains, hostTriple } from './rustup';
 export { resolveToolchain, type ResolveOptions } from './resolve';
-export { activeRustupToolchain, whichToolchain, type ActiveToolchain, type ToolchainSource } from './active';
+export { activeRustupToolchain, rustupNamed, whichToolchain, type ActiveToolchain, type ToolchainSource } from './active';
 export { configuredFromEnv, TOOLCHAINS_ENV } from './from-env';
+export { rustupLockPlan, type RustupLockPlan, type RustupPlanOptions } from './rustup-commands';

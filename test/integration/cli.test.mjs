@@ -46,7 +46,7 @@ test('usage errors exit 64 and say what to write', async (t) => {
     [['frobnicate'], /toolchain-lock: Unknown command `frobnicate`/],
     [['constructor'], /toolchain-lock: Unknown command `constructor`/],
     [['run', tc, 'true'], /Give the command to run after `--`/],
-    [['run', '--', 'true'], /takes exactly one TOOLCHAIN/],
+    [['run', tc, tc, '--', 'true'], /takes at most one TOOLCHAIN/],
     [['update', tc, '--bogus'], /Unknown option --bogus for `update`/],
     [['update', tc, '--timeout', 'soon', '--', 'true'], /--timeout wants a number of seconds/],
     [['update', tc, '--timeout', '1', '--no-wait', '--', 'true'], /either --timeout or --no-wait/],

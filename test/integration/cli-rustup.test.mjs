@@ -1,0 +1,174 @@
+// rustup-grade CLI: `which`, `run -- CMD` without TOOLCHAIN, not-installed and linked toolchains,
+// and the `rustup` wrapper. A private RUSTUP_HOME and a stand-in `rustup` on PATH that records its
+// arguments and the locks `status --json` shows while it runs (test/fixtures/fake-rustup.mjs).
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { cli, FIXTURES, sandbox, statusOf } from '../fixtures/cli-harness.mjs';
+
+const HOST = `${{ x64: 'x86_64', arm64: 'aarch64' }[process.arch]}-unknown-linux-gnu`;
+const full = (n) => `${n}-${HOST}`;
+
+/** stable (default), nightly and 1.95.0 installed, `mine` linked; a project pinned to nightly; the stand-in rustup on PATH. */
+function rustupWorld(t) {
+  const box = sandbox(t);
+  const home = box.env.RUSTUP_HOME;
+  for (const n of ['stable', 'nightly', '1.95.0']) fs.mkdirSync(path.join(home, 'toolchains', full(n), 'bin'), { recursive: true });
+  const custom = box.toolchain('custom-build');
+  fs.symlinkSync(custom, path.join(home, 'toolchains', 'mine'));
+  const settings = path.join(home, 'settings.toml');
+  fs.writeFileSync(settings, `default_host_triple = "${HOST}"\ndefault_toolchain = "${full('stable')}"\n`);
+  const project = path.join(box.dir, 'project');
+  fs.mkdirSync(path.join(project, 'src'), { recursive: true });
+  fs.writeFileSync(path.join(project, 'rust-toolchain.toml'), '[toolchain]\nchannel = "nightly"\n');
+  const bin = path.join(box.dir, 'bin');
+  fs.mkdirSync(bin);
+  fs.writeFileSync(path.join(bin, 'rustup'), `#!/bin/sh\nexec ${JSON.stringify(process.execPath)} ${JSON.stringify(path.join(FIXTURES, 'fake-rustup.mjs'))} "$@"\n`, { mode: 0o755 });
+  const log = path.join(box.dir, 'rustup.log');
+  const env = { ...box.env, PATH: `${bin}${path.delimiter}${box.env.PATH}`, FAKE_RUSTUP_LOG: log, FAKE_RUSTUP_HOST: HOST, RUSTUP_TOOLCHAIN: '' };
+  /** The stand-in's records since the last call. */
+  const calls = () => {
+    const text = fs.existsSync(log) ? fs.readFileSync(log, 'utf8') : '';
+    fs.rmSync(log, { force: true });
+    return text.split('\n').filter(Boolean).map((l) => JSON.parse(l));
+  };
+  return { ...box, home, custom, settings, project, env, calls };
+}
+
+test('the rustup wrapper takes exactly the locks of each row of the table', async (t) => {
+  const w = rustupWorld(t);
+  const all = [full('1.95.0'), full('nightly'), full('stable')];
+  const rows = [
+    [['update'], 'write', all],
+    [['update', 'stable', 'nightly'], 'write', [full('nightly'), full('stable')]],
+    [['upgrade', '1.95.0', '--no-self-update'], 'write', [full('1.95.0')]],
+    [['toolchain', 'install', '1.80.0', '--profile', 'minimal', '-c', 'rustfmt', 'clippy'], 'write', [full('1.80.0')]],
+    [['toolchain', 'uninstall', '1.95.0'], 'write', [full('1.95.0')]],
+    [['toolchain', 'link', 'dev', w.custom], 'write', ['dev']],
+    [['component', 'add', 'rustfmt'], 'write', [full('nightly')]],
+    [['component', 'remove', '--toolchain', 'stable', 'rustfmt'], 'write', [full('stable')]],
+    [['target', 'add', 'wasm32-unknown-unknown'], 'write', [full('nightly')]],
+    [['+1.95.0', 'target', 'remove', 'wasm32-unknown-unknown'], 'write', [full('1.95.0')]],
+    [['default', 'beta'], 'write', [full('beta')]],
+    [['default', 'stable'], 'none', []],
+    [['run', 'stable', 'cargo', 'build'], 'read', [full('stable')]],
+    [['show'], 'none', []],
+    [['which', 'cargo'], 'none', []],
+    [['toolchain', 'list'], 'none', []],
+    [['component', 'list'], 'none', []],
+    [['--version'], 'none', []],
+    [['doc', '--std'], 'none', []],
+    // Unknown: every installed toolchain (1.80.0 was installed by the stand-in above), linked ones too.
+    [['frobnicate', '--all'], 'write', [...all, full('1.80.0'), 'mine']],
+  ];
+  for (const [args, mode, names] of rows) {
+    const r = await cli(['rustup', ...args], { env: w.env, cwd: w.project });
+    const label = `rustup ${args.join(' ')}`;
+    assert.equal(r.code, 0, `${label}: ${r.stderr}`);
+    const [call, ...more] = w.calls();
+    assert.deepEqual(more, [], label);
+    assert.deepEqual(call.args, args, `${label}: rustup gets exactly its arguments`);
+    assert.equal(call.cwd, w.project);
+    assert.deepEqual(call.locks.map((l) => l.name).sort(), [...names].sort(), `${label}: ${JSON.stringify(call.locks)}`);
+    for (const l of call.locks) assert.equal(l.state, mode, `${label}: ${l.name}`);
+    assert.equal((r.stderr.match(/does not know/g) ?? []).length, args[0] === 'frobnicate' ? 1 : 0, `${label}: ${r.stderr}`);
+  }
+  // rustup's own exit status comes back; no lock is left behind.
+  const failing = await cli(['rustup', 'update', 'stable'], { env: { ...w.env, FAKE_RUSTUP_EXIT: '3' }, cwd: w.project });
+  assert.equal(failing.code, 3);
+  assert.deepEqual((await statusOf(w.env)).toolchains.filter((s) => s.state !== 'free'), []);
+});
+
+test('which follows each of rustup’s rules, and says which one chose', async (t) => {
+  const w = rustupWorld(t);
+  const which = async (dir, env = w.env) => {
+    const r = await cli(['which', dir, '--json'], { env });
+    assert.equal(r.code, 0, r.stderr);
+    const j = JSON.parse(r.stdout);
+    return [j.name, j.source, j.sourceFile];
+  };
+  const file = path.join(w.project, 'rust-toolchain.toml');
+  assert.deepEqual(await which(path.join(w.project, 'src')), [full('nightly'), 'toolchain-file', file], 'toml with a table, found walking up');
+  fs.writeFileSync(file, 'toolchain.channel = "1.95.0"\n');
+  assert.deepEqual(await which(w.project), [full('1.95.0'), 'toolchain-file', file], 'dotted key');
+  fs.writeFileSync(file, 'toolchain = { channel = "stable" }\n');
+  assert.deepEqual(await which(w.project), [full('stable'), 'toolchain-file', file], 'inline table');
+  fs.writeFileSync(path.join(w.project, 'rust-toolchain'), 'nightly\n');
+  assert.deepEqual(await which(w.project), [full('nightly'), 'toolchain-file', path.join(w.project, 'rust-toolchain')], 'legacy file');
+  fs.appendFileSync(w.settings, `\n[overrides]\n${JSON.stringify(w.project)} = "${full('1.95.0')}"\n`);
+  assert.deepEqual(await which(w.project), [full('1.95.0'), 'override', w.settings], 'override');
+  assert.deepEqual(await which(w.project, { ...w.env, RUSTUP_TOOLCHAIN: 'stable' }), [full('stable'), 'env', null], 'RUSTUP_TOOLCHAIN');
+  const elsewhere = path.join(w.dir, 'elsewhere');
+  fs.mkdirSync(elsewhere);
+  assert.deepEqual(await which(elsewhere), [full('stable'), 'default', w.settings], 'default');
+
+  // The JSON is a status entry plus the rule; the text names the same lock.
+  const json = JSON.parse((await cli(['which', w.project, '--json'], { env: w.env })).stdout);
+  const [entry] = (await statusOf(w.env, full('1.95.0'))).toolchains;
+  for (const k of ['name', 'path', 'key', 'state', 'lockFile', 'gateFile', 'holders', 'writer', 'waiting', 'problems']) assert.deepEqual(json[k], entry[k], k);
+  const text = await cli(['which'], { env: w.env, cwd: w.project });
+  assert.equal(text.code, 0, text.stderr);
+  assert.ok(text.stdout.startsWith(`${full('1.95.0')}\n`), text.stdout);
+  assert.ok(text.stdout.includes(`lock file: ${entry.lockFile}`), text.stdout);
+
+  // Nothing applies: 78. A file that is not TOML: 78 naming it.
+  fs.writeFileSync(w.settings, `default_host_triple = "${HOST}"\n`);
+  const nothing = await cli(['which', elsewhere], { env: w.env });
+  assert.equal(nothing.code, 78);
+  assert.match(nothing.stderr, /^toolchain-lock: No rustup toolchain applies in /);
+  fs.writeFileSync(file, '[toolchain\n');
+  fs.rmSync(path.join(w.project, 'rust-toolchain'));
+  const bad = await cli(['which', w.project], { env: w.env });
+  assert.equal(bad.code, 78);
+  assert.ok(bad.stderr.startsWith(`toolchain-lock: ${file} is not valid TOML (line 1`), bad.stderr);
+});
+
+test('run -- CMD in a pinned project holds the read lock of its toolchain; a pinned toolchain not installed is 78', async (t) => {
+  const w = rustupWorld(t);
+  const r = await cli(['run', '--', 'rustup', 'show'], { env: w.env, cwd: path.join(w.project, 'src') });
+  assert.equal(r.code, 0, r.stderr);
+  assert.deepEqual(w.calls()[0].locks.map((l) => [l.name, l.state]), [[full('nightly'), 'read']]);
+  fs.writeFileSync(path.join(w.project, 'rust-toolchain.toml'), '[toolchain]\nchannel = "1.80.0"\n');
+  const missing = await cli(['run', '--', 'rustup', 'show'], { env: w.env, cwd: w.project });
+  assert.equal(missing.code, 78);
+  assert.match(missing.stderr, new RegExp(`${full('1.80.0')}, which is not installed`));
+  assert.deepEqual(w.calls(), [], 'nothing ran');
+});
+
+test('a toolchain not installed yet: update installs it under a lock whose key is the same before and after', async (t) => {
+  const w = rustupWorld(t);
+  const [before] = (await statusOf(w.env, '1.80.0')).toolchains;
+  assert.equal(before.name, full('1.80.0'));
+  assert.equal(before.path, path.join(w.home, 'toolchains', full('1.80.0')));
+  const r = await cli(['update', '1.80.0', '--', 'rustup', 'toolchain', 'install', '1.80.0'], { env: w.env });
+  assert.equal(r.code, 0, r.stderr);
+  assert.deepEqual(w.calls()[0].locks, [{ name: full('1.80.0'), key: before.key, state: 'write' }]);
+  assert.ok(fs.existsSync(path.join(w.home, 'toolchains', full('1.80.0'))), 'the stand-in installed it');
+  assert.equal((await statusOf(w.env, '1.80.0')).toolchains[0].key, before.key);
+  // run of a toolchain that is not installed stays 78; so does a name that is no channel.
+  assert.equal((await cli(['run', '1.81.0', '--', 'true'], { env: w.env })).code, 78);
+  assert.equal((await cli(['update', 'stabel', '--', 'true'], { env: w.env })).code, 78);
+});
+
+test('update of a linked toolchain without CMD is refused with 64; with CMD it runs', async (t) => {
+  const w = rustupWorld(t);
+  const r = await cli(['update', 'mine'], { env: w.env });
+  assert.equal(r.code, 64);
+  assert.match(r.stderr, /^toolchain-lock: mine is a linked toolchain: rustup cannot update it; give the command after `--`/);
+  assert.deepEqual(w.calls(), [], 'rustup was not run');
+  const withCmd = await cli(['update', 'mine', '--', 'rustup', 'show'], { env: w.env });
+  assert.equal(withCmd.code, 0, withCmd.stderr);
+  assert.deepEqual(w.calls()[0].locks.map((l) => [l.name, l.state]), [['mine', 'write']]);
+});
+
+test('which and rustup have help, and are in the main help', async () => {
+  const main = await cli(['--help']);
+  for (const usage of ['which [DIR] [--json]', 'rustup ARG ...', 'run [--purpose TEXT] -- CMD [ARG ...]']) assert.ok(main.stdout.includes(`toolchain-lock ${usage}`), usage);
+  for (const command of ['which', 'rustup']) {
+    const r = await cli(['help', command]);
+    assert.equal(r.code, 0);
+    assert.match(r.stdout, new RegExp(`^Usage: toolchain-lock ${command} `));
+  }
+  assert.equal((await cli(['which', '--help'])).stdout, (await cli(['help', 'which'])).stdout);
+});
