@@ -9,10 +9,10 @@ import { runCommand } from './run';
 
 const message = (err: unknown): string => (err instanceof Error ? err.message : String(err));
 
-/** The argv that updates `t`, if we know one. */
+/** The argv that updates `t`, if we know one. rustup cannot update a linked toolchain. */
 export function updateCommandOf(t: ResolvedToolchain): readonly string[] | undefined {
   if (t.updateCommand && t.updateCommand.length > 0) return t.updateCommand;
-  if (t.rustupName) return ['rustup', 'update', t.rustupName];
+  if (t.rustupName && !t.linked) return ['rustup', 'update', t.rustupName];
   return undefined;
 }
 
