@@ -1,6 +1,7 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { canonicalToolchainPath } from '../lock';
 import { parseToml, readTextFile, tomlString, tomlTable } from './toml';
 import type { ResolvedToolchain } from './types';
 
@@ -37,23 +38,6 @@ function isSymlink(p: string): boolean {
 }
 
 /**
- * The canonical form of a directory that may not exist yet: the real path of its deepest existing
- * ancestor with the rest appended, so it names the same lock before and after it is created.
- */
-export function canonicalMaybeMissing(p: string): string {
-  const absolute = path.resolve(p);
-  const missing: string[] = [];
-  for (let dir = absolute; ; dir = path.dirname(dir)) {
-    try {
-      return path.join(fs.realpathSync.native(dir), ...missing.reverse());
-    } catch {
-      if (path.dirname(dir) === dir) return absolute;
-      missing.push(path.basename(dir));
-    }
-  }
-}
-
-/**
  * A rustup toolchain by its directory name (as `rustup toolchain list` spells it). One that is not
  * installed names the directory rustup will install it in (`missing`); a linked one (`rustup
  * toolchain link`) is its target directory and has no update command: rustup cannot update it.
@@ -63,7 +47,7 @@ export function rustupToolchain(dirName: string, env: NodeJS.ProcessEnv = proces
   const linked = isSymlink(dir);
   return {
     name: dirName,
-    path: canonicalMaybeMissing(dir),
+    path: canonicalToolchainPath(dir),
     kind: 'rustup',
     rustupName: dirName,
     ...(linked ? { linked: true } : { updateCommand: ['rustup', 'update', dirName] }),
