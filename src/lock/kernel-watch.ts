@@ -74,7 +74,7 @@ export function kernelWatch(file: string, what: WatchWhat, listener: KernelListe
   let entry = byPath.get(absolute);
   if (!entry || WIDER[what] > WIDER[entry.what]) {
     // Adding a path again replaces its mask: widen an existing watch, never narrow it.
-    const wd = w.watchAdd(absolute, entry && WIDER[entry.what] > WIDER[what] ? entry.what : what);
+    const wd = w.watchAdd(absolute, what);
     if (!entry) {
       entry = { wd, what, listeners: new Set() };
       byPath.set(absolute, entry);
