@@ -36,7 +36,8 @@ function makeHandle(ctx: Context, mode: LockMode, parties: Party[], options: Acq
     addChild(pid: number) {
       if (released) return;
       const child = { pid, startTime: selfIdentity().procConsistent ? processStartTime(pid) : null };
-      for (const p of parties) publish(ctx, p, { children: [...p.record.children, child] });
+      // A handle exists only once the lock is held, even if the writer's own record update is still queued.
+      for (const p of parties) publish(ctx, p, { state: 'held', children: [...p.record.children, child] });
     },
     childEnv(): Record<string, string> {
       const name = mode === 'read' ? HELD_ENV : WRITING_ENV;

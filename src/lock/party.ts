@@ -2,6 +2,8 @@
 import { lockFilePath, gateFilePath, writeMeta } from './files';
 import { closeHandle, tryLock, tryLockOffThread, unlock, type FlockMode } from './flock';
 import { selfIdentity } from './identity';
+import { recordLiveness } from './liveness';
+import { thisOs } from './os';
 import { canonicalToolchainPath, toolchainKey, type Toolchain } from './keys';
 import { defaultLockDir, ensureLockDir, openLockFile } from './lockdir';
 import { fileSystemKind, warnNetworkFsOnce } from './netfs';
@@ -44,7 +46,7 @@ export function installExitHook(): void {
   exitHookInstalled = true;
   // The kernel drops our locks at exit; removing records too spares others a liveness check.
   process.on('exit', () => {
-    for (const p of liveParties) if (p.recordWritten) removeRecordFile(p.dir, recordFileName(p.key, p.record.id));
+    for (const p of liveParties) if (p.recordWritten && !childStillHolds(p)) removeRecordFile(p.dir, recordFileName(p.key, p.record.id));
   });
 }
 
@@ -106,7 +108,10 @@ export function publish(ctx: Context, p: Party, changes: Partial<HolderRecord>):
 }
 
 export function closeParty(ctx: Context, p: Party): void {
-  for (const [held, fd] of [[p.lockHeld, p.lockFd], [p.gateHeld, p.gateFd]] as const) {
+  // A child that inherited the lock (an update run by a window being closed) still holds it
+  // through the same open file: unlocking would take it from the child, and the record names it.
+  const inherited = childStillHolds(p);
+  for (const [held, fd] of [[p.lockHeld && !inherited, p.lockFd], [p.gateHeld, p.gateFd]] as const) {
     try {
       if (held) unlock(fd);
     } catch {
@@ -115,10 +120,19 @@ export function closeParty(ctx: Context, p: Party): void {
     closeHandle(fd);
   }
   p.lockHeld = p.gateHeld = false;
-  // Records go after the unlock: their removal is the event that wakes the next party.
-  if (p.recordWritten) removeRecordFile(ctx.dir, recordFileName(p.key, p.record.id));
+  // Records go after the unlock: their removal is the event that wakes the next party. The record
+  // of a lock a child still holds stays: it names the pid the kernel lists for the lock (ours) and
+  // the child that runs, and is dead, so removed by whoever looks, once both are gone.
+  if (p.recordWritten && !inherited) removeRecordFile(ctx.dir, recordFileName(p.key, p.record.id));
   p.recordWritten = false;
   liveParties.delete(p);
+}
+
+/** Whether a child this party handed its lock to is still running. */
+function childStillHolds(p: Party): boolean {
+  const [first, ...rest] = p.record.children;
+  if (!first || !p.lockHeld || !thisOs.childrenKeepLocks) return false;
+  return recordLiveness({ ...p.record, pid: first.pid, startTime: first.startTime, children: rest }, selfIdentity()) === 'alive';
 }
 
 /** One non-blocking try; on a network file system off the event loop and bounded in time. */
