@@ -12,16 +12,32 @@ export const fixture = (name) => path.join(repoRoot, 'test', 'fixtures', name);
 /** A fresh private directory, removed when the test ends. */
 export function tempDir(t, prefix = 'tcl-') {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), prefix));
-  // Parties spawned by the test are killed by hooks that may run after this one, and a party may
-  // still write its record meanwhile: retry until they are gone.
-  t.after(() => fs.rmSync(dir, { recursive: true, force: true, maxRetries: 10 }));
+  // Hooks run in the order they were added, so this one comes before those of the holders the
+  // test spawned later: end them first, or they keep writing records into the directory.
+  t.after(async () => {
+    await killHolders();
+    fs.rmSync(dir, { recursive: true, force: true, maxRetries: 5 });
+  });
   return dir;
+}
+
+/** Holder processes still running, so a test's clean-up can end them before removing their files. */
+const liveHolders = new Set();
+
+async function killHolders() {
+  const exits = [...liveHolders].map((child) => {
+    child.kill('SIGKILL');
+    return new Promise((resolve) => (child.exitCode !== null || child.signalCode !== null ? resolve() : child.once('exit', resolve)));
+  });
+  await Promise.all(exits);
 }
 
 /** Spawns the holder fixture; returns a handle to await its JSON events and steer it. */
 export function spawnHolder(t, args, { spawnPrefix = [], env = {} } = {}) {
   const argv = [...spawnPrefix, process.execPath, fixture('holder.mjs'), ...args];
   const child = spawn(argv[0], argv.slice(1), { stdio: ['pipe', 'pipe', 'pipe'], env: { ...process.env, ...env } });
+  liveHolders.add(child);
+  child.once('exit', () => liveHolders.delete(child));
   const events = [];
   const waiters = [];
   let stderr = '';
