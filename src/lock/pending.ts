@@ -96,10 +96,17 @@ export function watchForWriters(ctx: Context, p: Party, released: () => boolean,
   // On a local file system an idle holder only listens; polling is for network ones.
   const sub = subscribe(ctx.dir, { useWatcher: !ctx.network, pollMs: ctx.network ? ctx.pollMs : undefined, keepAlive: false, onWarning: ctx.warn }, check);
   check(null);
-  // Once, at subscription: a writer without a record (flock(1) on the gate) shows in the kernel.
-  const kernel = ctx.network ? null : thisOs.readKernelLockTable();
-  const foreign = kernel ? describeLock(ctx.dir, p.key, { kernel, cleanup: false, exclude: new Set([p.record.id]) }).writer : null;
-  if (foreign?.foreign) consider(`foreign-${foreign.pid}`, foreign, true);
+  // Once, at subscription: a writer without a record (flock(1) on the gate) shows only in the
+  // kernel. The kernel's table costs every flock() on the machine a stall, so it is read only
+  // when the gate is taken, to name that writer.
+  if (!ctx.network) {
+    whenGateKnown((taken) => {
+      if (!taken || released()) return;
+      const kernel = thisOs.readKernelLockTable();
+      const foreign = kernel ? describeLock(ctx.dir, p.key, { kernel, cleanup: false, exclude: new Set([p.record.id]) }).writer : null;
+      if (foreign?.foreign) consider(`foreign-${foreign.pid}`, foreign, true);
+    });
+  }
   return {
     dispose() {
       clearTimeout(timer);

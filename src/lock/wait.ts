@@ -49,7 +49,9 @@ export async function waitFor(ctx: Context, parties: readonly Party[], options: 
   // Who blocks us is worth re-reading when the records change, not on every poll tick (the
   // kernel's table is expensive), and not more often than REPORT_MIN_MS.
   let recordsChanged = true;
-  let lastReportAt = 0;
+  // Who blocks us is first told after REPORT_MIN_MS: most waits are over by then, and reading the
+  // kernel's table stalls every flock() on the machine, the releases we wait for included.
+  let lastReportAt = Date.now();
   // Index into AFTER_CLOSE_RETRY_MS while retrying after a close; -1 otherwise.
   let closeRetry = -1;
   let wokenByClose = false;
