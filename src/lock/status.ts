@@ -102,6 +102,8 @@ export interface DescribeOptions {
   readonly cleanup: boolean;
   /** Record ids of the caller's own parties, left out of the holders it is told about. */
   readonly exclude?: ReadonlySet<string>;
+  /** Without the kernel's table, try the lock to learn its state (default); false: records only. */
+  readonly probe?: boolean;
 }
 
 /** Describes one toolchain's lock from its records and the kernel's view, removing dead records. */
@@ -169,7 +171,7 @@ export function describeLock(dir: string, key: string, options: DescribeOptions,
     const mainRead = mainLocks.some((k) => !k.blocked && k.mode === 'read');
     state = mainWrite ? 'write' : gateWrite || pendingWriter ? 'update-pending' : mainRead ? 'read' : 'free';
   } else {
-    state = probeState(lockFile) ?? (activeWriter ? 'write' : holders.length > 0 ? 'read' : 'free');
+    state = (options.probe !== false ? probeState(lockFile) : null) ?? (activeWriter ? 'write' : holders.length > 0 ? 'read' : 'free');
     if (state !== 'write' && pendingWriter) state = 'update-pending';
   }
   return {

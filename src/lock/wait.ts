@@ -14,13 +14,16 @@ const REPORT_MAX_MS = 5000;
 // a try that fails right after one is repeated a few times, briefly, instead of polling.
 const AFTER_CLOSE_RETRY_MS = [1, 2, 4, 8, 16, 32, 64];
 
-/** Who a waiting party waits for: one (expensive) read of the kernel's table for all its keys. */
-function blockersOf(ctx: Context, parties: readonly Party[]): Holder[] {
+/**
+ * Who a waiting party waits for: from the records, and with `kernel` also from one (expensive)
+ * read of the kernel's table for all its keys, which adds holders without a record.
+ */
+function blockersOf(ctx: Context, parties: readonly Party[], kernel = true): Holder[] {
   const own = new Set(parties.map((p) => p.record.id));
-  const kernel = ctx.network ? null : thisOs.readKernelLockTable();
+  const table = kernel && !ctx.network ? thisOs.readKernelLockTable() : null;
   const out: Holder[] = [];
   for (const p of parties) {
-    const s = describeLock(ctx.dir, p.key, { kernel, cleanup: true, exclude: own });
+    const s = describeLock(ctx.dir, p.key, { kernel: table, cleanup: true, exclude: own, probe: kernel });
     out.push(...s.holders, ...s.waiting.filter((h) => h.mode === 'write' && (p.record.mode === 'read' || Date.parse(h.since ?? '') < Date.parse(p.record.since))));
   }
   return out;
@@ -49,9 +52,11 @@ export async function waitFor(ctx: Context, parties: readonly Party[], options: 
   // Who blocks us is worth re-reading when the records change, not on every poll tick (the
   // kernel's table is expensive), and not more often than REPORT_MIN_MS.
   let recordsChanged = true;
-  // Who blocks us is first told after REPORT_MIN_MS: most waits are over by then, and reading the
-  // kernel's table stalls every flock() on the machine, the releases we wait for included.
-  let lastReportAt = Date.now();
+  // Who blocks us is told at once from the records, and from the kernel's table only once the wait
+  // has lasted REPORT_MIN_MS: reading it stalls every flock() on the machine, the releases we wait
+  // for included, and most waits are over by then.
+  let lastReportAt = 0;
+  let kernelReported = false;
   // Index into AFTER_CLOSE_RETRY_MS while retrying after a close; -1 otherwise.
   let closeRetry = -1;
   let wokenByClose = false;
@@ -99,16 +104,20 @@ export async function waitFor(ctx: Context, parties: readonly Party[], options: 
       if (options.onWait) {
         const sinceReport = Date.now() - lastReportAt;
         // Where the kernel reports every open and close, nothing changes unseen: no periodic look.
-        if ((recordsChanged && sinceReport >= REPORT_MIN_MS) || (!sub.kernel && sinceReport >= REPORT_MAX_MS)) {
+        const kernelDue = !kernelReported && lastReportAt > 0;
+        if ((recordsChanged && sinceReport >= REPORT_MIN_MS) || (kernelDue && sinceReport >= REPORT_MIN_MS) || (!sub.kernel && sinceReport >= REPORT_MAX_MS)) {
           recordsChanged = false;
+          const first = lastReportAt === 0;
           lastReportAt = Date.now();
-          const blockers = blockersOf(ctx, parties);
+          kernelReported ||= !first;
+          const blockers = blockersOf(ctx, parties, !first);
           const report = JSON.stringify(blockers.map((b) => [b.recordId, b.pid, b.mode, b.state]));
           if (report !== lastReport) {
             lastReport = report;
             options.onWait(blockers);
           }
-        } else if (recordsChanged) {
+          if (!kernelReported) reportDue = REPORT_MIN_MS;
+        } else if (recordsChanged || kernelDue) {
           reportDue = REPORT_MIN_MS - sinceReport;
         }
       }
