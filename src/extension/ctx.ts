@@ -76,6 +76,11 @@ export class Ctx {
     return this.config.lockDir ?? defaultLockDir();
   }
 
+  /** Where update output is kept, for this window and the next. */
+  updateLogDir(): string {
+    return path.join(this.extension.globalStorageUri.fsPath, 'update-logs');
+  }
+
   /** Re-renders the status bar from the current state. */
   render(): void {
     if (this.disposed) return;

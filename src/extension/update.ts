@@ -1,6 +1,8 @@
 // "Toolchain Lock: Update toolchain safely": pick → stop this window's servers → write lock (a
 // cancellable progress naming whom it waits for) → the update command, output live → release → restart.
+import * as fs from 'node:fs';
 import * as os from 'node:os';
+import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { describeHolders, isLockError, status, type LockStatus } from '../lock';
 import { resolveToolchain, type ResolvedToolchain } from '../toolchains';
@@ -100,8 +102,11 @@ export async function updateToolchain(ctx: Ctx, name?: string): Promise<boolean>
           toolchain,
           async (lock) => {
             progress.report({ message: `running ${argv.join(' ')}` });
-            out.appendLine(`$ ${argv.join(' ')}`);
+            const logFile = newUpdateLog(ctx.updateLogDir(), toolchain.name);
+            out.appendLine(`$ ${argv.join(' ')}    (output also in ${logFile})`);
+            ctx.log.info(`update of ${toolchain.name}: output in ${logFile}`);
             await runCommand(argv, {
+              logFile,
               cwd: os.homedir(),
               env: { ...process.env, ...lock.childEnv() },
               fds: lock.fds,
@@ -138,4 +143,30 @@ export async function updateToolchain(ctx: Ctx, name?: string): Promise<boolean>
   ctx.log.info(`update of ${toolchain.name} done in ${seconds} s`);
   vscode.window.setStatusBarMessage(`$(check) ${toolchain.name} updated`, 5000);
   return true;
+}
+
+const KEEP_UPDATE_LOGS = 20;
+
+/** A fresh log file for an update's output; the oldest beyond KEEP_UPDATE_LOGS go. */
+export function newUpdateLog(dir: string, name: string): string {
+  fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
+  const logs = updateLogs(dir);
+  for (const old of logs.slice(KEEP_UPDATE_LOGS - 1)) fs.rmSync(old, { force: true });
+  const stamp = new Date().toISOString().replace(/[:.]/g, '-');
+  return path.join(dir, `${name.replace(/[^A-Za-z0-9._-]/g, '_')}-${stamp}.log`);
+}
+
+/** The update logs in `dir`, newest first. */
+export function updateLogs(dir: string): string[] {
+  let names: string[];
+  try {
+    names = fs.readdirSync(dir).filter((n) => n.endsWith('.log'));
+  } catch {
+    return [];
+  }
+  return names
+    .map((n) => path.join(dir, n))
+    .map((f) => ({ f, t: fs.statSync(f).mtimeMs }))
+    .sort((a, b) => b.t - a.t)
+    .map((x) => x.f);
 }
