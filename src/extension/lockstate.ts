@@ -33,6 +33,8 @@ export interface CoordinatorOptions {
   readonly pollIntervalMs?: number;
   /** Read on every stop, so a settings change applies at once. */
   readonly stopTimeoutMs: () => number;
+  /** Bound on one server start (default START_TIMEOUT_MS). */
+  readonly startTimeoutMs?: () => number;
   readonly log: Logger;
   /** How this window presents itself in holder records. */
   readonly client?: string;
@@ -88,6 +90,9 @@ interface Entry {
   waiting: AbortController | null;
 }
 
+/** A server that has not come up after this long is given up (a stop cancels its start sooner). */
+export const START_TIMEOUT_MS = 60_000;
+
 const delay = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** Holds this window's read locks and keeps its servers off toolchains being updated. */
@@ -102,6 +107,7 @@ export class LockCoordinator {
     this.servers = new ServerSlots({
       log: options.log,
       stopTimeoutMs: () => Math.min(options.stopTimeoutMs(), this.disposeStopTimeoutMs ?? Infinity),
+      startTimeoutMs: () => options.startTimeoutMs?.() ?? START_TIMEOUT_MS,
       disposed: () => this.disposed,
       changed: () => this.changed(),
       mayRun: (t) => {

@@ -20,8 +20,10 @@ export interface Slot {
   wanted: boolean;
   /** Started by us (or found running) and not stopped since. */
   running: boolean;
-  /** A start is queued or under way (a stop queued now runs after it). */
+  /** A start is queued or under way (a stop queued now cancels it, then runs). */
   starting: boolean;
+  /** Aborts the start under way: a writer must not wait behind a server that never comes up. */
+  cancelStart: AbortController | null;
   /** Why it could not start; it is not restarted until retried. */
   failed: string | null;
   readonly exitSub: { dispose(): void };
@@ -31,6 +33,8 @@ export interface Slot {
 export interface SlotHost {
   readonly log: Logger;
   stopTimeoutMs(): number;
+  /** How long a start may take before the server is given up. */
+  startTimeoutMs(): number;
   disposed(): boolean;
   changed(): void;
   /** True when servers on `toolchain` may run now (its read lock is held, or cannot be had at all). */
@@ -77,16 +81,17 @@ export class ServerSlots {
     for (const u of units) {
       if (this.slots.has(u.id)) continue;
       const running = u.isRunning();
-      const slot: Slot = { unit: u, serial: new Serial(), wanted: u.owned || running, running, starting: false, failed: null, exitSub: u.onDidExit((exit) => this.onExit(slot, exit.final, exit.message)) };
+      const slot: Slot = { unit: u, serial: new Serial(), wanted: u.owned || running, running, starting: false, cancelStart: null, failed: null, exitSub: u.onDidExit((exit) => this.onExit(slot, exit.final, exit.message)) };
       this.slots.set(u.id, slot);
       added.push(slot);
     }
     return { removed, added };
   }
 
-  /** Stops these servers (after any start under way); returns their ids. */
+  /** Stops these servers (cancelling any start under way); returns their ids. */
   async stopAll(slots: readonly Slot[]): Promise<string[]> {
     const running = slots.filter((s) => s.running || s.starting);
+    for (const s of running) s.cancelStart?.abort();
     await Promise.all(running.map((s) => s.serial.run(() => this.stop(s))));
     return running.map((s) => s.unit.id);
   }
@@ -105,11 +110,7 @@ export class ServerSlots {
       log.info(`server ${s.unit.id} stopped in ${Date.now() - started} ms`);
     } else {
       log.warn(`server ${s.unit.id} ${outcome === 'timeout' ? `did not stop within ${limit} ms` : `failed to stop (${message(outcome)})`}; killing its process tree`);
-      try {
-        await s.unit.kill();
-      } catch (err) {
-        log.error(`server ${s.unit.id} could not be killed: ${message(err)}`);
-      }
+      await this.killQuietly(s);
       log.info(`server ${s.unit.id} killed after ${Date.now() - started} ms`);
     }
     s.running = false;
@@ -160,16 +161,48 @@ export class ServerSlots {
       return;
     }
     const started = Date.now();
-    try {
-      await s.unit.start(this.host.childEnv(s.unit.toolchains));
-    } catch (err) {
-      this.fail(s, message(err));
+    const limit = this.host.startTimeoutMs();
+    const cancel = new AbortController();
+    s.cancelStart = cancel;
+    let timer: NodeJS.Timeout | undefined;
+    let grace: NodeJS.Timeout | undefined;
+    const starting = s.unit.start(this.host.childEnv(s.unit.toolchains));
+    const outcome = await Promise.race([
+      starting.then(() => 'started' as const, (err: unknown) => ({ err })),
+      new Promise<'timeout'>((resolve) => (timer = setTimeout(() => resolve('timeout'), limit))),
+      // A start about to finish may finish (then it is stopped gracefully); a stuck one gets what a stop gets.
+      new Promise<'cancelled'>((resolve) => cancel.signal.addEventListener('abort', () => (grace = setTimeout(() => resolve('cancelled'), this.host.stopTimeoutMs())), { once: true })),
+    ]);
+    clearTimeout(timer);
+    clearTimeout(grace);
+    s.cancelStart = null;
+    if (typeof outcome === 'object') {
+      this.fail(s, message(outcome.err));
+      return;
+    }
+    if (outcome !== 'started') {
+      // Whatever it got as far as starting runs from the toolchain: end it before any lock goes.
+      this.host.log.warn(outcome === 'timeout' ? `server ${s.unit.id} did not start within ${limit} ms; killing it` : `start of server ${s.unit.id} cancelled: a stop was asked for and it did not come up within ${this.host.stopTimeoutMs()} ms; killing it`);
+      await this.killQuietly(s);
+      // A start that completes after all would leave a server nobody knows about.
+      void starting.then(async () => {
+        if (!s.running && !s.starting) await this.killQuietly(s);
+      }, () => undefined);
+      if (outcome === 'timeout') this.fail(s, `it did not start within ${limit} ms`);
       return;
     }
     s.running = true;
     const pid = s.unit.pid === undefined ? '' : ` pid=${s.unit.pid}`;
     this.host.log.info(`server ${s.unit.id} started${pid} in ${Date.now() - started} ms`);
     this.host.changed();
+  }
+
+  private async killQuietly(s: Slot): Promise<void> {
+    try {
+      await s.unit.kill();
+    } catch (err) {
+      this.host.log.error(`server ${s.unit.id} could not be killed: ${message(err)}`);
+    }
   }
 
   private onExit(s: Slot, final: boolean, why: string): void {
