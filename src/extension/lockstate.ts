@@ -176,7 +176,8 @@ export class LockCoordinator {
           ...this.engineOptions(),
           command: options.command,
           purpose: options.purpose,
-          signal: options.signal,
+          // Closing the window withdraws our intent too, or the update would run after we are gone.
+          signal: options.signal ? AbortSignal.any([this.abort.signal, options.signal]) : this.abort.signal,
           timeoutMs: options.timeoutMs,
           onWait: options.onWait,
         });

@@ -60,3 +60,19 @@ test('a start is bounded: a server that never comes up fails once and lets the l
   await sleep(400);
   assert.equal(s.events.filter((e) => e === 'start stuck').length, 1, 'not retried by itself');
 });
+
+test('dispose while this window waits for its own write lock withdraws the intent; the update never runs', { timeout: 30000 }, async (t) => {
+  const s = setup(t);
+  const writer = s.writer();
+  await writer.next('acquired');
+  let ran = false;
+  const update = s.coordinator.update(s.tc, async () => void (ran = true), { command: ['rustup', 'update', 'stable'] });
+  await until(() => s.status().waiting.some((h) => h.self), 'our intent is published');
+  await s.coordinator.dispose();
+  await assert.rejects(update);
+  assert.deepEqual(s.status().waiting.filter((h) => h.self), [], 'intent withdrawn');
+  writer.release();
+  await writer.next('released');
+  await sleep(300);
+  assert.equal(ran, false);
+});
