@@ -3,13 +3,13 @@
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { defaultLockDir, describeHolder, holderCommand, isLockError, nativeLock, watch, type Disposable, type LockStatus, type Toolchain } from '../lock';
-import { listRustupToolchains, resolveToolchain, TOOLCHAINS_ENV, type ResolvedToolchain } from '../toolchains';
+import { listRustupToolchains, resolveToolchain, type ResolvedToolchain } from '../toolchains';
 import { registerCommands } from './commands';
 import { changeImpact, readConfig, type Config } from './config';
-import { installLauncher } from './launcher';
 import { LockCoordinator, type StepAside } from './lockstate';
 import { buildUnits } from './servers';
 import { StatusBar } from './statusbar';
+import { TerminalEnvironment } from './terminal';
 
 const message = (err: unknown): string => (err instanceof Error ? err.message : String(err));
 
@@ -24,6 +24,7 @@ export class Ctx {
   /** Why locking cannot work in this editor (native module), or null. */
   unavailable: string | null = null;
   private readonly statusBar: StatusBar;
+  private readonly terminal: TerminalEnvironment;
   private readonly disposables: vscode.Disposable[] = [];
   private lockWatch: Disposable | undefined;
   private locks = new Map<string, LockStatus>();
@@ -38,6 +39,7 @@ export class Ctx {
     this.serverOutput = vscode.window.createOutputChannel('Toolchain Lock Servers');
     this.updateOutput = vscode.window.createOutputChannel('Toolchain Lock Update');
     this.statusBar = new StatusBar();
+    this.terminal = new TerminalEnvironment(extension, this.log);
     this.config = readConfig();
     this.disposables.push(
       ...registerCommands(this),
@@ -66,9 +68,10 @@ export class Ctx {
       this.log.error(err.message);
       void vscode.window.showErrorMessage(`Toolchain Lock cannot lock toolchains in this editor: ${err.message}`, 'Open log').then((c) => c && this.log.show());
     }
-    this.applyTerminalEnvironment();
+    this.terminal.apply(this.config);
     this.startLocking();
     await this.rebuildUnits();
+    if (this.disposed) return;
     this.refreshTimer = setInterval(() => void this.coordinator?.refresh(), 5000);
   }
 
@@ -123,22 +126,6 @@ export class Ctx {
     this.log.dispose();
   }
 
-  private applyTerminalEnvironment(): void {
-    const env = this.extension.environmentVariableCollection;
-    env.clear();
-    env.description = 'Puts `toolchain-lock` (the Toolchain Lock CLI bundled with the extension) on PATH';
-    try {
-      const bin = installLauncher(this.extension.globalStorageUri.fsPath, process.execPath, path.join(this.extension.extensionPath, 'dist', 'cli.js'));
-      env.prepend('PATH', bin + path.delimiter);
-      this.log.info(`terminal PATH gets ${bin}`);
-    } catch (err) {
-      this.log.warn(`cannot install the toolchain-lock launcher: ${message(err)}`);
-    }
-    if (this.config.lockDir) env.replace('TOOLCHAIN_LOCK_DIR', this.config.lockDir);
-    // So `toolchain-lock update demo` in this window's terminal means what the editor means by "demo".
-    if (this.config.toolchains.length > 0) env.replace(TOOLCHAINS_ENV, JSON.stringify(this.config.toolchains));
-  }
-
   private startLocking(): void {
     const lockDir = this.lockDir();
     this.log.info(`lock directory ${lockDir}`);
@@ -184,13 +171,15 @@ export class Ctx {
   }
 
   private reconfigure(impact: 'lock' | 'units'): void {
+    if (this.disposed) return;
     this.config = readConfig();
-    this.log.info(`settings changed (${impact === 'lock' ? 'lock directory or poll interval: taking the locks anew' : 'servers'})`);
+    // Terminals opened from now on get the new values, whatever else the change needs.
+    this.terminal.apply(this.config);
+    this.log.info(`settings changed (${impact === 'lock' ? 'lock directory, poll interval or trust: taking the locks anew' : 'servers or toolchains'})`);
     if (impact === 'units') return this.scheduleUnits();
     void (async () => {
       await this.stopLocking();
       if (this.disposed) return;
-      this.applyTerminalEnvironment();
       this.startLocking();
       await this.rebuildUnits();
     })();

@@ -1,0 +1,68 @@
+// Settings changes under the whole extension (fake `vscode`, real lock, real server processes):
+// the terminal environment in step with the settings.
+import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import { createRequire } from 'node:module';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { after, before, beforeEach, test } from 'node:test';
+import { bundle, fakeServerPath, fakeVscodePath, repoRoot, tempDir, until } from './extension-harness.mjs';
+
+const require = createRequire(import.meta.url);
+const vscode = require(fakeVscodePath);
+const { state } = vscode;
+
+let ext;
+let buildDir;
+before(async () => {
+  buildDir = fs.mkdtempSync(path.join(os.tmpdir(), 'tcl-ext-build-'));
+  ext = await bundle(buildDir, 'extension', "export * from './src/extension/main';\nexport * as engine from './src/lock/index';", { vscodeFake: fakeVscodePath });
+});
+after(() => fs.rmSync(buildDir, { recursive: true, force: true }));
+
+beforeEach(() => {
+  for (const k of ['commands', 'outputs', 'extensions']) state[k].clear();
+  for (const k of ['executed', 'statusItems', 'messages', 'progress']) state[k].length = 0;
+  state.config = {};
+  state.globalConfig = {};
+  state.trusted = true;
+  state.folders = [];
+});
+
+/** A toolchain `demo` with a managed fake server on it, configured in user settings. */
+function world(t) {
+  const root = tempDir(t);
+  const demo = path.join(root, 'demo');
+  fs.mkdirSync(demo);
+  const lockDir = path.join(root, 'locks');
+  const serverLog = path.join(root, 'server.log');
+  state.globalConfig['toolchainLock.lockDir'] = lockDir;
+  state.globalConfig['toolchainLock.toolchains'] = [{ name: 'demo', path: demo, updateCommand: ['demo-update', 'v1'] }];
+  state.globalConfig['toolchainLock.servers'] = [{ id: 'demo-ls', toolchain: 'demo', command: process.execPath, args: [fakeServerPath], env: { FAKE_LS_LOG: serverLog } }];
+  const env = { ops: [], clear() { env.ops.length = 0; }, prepend: (k, v) => env.ops.push(['prepend', k, v]), replace: (k, v) => env.ops.push(['replace', k, v]), append: (k, v) => env.ops.push(['append', k, v]) };
+  const context = { subscriptions: [], extensionPath: repoRoot, globalStorageUri: vscode.Uri.file(path.join(root, 'storage')), environmentVariableCollection: env };
+  const readers = () => ext.module.engine.status({ lockDir }).reduce((n, s) => n + s.holders.filter((h) => h.mode === 'read').length, 0);
+  return { root, demo, lockDir, env, context, readers };
+}
+
+const log = () => state.outputs.get('Toolchain Lock')?.lines ?? [];
+const logHas = (s) => log().some((l) => l.includes(s));
+const changed = (...keys) => vscode.emitters.config.fire({ affectsConfiguration: (s) => keys.some((k) => k === s || k.startsWith(`${s}.`)) });
+
+async function activate(t, w) {
+  ext.module.activate(w.context);
+  t.after(() => ext.module.deactivate());
+  await until(() => logHas('server demo-ls started'), `server start; log: ${log().join('\n')}`);
+}
+
+test('the terminal environment follows every settings change: a new update command reaches TOOLCHAIN_LOCK_TOOLCHAINS', { timeout: 30000 }, async (t) => {
+  const w = world(t);
+  await activate(t, w);
+  const toolchainsEnv = () => JSON.parse(w.env.ops.find(([, k]) => k === 'TOOLCHAIN_LOCK_TOOLCHAINS')?.[2] ?? '[]');
+  assert.deepEqual(toolchainsEnv()[0].updateCommand, ['demo-update', 'v1']);
+  state.globalConfig['toolchainLock.toolchains'] = [{ name: 'demo', path: w.demo, updateCommand: ['demo-update', 'v2'] }];
+  changed('toolchainLock.toolchains');
+  await until(() => toolchainsEnv()[0]?.updateCommand?.[1] === 'v2', `env: ${JSON.stringify(w.env.ops)}`);
+  assert.ok(w.env.ops.some(([op, k]) => op === 'prepend' && k === 'PATH'), 'the CLI stays on PATH');
+  assert.deepEqual(w.env.ops.find(([, k]) => k === 'TOOLCHAIN_LOCK_DIR'), ['replace', 'TOOLCHAIN_LOCK_DIR', w.lockDir]);
+});
