@@ -8,6 +8,7 @@ import { registerCommands } from './commands';
 import { changeImpact, readConfig, type Config } from './config';
 import { LockCoordinator, type StepAside } from './lockstate';
 import { buildUnits } from './servers';
+import { Serial } from './servers/unit';
 import { StatusBar } from './statusbar';
 import { TerminalEnvironment } from './terminal';
 
@@ -25,6 +26,8 @@ export class Ctx {
   unavailable: string | null = null;
   private readonly statusBar: StatusBar;
   private readonly terminal: TerminalEnvironment;
+  /** Start, every rebuild of the coordinator and dispose run one at a time: never two coordinators. */
+  private readonly lifecycle = new Serial();
   private readonly disposables: vscode.Disposable[] = [];
   private lockWatch: Disposable | undefined;
   private locks = new Map<string, LockStatus>();
@@ -69,7 +72,9 @@ export class Ctx {
       void vscode.window.showErrorMessage(`Toolchain Lock cannot lock toolchains in this editor: ${err.message}`, 'Open log').then((c) => c && this.log.show());
     }
     this.terminal.apply(this.config);
-    this.startLocking();
+    await this.lifecycle.run(async () => {
+      if (!this.disposed) this.startLocking();
+    });
     await this.rebuildUnits();
     if (this.disposed) return;
     this.refreshTimer = setInterval(() => void this.coordinator?.refresh(), 5000);
@@ -118,8 +123,9 @@ export class Ctx {
     clearTimeout(this.rebuildTimer);
     clearInterval(this.refreshTimer);
     for (const d of this.disposables) d.dispose();
-    // VS Code gives deactivate a few seconds; servers get two of them to stop gracefully.
-    await this.stopLocking(Math.min(this.config.stopTimeoutMs, 2000));
+    // VS Code gives deactivate a few seconds; servers get two of them to stop gracefully. A
+    // rebuild under way ends first (its stops are bounded), and none starts after this.
+    await this.lifecycle.run(() => this.stopLocking(Math.min(this.config.stopTimeoutMs, 2000)));
     this.statusBar.dispose();
     this.serverOutput.dispose();
     this.updateOutput.dispose();
@@ -177,12 +183,13 @@ export class Ctx {
     this.terminal.apply(this.config);
     this.log.info(`settings changed (${impact === 'lock' ? 'lock directory, poll interval or trust: taking the locks anew' : 'servers or toolchains'})`);
     if (impact === 'units') return this.scheduleUnits();
-    void (async () => {
+    void this.lifecycle.run(async () => {
+      if (this.disposed) return;
       await this.stopLocking();
       if (this.disposed) return;
       this.startLocking();
-      await this.rebuildUnits();
-    })();
+      void this.rebuildUnits();
+    });
   }
 
   private scheduleUnits(): void {

@@ -1,5 +1,5 @@
 // Settings changes under the whole extension (fake `vscode`, real lock, real server processes):
-// the terminal environment in step with the settings.
+// reconfiguration one at a time, and the terminal environment in step with the settings.
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import { createRequire } from 'node:module';
@@ -54,6 +54,20 @@ async function activate(t, w) {
   t.after(() => ext.module.deactivate());
   await until(() => logHas('server demo-ls started'), `server start; log: ${log().join('\n')}`);
 }
+
+test('two quick lock-directory changes leave one coordinator: one server, one read lock; none after deactivate', { timeout: 30000 }, async (t) => {
+  const w = world(t);
+  await activate(t, w);
+  state.globalConfig['toolchainLock.pollInterval'] = 300;
+  changed('toolchainLock.pollInterval');
+  state.globalConfig['toolchainLock.pollInterval'] = 400;
+  changed('toolchainLock.pollInterval');
+  await until(() => log().filter((l) => l.includes('server demo-ls started')).length >= 2, 'restart');
+  await new Promise((r) => setTimeout(r, 1000));
+  assert.equal(w.readers(), 1, log().join('\n'));
+  await ext.module.deactivate();
+  assert.equal(w.readers(), 0);
+});
 
 test('the terminal environment follows every settings change: a new update command reaches TOOLCHAIN_LOCK_TOOLCHAINS', { timeout: 30000 }, async (t) => {
   const w = world(t);
