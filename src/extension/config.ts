@@ -55,9 +55,14 @@ export const RUST_ANALYZER_PRESET: CoordinatedConfig = {
 /** What a settings change requires: rebuild the lock coordinator, re-resolve the servers, or nothing. */
 export type ChangeImpact = 'lock' | 'units' | 'none';
 
-export function changeImpact(e: vscode.ConfigurationChangeEvent): ChangeImpact {
-  if (['lockDir', 'pollInterval'].some((k) => e.affectsConfiguration(`${SECTION}.${k}`))) return 'lock';
-  if (['servers', 'coordinatedExtensions', 'toolchains'].some((k) => e.affectsConfiguration(`${SECTION}.${k}`))) return 'units';
+/**
+ * Compares what was read before and after, not what a change event claims: VS Code may drop
+ * values without an event (a settings migration rewriting settings.json), or fire one for nothing.
+ */
+export function configImpact(before: Config, after: Config): ChangeImpact {
+  const same = (k: keyof Config): boolean => JSON.stringify(before[k]) === JSON.stringify(after[k]);
+  if (!same('lockDir') || !same('pollIntervalMs')) return 'lock';
+  if (!same('servers') || !same('coordinatedExtensions') || !same('toolchains')) return 'units';
   return 'none';
 }
 

@@ -5,7 +5,7 @@ import * as vscode from 'vscode';
 import { defaultLockDir, describeHolder, holderCommand, isLockError, nativeLock, watch, type Disposable, type LockStatus, type Toolchain } from '../lock';
 import { listRustupToolchains, resolveToolchain, type ResolvedToolchain } from '../toolchains';
 import { registerCommands } from './commands';
-import { changeImpact, readConfig, type Config } from './config';
+import { configImpact, readConfig, SECTION, type Config } from './config';
 import { LockCoordinator, type StepAside } from './lockstate';
 import { buildUnits } from './servers';
 import { Serial } from './servers/unit';
@@ -47,10 +47,9 @@ export class Ctx {
     this.disposables.push(
       ...registerCommands(this),
       vscode.workspace.onDidChangeConfiguration((e) => {
-        const impact = changeImpact(e);
-        if (impact !== 'none') this.reconfigure(impact);
+        if (e.affectsConfiguration(SECTION)) this.reconfigure();
       }),
-      vscode.workspace.onDidGrantWorkspaceTrust(() => this.reconfigure('lock')),
+      vscode.workspace.onDidGrantWorkspaceTrust(() => this.reconfigure(true)),
       vscode.workspace.onDidChangeWorkspaceFolders(() => this.scheduleUnits()),
       vscode.extensions.onDidChange(() => this.scheduleUnits()),
     );
@@ -77,7 +76,11 @@ export class Ctx {
     });
     await this.rebuildUnits();
     if (this.disposed) return;
-    this.refreshTimer = setInterval(() => void this.coordinator?.refresh(), 5000);
+    this.refreshTimer = setInterval(() => {
+      // Values can vanish without a change event (see configImpact): look for ourselves too.
+      this.reconfigure();
+      void this.coordinator?.refresh();
+    }, 5000);
   }
 
   lockDir(): string {
@@ -176,11 +179,15 @@ export class Ctx {
     this.locks = new Map();
   }
 
-  private reconfigure(impact: 'lock' | 'units'): void {
+  /** Re-reads the settings and applies what changed; `force` takes the locks anew whatever changed. */
+  private reconfigure(force = false): void {
     if (this.disposed) return;
+    const before = this.config;
     this.config = readConfig();
+    const impact = force ? 'lock' : configImpact(before, this.config);
     // Terminals opened from now on get the new values, whatever else the change needs.
-    this.terminal.apply(this.config);
+    if (force || JSON.stringify(before) !== JSON.stringify(this.config)) this.terminal.apply(this.config);
+    if (impact === 'none') return;
     this.log.info(`settings changed (${impact === 'lock' ? 'lock directory, poll interval or trust: taking the locks anew' : 'servers or toolchains'})`);
     if (impact === 'units') return this.scheduleUnits();
     void this.lifecycle.run(async () => {
@@ -204,7 +211,24 @@ export class Ctx {
     if (version !== this.unitsVersion || this.disposed || !this.coordinator) return;
     for (const p of problems) this.reportProblem(p);
     this.log.info(`servers: ${units.map((u) => `${u.id} on ${u.toolchains.map((t) => t.name).join('+')}`).join(', ') || 'none'}`);
-    await this.coordinator.setUnits(units);
+    const kept = new Set(units.map((u) => u.id));
+    const dropped = this.coordinator.snapshot().flatMap((t) => t.units).filter((u) => u.owned && u.running && !kept.has(u.id));
+    const setting = this.coordinator.setUnits(units);
+    if (dropped.length > 0) this.announceDropped([...new Set(dropped.map((u) => u.id))]);
+    await setting;
+  }
+
+  /** A server stopped because of the settings is never a silent surprise. */
+  private announceDropped(ids: readonly string[]): void {
+    const listed = new Set(this.config.servers.map((s) => s.id));
+    const why = ids.map((id) => (listed.has(id) ? `${id}: its entry in toolchainLock.servers no longer resolves (see the log)` : `${id}: toolchainLock.servers no longer lists it`));
+    const trust = vscode.workspace.isTrusted ? '' : ' In an untrusted workspace only user settings count.';
+    const text = `Toolchain Lock stopped ${why.join('; ')}.${trust}`;
+    this.log.warn(text);
+    void vscode.window.showWarningMessage(text, 'Open Settings', 'Open log').then((choice) => {
+      if (choice === 'Open Settings') vscode.commands.executeCommand('workbench.action.openSettings', `${SECTION}.servers`).then(undefined, () => this.log.show());
+      if (choice === 'Open log') this.log.show();
+    });
   }
 
   private reportProblem(text: string): void {

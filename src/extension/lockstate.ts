@@ -53,6 +53,8 @@ export interface UpdateOptions {
 
 export interface UnitSnapshot {
   readonly id: string;
+  /** Started and stopped by this extension (not another extension's server). */
+  readonly owned: boolean;
   readonly wanted: boolean;
   readonly running: boolean;
   readonly failed: string | null;
@@ -208,7 +210,7 @@ export class LockCoordinator {
         writer: e.writer,
         blockers: e.blockers,
         error: e.error,
-        units: units.map((s) => ({ id: s.unit.id, wanted: s.wanted, running: s.running, failed: s.failed, pid: s.unit.pid })),
+        units: units.map((s) => ({ id: s.unit.id, owned: s.unit.owned, wanted: s.wanted, running: s.running, failed: s.failed, pid: s.unit.pid })),
       }));
   }
 

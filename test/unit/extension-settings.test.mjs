@@ -1,5 +1,6 @@
 // Settings changes under the whole extension (fake `vscode`, real lock, real server processes):
-// reconfiguration one at a time, and the terminal environment in step with the settings.
+// scopes that reach remote windows, reconfiguration one at a time, the terminal environment in
+// step with the settings, and servers never stopped by configuration without a word.
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import { createRequire } from 'node:module';
@@ -55,6 +56,14 @@ async function activate(t, w) {
   await until(() => logHas('server demo-ls started'), `server start; log: ${log().join('\n')}`);
 }
 
+test('servers, coordinated extensions, toolchains and the lock directory reach remote windows from user settings', () => {
+  const pkg = JSON.parse(fs.readFileSync(path.join(repoRoot, 'package.json'), 'utf8'));
+  const props = pkg.contributes.configuration.properties;
+  // `machine` and `machine-overridable` settings are not taken from local user settings in a remote window.
+  for (const key of ['servers', 'coordinatedExtensions', 'toolchains', 'lockDir']) assert.equal(props[`toolchainLock.${key}`].scope, 'window', key);
+  assert.deepEqual(pkg.capabilities.untrustedWorkspaces.restrictedConfigurations.sort(), ['toolchainLock.coordinatedExtensions', 'toolchainLock.lockDir', 'toolchainLock.servers', 'toolchainLock.toolchains']);
+});
+
 test('two quick lock-directory changes leave one coordinator: one server, one read lock; none after deactivate', { timeout: 30000 }, async (t) => {
   const w = world(t);
   await activate(t, w);
@@ -79,4 +88,29 @@ test('the terminal environment follows every settings change: a new update comma
   await until(() => toolchainsEnv()[0]?.updateCommand?.[1] === 'v2', `env: ${JSON.stringify(w.env.ops)}`);
   assert.ok(w.env.ops.some(([op, k]) => op === 'prepend' && k === 'PATH'), 'the CLI stays on PATH');
   assert.deepEqual(w.env.ops.find(([, k]) => k === 'TOOLCHAIN_LOCK_DIR'), ['replace', 'TOOLCHAIN_LOCK_DIR', w.lockDir]);
+});
+
+test('a server stopped because the settings no longer name it says so, with a way to the settings', { timeout: 30000 }, async (t) => {
+  const w = world(t);
+  await activate(t, w);
+  delete state.globalConfig['toolchainLock.servers'];
+  changed('toolchainLock.servers');
+  await until(() => state.messages.some((m) => /demo-ls/.test(m.text)), `a notification; messages ${JSON.stringify(state.messages)}`);
+  const note = state.messages.find((m) => /demo-ls/.test(m.text));
+  assert.equal(note.kind, 'warning');
+  assert.match(note.text, /stopped demo-ls: toolchainLock\.servers no longer lists it/);
+  assert.deepEqual(note.items, ['Open Settings', 'Open log']);
+  const opened = [];
+  state.commands.set('workbench.action.openSettings', (query) => void opened.push(query));
+  note.choose('Open Settings');
+  await until(() => opened.length === 1, 'settings opened');
+  assert.deepEqual(opened, ['toolchainLock.servers']);
+  await until(() => w.readers() === 0, 'read lock let go');
+});
+
+test('settings dropped without a change event are noticed and said, not silently obeyed', { timeout: 30000 }, async (t) => {
+  const w = world(t);
+  await activate(t, w);
+  delete state.globalConfig['toolchainLock.servers'];
+  await until(() => state.messages.some((m) => /stopped demo-ls/.test(m.text)), 'a notification', 15000);
 });
