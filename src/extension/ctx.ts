@@ -150,6 +150,7 @@ export class Ctx {
         onStepAside: (info) => this.announceStepAside(info),
         onUnitFailed: (id, why) => this.reportUnitFailure(id, why),
         onLockError: (t, err) => this.reportLockError(t, err),
+        onWarning: (m) => this.reportProblem(m),
       },
     });
     try {
@@ -163,10 +164,10 @@ export class Ctx {
           this.locks = new Map(statuses.map((s) => [s.key, s]));
           this.render();
         },
-        onWarning: (m) => this.log.warn(m),
+        onWarning: (m) => this.reportProblem(m),
       });
     } catch (err) {
-      this.log.warn(`cannot watch the lock directory ${lockDir}: ${message(err)}`);
+      this.reportProblem(`cannot watch the lock directory ${lockDir}; the status bar shows this window's own state only: ${message(err)}`);
     }
   }
 

@@ -26,6 +26,8 @@ export interface CoordinatorHooks {
   onStepAside?(info: StepAside): (() => void) | void;
   onUnitFailed?(unitId: string, message: string): void;
   onLockError?(toolchain: Toolchain, error: unknown): void;
+  /** The engine cannot watch as it would like (e.g. the inotify limit) and polls instead. */
+  onWarning?(message: string): void;
 }
 
 export interface CoordinatorOptions {
@@ -271,13 +273,18 @@ export class LockCoordinator {
     this.options.hooks?.onChange?.();
   }
 
-  private engineOptions(): { lockDir?: string; pollIntervalMs?: number; client: string; command?: readonly string[]; signal: AbortSignal } {
+  private engineOptions(): { lockDir?: string; pollIntervalMs?: number; client: string; command?: readonly string[]; signal: AbortSignal; onWarning: (m: string) => void } {
     return {
       lockDir: this.options.lockDir,
       pollIntervalMs: this.options.pollIntervalMs,
       client: this.options.client ?? 'vscode',
       command: this.options.command,
       signal: this.abort.signal,
+      // Unheard, the engine's default would go to process warnings nobody reads in an extension host.
+      onWarning: (m) => {
+        this.options.log.warn(m);
+        this.options.hooks?.onWarning?.(m);
+      },
     };
   }
 

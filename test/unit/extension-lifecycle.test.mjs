@@ -1,9 +1,11 @@
 // Lifecycle faults of the lock state machine (issue 11) with fake servers and the real lock: starts
 // that never finish, dispose during this window's own pending update, watcher failures, messages.
 import assert from 'node:assert/strict';
+import { spawn, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import * as readline from 'node:readline';
 import { after, before, test } from 'node:test';
 import { bundle, fakeUnit, memoryLog, sleep, spawnWriter, tempDir, until } from './extension-harness.mjs';
 
@@ -75,4 +77,41 @@ test('dispose while this window waits for its own write lock withdraws the inten
   await writer.next('released');
   await sleep(300);
   assert.equal(ran, false);
+});
+
+// A window whose user namespace allows no inotify watches at all (ENOSPC, as when the user's
+// fs.inotify.max_user_watches is used up), without touching the machine's own limit.
+const NO_WATCHES_WINDOW = `
+const lib = require(process.argv[2]);
+const [lockDir, name, tcPath] = process.argv.slice(3);
+const say = (event, extra = {}) => process.stdout.write(JSON.stringify({ event, ...extra }) + '\\n');
+const log = { info() {}, warn() {}, error: (m) => say('error', { m }) };
+const coordinator = new lib.LockCoordinator({ lockDir, pollIntervalMs: 100, stopTimeoutMs: () => 1000, log, hooks: { onWarning: (m) => say('warning', { m }), onStepAside: () => say('stepped aside') } });
+let starts = 0;
+const unit = { id: 'ls', toolchains: [{ name, path: tcPath }], owned: true, signature: 'ls', pid: undefined, running: false,
+  isRunning: () => unit.running, async start() { unit.running = true; say('started', { n: ++starts }); }, async stop() { unit.running = false; say('stopped'); },
+  async kill() { unit.running = false; }, onDidExit: () => ({ dispose() {} }) };
+void coordinator.setUnits([unit]);
+setInterval(() => {}, 1000); // an extension host lives on
+`;
+
+test('no inotify watch to be had: the window is told once, and still steps aside for a writer', { timeout: 30000 }, async (t) => {
+  const probe = spawnSync('unshare', ['-Ur', 'sh', '-c', 'echo 0 > /proc/sys/user/max_inotify_watches'], { stdio: 'ignore' });
+  if (probe.status !== 0) return t.skip('cannot lower the inotify limit in a user namespace here');
+  const s = setup(t);
+  const script = path.join(s.root, 'window.cjs');
+  fs.writeFileSync(script, NO_WATCHES_WINDOW);
+  const child = spawn('unshare', ['-Ur', 'sh', '-c', 'echo 0 > /proc/sys/user/max_inotify_watches && exec "$0" "$@"', process.execPath, script, lib.file, s.lockDir, s.tc.name, s.tc.path], { stdio: ['ignore', 'pipe', 'inherit'] });
+  t.after(() => child.kill('SIGKILL'));
+  const events = [];
+  readline.createInterface({ input: child.stdout }).on('line', (l) => events.push(JSON.parse(l)));
+  await until(() => events.some((e) => e.event === 'started'), `window start: ${JSON.stringify(events)}`);
+  const writer = s.writer();
+  await writer.next('acquired', 10000);
+  assert.ok(events.some((e) => e.event === 'stopped'), `stopped before the writer got the lock: ${JSON.stringify(events)}`);
+  const warnings = events.filter((e) => e.event === 'warning').map((e) => e.m);
+  assert.ok(warnings.some((m) => /changes are noticed by polling/.test(m)), JSON.stringify(events));
+  assert.equal(new Set(warnings).size, warnings.length, 'each warning once');
+  writer.release();
+  await until(() => events.filter((e) => e.event === 'started').length === 2, 'restart');
 });
