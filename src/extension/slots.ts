@@ -208,6 +208,6 @@ export class ServerSlots {
   private onExit(s: Slot, final: boolean, why: string): void {
     if (this.host.disposed() || this.slots.get(s.unit.id) !== s) return;
     this.host.log.warn(`server ${s.unit.id} exited unexpectedly (${why})${final ? '' : '; its client restarts it'}`);
-    if (final) this.fail(s, `it exited and will not be restarted: ${why}`);
+    if (final) this.fail(s, `it exited and will not be restarted (${why})`);
   }
 }

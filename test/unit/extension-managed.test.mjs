@@ -147,7 +147,7 @@ test('a server command that does not exist fails once with a clear message', asy
   t.after(() => coordinator.dispose());
   await coordinator.setUnits([unit]);
   await until(() => failures.length === 1, 'failure');
-  assert.match(failures[0], /no-such-server did not start: .*ENOENT/);
+  assert.match(failures[0], /no-such-server does not exist/);
   await sleep(300);
   assert.equal(failures.length, 1);
 });
@@ -161,4 +161,43 @@ test('dispose stops a managed server and releases its lock', async (t) => {
   assert.equal(alive(pid), false);
   assert.equal(s.ownReaders(), 0);
   assert.match(s.serverEvents(), /recv shutdown/);
+});
+
+test('a server that fails to start is reported with its expanded command and its own reason', async (t) => {
+  const root = tempDir(t);
+  const tc = { name: 'stable', path: root };
+  const log = memoryLog();
+  const failures = [];
+  const vscode = require(fakeVscodePath);
+  const make = (id, command, args) =>
+    new lib.module.ManagedServer({ id, command, args, env: {}, documentSelector: [] }, tc, { log, output: vscode.window.createOutputChannel(id), cwd: root, stopTimeoutMs: () => 1000 });
+  const coordinator = new lib.module.LockCoordinator({ lockDir: path.join(root, 'locks'), stopTimeoutMs: () => 1000, log, hooks: { onUnitFailed: (id, why) => failures.push(`${id}: ${why}`) } });
+  t.after(() => coordinator.dispose());
+  await coordinator.setUnits([make('missing', '${toolchainPath}/bin/no-such-ls', []), make('broken', process.execPath, ['-e', 'console.error("fatal: cannot read ls.toml"); process.exit(3)'])]);
+  await until(() => failures.length === 2, `failures: ${failures}`);
+  const missing = failures.find((f) => f.startsWith('missing'));
+  assert.ok(missing.includes(`${root}/bin/no-such-ls`), missing);
+  assert.ok(!missing.includes('${toolchainPath}'), missing);
+  assert.match(missing, /does not exist/);
+  const broken = failures.find((f) => f.startsWith('broken'));
+  assert.match(broken, /exit(ed with)? (code|status) 3/, broken);
+  assert.match(broken, /fatal: cannot read ls\.toml/, broken);
+});
+
+test('a server crashing for good says once that it will not be restarted', async (t) => {
+  const failures = [];
+  const s = setup(t);
+  s.coordinator.options.hooks = { onUnitFailed: (id, why) => failures.push(why) };
+  await s.coordinator.setUnits([s.unit]);
+  await until(() => s.log.has('server fake-ls started pid='), 'start');
+  while (failures.length === 0) {
+    const pid = s.unit.pid;
+    // A crash of a server that is up (initialized), as in real life.
+    await until(() => s.serverEvents().includes(`${pid} recv initialized`), 'initialized');
+    process.kill(pid, 'SIGKILL');
+    await until(() => failures.length > 0 || (s.unit.pid !== pid && s.unit.pid !== undefined), 'restart or give up');
+  }
+  assert.equal(failures.length, 1);
+  assert.equal(failures[0].match(/will not be restarted/g).length, 1, failures[0]);
+  assert.match(failures[0], /crashed 5 times in 3 minutes/);
 });

@@ -27,6 +27,18 @@ function substitute(text: string, toolchain: Toolchain): string {
   return text.replaceAll('${toolchainPath}', toolchain.path).replaceAll('${toolchainName}', toolchain.name);
 }
 
+/** Why a program could not be run, in the user's terms rather than spawn's. */
+export function spawnFailure(program: string, err: unknown): string {
+  const code = (err as NodeJS.ErrnoException | undefined)?.code;
+  const named = /[\\/]/.test(program);
+  if (code === 'ENOENT') return named ? `${program} does not exist` : `${program} is not on PATH (give its full path)`;
+  if (code === 'EACCES') return `${program} is not executable`;
+  return `${program} could not be run: ${err instanceof Error ? err.message : String(err)}`;
+}
+
+/** The last lines a server wrote to stderr: its own reason when it dies while starting. */
+const STDERR_TAIL = 3;
+
 type Feature = Parameters<LanguageClient['registerFeature']>[0];
 interface CommandRegistration {
   readonly id: string;
@@ -41,6 +53,25 @@ interface CommandRegistration {
  */
 class TolerantLanguageClient extends LanguageClient {
   onCommandClash: (command: string, err: unknown) => void = () => {};
+
+  /**
+   * Unhandled rejections of the client's own making, marked handled (callers that await still see
+   * them). The client calls `void this.stop()` itself when initialize fails, and stop() rejects
+   * while it is still starting.
+   */
+  override start(): Promise<void> {
+    const starting = super.start();
+    // When the server dies during initialize, start() resolves and the promise the client keeps
+    // (it restarts through here too) is rejected with nobody listening.
+    (this as unknown as { _onStart?: Promise<void> })._onStart?.catch(() => undefined);
+    return starting;
+  }
+
+  override stop(timeout?: number): Promise<void> {
+    const stopping = super.stop(timeout);
+    stopping.catch(() => undefined);
+    return stopping;
+  }
 
   override registerFeature(feature: Feature): void {
     const f = feature as unknown as {
@@ -86,6 +117,10 @@ export class ManagedServer implements ServerUnit {
   private stopping = false;
   private starting = false;
   private crashes: number[] = [];
+  /** How the current process ended, and what it said last (stderr). */
+  private exit: { code: number | null; signal: NodeJS.Signals | null } | null = null;
+  private stderrTail: string[] = [];
+  private spawnError: Error | null = null;
 
   constructor(
     private readonly config: ManagedServerConfig,
@@ -129,16 +164,21 @@ export class ManagedServer implements ServerUnit {
       client.onCommandClash = (command, err) =>
         this.deps.log.warn(`server ${this.config.id}: its command ${command} is already registered by another extension; not registered (${err instanceof Error ? err.message : String(err)})`);
       this.client = client;
+      const command = substitute(this.config.command, this.toolchain);
       try {
         await client.start();
-        if (client.state !== State.Running) throw new Error('the server exited while starting');
+        if (client.state !== State.Running) throw new Error(this.exitReason() ?? 'the server exited while starting');
       } catch (err) {
         this.client = undefined;
         this.stopping = true;
         const child = this.child;
+        // Its own exit status and last words say more than "connection closed"; they come a moment later.
+        if (child && this.exit === null && this.spawnError === null) await waitForExit(child, 500);
+        const why = this.exitReason() ?? (err instanceof Error ? err.message : String(err));
         if (child?.pid !== undefined) killTree(child.pid);
         await client.dispose(1000).catch(() => undefined);
-        throw new Error(`${this.config.command} did not start: ${err instanceof Error ? err.message : String(err)}`);
+        if (this.spawnError !== null) throw new Error(spawnFailure(command, this.spawnError));
+        throw new Error(`${command} did not start: ${why}`);
       } finally {
         this.starting = false;
       }
@@ -190,6 +230,9 @@ export class ManagedServer implements ServerUnit {
     const env: NodeJS.ProcessEnv = { ...process.env };
     for (const [k, v] of Object.entries(this.config.env)) env[k] = substitute(v, t);
     Object.assign(env, lockEnv);
+    this.spawnError = null;
+    this.exit = null;
+    this.stderrTail = [];
     const child = cp.spawn(substitute(this.config.command, t), this.config.args.map((a) => substitute(a, t)), {
       ...groupSpawnOptions,
       cwd: this.deps.cwd,
@@ -199,15 +242,30 @@ export class ManagedServer implements ServerUnit {
     });
     await new Promise<void>((resolve, reject) => {
       child.once('spawn', resolve);
-      child.once('error', reject);
+      child.once('error', (err) => {
+        this.spawnError = err;
+        reject(err);
+      });
     });
     const restarted = this.child !== undefined && !this.starting;
     this.child = child;
     if (restarted) this.deps.log.info(`server ${this.id} restarted pid=${child.pid}`);
+    child.stderr?.on('data', (chunk: Buffer) => {
+      const lines = chunk.toString('utf8').split(/\r?\n/).filter((l) => l.trim() !== '');
+      this.stderrTail = [...this.stderrTail, ...lines].slice(-STDERR_TAIL);
+    });
     child.once('exit', (code, signal) => {
+      this.exit = { code, signal };
       this.deps.log.info(`server ${this.id} process pid=${child.pid} exited (${signal ?? `code ${code}`})`);
     });
     return child;
+  }
+
+  /** "exited with code 3: <its last stderr lines>", once the process has ended. */
+  private exitReason(): string | undefined {
+    if (!this.exit) return undefined;
+    const how = this.exit.signal ? `was killed by ${this.exit.signal}` : `exited with code ${this.exit.code}`;
+    return this.stderrTail.length > 0 ? `it ${how}: ${this.stderrTail.join(' / ')}` : `it ${how}`;
   }
 
   private onClosed(): { action: CloseAction; handled: boolean } {
@@ -215,7 +273,8 @@ export class ManagedServer implements ServerUnit {
     const now = Date.now();
     this.crashes = [...this.crashes.filter((t) => now - t < RESTART_WINDOW_MS), now];
     const final = this.crashes.length > MAX_RESTARTS;
-    const message = `the server process ended${final ? `; it crashed ${this.crashes.length} times in 3 minutes and will not be restarted` : ''}`;
+    // Only the facts: whoever reports a final exit says what follows from it.
+    const message = final ? `crashed ${this.crashes.length} times in 3 minutes` : 'the server process ended';
     for (const l of this.exitListeners) l({ final, message });
     if (final) {
       const client = this.client;
