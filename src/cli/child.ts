@@ -81,7 +81,8 @@ export function runChild(cmd: readonly string[], options: ChildOptions): Promise
       if (child.pid !== undefined && child.exitCode === null && child.signalCode === null) return;
       const code = (err as NodeJS.ErrnoException).code;
       if (code === 'ENOENT') {
-        say(`cannot run ${program}: command not found in PATH. Check the name, or give its full path.`);
+        // A name with a directory in it is never looked up in PATH: that file is missing.
+        say(/[\\/]/.test(program) ? `cannot run ${program}: no such file. Check the path.` : `cannot run ${program}: command not found in PATH. Check the name, or give its full path.`);
         settle(EXIT.notFound);
       } else {
         say(`cannot run ${program}: ${code === 'EACCES' ? 'permission denied (is it executable?)' : err.message}.`);

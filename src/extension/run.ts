@@ -3,7 +3,7 @@
 // closed window, a crash) must not take the update with it at its next line of output.
 import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
-import { groupSpawnOptions, killTree, waitForExit } from './servers/process';
+import { groupSpawnOptions, killTree, spawnFailure, waitForExit } from './servers/process';
 
 export interface RunOptions {
   readonly cwd: string;
@@ -37,7 +37,7 @@ export async function runCommand(argv: readonly string[], options: RunOptions): 
   try {
     await new Promise<void>((resolve, reject) => {
       child.once('spawn', resolve);
-      child.once('error', (err) => reject(new Error(`Cannot run ${program}: ${err.message}`)));
+      child.once('error', (err) => reject(new Error(`Cannot run the update command: ${spawnFailure(program, err)}.`)));
     });
   } catch (err) {
     tail.stop();

@@ -68,6 +68,11 @@ test('run passes CMD its own exit status, 128+N for a signal, 127 when not found
   const missing = await cli(['run', tc, '--', 'no-such-command-xyz', '--flag'], { env });
   assert.equal(missing.code, 127);
   assert.match(missing.stderr, /^toolchain-lock: cannot run no-such-command-xyz: command not found/m);
+  const gone = path.join(path.dirname(tc), 'no-such-dir', 'updater');
+  const missingPath = await cli(['run', tc, '--', gone], { env });
+  assert.equal(missingPath.code, 127);
+  assert.match(missingPath.stderr, new RegExp(`^toolchain-lock: cannot run ${gone}: no such file\\.`, 'm'));
+  assert.doesNotMatch(missingPath.stderr, /PATH/, 'a path is not looked up in PATH');
   assert.equal(await stateOf(env, tc), 'free');
   const updateMissing = await cli(['update', tc, '--', 'no-such-command-xyz'], { env });
   assert.equal(updateMissing.code, 127);

@@ -55,7 +55,7 @@ test('runCommand: argv only (no shell), output streamed, exit status reported', 
   assert.ok(pid > 0);
   const log = path.join(dir, 'other.log');
   await assert.rejects(lib.runCommand([process.execPath, '-e', 'process.exit(3)'], { cwd: dir, logFile: log, onOutput: () => {} }), /failed \(exit status 3\)/);
-  await assert.rejects(lib.runCommand([path.join(dir, 'nope')], { cwd: dir, logFile: log, onOutput: () => {} }), /Cannot run .*nope: .*ENOENT/);
+  await assert.rejects(lib.runCommand([path.join(dir, 'nope')], { cwd: dir, logFile: log, onOutput: () => {} }), /Cannot run the update command: .*nope does not exist\./);
 });
 
 test('runCommand: cancelling ends the whole process tree', { skip: process.platform === 'win32' }, async (t) => {

@@ -114,3 +114,14 @@ test('settings dropped without a change event are noticed and said, not silently
   delete state.globalConfig['toolchainLock.servers'];
   await until(() => state.messages.some((m) => /stopped demo-ls/.test(m.text)), 'a notification', 15000);
 });
+
+test('an update command that is a missing file says so, not that PATH lacks it', { timeout: 30000 }, async (t) => {
+  const w = world(t);
+  const gone = path.join(w.root, 'no-such-dir', 'demo-update');
+  state.globalConfig['toolchainLock.toolchains'] = [{ name: 'demo', path: w.demo, updateCommand: [gone] }];
+  await activate(t, w);
+  assert.equal(await state.commands.get('toolchainLock.updateToolchain')('demo'), false);
+  const err = state.messages.find((m) => m.kind === 'error' && m.text.startsWith('Updating demo failed'));
+  assert.equal(err?.text, `Updating demo failed: Cannot run the update command: ${gone} does not exist.`, JSON.stringify(state.messages));
+  await until(() => log().filter((l) => l.includes('server demo-ls started')).length === 2, 'servers back');
+});

@@ -7,7 +7,7 @@ import { CloseAction, ErrorAction, LanguageClient, State, type DocumentSelector 
 import type { Toolchain } from '../../lock';
 import type { ManagedServerConfig } from '../config';
 import type { Logger } from '../lockstate';
-import { groupSpawnOptions, killTree, reapTree, waitForExit } from './process';
+import { groupSpawnOptions, killTree, reapTree, spawnFailure, waitForExit } from './process';
 import { Serial, type ServerUnit, type UnitExit } from './unit';
 
 export interface ManagedDeps {
@@ -25,15 +25,6 @@ const RESTART_WINDOW_MS = 3 * 60_000;
 /** `${toolchainPath}` and `${toolchainName}` in command, args and env name the toolchain. */
 function substitute(text: string, toolchain: Toolchain): string {
   return text.replaceAll('${toolchainPath}', toolchain.path).replaceAll('${toolchainName}', toolchain.name);
-}
-
-/** Why a program could not be run, in the user's terms rather than spawn's. */
-export function spawnFailure(program: string, err: unknown): string {
-  const code = (err as NodeJS.ErrnoException | undefined)?.code;
-  const named = /[\\/]/.test(program);
-  if (code === 'ENOENT') return named ? `${program} does not exist` : `${program} is not on PATH (give its full path)`;
-  if (code === 'EACCES') return `${program} is not executable`;
-  return `${program} could not be run: ${err instanceof Error ? err.message : String(err)}`;
 }
 
 /** The last lines a server wrote to stderr: its own reason when it dies while starting. */

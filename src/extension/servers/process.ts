@@ -55,3 +55,12 @@ export async function reapTree(pid: number, graceMs: number): Promise<boolean> {
   if (treeAlive(pid)) killTree(pid, 'SIGKILL');
   return true;
 }
+
+/** Why a program could not be run, in the user's terms rather than spawn's. */
+export function spawnFailure(program: string, err: unknown): string {
+  const code = (err as NodeJS.ErrnoException | undefined)?.code;
+  const named = /[\\/]/.test(program);
+  if (code === 'ENOENT') return named ? `${program} does not exist` : `${program} is not on PATH (give its full path)`;
+  if (code === 'EACCES') return `${program} is not executable`;
+  return `${program} could not be run: ${err instanceof Error ? err.message : String(err)}`;
+}
