@@ -2,11 +2,12 @@
 // `activate` builds it, `deactivate` disposes it; nothing else keeps long-lived state.
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { defaultLockDir, describeHolder, holderCommand, isLockError, nativeLock, watch, type Disposable, type LockStatus, type Toolchain } from '../lock';
+import { defaultLockDir, describeHolder, holderCommand, isLockError, nativeLock, toolchainKey, watch, type Disposable, type LockStatus, type Toolchain } from '../lock';
 import { listRustupToolchains, resolveToolchain, type ResolvedToolchain } from '../toolchains';
 import { registerCommands } from './commands';
 import { configImpact, readConfig, SECTION, type Config } from './config';
 import { LockCoordinator, type StepAside } from './lockstate';
+import { updatePid } from './render';
 import { buildUnits } from './servers';
 import { Serial } from './servers/unit';
 import { StatusBar } from './statusbar';
@@ -32,6 +33,8 @@ export class Ctx {
   private lockWatch: Disposable | undefined;
   private locks = new Map<string, LockStatus>();
   private readonly shownProblems = new Set<string>();
+  /** Open step-aside notifications by toolchain key: they name the update's pid once it runs. */
+  private readonly stepAsides = new Map<string, { pid: number | undefined; report: (message: string) => void }>();
   private rebuildTimer: NodeJS.Timeout | undefined;
   private refreshTimer: NodeJS.Timeout | undefined;
   private unitsVersion = 0;
@@ -163,6 +166,11 @@ export class Ctx {
         onStatus: (statuses) => {
           this.locks = new Map(statuses.map((s) => [s.key, s]));
           this.render();
+          for (const [key, note] of this.stepAsides) {
+            const writer = this.locks.get(key)?.writer;
+            const pid = writer ? updatePid(writer) : undefined;
+            if (pid !== undefined && pid !== note.pid) note.report(`running as pid ${(note.pid = pid)}`);
+          }
         },
         onWarning: (m) => this.reportProblem(m),
       });
@@ -243,10 +251,17 @@ export class Ctx {
   private announceStepAside(info: StepAside): (() => void) | undefined {
     if (info.units.length === 0) return undefined;
     const w = info.writer;
-    const title = `Toolchain ${info.toolchain.name} is being updated by “${holderCommand(w)}” (pid ${w.pid}); ${info.units.join(', ')} will restart when it finishes`;
+    const pid = updatePid(w);
+    const from = pid !== undefined ? ` (pid ${pid})` : w.purpose ? ` (${w.purpose})` : '';
+    const title = `Toolchain ${info.toolchain.name} is being updated by “${holderCommand(w)}”${from}; ${info.units.join(', ')} will restart when it finishes`;
+    const key = toolchainKey(info.toolchain.path);
     let finish: () => void = () => undefined;
     const done = new Promise<void>((resolve) => (finish = resolve));
-    void vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title, cancellable: false }, () => done);
+    void vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title, cancellable: false }, (progress) => {
+      const note = { pid, report: (message: string) => progress.report({ message }) };
+      this.stepAsides.set(key, note);
+      return done.finally(() => this.stepAsides.get(key) === note && this.stepAsides.delete(key));
+    });
     return finish;
   }
 

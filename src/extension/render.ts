@@ -38,8 +38,17 @@ function program(h: Holder): string {
   return first ? path.basename(first) : h.client ?? 'unknown';
 }
 
+/**
+ * The pid of the process doing the update: the child it runs once known. An editor window's
+ * record carries its extension host's pid, which names no update at all, so that one is left out.
+ */
+export function updatePid(h: Holder): number | undefined {
+  return h.children.at(-1) ?? (h.client === 'vscode' ? undefined : h.pid);
+}
+
 function whoLine(h: Holder): string {
-  return `${program(h)}, pid ${h.pid}`;
+  const pid = updatePid(h);
+  return pid === undefined ? program(h) : `${program(h)}, pid ${pid}`;
 }
 
 function shortState(t: ToolchainSnapshot, lock: LockStatus | undefined, holders: number): string {
@@ -83,7 +92,7 @@ function holderLine(h: Holder): string {
   const parts = [
     h.mode === 'write' ? (h.state === 'held' ? 'writing' : 'waiting to write') : h.state === 'held' ? 'read' : 'waiting to read',
     md(holderCommand(h)),
-    `pid ${h.pid}`,
+    `pid ${h.pid}${h.children.length > 0 ? ` running pid ${h.children.join(', ')}` : ''}`,
     `host ${md(h.host)}`,
   ];
   if (h.since) parts.push(`since ${md(h.since)}`);

@@ -16,7 +16,7 @@ after(() => fs.rmSync(buildDir, { recursive: true, force: true }));
 
 const holder = (over = {}) => ({
   mode: 'read', state: 'held', pid: 100, host: 'vm', user: 'u', client: 'vscode', command: ['Code window', 'proj'], purpose: 'language servers: rust-analyzer',
-  since: '2026-01-01T10:00:00.000Z', liveness: 'alive', foreign: false, self: false, recordId: 'abc', ...over,
+  since: '2026-01-01T10:00:00.000Z', liveness: 'alive', foreign: false, self: false, recordId: 'abc', children: [], ...over,
 });
 const tc = (over = {}) => ({
   toolchain: { name: 'stable', path: '/home/u/.rustup/toolchains/stable-x86_64-unknown-linux-gnu' }, key: 'stable-x86_64-unknown-linux-gnu-0123456789ab',

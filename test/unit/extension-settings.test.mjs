@@ -2,6 +2,7 @@
 // scopes that reach remote windows, reconfiguration one at a time, the terminal environment in
 // step with the settings, and servers never stopped by configuration without a word.
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import { createRequire } from 'node:module';
 import * as os from 'node:os';
@@ -17,7 +18,7 @@ let ext;
 let buildDir;
 before(async () => {
   buildDir = fs.mkdtempSync(path.join(os.tmpdir(), 'tcl-ext-build-'));
-  ext = await bundle(buildDir, 'extension', "export * from './src/extension/main';\nexport * as engine from './src/lock/index';", { vscodeFake: fakeVscodePath });
+  ext = await bundle(buildDir, 'extension', "export * from './src/extension/main';\nexport { LockCoordinator } from './src/extension/lockstate';\nexport * as engine from './src/lock/index';", { vscodeFake: fakeVscodePath });
 });
 after(() => fs.rmSync(buildDir, { recursive: true, force: true }));
 
@@ -124,4 +125,30 @@ test('an update command that is a missing file says so, not that PATH lacks it',
   const err = state.messages.find((m) => m.kind === 'error' && m.text.startsWith('Updating demo failed'));
   assert.equal(err?.text, `Updating demo failed: Cannot run the update command: ${gone} does not exist.`, JSON.stringify(state.messages));
   await until(() => log().filter((l) => l.includes('server demo-ls started')).length === 2, 'servers back');
+});
+
+test('other windows name an update by the pid of what it runs, not by the updating window\'s extension host', { timeout: 30000 }, async (t) => {
+  const w = world(t);
+  await activate(t, w);
+  const quiet = { info() {}, warn() {}, error() {} };
+  const other = new ext.module.LockCoordinator({ lockDir: w.lockDir, pollIntervalMs: 200, stopTimeoutMs: () => 1000, log: quiet, client: 'vscode', command: ['Other Code window', 'other'] });
+  t.after(() => other.dispose());
+  let child;
+  let finish;
+  const finished = new Promise((resolve) => (finish = resolve));
+  const update = other.update({ name: 'demo', path: w.demo }, async (lock) => {
+    child = spawn(process.execPath, ['-e', 'setTimeout(() => {}, 60000)'], { stdio: 'ignore' });
+    lock.addChild(child.pid);
+    await finished;
+    child.kill();
+  }, { command: ['demo-update', 'v1'], purpose: 'update from Other Code' });
+  await until(() => child !== undefined, 'the update runs');
+  const note = state.progress.find((p) => /is being updated/.test(p.options.title));
+  assert.equal(note.options.title, 'Toolchain demo is being updated by “demo-update v1” (update from Other Code); demo-ls will restart when it finishes');
+  await until(() => note.reports.some((r) => r.message === `running as pid ${child.pid}`), `progress ${JSON.stringify(note.reports)}`);
+  const item = () => state.statusItems.find((i) => i.id === 'toolchainLock.status');
+  await until(() => item().text.includes(`pid ${child.pid}`), `status bar: ${item().text}`);
+  assert.ok(!item().text.includes(`pid ${process.pid}`), item().text);
+  finish();
+  await update;
 });
