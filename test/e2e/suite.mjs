@@ -9,6 +9,7 @@ import { CODE_SERVER_VERSIONS } from '../../scripts/code-server.mjs';
 import { commandCollision } from './command-collision.mjs';
 import { electronSuite } from './electron-suite.mjs';
 import { artifactsDir, selectCodeServer } from './harness.mjs';
+import { settingsScenario } from './settings-scenario.mjs';
 import { packageVsix } from './support.mjs';
 import { trustScenario } from './trust-scenario.mjs';
 import { windowScenarios } from './window-scenarios.mjs';
@@ -30,6 +31,7 @@ export function e2eSuite(version) {
     const vsix = () => packaged.vsix;
     windowScenarios(vsix);
     trustScenario(vsix);
+    settingsScenario(vsix);
     electronSuite(vsix);
     commandCollision(vsix);
   });
