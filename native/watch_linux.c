@@ -40,7 +40,9 @@ typedef struct {
 } event_msg;
 
 /* Records are written to a temporary file and renamed into place, and removed when released. */
-#define ENTRY_MASK (IN_CREATE | IN_DELETE | IN_MOVED_TO | IN_MOVED_FROM)
+/* The watched directory or file itself removed or moved away: nothing more will come from it. */
+#define GONE_MASK (IN_DELETE_SELF | IN_MOVE_SELF)
+#define ENTRY_MASK (IN_CREATE | IN_DELETE | IN_MOVED_TO | IN_MOVED_FROM | GONE_MASK)
 
 static const char *kind_of(uint32_t mask) {
   if (mask & IN_Q_OVERFLOW) return "overflow";
@@ -195,9 +197,9 @@ static napi_value js_watch_add(napi_env env, napi_callback_info info) {
   if (strcmp(what, "entries") == 0)
     mask = ENTRY_MASK | IN_ONLYDIR;
   else if (strcmp(what, "closes") == 0)
-    mask = IN_CLOSE_WRITE | IN_CLOSE_NOWRITE;
+    mask = IN_CLOSE_WRITE | IN_CLOSE_NOWRITE | GONE_MASK;
   else if (strcmp(what, "opens-closes") == 0)
-    mask = IN_OPEN | IN_CLOSE_WRITE | IN_CLOSE_NOWRITE;
+    mask = IN_OPEN | IN_CLOSE_WRITE | IN_CLOSE_NOWRITE | GONE_MASK;
   else {
     napi_throw_type_error(env, "ERR_INVALID_ARG_VALUE", "what must be \"entries\", \"closes\" or \"opens-closes\"");
     return NULL;

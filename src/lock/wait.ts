@@ -24,7 +24,11 @@ function blockersOf(ctx: Context, parties: readonly Party[], kernel = true): Hol
   const out: Holder[] = [];
   for (const p of parties) {
     const s = describeLock(ctx.dir, p.key, { kernel: table, cleanup: true, exclude: own, probe: kernel });
-    out.push(...s.holders, ...s.waiting.filter((h) => h.mode === 'write' && (p.record.mode === 'read' || Date.parse(h.since ?? '') < Date.parse(p.record.since))));
+    const mine = Date.parse(p.record.since);
+    const earlier = (h: Holder): boolean => Date.parse(h.since ?? '') < mine;
+    // A reader waits for writers; a writer for earlier writers, and for the readers that queued
+    // before it, which it lets in first (PROTOCOL.md §3).
+    out.push(...s.holders, ...s.waiting.filter((h) => (h.mode === 'write' && (p.record.mode === 'read' || earlier(h))) || (p.record.mode === 'write' && h.mode === 'read' && earlier(h))));
   }
   return out;
 }

@@ -203,3 +203,28 @@ test('a writer record nothing can prove dead does not make readers step aside un
   await reader.release();
   await (await writer).release();
 });
+
+test('a writer giving way to a reader that queued first names that reader while it waits', async (t) => {
+  const { dir, tc, key } = await lockedDir(t);
+  // A reader of this very process queued a moment ago (alive, earlier than the writer).
+  const since = new Date(Date.now() - 1000).toISOString();
+  fs.writeFileSync(path.join(dir, `${key}~dddddddddddd.json`), JSON.stringify(ownRecord(key, tc, { id: 'dddddddddddd', state: 'waiting', mode: 'read', since, command: ['cargo', 'build'] })));
+  const reports = [];
+  const w = await engine.acquireWrite([{ name: 'tc', path: tc }], { lockDir: dir, pollIntervalMs: 100, onWait: (b) => reports.push(b) });
+  await w.release();
+  assert.ok(reports.length >= 1, 'the writer waited');
+  assert.deepEqual(reports[0].map((h) => [h.mode, h.state, h.command.join(' ')]), [['read', 'waiting', 'cargo build']], 'not "a holder we cannot name"');
+});
+
+test('an idle reader is told when its lock directory is moved away', async (t) => {
+  const { dir, tc } = await lockedDir(t);
+  const warnings = [];
+  const reader = await engine.acquireRead({ name: 'tc', path: tc }, { lockDir: dir, onWarning: (m) => warnings.push(m) });
+  const sub = reader.onUpdatePending(() => {});
+  fs.renameSync(dir, `${dir}-moved`);
+  t.after(() => fs.rmSync(`${dir}-moved`, { recursive: true, force: true }));
+  for (let i = 0; i < 100 && warnings.length === 0; i++) await new Promise((r) => setTimeout(r, 20));
+  sub.dispose();
+  await reader.release();
+  assert.match(warnings.join('\n'), /was removed or moved while in use/);
+});
