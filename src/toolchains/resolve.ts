@@ -1,5 +1,6 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { canonicalToolchainPath } from '../lock';
 import { ToolchainError } from './errors';
 import { fullRustupName, homeDir, hostTriple, isChannelName, matchRustupNames, rustupHome, rustupToolchain, rustupToolchainNames, rustupToolchainsDir } from './rustup';
 import type { ConfiguredToolchain, ResolvedToolchain } from './types';
@@ -11,7 +12,7 @@ export interface ResolveOptions {
   readonly cwd?: string;
   readonly configured?: readonly ConfiguredToolchain[];
   /**
-   * Also resolve a rustup channel that is not installed (`1.80.0`, `nightly-2026-01-01`, with or
+   * Also resolve a directory that does not exist yet, and a rustup channel that is not installed (`1.80.0`, `nightly-2026-01-01`, with or
    * without the host triple) to the directory rustup will install it in, marked `missing`: for
    * updates and installs, which must lock it before it exists. Needs a rustup home.
    */
@@ -39,9 +40,14 @@ function existingDirectory(p: string): string | undefined {
   }
 }
 
-function fromPath(spec: string, env: NodeJS.ProcessEnv, cwd: string, what: string): ResolvedToolchain {
+function fromPath(spec: string, env: NodeJS.ProcessEnv, cwd: string, what: string, allowMissing = false): ResolvedToolchain {
   const absolute = expandPath(spec, env, cwd);
   const real = existingDirectory(absolute);
+  if (!real && allowMissing && !fs.existsSync(absolute)) {
+    // An install is about to create it: its lock is that of the directory it will be.
+    const canonical = canonicalToolchainPath(absolute);
+    return { name: path.basename(canonical), path: canonical, kind: 'path', missing: true };
+  }
   if (!real) {
     throw new ToolchainError('E_UNKNOWN_TOOLCHAIN', `${what} ${absolute} is not an existing directory. Give the directory the toolchain is installed in.`);
   }
@@ -124,7 +130,7 @@ export function resolveToolchain(spec: string, options: ResolveOptions = {}): Re
   const cwd = options.cwd ?? process.cwd();
   const configured = options.configured ?? configuredFromEnv(env);
   if (spec === '') throw unknown(spec, env, configured);
-  if (isPathSpec(spec)) return fromPath(spec, env, cwd, 'The toolchain path');
+  if (isPathSpec(spec)) return fromPath(spec, env, cwd, 'The toolchain path', options.allowMissing);
   const c = configured.find((t) => t.name === spec);
   if (c) return fromConfigured(c, env, cwd, configured);
   const r = fromRustup(spec, env, configured, options.allowMissing);

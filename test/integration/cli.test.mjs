@@ -98,7 +98,8 @@ test('unknown toolchains exit 78 and list the known ones', async (t) => {
   const r = await cli(['run', 'stabel', '--', 'true'], { env });
   assert.equal(r.code, 78);
   assert.match(r.stderr, new RegExp(`^toolchain-lock: Unknown toolchain "stabel"\\. Known toolchains: 1\\.95\\.0-${HOST} \\(rustup\\), nightly-${HOST} \\(rustup\\), stable-${HOST} \\(rustup\\)\\. Looked in rustup's toolchains directory ${box.env.RUSTUP_HOME}/toolchains`));
-  const missingDir = await cli(['status', './not-there'], { env, cwd: box.dir });
+  // status and update take a directory an install is about to create; run needs it to exist.
+  const missingDir = await cli(['run', './not-there', '--', 'true'], { env, cwd: box.dir });
   assert.equal(missingDir.code, 78);
   assert.match(missingDir.stderr, /not-there is not an existing directory/);
 });

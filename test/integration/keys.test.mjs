@@ -54,3 +54,20 @@ test('the key of a toolchain not installed yet does not change when the install 
   assert.equal(engine.toolchainKey(tc), before, 'same key after the directory exists');
   assert.equal(engine.canonicalToolchainPath(tc), path.join(fs.realpathSync(dir), 'llvm-14', 'toolchains', 'nightly'));
 });
+
+test('status and update take a directory an install is about to create; run of a missing one stays 78', async (t) => {
+  const { dir, env } = sandbox(t);
+  fs.mkdirSync(path.join(dir, 'llvm-14'));
+  fs.symlinkSync(path.join(dir, 'llvm-14'), path.join(dir, 'current'));
+  const tc = path.join(dir, 'current', 'new-toolchain');
+  const before = await cli(['status', tc, '--json'], { env });
+  assert.equal(before.code, 0, before.stderr);
+  const keyBefore = JSON.parse(before.stdout).toolchains[0].key;
+  const install = await cli(['update', tc, '--', 'mkdir', tc], { env });
+  assert.equal(install.code, 0, install.stderr);
+  assert.ok(fs.statSync(tc).isDirectory(), 'the install ran under the lock');
+  const after = await cli(['status', tc, '--json'], { env });
+  assert.equal(JSON.parse(after.stdout).toolchains[0].key, keyBefore, 'one lock before and after the install');
+  const run = await cli(['run', path.join(dir, 'current', 'not-there'), '--', 'true'], { env });
+  assert.equal(run.code, 78, run.stderr);
+});
