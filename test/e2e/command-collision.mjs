@@ -64,9 +64,10 @@ export function commandCollision(getVsix) {
         } finally {
           await screenshot(page, 'e2e-collision-after-update');
         }
+        // The premise held: the id really was taken when our server restarted (logged a moment
+        // after its process appears).
+        await waitFor('the collision to be logged', () => /server typescript: its command _typescript\.configurePlugin is already registered by another extension/.test(extensionLogText(f.userData)));
         const log = extensionLogText(f.userData);
-        // The premise held: the id really was taken when our server restarted.
-        assert.match(log, /server typescript: its command _typescript\.configurePlugin is already registered by another extension/);
         assert.doesNotMatch(log, /server typescript failed/);
         await waitForStatus(page, 'demo (1), not spinning', (v) => v.text === 'demo (1)' && !v.spinning);
         assert.equal(readersOf(f.lockDir, f.toolchain).length, 1, 'the window holds the lock again');
