@@ -25,6 +25,13 @@ int tl_resolve_napi(void);
     if ((call) != napi_ok) return NULL;      \
   } while (0)
 
+int tl_not_regular(tl_error *err) {
+  err->code = "EFTYPE";
+  err->number = 0;
+  snprintf(err->text, sizeof err->text, "not a regular file");
+  return -1;
+}
+
 napi_value tl_throw(napi_env env, const tl_error *e, const char *syscall, const char *path) {
   char msg[1200];
   if (path)

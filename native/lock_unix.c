@@ -60,10 +60,7 @@ int tl_open(const char *path, tl_handle *out, tl_error *err) {
   }
   if (!S_ISREG(st.st_mode)) {
     close(fd);
-    err->code = "EFTYPE";
-    err->number = 0;
-    snprintf(err->text, sizeof err->text, "not a regular file");
-    return -1;
+    return tl_not_regular(err);
   }
   *out = fd;
   return 0;

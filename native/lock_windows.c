@@ -66,10 +66,7 @@ int tl_open(const char *path, tl_handle *out, tl_error *err) {
   }
   if ((info.dwFileAttributes & FILE_ATTRIBUTE_DIRECTORY) || GetFileType(h) != FILE_TYPE_DISK) {
     CloseHandle(h);
-    err->code = "EFTYPE";
-    err->number = 0;
-    snprintf(err->text, sizeof err->text, "not a regular file");
-    return -1;
+    return tl_not_regular(err);
   }
   *out = (tl_handle)(intptr_t)h;
   return 0;

@@ -19,6 +19,9 @@ typedef struct {
  * without blocking on a FIFO; refuses anything but a regular file (code "EFTYPE"). */
 int tl_open(const char *path_utf8, tl_handle *out, tl_error *err);
 
+/* Fills `err` for a lock file that is not a regular file (code "EFTYPE"); returns -1. */
+int tl_not_regular(tl_error *err);
+
 /* Tries to take a shared or exclusive lock without blocking: 1 taken, 0 held by someone else,
  * -1 error. */
 int tl_try_lock(tl_handle h, int exclusive, tl_error *err);
