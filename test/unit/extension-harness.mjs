@@ -14,7 +14,9 @@ const require = createRequire(import.meta.url);
 
 export function tempDir(t, prefix = 'tcl-ext-') {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), prefix));
-  t.after(() => fs.rmSync(dir, { recursive: true, force: true }));
+  // The extension under test is deactivated by a hook added after this one and may still write
+  // (a record, a log) while the directory goes: retry.
+  t.after(() => fs.rmSync(dir, { recursive: true, force: true, maxRetries: 10 }));
   return dir;
 }
 
