@@ -84,6 +84,8 @@ export class Ctx {
       this.reconfigure();
       void this.coordinator?.refresh();
     }, 5000);
+    // A periodic look never keeps a process alive by itself (a host shutting down, a test).
+    this.refreshTimer.unref?.();
   }
 
   lockDir(): string {
