@@ -9,12 +9,29 @@ export interface Toolchain {
 }
 
 /**
- * The canonical form of a toolchain directory: the real path of its deepest existing ancestor
- * with the rest appended. A toolchain being installed may not exist yet; its key must not change
- * when the install creates it under a symlinked ancestor (`/opt/current -> /opt/llvm-14`).
+ * The canonical form of a toolchain directory. A path whose last component is a symbolic link
+ * (`/opt/current -> llvm-14`, flipped by A/B updaters) is that link, its parent made real: one
+ * toolchain, one lock, across flips. Otherwise the real path of its deepest existing ancestor with
+ * the rest appended: a toolchain being installed may not exist yet, and its key must not change
+ * when the install creates it under a symlinked ancestor.
  */
 export function canonicalToolchainPath(dir: string): string {
   const absolute = path.resolve(dir);
+  const parent = path.dirname(absolute);
+  if (parent !== absolute && isSymlink(absolute)) return path.join(realAncestry(parent), path.basename(absolute));
+  return realAncestry(absolute);
+}
+
+function isSymlink(p: string): boolean {
+  try {
+    return fs.lstatSync(p).isSymbolicLink();
+  } catch {
+    return false;
+  }
+}
+
+/** The real path of the deepest existing ancestor of `absolute`, with the rest appended. */
+function realAncestry(absolute: string): string {
   const missing: string[] = [];
   for (let existing = absolute; ; ) {
     try {

@@ -40,22 +40,29 @@ function existingDirectory(p: string): string | undefined {
   }
 }
 
+function isDirectory(p: string): boolean {
+  try {
+    return fs.statSync(p).isDirectory();
+  } catch {
+    return false;
+  }
+}
+
 function fromPath(spec: string, env: NodeJS.ProcessEnv, cwd: string, what: string, allowMissing = false): ResolvedToolchain {
   const absolute = expandPath(spec, env, cwd);
-  const real = existingDirectory(absolute);
-  if (!real && allowMissing && !fs.existsSync(absolute)) {
+  // A link (`current -> llvm-14`) stays the link: A/B updaters flip it, and it stays one toolchain.
+  const canonical = canonicalToolchainPath(absolute);
+  if (!isDirectory(absolute)) {
     // An install is about to create it: its lock is that of the directory it will be.
-    const canonical = canonicalToolchainPath(absolute);
-    return { name: path.basename(canonical), path: canonical, kind: 'path', missing: true };
-  }
-  if (!real) {
+    if (allowMissing && !fs.existsSync(absolute)) return { name: path.basename(canonical), path: canonical, kind: 'path', missing: true };
     throw new ToolchainError('E_UNKNOWN_TOOLCHAIN', `${what} ${absolute} is not an existing directory. Give the directory the toolchain is installed in.`);
   }
-  const resolved: ResolvedToolchain = { name: path.basename(real), path: real, kind: 'path' };
-  // A path into rustup's toolchains directory is that rustup toolchain: same lock, and rustup can update it.
+  const resolved: ResolvedToolchain = { name: path.basename(canonical), path: canonical, kind: 'path' };
+  // A path into rustup's toolchains directory is that rustup toolchain: same lock, and rustup can update it (unless it is linked).
   const rustupDir = existingDirectory(rustupToolchainsDir(env));
-  if (rustupDir !== undefined && path.dirname(real) === rustupDir) {
-    return { ...resolved, rustupName: resolved.name, updateCommand: ['rustup', 'update', resolved.name] };
+  if (rustupDir !== undefined && path.dirname(canonical) === rustupDir) {
+    const r = rustupToolchain(resolved.name, env);
+    return { ...resolved, rustupName: resolved.name, ...(r.linked ? { linked: true } : { updateCommand: ['rustup', 'update', resolved.name] }) };
   }
   return resolved;
 }

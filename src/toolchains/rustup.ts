@@ -40,7 +40,8 @@ function isSymlink(p: string): boolean {
 /**
  * A rustup toolchain by its directory name (as `rustup toolchain list` spells it). One that is not
  * installed names the directory rustup will install it in (`missing`); a linked one (`rustup
- * toolchain link`) is its target directory and has no update command: rustup cannot update it.
+ * toolchain link`) is the link, which keeps its lock when re-linked, and has no update command:
+ * rustup cannot update it.
  */
 export function rustupToolchain(dirName: string, env: NodeJS.ProcessEnv = process.env): ResolvedToolchain {
   const dir = path.join(rustupToolchainsDir(env), dirName);

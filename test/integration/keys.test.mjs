@@ -7,16 +7,21 @@ import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import { createRequire } from 'node:module';
 import * as path from 'node:path';
-import { CLI, cli, sandbox } from '../fixtures/cli-harness.mjs';
+import { CLI, cli, sandbox, start } from '../fixtures/cli-harness.mjs';
 
 const engine = createRequire(import.meta.url)('../../dist/lock.js');
 
-// PROTOCOL.md §2, written from the document: realpath of the deepest existing ancestor plus the
-// rest; sanitize per code point; sha256 of the UTF-8 path.
+// PROTOCOL.md §2, written from the document: a path that is a symbolic link is its parent's
+// canonical form plus the link's name; otherwise realpath of the deepest existing ancestor plus
+// the rest; sanitize per code point; sha256 of the UTF-8 path.
 const PYTHON_CLIENT = `
 import hashlib, os, re, sys
 def canonical(p):
     p = os.path.abspath(p)
+    if os.path.islink(p) and os.path.dirname(p) != p:
+        return os.path.join(ancestry(os.path.dirname(p)), os.path.basename(p))
+    return ancestry(p)
+def ancestry(p):
     rest = []
     while not os.path.exists(p):
         parent = os.path.dirname(p)
@@ -70,4 +75,41 @@ test('status and update take a directory an install is about to create; run of a
   assert.equal(JSON.parse(after.stdout).toolchains[0].key, keyBefore, 'one lock before and after the install');
   const run = await cli(['run', path.join(dir, 'current', 'not-there'), '--', 'true'], { env });
   assert.equal(run.code, 78, run.stderr);
+});
+
+/** Points `link` at `target` in one rename, as A/B updaters do. */
+function flip(link, target) {
+  const next = `${link}.next`;
+  fs.symlinkSync(target, next);
+  fs.renameSync(next, link);
+}
+
+test('a toolchain path that is a symlink flipped by A/B updates is one lock across flips; a client of the document agrees', async (t) => {
+  const { dir, env } = sandbox(t);
+  fs.mkdirSync(path.join(dir, 'llvm-14'));
+  fs.mkdirSync(path.join(dir, 'llvm-15'));
+  const current = path.join(dir, 'current');
+  fs.symlinkSync(path.join(dir, 'llvm-14'), current);
+  const key = async (tc) => {
+    const r = await cli(['status', tc, '--json'], { env });
+    assert.equal(r.code, 0, r.stderr);
+    return JSON.parse(r.stdout).toolchains[0];
+  };
+  const before = await key(current);
+  assert.match(before.key, /^current-[0-9a-f]{12}$/);
+  assert.equal(before.path, current, 'the link itself, not its target');
+  assert.equal(before.key, pythonKey(current));
+  assert.notEqual(before.key, (await key(path.join(dir, 'llvm-14'))).key, 'the target has a lock of its own');
+
+  // A reader through the link holds the same lock after the flip: the next update through the
+  // link waits for it, whichever directory the reader started in.
+  const reader = start(['run', current, '--', process.execPath, '-e', 'console.log("running"); setTimeout(() => {}, 60000)'], { env });
+  await reader.waitFor('stdout', /running/);
+  flip(current, path.join(dir, 'llvm-15'));
+  const after = await key(current);
+  assert.equal(after.key, before.key, 'same key after the flip');
+  assert.equal(after.key, pythonKey(current));
+  assert.equal(after.state, 'read', 'the reader that started before the flip still holds it');
+  reader.child.kill('SIGTERM');
+  await reader.result();
 });

@@ -152,3 +152,33 @@ test('other windows name an update by the pid of what it runs, not by the updati
   finish();
   await update;
 });
+
+test('a configured toolchain path that is a symlink an A/B update flips: one lock across the flip, the server restarts from the new target', { timeout: 30000 }, async (t) => {
+  const w = world(t);
+  const targets = ['llvm-14', 'llvm-15'].map((name) => {
+    const dir = path.join(w.root, name);
+    fs.mkdirSync(path.join(dir, 'bin'), { recursive: true });
+    // Node runs a script from its real path: the server says which target it started from.
+    fs.writeFileSync(path.join(dir, 'bin', 'server.cjs'), `require('fs').appendFileSync(process.env.FAKE_LS_LOG, process.pid + ' from ' + __filename + '\\n');\nrequire(${JSON.stringify(fakeServerPath)});\n`);
+    return dir;
+  });
+  const current = path.join(w.root, 'current');
+  fs.symlinkSync(targets[0], current);
+  const flip = [process.execPath, '-e', `const fs = require('fs'); fs.symlinkSync(${JSON.stringify(targets[1])}, ${JSON.stringify(`${current}.next`)}); fs.renameSync(${JSON.stringify(`${current}.next`)}, ${JSON.stringify(current)});`];
+  const serverLog = path.join(w.root, 'server.log');
+  state.globalConfig['toolchainLock.toolchains'] = [{ name: 'llvm', path: current, updateCommand: flip }];
+  state.globalConfig['toolchainLock.servers'] = [{ id: 'demo-ls', toolchain: 'llvm', command: process.execPath, args: ['${toolchainPath}/bin/server.cjs'], env: { FAKE_LS_LOG: serverLog } }];
+  await activate(t, w);
+  const key = ext.module.engine.toolchainKey(current);
+  const ownReaders = (tc) => ext.module.engine.status({ lockDir: w.lockDir, toolchains: [{ name: 'x', path: tc }] })[0].holders.filter((h) => h.self && h.state === 'held').length;
+  const startedFrom = () => [...fs.readFileSync(serverLog, 'utf8').matchAll(/^\d+ from (.*)$/gm)].map((m) => path.dirname(path.dirname(m[1])));
+  assert.deepEqual(startedFrom(), [fs.realpathSync(targets[0])]);
+  assert.equal(ownReaders(current), 1, 'the window reads the link');
+
+  assert.equal(await state.commands.get('toolchainLock.updateToolchain')('llvm'), true);
+  await until(() => log().filter((l) => l.includes('server demo-ls started')).length === 2, `restart; log: ${log().join('\n')}`);
+  assert.deepEqual(startedFrom(), [fs.realpathSync(targets[0]), fs.realpathSync(targets[1])], 'the restart runs the new target');
+  assert.equal(ext.module.engine.toolchainKey(current), key, 'one key across the flip');
+  assert.equal(ownReaders(current), 1, 'the window holds the same lock again');
+  assert.equal(ownReaders(targets[1]), 0, 'and not one of the new target');
+});

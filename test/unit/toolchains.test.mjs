@@ -58,7 +58,7 @@ test('listRustupToolchains lists toolchain directories (and links), not files', 
     rustupName: `stable-${HOST}`,
     updateCommand: ['rustup', 'update', `stable-${HOST}`],
   });
-  assert.equal(list.find((t) => t.name === 'mine').path, custom, 'a linked toolchain resolves to its real directory');
+  assert.equal(list.find((t) => t.name === 'mine').path, path.join(fs.realpathSync(home), 'toolchains', 'mine'), 'a linked toolchain is its link: re-linking keeps its lock');
   assert.deepEqual(tc.listRustupToolchains({ RUSTUP_HOME: path.join(tmp, 'nowhere') }), []);
 });
 
@@ -94,15 +94,19 @@ test('several triples and none for the host is an error naming them', () => {
   });
 });
 
-test('paths resolve to the canonical directory; a missing one is an error', () => {
+test('paths resolve to the canonical directory, a symlink to itself (A/B flips); a missing one is an error', () => {
   const { home, env } = rustupHomeWith(INSTALLED);
   const work = fs.mkdtempSync(path.join(tmp, 'work-'));
   fs.mkdirSync(path.join(work, 'my-toolchain'));
   fs.symlinkSync(path.join(work, 'my-toolchain'), path.join(work, 'link'));
+  fs.symlinkSync(work, path.join(tmp, 'work-link'));
+  const direct = tc.resolveToolchain('./my-toolchain', { env, cwd: work });
+  assert.deepEqual(direct, { name: 'my-toolchain', path: path.join(work, 'my-toolchain'), kind: 'path' });
+  assert.equal(tc.resolveToolchain(path.join(tmp, 'work-link', 'my-toolchain'), { env }).path, direct.path, 'links above it are resolved');
   const viaLink = tc.resolveToolchain('./link', { env, cwd: work });
-  assert.deepEqual(viaLink, { name: 'my-toolchain', path: path.join(work, 'my-toolchain'), kind: 'path' });
-  assert.equal(tc.resolveToolchain(path.join(work, 'my-toolchain'), { env }).path, viaLink.path);
+  assert.deepEqual(viaLink, { name: 'link', path: path.join(work, 'link'), kind: 'path' }, 'a link is its own toolchain: updaters flip it');
   assert.equal(tc.resolveToolchain('~/' + path.relative(tmp, path.join(work, 'link')), { env }).path, viaLink.path);
+  assert.equal(tc.resolveToolchain(path.join(tmp, 'work-link', 'link'), { env }).path, viaLink.path);
   assert.throws(() => tc.resolveToolchain('./absent', { env, cwd: work }), (err) => {
     assert.equal(err.code, 'E_UNKNOWN_TOOLCHAIN');
     assert.ok(err.message.includes(path.join(work, 'absent')));
@@ -236,5 +240,7 @@ test('not-installed channels resolve (when allowed) to where rustup will install
   const custom = fs.mkdtempSync(path.join(tmp, 'custom-'));
   fs.symlinkSync(custom, path.join(home, 'toolchains', 'mytc'));
   const linked = tc.resolveToolchain('mytc', { env });
-  assert.deepEqual([linked.path, linked.linked, linked.updateCommand], [custom, true, undefined]);
+  assert.deepEqual([linked.path, linked.linked, linked.updateCommand], [path.join(fs.realpathSync(home), 'toolchains', 'mytc'), true, undefined]);
+  const byPath = tc.resolveToolchain(path.join(home, 'toolchains', 'mytc'), { env });
+  assert.deepEqual([byPath.path, byPath.rustupName, byPath.linked, byPath.updateCommand], [linked.path, 'mytc', true, undefined], 'its path in rustup\'s directory is the same linked toolchain');
 });
