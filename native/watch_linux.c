@@ -5,7 +5,7 @@
  * descriptor closes, including when the holder is SIGKILLed, which no file event shows otherwise.
  *
  *   watchStart(callback(wd, kind, name))   kind: "entry" | "close" | "open" | "overflow" | "gone"
- *   watchAdd(path, what) -> wd             what: "entries" (a directory) | "closes" | "opens-closes"
+ *   watchAdd(path, what) -> wd             what: "entries" | "arrivals" (a directory) | "closes" | "opens-closes"
  *   watchRemove(wd)
  *   watchKeepAlive(bool)                   whether pending watches keep the process alive
  */
@@ -43,6 +43,9 @@ typedef struct {
 /* The watched directory or file itself removed or moved away: nothing more will come from it. */
 #define GONE_MASK (IN_DELETE_SELF | IN_MOVE_SELF)
 #define ENTRY_MASK (IN_CREATE | IN_DELETE | IN_MOVED_TO | IN_MOVED_FROM | GONE_MASK)
+/* Names that appear only: an idle reader waits for a writer's record, and must not be woken by
+ * every other reader's record going (50 readers draining would wake each other 2,500 times). */
+#define ARRIVAL_MASK (IN_CREATE | IN_MOVED_TO | GONE_MASK)
 
 static const char *kind_of(uint32_t mask) {
   if (mask & IN_Q_OVERFLOW) return "overflow";
@@ -196,12 +199,14 @@ static napi_value js_watch_add(napi_env env, napi_callback_info info) {
   uint32_t mask;
   if (strcmp(what, "entries") == 0)
     mask = ENTRY_MASK | IN_ONLYDIR;
+  else if (strcmp(what, "arrivals") == 0)
+    mask = ARRIVAL_MASK | IN_ONLYDIR;
   else if (strcmp(what, "closes") == 0)
     mask = IN_CLOSE_WRITE | IN_CLOSE_NOWRITE | GONE_MASK;
   else if (strcmp(what, "opens-closes") == 0)
     mask = IN_OPEN | IN_CLOSE_WRITE | IN_CLOSE_NOWRITE | GONE_MASK;
   else {
-    napi_throw_type_error(env, "ERR_INVALID_ARG_VALUE", "what must be \"entries\", \"closes\" or \"opens-closes\"");
+    napi_throw_type_error(env, "ERR_INVALID_ARG_VALUE", "what must be \"entries\", \"arrivals\", \"closes\" or \"opens-closes\"");
     return NULL;
   }
   /* Never follow a link planted in place of a lock file; IN_MASK_CREATE is not used, so adding the

@@ -5,8 +5,11 @@ import * as path from 'node:path';
 import { nativeLock } from './native';
 
 export type KernelEventKind = 'entry' | 'close' | 'open' | 'overflow' | 'gone';
-/** "entries": names in a directory; "closes" / "opens-closes": a file's descriptors. */
-export type WatchWhat = 'entries' | 'closes' | 'opens-closes';
+/**
+ * "entries": names in a directory that appear or go; "arrivals": only those that appear;
+ * "closes" / "opens-closes": a file's descriptors.
+ */
+export type WatchWhat = 'entries' | 'arrivals' | 'closes' | 'opens-closes';
 
 /** What the native module offers on Linux (native/watch_linux.c). */
 interface NativeWatch {
@@ -22,7 +25,8 @@ export type KernelListener = (watched: string, kind: KernelEventKind, name: stri
 interface PathWatch {
   wd: number;
   what: WatchWhat;
-  readonly listeners: Set<KernelListener>;
+  /** Each listener with what it asked for: the watch is the widest of them. */
+  readonly listeners: Map<KernelListener, WatchWhat>;
 }
 
 const byPath = new Map<string, PathWatch>();
@@ -37,7 +41,7 @@ function nativeWatch(): NativeWatch | null {
   m.watchStart((wd, kind, name) => {
     if (kind === 'overflow') {
       // The kernel dropped events: everyone re-checks everything.
-      for (const [watched, w] of byPath) for (const l of [...w.listeners]) l(watched, kind, '');
+      for (const [watched, w] of byPath) for (const l of [...w.listeners.keys()]) l(watched, kind, '');
       return;
     }
     const watched = byWd.get(wd);
@@ -47,7 +51,7 @@ function nativeWatch(): NativeWatch | null {
       byWd.delete(wd);
       byPath.delete(watched);
     }
-    for (const l of [...w.listeners]) l(watched, kind, name);
+    for (const l of [...w.listeners.keys()]) l(watched, kind, name);
   });
   return (native = m as NativeWatch);
 }
@@ -61,11 +65,19 @@ export function kernelWatchAvailable(): boolean {
   }
 }
 
-const WIDER: Record<WatchWhat, number> = { entries: 0, closes: 1, 'opens-closes': 2 };
+// Within one kind of path (a directory, a lock file), a wider watch reports everything a narrower one does.
+const WIDER: Record<WatchWhat, number> = { arrivals: 0, entries: 1, closes: 0, 'opens-closes': 1 };
+
+function widest(listeners: ReadonlyMap<KernelListener, WatchWhat>): WatchWhat | undefined {
+  let out: WatchWhat | undefined;
+  for (const what of listeners.values()) if (out === undefined || WIDER[what] > WIDER[out]) out = what;
+  return out;
+}
 
 /**
  * Watches `file` for `what` until disposed. Throws the system error when the kernel refuses
- * (e.g. ENOSPC: the user's inotify watch limit); callers then poll instead.
+ * (e.g. ENOSPC: the user's inotify watch limit); callers then poll instead. A listener may also
+ * hear events a wider watch of the same path brings.
  */
 export function kernelWatch(file: string, what: WatchWhat, listener: KernelListener): { dispose(): void } {
   const w = nativeWatch();
@@ -73,10 +85,10 @@ export function kernelWatch(file: string, what: WatchWhat, listener: KernelListe
   const absolute = path.resolve(file);
   let entry = byPath.get(absolute);
   if (!entry || WIDER[what] > WIDER[entry.what]) {
-    // Adding a path again replaces its mask: widen an existing watch, never narrow it.
+    // Adding a path again replaces its mask: widen an existing watch here, narrow it on dispose.
     const wd = w.watchAdd(absolute, what);
     if (!entry) {
-      entry = { wd, what, listeners: new Set() };
+      entry = { wd, what, listeners: new Map() };
       byPath.set(absolute, entry);
     }
     entry.wd = wd;
@@ -84,17 +96,28 @@ export function kernelWatch(file: string, what: WatchWhat, listener: KernelListe
     byWd.set(wd, absolute);
   }
   const watch = entry;
-  watch.listeners.add(listener);
+  watch.listeners.set(listener, what);
   let disposed = false;
   return {
     dispose() {
       if (disposed) return;
       disposed = true;
       watch.listeners.delete(listener);
-      if (watch.listeners.size === 0 && byPath.get(absolute) === watch) {
+      if (byPath.get(absolute) !== watch) return;
+      const next = widest(watch.listeners);
+      if (next === undefined) {
         byPath.delete(absolute);
         byWd.delete(watch.wd);
         w.watchRemove(watch.wd);
+      } else if (next !== watch.what) {
+        // Events nobody asked for any more would still wake every listener left (and the process).
+        try {
+          watch.wd = w.watchAdd(absolute, next);
+          watch.what = next;
+          byWd.set(watch.wd, absolute);
+        } catch {
+          // The path went away: its "gone" event ends the watch.
+        }
       }
     },
   };

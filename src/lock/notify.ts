@@ -28,6 +28,8 @@ export interface SubscribeOptions {
   /** Lock or gate files whose closes (and with `opens`, opens) wake us: a holder let go or died. */
   readonly files?: readonly string[];
   readonly opens?: boolean;
+  /** Only names that appear in the directory wake us, not those that go (where the kernel can tell them apart). */
+  readonly arrivalsOnly?: boolean;
   readonly onWarning?: (message: string) => void;
 }
 
@@ -76,7 +78,7 @@ function kernelSubscription(dir: string, options: SubscribeOptions, listener: Li
     else if (kind === 'entry') listener(name, 'entry');
     else if (kind === 'close' || kind === 'open') listener(path.basename(watched), kind);
   };
-  const dirWatch = kernelWatch(dir, 'entries', onEvent);
+  const dirWatch = kernelWatch(dir, options.arrivalsOnly ? 'arrivals' : 'entries', onEvent);
   let fileWatches = new Map<string, Disposable>();
   const setFiles = (files: readonly string[]): void => {
     const next = new Map<string, Disposable>();

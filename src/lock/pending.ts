@@ -93,8 +93,10 @@ export function watchForWriters(ctx: Context, p: Party, released: () => boolean,
     for (const r of readRecords(ctx.dir, p.key).records) considerRecord(r);
   };
 
-  // On a local file system an idle holder only listens; polling is for network ones.
-  const sub = subscribe(ctx.dir, { useWatcher: !ctx.network, pollMs: ctx.network ? ctx.pollMs : undefined, keepAlive: false, onWarning: ctx.warn }, check);
+  // On a local file system an idle holder only listens; polling is for network ones. A writer
+  // shows up as a record that appears: records that go (every other reader draining) must not
+  // wake us.
+  const sub = subscribe(ctx.dir, { useWatcher: !ctx.network, pollMs: ctx.network ? ctx.pollMs : undefined, keepAlive: false, arrivalsOnly: true, onWarning: ctx.warn }, check);
   check(null);
   // Once, at subscription: a writer without a record (flock(1) on the gate) shows only in the
   // kernel. The kernel's table costs every flock() on the machine a stall, so it is read only
