@@ -136,7 +136,9 @@ export async function waitFor(ctx: Context, parties: readonly Party[], options: 
       }
     }
   } finally {
-    sub.dispose();
+    // Removing inotify watches costs more than the rest of a hand-off: the caller gets the lock
+    // first. A late event meanwhile only wakes a loop that has ended.
+    setImmediate(() => sub.dispose());
     options.signal?.removeEventListener('abort', onAbort);
   }
 }
