@@ -5,4 +5,4 @@ export { rustupHome, listRustupToolchains, hostTriple } from './rustup';
 export { resolveToolchain, type ResolveOptions } from './resolve';
 export { activeRustupToolchain, rustupNamed, whichToolchain, type ActiveToolchain, type ToolchainSource } from './active';
 export { configuredFromEnv, TOOLCHAINS_ENV } from './from-env';
-export { rustupLockPlan, type RustupLockPlan, type RustupPlanOptions } from './rustup-commands';
+export { rustupLockPlan, rustupWrites, type RustupLockPlan, type RustupPlanOptions } from './rustup-commands';
