@@ -1,6 +1,7 @@
 // Every contributed command, in one table; handlers are thin and call into the services.
 import * as vscode from 'vscode';
 import type { Ctx } from './ctx';
+import { installToolchain } from './install';
 import { showLocks } from './locks';
 import { updateLogs, updateToolchain } from './update';
 
@@ -9,6 +10,8 @@ type Handler = (ctx: Ctx, ...args: unknown[]) => unknown;
 export const COMMANDS = {
   /** Optional argument: a toolchain name or path, to skip the quick pick. */
   'toolchainLock.updateToolchain': (ctx, name) => updateToolchain(ctx, typeof name === 'string' && name !== '' ? name : undefined),
+  /** Optional argument: the name of a missing toolchain, to skip the quick pick. */
+  'toolchainLock.installToolchain': (ctx, name) => installToolchain(ctx, typeof name === 'string' && name !== '' ? name : undefined),
   'toolchainLock.showLocks': (ctx) => showLocks(ctx),
   'toolchainLock.openLog': (ctx) => ctx.log.show(),
   'toolchainLock.openUpdateLog': (ctx) => openLastUpdateLog(ctx),

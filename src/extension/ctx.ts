@@ -6,6 +6,7 @@ import { defaultLockDir, describeHolder, holderCommand, isLockError, nativeLock,
 import { listRustupToolchains, resolveToolchain, type ResolvedToolchain } from '../toolchains';
 import { registerCommands } from './commands';
 import { configImpact, readConfig, SECTION, type Config } from './config';
+import { InstallOffers } from './install';
 import { LockCoordinator, type StepAside } from './lockstate';
 import { updatePid } from './render';
 import { buildUnits } from './servers';
@@ -23,6 +24,8 @@ export class Ctx {
   readonly updateOutput: vscode.OutputChannel;
   config: Config;
   coordinator: LockCoordinator | undefined;
+  /** Toolchains the servers need that rustup has not installed, and their install offers. */
+  readonly installs = new InstallOffers(this);
   /** Why locking cannot work in this editor (native module), or null. */
   unavailable: string | null = null;
   private readonly statusBar: StatusBar;
@@ -218,9 +221,11 @@ export class Ctx {
   private async rebuildUnits(): Promise<void> {
     const version = ++this.unitsVersion;
     for (const p of this.config.problems) this.reportProblem(p);
-    const { units, problems } = await buildUnits(this.config, { log: this.log, output: this.serverOutput, stopTimeoutMs: () => this.config.stopTimeoutMs });
+    const { units, problems, missing } = await buildUnits(this.config, { log: this.log, output: this.serverOutput, stopTimeoutMs: () => this.config.stopTimeoutMs });
     if (version !== this.unitsVersion || this.disposed || !this.coordinator) return;
     for (const p of problems) this.reportProblem(p);
+    // Before the servers start: a server failing for want of its toolchain is the offer's to tell.
+    this.installs.update(missing);
     this.log.info(`servers: ${units.map((u) => `${u.id} on ${u.toolchains.map((t) => t.name).join('+')}`).join(', ') || 'none'}`);
     const kept = new Set(units.map((u) => u.id));
     const dropped = this.coordinator.snapshot().flatMap((t) => t.units).filter((u) => u.owned && u.running && !kept.has(u.id));
@@ -268,7 +273,12 @@ export class Ctx {
   }
 
   private reportUnitFailure(id: string, why: string): void {
-    const unit = this.coordinator?.snapshot().find((t) => t.units.some((u) => u.id === id));
+    const toolchains = (this.coordinator?.snapshot() ?? []).filter((t) => t.units.some((u) => u.id === id));
+    if (toolchains.some((t) => this.installs.covers(t.key))) {
+      this.installs.offer();
+      return;
+    }
+    const unit = toolchains[0];
     const on = unit ? ` on toolchain ${unit.toolchain.name}` : '';
     void vscode.window.showErrorMessage(`${id} is not running${on}: ${why}`, 'Open log', 'Retry').then((choice) => {
       if (choice === 'Open log') this.log.show();

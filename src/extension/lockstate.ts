@@ -160,23 +160,35 @@ export class LockCoordinator {
   }
 
   /**
-   * Stops this window's servers on `toolchain`, takes the write lock, runs `run` and releases it;
-   * resolves then, while the read lock is taken back and the servers restart in the background.
+   * Stops this window's servers on `toolchains` (one, or every toolchain the update changes), takes
+   * their write locks, runs `run` and releases them; resolves then, while the read locks are taken
+   * back and the servers restart in the background.
    */
-  update(toolchain: Toolchain, run: (lock: LockHandle) => Promise<void>, options: UpdateOptions): Promise<void> {
-    const e = this.entryFor(toolchain);
-    // Waiting for someone else's update to end? Ours takes over (the servers are stopped already).
-    e.preempted = true;
-    e.waiting?.abort();
-    return e.serial.run(async () => {
-      e.preempted = false;
+  update(toolchains: Toolchain | readonly Toolchain[], run: (lock: LockHandle) => Promise<void>, options: UpdateOptions): Promise<void> {
+    const byKey = new Map<string, { toolchain: Toolchain; entry: Entry }>();
+    for (const t of 'path' in toolchains ? [toolchains] : toolchains) {
+      const entry = this.entryFor(t);
+      if (!byKey.has(entry.key)) byKey.set(entry.key, { toolchain: t, entry });
+    }
+    // In key order: two updates over overlapping toolchains queue on the same entry first, never
+    // each holding one entry's turn while waiting for the other's.
+    const entries = [...byKey.values()].map((x) => x.entry).sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+    const names = entries.map((e) => e.toolchain.name).join(', ');
+    for (const e of entries) {
+      // Waiting for someone else's update to end? Ours takes over (the servers are stopped already).
+      e.preempted = true;
+      e.waiting?.abort();
+    }
+    const inTurnOf = (i: number, task: () => Promise<void>): Promise<void> => (i === entries.length ? task() : entries[i]!.serial.run(() => inTurnOf(i + 1, task)));
+    return inTurnOf(0, async () => {
+      for (const e of entries) e.preempted = false;
       if (this.disposed) throw new Error('This window is closing.');
-      this.setState(e, 'updating');
-      await this.stopSlotsOn(e);
-      await this.dropRead(e);
+      for (const e of entries) this.setState(e, 'updating');
+      await Promise.all(entries.map((e) => this.stopSlotsOn(e)));
+      for (const e of entries) await this.dropRead(e);
       try {
         const started = Date.now();
-        const lock = await acquireWrite([toolchain], {
+        const lock = await acquireWrite([...byKey.values()].map((x) => x.toolchain), {
           ...this.engineOptions(),
           command: options.command,
           purpose: options.purpose,
@@ -185,16 +197,16 @@ export class LockCoordinator {
           timeoutMs: options.timeoutMs,
           onWait: options.onWait,
         });
-        this.options.log.info(`write lock acquired ${e.toolchain.name} in ${Date.now() - started} ms`);
+        this.options.log.info(`write lock acquired ${names} in ${Date.now() - started} ms`);
         try {
           await run(lock);
         } finally {
           await lock.release();
-          this.options.log.info(`write lock released ${e.toolchain.name}`);
+          this.options.log.info(`write lock released ${names}`);
         }
       } finally {
         // Queued now, so it runs before anything that arrives later.
-        void e.serial.run(() => this.resume(e)).then(() => this.startReady());
+        for (const e of entries) void e.serial.run(() => this.resume(e)).then(() => this.startReady());
       }
     });
   }

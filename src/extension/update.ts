@@ -1,11 +1,12 @@
 // "Toolchain Lock: Update toolchain safely": pick → stop this window's servers → write lock (a
 // cancellable progress naming whom it waits for) → the update command, output live → release → restart.
+// Installs of missing toolchains (install.ts) run the same way.
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { describeHolders, isLockError, status, type LockStatus } from '../lock';
-import { resolveToolchain, type ResolvedToolchain } from '../toolchains';
+import { resolveToolchain, rustupWrites, type ResolvedToolchain } from '../toolchains';
 import type { Ctx } from './ctx';
 import { runCommand } from './run';
 
@@ -69,8 +70,7 @@ export async function updateToolchain(ctx: Ctx, name?: string): Promise<boolean>
     void vscode.window.showErrorMessage(`Toolchain Lock cannot update safely in this editor, so it will not pretend to: ${ctx.unavailable}`, 'Open log').then((c) => c && ctx.log.show());
     return false;
   }
-  const coordinator = ctx.coordinator;
-  if (!coordinator) {
+  if (!ctx.coordinator) {
     void vscode.window.showWarningMessage('Toolchain Lock is still starting; try again in a moment.');
     return false;
   }
@@ -85,46 +85,115 @@ export async function updateToolchain(ctx: Ctx, name?: string): Promise<boolean>
     void vscode.window.showErrorMessage(`Toolchain ${toolchain.name} has no update command. Add one in the setting toolchainLock.toolchains ("updateCommand": [program, args...]).`);
     return false;
   }
+  return runUnderWriteLock(ctx, { kind: 'update', toolchain, label: toolchain.name, argv });
+}
+
+/** A command that changes a toolchain, run from this window under the write lock. */
+export interface LockedJob {
+  readonly kind: 'update' | 'install';
+  readonly toolchain: ResolvedToolchain;
+  /** How messages name the toolchain. */
+  readonly label: string;
+  readonly argv: readonly string[];
+}
+
+const WORDS = {
+  update: { doing: 'Updating', noun: 'Update', done: 'updated', afterCancel: 'servers restart on what is there' },
+  install: { doing: 'Installing', noun: 'Install', done: 'installed', afterCancel: 'it is not installed' },
+} as const;
+
+/** Where update and install commands run: not in a folder, whose own files could steer them. */
+function commandCwd(): string {
+  return os.homedir();
+}
+
+/**
+ * Every toolchain a job must hold for write: its own, and every one a rustup command changes,
+ * planned exactly as `toolchain-lock rustup` plans it (`rustup update` without names changes all).
+ */
+function locksOf(job: LockedJob): ResolvedToolchain[] {
+  const more = rustupWrites(job.argv, { cwd: commandCwd() });
+  return [job.toolchain, ...more.filter((t) => t.path !== job.toolchain.path)];
+}
+
+/** The last lines a command wrote, kept short: its own reason when it fails. */
+function outputTail(): { add(text: string): void; lines(): string } {
+  let tail = '';
+  return {
+    add(text) {
+      tail = (tail + text).slice(-2000);
+    },
+    lines() {
+      return tail.split(/\r?\n/).map((l) => l.trim()).filter(Boolean).slice(-2).join(' / ');
+    },
+  };
+}
+
+/**
+ * Stops this window's servers on the job's toolchains, takes their write locks (a cancellable
+ * progress naming whom it waits for), runs the command with its output live and in an update log,
+ * releases and restarts. Resolves true when the command succeeded; failures are reported here.
+ */
+export async function runUnderWriteLock(ctx: Ctx, job: LockedJob): Promise<boolean> {
+  const coordinator = ctx.coordinator;
+  if (!coordinator) {
+    void vscode.window.showWarningMessage('Toolchain Lock is still starting; try again in a moment.');
+    return false;
+  }
+  const { toolchain, argv, label } = job;
+  const words = WORDS[job.kind];
   const out = ctx.updateOutput;
   out.clear();
   out.show(true);
-  out.appendLine(`Updating ${toolchain.name} (${toolchain.path})`);
-  ctx.log.info(`update of ${toolchain.name} requested: ${argv.join(' ')}`);
+  out.appendLine(`${words.doing} ${label} (${toolchain.path})`);
+  ctx.log.info(`${job.kind} of ${label} requested: ${argv.join(' ')}`);
   const started = Date.now();
+  const tail = outputTail();
   try {
+    const toolchains = locksOf(job);
+    if (toolchains.length > 1) {
+      const also = toolchains.slice(1).map((t) => t.name).join(', ');
+      out.appendLine(`${argv.join(' ')} changes ${also} too: locking them as well`);
+      ctx.log.info(`${job.kind} of ${label} also locks ${also}`);
+    }
+    // A command that runs toolchain-lock itself must find the locks this window takes.
+    const lockDirEnv = ctx.config.lockDir !== undefined ? { TOOLCHAIN_LOCK_DIR: ctx.lockDir() } : {};
     await vscode.window.withProgress(
-      { location: vscode.ProgressLocation.Notification, title: `Updating ${toolchain.name}`, cancellable: true },
+      { location: vscode.ProgressLocation.Notification, title: `${words.doing} ${label}`, cancellable: true },
       async (progress, token) => {
         const abort = new AbortController();
         token.onCancellationRequested(() => abort.abort());
         progress.report({ message: 'stopping this window’s servers…' });
         await coordinator.update(
-          toolchain,
+          toolchains,
           async (lock) => {
             progress.report({ message: `running ${argv.join(' ')}` });
             const logFile = newUpdateLog(ctx.updateLogDir(), toolchain.name);
             out.appendLine(`$ ${argv.join(' ')}    (output also in ${logFile})`);
-            ctx.log.info(`update of ${toolchain.name}: output in ${logFile}`);
+            ctx.log.info(`${job.kind} of ${label}: output in ${logFile}`);
             await runCommand(argv, {
               logFile,
-              cwd: os.homedir(),
-              env: { ...process.env, ...lock.childEnv() },
+              cwd: commandCwd(),
+              env: { ...process.env, ...lockDirEnv, ...lock.childEnv() },
               fds: lock.fds,
               signal: abort.signal,
-              onOutput: (text) => out.append(text),
+              onOutput: (text) => {
+                out.append(text);
+                tail.add(text);
+              },
               onSpawn: (pid) => lock.addChild(pid),
             });
           },
           {
             command: argv,
-            purpose: `update from ${vscode.env.appName}`,
+            purpose: `${job.kind} from ${vscode.env.appName}`,
             signal: abort.signal,
             timeoutMs: ctx.config.updateTimeoutMs > 0 ? ctx.config.updateTimeoutMs : undefined,
             onWait: (blockers) => {
               const who = describeHolders(blockers);
               progress.report({ message: `waiting for ${who}` });
               out.appendLine(`Waiting for the write lock: ${who}`);
-              ctx.log.info(`update of ${toolchain.name} waits for ${who}`);
+              ctx.log.info(`${job.kind} of ${label} waits for ${who}`);
             },
           },
         );
@@ -132,16 +201,17 @@ export async function updateToolchain(ctx: Ctx, name?: string): Promise<boolean>
     );
   } catch (err) {
     const cancelled = isLockError(err, 'E_ABORTED') || /^Cancelled/.test(message(err));
-    out.appendLine(cancelled ? 'Cancelled.' : `Failed: ${message(err)}`);
-    ctx.log.error(`update of ${toolchain.name} ${cancelled ? 'cancelled' : `failed: ${message(err)}`}`);
-    const text = cancelled ? `Update of ${toolchain.name} cancelled; servers restart on what is there.` : `Updating ${toolchain.name} failed: ${message(err)}`;
+    const why = cancelled ? '' : [message(err), tail.lines()].filter(Boolean).join(' ');
+    out.appendLine(cancelled ? 'Cancelled.' : `Failed: ${why}`);
+    ctx.log.error(`${job.kind} of ${label} ${cancelled ? 'cancelled' : `failed: ${why}`}`);
+    const text = cancelled ? `${words.noun} of ${label} cancelled; ${words.afterCancel}.` : `${words.doing} ${label} failed: ${why}`;
     void vscode.window.showErrorMessage(text, 'Show output').then((c) => c && out.show());
     return false;
   }
   const seconds = ((Date.now() - started) / 1000).toFixed(1);
   out.appendLine(`Done in ${seconds} s.`);
-  ctx.log.info(`update of ${toolchain.name} done in ${seconds} s`);
-  vscode.window.setStatusBarMessage(`$(check) ${toolchain.name} updated`, 5000);
+  ctx.log.info(`${job.kind} of ${label} done in ${seconds} s`);
+  vscode.window.setStatusBarMessage(`$(check) ${label} ${words.done}`, 5000);
   return true;
 }
 

@@ -1,8 +1,8 @@
 // Names → canonical toolchain directories (plain paths, rustup). No locking here.
 export type { ConfiguredToolchain, ResolvedToolchain } from './types';
 export { ToolchainError, isToolchainError, type ToolchainErrorCode } from './errors';
-export { rustupHome, listRustupToolchains, hostTriple } from './rustup';
+export { rustupHome, listRustupToolchains, hostTriple, isChannelName } from './rustup';
 export { resolveToolchain, type ResolveOptions } from './resolve';
 export { activeRustupToolchain, rustupNamed, whichToolchain, type ActiveToolchain, type ToolchainSource } from './active';
 export { configuredFromEnv, TOOLCHAINS_ENV } from './from-env';
-export { rustupLockPlan, type RustupLockPlan, type RustupPlanOptions } from './rustup-commands';
+export { rustupLockPlan, rustupWrites, type RustupLockPlan, type RustupPlanOptions } from './rustup-commands';

@@ -1,3 +1,4 @@
+import * as path from 'node:path';
 import { rustupNamed, whichToolchain } from './active';
 import { listRustupToolchains } from './rustup';
 import type { ResolvedToolchain } from './types';
@@ -153,4 +154,21 @@ export function rustupLockPlan(args: readonly string[], options: RustupPlanOptio
     default:
       return { ...write(sub, installed()), unknown: true };
   }
+}
+
+/** True when `program` (a name or path) is rustup itself. */
+function isRustup(program: string): boolean {
+  return path.basename(program).replace(/\.exe$/i, '') === 'rustup';
+}
+
+/**
+ * The toolchains a command line changes when its program is rustup: those `toolchain-lock rustup`
+ * would take the write locks of. Empty for any other program, and for rustup commands that change
+ * no toolchain. Lets an update run elsewhere (the extension) lock exactly what the wrapper locks.
+ */
+export function rustupWrites(argv: readonly string[], options: RustupPlanOptions): readonly ResolvedToolchain[] {
+  const [program, ...args] = argv;
+  if (program === undefined || !isRustup(program)) return [];
+  const plan = rustupLockPlan(args, options);
+  return plan.mode === 'write' ? plan.toolchains : [];
 }

@@ -5,7 +5,7 @@ const path = require('node:path');
 const vscode = require('vscode');
 
 const EXTENSION_ID = 'toolchain-lock.toolchain-lock';
-const COMMANDS = ['toolchainLock.updateToolchain', 'toolchainLock.showLocks', 'toolchainLock.openLog', 'toolchainLock.openUpdateLog'];
+const COMMANDS = ['toolchainLock.updateToolchain', 'toolchainLock.installToolchain', 'toolchainLock.showLocks', 'toolchainLock.openLog', 'toolchainLock.openUpdateLog'];
 const SETTINGS = ['servers', 'coordinatedExtensions', 'toolchains', 'lockDir', 'pollInterval', 'stopTimeout', 'updateTimeout'];
 
 const checks = {

@@ -79,7 +79,7 @@ test('zero configuration: rust-analyzer + a Cargo folder → read lock on its ru
   const pkg = JSON.parse(fs.readFileSync(path.join(repoRoot, 'package.json'), 'utf8'));
   const contributed = pkg.contributes.commands.map((c) => c.command).sort();
   for (const id of contributed) assert.ok(state.commands.has(id), `no handler for ${id}`);
-  assert.deepEqual(contributed, ['toolchainLock.openLog', 'toolchainLock.openUpdateLog', 'toolchainLock.showLocks', 'toolchainLock.updateToolchain']);
+  assert.deepEqual(contributed, ['toolchainLock.installToolchain', 'toolchainLock.openLog', 'toolchainLock.openUpdateLog', 'toolchainLock.showLocks', 'toolchainLock.updateToolchain']);
   await until(() => item().text === '$(lock) stable (1)', `status text, got ${item().text}`);
   assert.equal(item().name, 'Toolchain Lock');
   assert.equal(item().alignment, vscode.StatusBarAlignment.Left);

@@ -314,3 +314,22 @@ test('two updates from this window queued back to back: no start in between, one
   assert.equal(unit.starts, 2);
   assert.equal(s.ownReaders(), 1, 'exactly one read lock held');
 });
+
+test('an update of several toolchains stops the servers on each, holds every write lock while it runs, and restarts them all', async (t) => {
+  const s = setup(t);
+  const nightly = { name: 'nightly', path: path.join(s.root, 'toolchains', 'nightly') };
+  fs.mkdirSync(nightly.path, { recursive: true });
+  const onStable = fakeUnit('on-stable', [s.tc], s.events);
+  const onNightly = fakeUnit('on-nightly', [nightly], s.events);
+  await s.coordinator.setUnits([onStable, onNightly]);
+  await until(() => onStable.starts === 1 && onNightly.starts === 1, 'starts');
+  let inside = null;
+  // Given in reverse key order, and one of them twice: each lock is taken once, in key order.
+  await s.coordinator.update([nightly, s.tc, nightly], async (lock) => {
+    const st = lib.module.engine.status({ lockDir: s.lockDir, toolchains: [s.tc, nightly] });
+    inside = { mode: lock.mode, running: [onStable.isRunning(), onNightly.isRunning()], states: st.map((x) => x.state) };
+  }, { command: ['rustup', 'update'] });
+  assert.deepEqual(inside, { mode: 'write', running: [false, false], states: ['write', 'write'] });
+  await until(() => onStable.starts === 2 && onNightly.starts === 2, 'both restart');
+  assert.deepEqual([stateOf(s.coordinator, 'stable'), stateOf(s.coordinator, 'nightly')], ['holding', 'holding']);
+});

@@ -4,7 +4,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { Toolchain } from '../../lock';
-import { activeRustupToolchain, hostTriple, resolveToolchain, type ResolvedToolchain } from '../../toolchains';
+import { hostTriple, resolveToolchain, whichToolchain, type ActiveToolchain, type ResolvedToolchain, type ToolchainSource } from '../../toolchains';
 import type { Config, CoordinatedConfig } from '../config';
 import type { Logger } from '../lockstate';
 import { CoordinatedServer, coordinatedId } from './coordinated';
@@ -19,10 +19,42 @@ export interface UnitDeps {
   readonly stopTimeoutMs: () => number;
 }
 
+/** A rustup toolchain a folder's rules name (rust-toolchain.toml, an override, …) that is not installed. */
+export interface MissingToolchain {
+  /** Where rustup will install it (`missing`); its lock is keyed on that directory already. */
+  readonly toolchain: ResolvedToolchain;
+  /** As the servers and the status bar name it. */
+  readonly shown: Toolchain;
+  /** Which of rustup's rules named it, and in which file (null for RUSTUP_TOOLCHAIN). */
+  readonly source: ToolchainSource;
+  readonly sourceFile: string | null;
+  /** The folder whose toolchain it is. */
+  readonly folder: string;
+  /** Ids of the servers that need it. */
+  readonly units: readonly string[];
+}
+
 export interface BuiltUnits {
   readonly units: readonly ServerUnit[];
   /** Servers that could not be set up, and why (shown once in the log and a notification). */
   readonly problems: readonly string[];
+  /** Toolchains the servers need that rustup has not installed, one entry per toolchain. */
+  readonly missing: readonly MissingToolchain[];
+}
+
+/** Collects the missing toolchains servers need, one entry per directory. */
+function missingCollector(): { note(found: ActiveToolchain, folder: string, unitId: string): void; list(): MissingToolchain[] } {
+  const byPath = new Map<string, MissingToolchain & { units: string[] }>();
+  return {
+    note(found, folder, unitId) {
+      const t = found.toolchain;
+      if (!t.missing || t.rustupName === undefined) return;
+      const m = byPath.get(t.path) ?? { toolchain: t, shown: displayToolchain(t), source: found.source, sourceFile: found.sourceFile, folder, units: [] };
+      byPath.set(t.path, m);
+      if (!m.units.includes(unitId)) m.units.push(unitId);
+    },
+    list: () => [...byPath.values()],
+  };
 }
 
 const message = (err: unknown): string => (err instanceof Error ? err.message : String(err));
@@ -50,9 +82,16 @@ function unique(toolchains: readonly ResolvedToolchain[]): ResolvedToolchain[] {
   return [...new Map(toolchains.map((t) => [t.path, t])).values()];
 }
 
-async function coordinatedToolchains(c: CoordinatedConfig, config: Config, folders: readonly string[]): Promise<ResolvedToolchain[]> {
+async function coordinatedToolchains(c: CoordinatedConfig, config: Config, folders: readonly string[], noteActive: (found: ActiveToolchain, folder: string) => void): Promise<ResolvedToolchain[]> {
   if (c.toolchain !== undefined) return [resolveToolchain(c.toolchain, { cwd: folders[0] ?? os.homedir(), configured: config.toolchains })];
-  return unique((await cargoDirs(folders)).map((d) => activeRustupToolchain(d)).filter((t): t is ResolvedToolchain => t !== null));
+  const toolchains: ResolvedToolchain[] = [];
+  for (const dir of await cargoDirs(folders)) {
+    const found = whichToolchain(dir);
+    if (!found) continue;
+    noteActive(found, dir);
+    toolchains.push(found.toolchain);
+  }
+  return unique(toolchains);
 }
 
 /** Resolves every configured server (and the presets that apply) to a unit. Never throws. */
@@ -61,9 +100,12 @@ export async function buildUnits(config: Config, deps: UnitDeps): Promise<BuiltU
   const cwd = folders[0];
   const units: ServerUnit[] = [];
   const problems: string[] = [];
+  const missing = missingCollector();
   for (const s of config.servers) {
     try {
-      const toolchain = s.toolchain !== undefined ? resolveToolchain(s.toolchain, { cwd: cwd ?? os.homedir(), configured: config.toolchains }) : cwd ? activeRustupToolchain(cwd) : null;
+      const active = s.toolchain === undefined && cwd ? whichToolchain(cwd) : null;
+      if (active && cwd) missing.note(active, cwd, s.id);
+      const toolchain = s.toolchain !== undefined ? resolveToolchain(s.toolchain, { cwd: cwd ?? os.homedir(), configured: config.toolchains }) : (active?.toolchain ?? null);
       if (!toolchain) {
         problems.push(`Server ${s.id}: no "toolchain" is set and ${cwd ? `no rustup toolchain is active in ${cwd}` : 'no folder is open'}. Set "toolchain" in toolchainLock.servers.`);
         continue;
@@ -76,7 +118,8 @@ export async function buildUnits(config: Config, deps: UnitDeps): Promise<BuiltU
   for (const c of config.coordinatedExtensions) {
     if (!vscode.extensions.getExtension(c.extensionId)) continue;
     try {
-      const toolchains = await coordinatedToolchains(c, config, folders);
+      const id = coordinatedId(c.extensionId);
+      const toolchains = await coordinatedToolchains(c, config, folders, (found, dir) => missing.note(found, dir, id));
       if (toolchains.length === 0) {
         deps.log.info(`${c.extensionId}: no Cargo project or active rustup toolchain in this workspace; not coordinating it`);
         continue;
@@ -86,5 +129,5 @@ export async function buildUnits(config: Config, deps: UnitDeps): Promise<BuiltU
       problems.push(`${coordinatedId(c.extensionId)}: ${message(err)}`);
     }
   }
-  return { units, problems };
+  return { units, problems, missing: missing.list() };
 }

@@ -1,0 +1,164 @@
+// "Install missing toolchain": a rustup toolchain a folder's rules name (rust-toolchain.toml, a
+// rustup override, RUSTUP_TOOLCHAIN, the default) that rustup has not installed, so the servers on
+// it cannot start. Said once per toolchain, with the action; the install runs as an update does
+// (update.ts): `rustup toolchain install NAME` under the write lock of the directory rustup will
+// create — the same key before and after —, output in the update log; then the servers are retried.
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import * as vscode from 'vscode';
+import { toolchainKey } from '../lock';
+import { isChannelName } from '../toolchains';
+import type { Ctx } from './ctx';
+import type { MissingToolchain } from './servers';
+import { runUnderWriteLock } from './update';
+
+const INSTALL = 'Install toolchain';
+const MANAGE_TRUST = 'Manage Workspace Trust';
+
+/** The argv that installs `m`, or undefined when rustup cannot install it by name (a custom toolchain). */
+export function installCommandOf(m: MissingToolchain): readonly string[] | undefined {
+  const name = m.toolchain.rustupName;
+  // Only channel names: nothing a workspace file says reaches rustup's command line as an option.
+  return name !== undefined && isChannelName(name) ? ['rustup', 'toolchain', 'install', name] : undefined;
+}
+
+/** Which rule names the toolchain, as a clause: "rust-toolchain.toml in /proj pins it". */
+function namedBy(m: MissingToolchain): string {
+  switch (m.source) {
+    case 'toolchain-file':
+      return m.sourceFile ? `${path.basename(m.sourceFile)} in ${path.dirname(m.sourceFile)} pins it` : `a toolchain file pins it for ${m.folder}`;
+    case 'override':
+      return `a rustup override pins it for ${m.folder}`;
+    case 'env':
+      return 'RUSTUP_TOOLCHAIN names it';
+    case 'default':
+      return 'it is rustup’s default toolchain';
+  }
+}
+
+/**
+ * The name came from a file of a workspace the user has not trusted: installing would let that
+ * workspace choose what is downloaded and run. Overrides, RUSTUP_TOOLCHAIN and the default are the
+ * user's own, as is the rustup on PATH (never a command from workspace settings).
+ */
+function needsTrust(m: MissingToolchain): boolean {
+  return !vscode.workspace.isTrusted && m.source === 'toolchain-file';
+}
+
+function describe(m: MissingToolchain): string {
+  const units = m.units.join(', ');
+  return `Toolchain ${m.shown.name} is not installed: ${namedBy(m)}, and ${units} ${m.units.length === 1 ? 'needs' : 'need'} it.`;
+}
+
+const NOT_INSTALLABLE = 'rustup cannot install it by name; install or link it with rustup (rustup toolchain link NAME DIR), then retry.';
+const UNTRUSTED = 'This workspace is untrusted and the name comes from its files: trust it to install the toolchain from here.';
+
+function manageTrust(ctx: Ctx): void {
+  vscode.commands.executeCommand('workbench.trust.manage').then(undefined, (err: unknown) => ctx.log.warn(`cannot open workspace trust: ${String(err)}`));
+}
+
+/** The notification for one missing toolchain: the install action when it may run, else why not. */
+function showOffer(ctx: Ctx, m: MissingToolchain): void {
+  const text = describe(m);
+  ctx.log.warn(text);
+  const [extra, items] = !installCommandOf(m) ? [NOT_INSTALLABLE, []] : needsTrust(m) ? [UNTRUSTED, [MANAGE_TRUST]] : ['', [INSTALL]];
+  void vscode.window.showWarningMessage([text, extra].filter(Boolean).join(' '), ...items, 'Open log').then((choice) => {
+    if (choice === INSTALL) void installMissing(ctx, m);
+    if (choice === MANAGE_TRUST) manageTrust(ctx);
+    if (choice === 'Open log') ctx.log.show();
+  });
+}
+
+const keyOf = (m: MissingToolchain): string => toolchainKey(m.toolchain.path);
+
+/** The missing toolchains this window's servers need, each offered once (again once trust changes). */
+export class InstallOffers {
+  private missing: readonly MissingToolchain[] = [];
+  private readonly offered = new Set<string>();
+
+  constructor(private readonly ctx: Ctx) {}
+
+  /** Takes what the servers need now and offers what was not offered yet. */
+  update(missing: readonly MissingToolchain[]): void {
+    this.missing = missing;
+    const keys = new Set(this.current().map(keyOf));
+    for (const o of this.offered) if (!keys.has(o.slice(0, o.lastIndexOf('|')))) this.offered.delete(o);
+    this.offer();
+  }
+
+  /** Offers every missing toolchain not offered yet in this trust state. */
+  offer(): void {
+    for (const m of this.current()) {
+      const id = `${keyOf(m)}|${vscode.workspace.isTrusted}`;
+      if (this.offered.has(id)) continue;
+      this.offered.add(id);
+      showOffer(this.ctx, m);
+    }
+  }
+
+  /** Those still missing (an install from anywhere ends that). */
+  current(): MissingToolchain[] {
+    return this.missing.filter((m) => !fs.existsSync(m.toolchain.path));
+  }
+
+  /** True when the toolchain with this key is one of them: its servers' failures are the offer's to tell. */
+  covers(key: string): boolean {
+    return this.current().some((m) => keyOf(m) === key);
+  }
+
+  /** Installed: a later disappearance is offered anew. */
+  forget(m: MissingToolchain): void {
+    const key = keyOf(m);
+    for (const o of this.offered) if (o.startsWith(`${key}|`)) this.offered.delete(o);
+  }
+}
+
+/** Runs the install of `m` under its write lock, then retries the servers that failed for want of it. */
+async function installMissing(ctx: Ctx, m: MissingToolchain): Promise<boolean> {
+  const argv = installCommandOf(m);
+  if (!argv) {
+    void vscode.window.showErrorMessage(`${describe(m)} ${NOT_INSTALLABLE}`, 'Open log').then((c) => c && ctx.log.show());
+    return false;
+  }
+  if (needsTrust(m)) {
+    void vscode.window.showErrorMessage(`${describe(m)} ${UNTRUSTED}`, MANAGE_TRUST).then((c) => c && manageTrust(ctx));
+    return false;
+  }
+  if (!(await runUnderWriteLock(ctx, { kind: 'install', toolchain: m.toolchain, label: m.shown.name, argv }))) return false;
+  if (!fs.existsSync(m.toolchain.path)) {
+    const text = `${argv.join(' ')} succeeded, but ${m.toolchain.path} still does not exist: is rustup on PATH the one whose home is ${path.dirname(path.dirname(m.toolchain.path))}?`;
+    ctx.log.error(text);
+    void vscode.window.showErrorMessage(text, 'Open log').then((c) => c && ctx.log.show());
+    return false;
+  }
+  ctx.installs.forget(m);
+  const key = keyOf(m);
+  const failed = (ctx.coordinator?.snapshot() ?? []).filter((t) => t.key === key).flatMap((t) => t.units.filter((u) => u.failed !== null).map((u) => u.id));
+  ctx.log.info(`${m.shown.name} installed; starting ${failed.join(', ') || 'nothing (no server waits for it)'}`);
+  await Promise.all(failed.map((id) => ctx.coordinator?.retry(id)));
+  return true;
+}
+
+/** The command handler; `name` picks one of the missing toolchains without asking. */
+export async function installToolchain(ctx: Ctx, name?: string): Promise<boolean> {
+  if (ctx.unavailable) {
+    void vscode.window.showErrorMessage(`Toolchain Lock cannot install safely in this editor, so it will not pretend to: ${ctx.unavailable}`, 'Open log').then((c) => c && ctx.log.show());
+    return false;
+  }
+  const missing = ctx.installs.current();
+  if (missing.length === 0) {
+    void vscode.window.showInformationMessage('No toolchain this window needs is missing.');
+    return false;
+  }
+  let m: MissingToolchain | undefined;
+  if (name !== undefined) {
+    m = missing.find((x) => x.shown.name === name || x.toolchain.name === name || x.toolchain.path === name);
+    if (!m) void vscode.window.showErrorMessage(`"${name}" is not a missing toolchain this window needs. Missing: ${missing.map((x) => x.shown.name).join(', ')}.`);
+  } else if (missing.length === 1) {
+    m = missing[0];
+  } else {
+    const items = missing.map((x) => ({ label: x.shown.name, description: namedBy(x), detail: x.toolchain.path, missing: x }));
+    m = (await vscode.window.showQuickPick(items, { title: 'Install missing toolchain', placeHolder: 'Which toolchain?' }))?.missing;
+  }
+  return m ? installMissing(ctx, m) : false;
+}
