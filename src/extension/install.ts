@@ -7,7 +7,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { toolchainKey } from '../lock';
-import { isChannelName } from '../toolchains';
+import { isChannelName, rustupInstallCommand } from '../toolchains';
 import type { Ctx } from './ctx';
 import type { MissingToolchain } from './servers';
 import { runUnderWriteLock } from './update';
@@ -15,11 +15,15 @@ import { runUnderWriteLock } from './update';
 const INSTALL = 'Install toolchain';
 const MANAGE_TRUST = 'Manage Workspace Trust';
 
-/** The argv that installs `m`, or undefined when rustup cannot install it by name (a custom toolchain). */
-export function installCommandOf(m: MissingToolchain): readonly string[] | undefined {
+/**
+ * The argv that installs `m` with the components, targets and profile its toolchain file asks
+ * for, or undefined when rustup cannot install it by name (a custom toolchain).
+ */
+export function installCommandOf(m: MissingToolchain): { argv: readonly string[]; skipped: readonly string[] } | undefined {
   const name = m.toolchain.rustupName;
-  // Only channel names: nothing a workspace file says reaches rustup's command line as an option.
-  return name !== undefined && isChannelName(name) ? ['rustup', 'toolchain', 'install', name] : undefined;
+  // Only channel names and plain component names: nothing a workspace file says reaches rustup's
+  // command line as an option.
+  return name !== undefined && isChannelName(name) ? rustupInstallCommand(name, m.wants) : undefined;
 }
 
 /** Which rule names the toolchain, as a clause: "rust-toolchain.toml in /proj pins it". */
@@ -115,8 +119,8 @@ export class InstallOffers {
 
 /** Runs the install of `m` under its write lock, then retries the servers that failed for want of it. */
 async function installMissing(ctx: Ctx, m: MissingToolchain): Promise<boolean> {
-  const argv = installCommandOf(m);
-  if (!argv) {
+  const command = installCommandOf(m);
+  if (!command) {
     void vscode.window.showErrorMessage(`${describe(m)} ${NOT_INSTALLABLE}`, 'Open log').then((c) => c && ctx.log.show());
     return false;
   }
@@ -124,6 +128,8 @@ async function installMissing(ctx: Ctx, m: MissingToolchain): Promise<boolean> {
     void vscode.window.showErrorMessage(`${describe(m)} ${UNTRUSTED}`, MANAGE_TRUST).then((c) => c && manageTrust(ctx));
     return false;
   }
+  const { argv, skipped } = command;
+  if (skipped.length > 0) ctx.log.warn(`${m.sourceFile ?? 'the toolchain file'} asks for ${skipped.map((v) => JSON.stringify(v)).join(', ')}, which rustup does not name that way: left out of the install`);
   if (!(await runUnderWriteLock(ctx, { kind: 'install', toolchain: m.toolchain, label: m.shown.name, argv }))) return false;
   if (!fs.existsSync(m.toolchain.path)) {
     const text = `${argv.join(' ')} succeeded, but ${m.toolchain.path} still does not exist: is rustup on PATH the one whose home is ${path.dirname(path.dirname(m.toolchain.path))}?`;

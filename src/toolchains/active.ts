@@ -2,7 +2,8 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { expandPath, isPathSpec } from './resolve';
 import { fullRustupName, hostTriple, matchRustupNames, rustupSettings, rustupToolchain, rustupToolchainNames, type RustupSettings } from './rustup';
-import { parseToml, readTextFile, tomlString, tomlTable } from './toml';
+import { parseToml, readTextFile, tomlString, tomlStrings, tomlTable, type TomlTable } from './toml';
+import { canonicalToolchainPath } from '../lock';
 import { ToolchainError } from './errors';
 import type { ResolvedToolchain } from './types';
 
@@ -15,6 +16,22 @@ export interface ActiveToolchain {
   readonly source: ToolchainSource;
   /** The file holding the rule: settings.toml, rust-toolchain(.toml); null for RUSTUP_TOOLCHAIN. */
   readonly sourceFile: string | null;
+  /** What a toolchain file asks rustup to install with the toolchain. */
+  readonly wants?: ToolchainWants;
+}
+
+/** `components`, `targets` and `profile` of a rust-toolchain.toml, as written there (unchecked). */
+export interface ToolchainWants {
+  readonly components: readonly string[];
+  readonly targets: readonly string[];
+  readonly profile?: string;
+}
+
+function wantsOf(section: TomlTable | undefined): ToolchainWants | undefined {
+  const components = tomlStrings(section, 'components');
+  const targets = tomlStrings(section, 'targets');
+  const profile = tomlString(section, 'profile');
+  return components.length + targets.length > 0 || profile !== undefined ? { components, targets, ...(profile !== undefined ? { profile } : {}) } : undefined;
 }
 
 /** What a toolchain file or override asks for: a rustup name, a custom toolchain directory, or the default. */
@@ -25,7 +42,7 @@ type Request = { readonly name: string } | { readonly path: string } | { readonl
  * bare name when it has one line, else TOML like the other; `[toolchain]` has `channel` or `path`
  * (relative to the file). With neither (only components, targets, …) the default toolchain applies.
  */
-function toolchainFileIn(dir: string): { request: Request; file: string } | null {
+function toolchainFileIn(dir: string): { request: Request; file: string; wants?: ToolchainWants } | null {
   for (const name of ['rust-toolchain', 'rust-toolchain.toml']) {
     const file = path.join(dir, name);
     const text = readTextFile(file);
@@ -39,10 +56,11 @@ function toolchainFileIn(dir: string): { request: Request; file: string } | null
     if (text.trim() === '') throw new ToolchainError('E_BAD_TOML', `${file} is empty. Name a toolchain in it (\`[toolchain]\` \`channel = "stable"\`) or remove it.`);
     const section = tomlTable(parseToml(text, file), 'toolchain');
     const channel = tomlString(section, 'channel');
-    if (channel) return { request: { name: channel }, file };
+    const wants = wantsOf(section);
+    if (channel) return { request: { name: channel }, file, ...(wants ? { wants } : {}) };
     const custom = tomlString(section, 'path');
     if (custom) return { request: { path: path.resolve(dir, custom) }, file };
-    return { request: { useDefault: true }, file };
+    return { request: { useDefault: true }, file, ...(wants ? { wants } : {}) };
   }
   return null;
 }
@@ -68,9 +86,9 @@ function fromRequest(request: Request, env: NodeJS.ProcessEnv, settings: RustupS
   if ('useDefault' in request) return settings.defaultToolchain ? fromRequest({ name: settings.defaultToolchain }, env, settings) : null;
   if ('path' in request || isPathSpec(request.name)) {
     const p = 'path' in request ? request.path : expandPath(request.name, env, process.cwd());
-    // Not there (yet): the lock is still keyed on the absolute path.
-    const real = realPathOrNull(p) ?? p;
-    return { name: path.basename(real), path: real, kind: 'path' };
+    // Keyed as any toolchain path (a link stays the link), also when it is not there (yet).
+    const canonical = canonicalToolchainPath(p);
+    return { name: path.basename(canonical), path: canonical, kind: 'path' };
   }
   const installed = rustupToolchainNames(env) ?? [];
   const host = hostTriple(env, settings);
@@ -109,9 +127,9 @@ function ancestors(start: string): string[] {
  */
 export function whichToolchain(dir: string, env: NodeJS.ProcessEnv = process.env): ActiveToolchain | null {
   const settings = rustupSettings(env);
-  const found = (request: Request, source: ToolchainSource, sourceFile: string | null): ActiveToolchain | null => {
+  const found = (request: Request, source: ToolchainSource, sourceFile: string | null, wants?: ToolchainWants): ActiveToolchain | null => {
     const toolchain = fromRequest(request, env, settings);
-    return toolchain ? { toolchain, source, sourceFile } : null;
+    return toolchain ? { toolchain, source, sourceFile, ...(wants ? { wants } : {}) } : null;
   };
   if (env.RUSTUP_TOOLCHAIN) return found({ name: env.RUSTUP_TOOLCHAIN }, 'env', null);
   // rustup walks up from the process's working directory, which the kernel reports as a real path.
@@ -121,7 +139,7 @@ export function whichToolchain(dir: string, env: NodeJS.ProcessEnv = process.env
     const override = overrideFor(d, settings);
     if (override) return found(override, 'override', settings.file);
     const file = toolchainFileIn(d);
-    if (file) return found(file.request, 'toolchain-file', file.file);
+    if (file) return found(file.request, 'toolchain-file', file.file, file.wants);
   }
   return settings.defaultToolchain ? found({ name: settings.defaultToolchain }, 'default', settings.file) : null;
 }

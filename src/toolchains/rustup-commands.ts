@@ -172,3 +172,27 @@ export function rustupWrites(argv: readonly string[], options: RustupPlanOptions
   const plan = rustupLockPlan(args, options);
   return plan.mode === 'write' ? plan.toolchains : [];
 }
+
+/** rustup's component, target and profile names: nothing in them can read as an option. */
+const INSTALL_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
+
+/**
+ * `rustup toolchain install NAME` with what a rust-toolchain.toml asks for besides the channel
+ * (profile, components, targets), as rustup installs them when it reads the file itself. The
+ * name comes first: rustup's `-c`/`-t` take every value that follows. Values that are not plain
+ * names are left out and returned in `skipped`.
+ */
+export function rustupInstallCommand(name: string, wants?: { readonly components: readonly string[]; readonly targets: readonly string[]; readonly profile?: string }): { argv: string[]; skipped: string[] } {
+  const argv = ['rustup', 'toolchain', 'install', name];
+  const skipped: string[] = [];
+  const plain = (values: readonly string[]): string[] => values.filter((v) => INSTALL_NAME.test(v) || void skipped.push(v));
+  if (wants?.profile !== undefined) {
+    if (['minimal', 'default', 'complete'].includes(wants.profile)) argv.push('--profile', wants.profile);
+    else skipped.push(wants.profile);
+  }
+  const components = plain(wants?.components ?? []);
+  if (components.length > 0) argv.push('--component', components.join(','));
+  const targets = plain(wants?.targets ?? []);
+  if (targets.length > 0) argv.push('--target', targets.join(','));
+  return { argv, skipped };
+}

@@ -45,3 +45,9 @@ export function tomlString(table: TomlTable | undefined, key: string): string | 
   const v = table?.[key];
   return typeof v === 'string' ? v : undefined;
 }
+
+/** The strings of the array at `key` of `table` (others are skipped); [] when missing. */
+export function tomlStrings(table: TomlTable | undefined, key: string): string[] {
+  const v = table?.[key];
+  return Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string') : [];
+}

@@ -49,14 +49,14 @@ const ENV_KEYS = ['RUSTUP_HOME', 'RUSTUP_TOOLCHAIN', 'PATH', 'TOOLCHAIN_LOCK_DIR
  * stand-in rustup first on PATH. The lock directory is set in the settings only: whatever the
  * stand-in's `status --json` sees, it sees because the extension passed that directory on.
  */
-function world(t, { pin = '1.80.0' } = {}) {
+function world(t, { pin = '1.80.0', toml = '' } = {}) {
   const root = tempDir(t);
   const rustupHome = path.join(root, 'rustup');
   for (const n of ['stable', 'nightly']) fs.mkdirSync(path.join(rustupHome, 'toolchains', full(n), 'bin'), { recursive: true });
   fs.writeFileSync(path.join(rustupHome, 'settings.toml'), `default_host_triple = "${triple}"\ndefault_toolchain = "${full('stable')}"\n`);
   const project = path.join(root, 'proj');
   fs.mkdirSync(project);
-  fs.writeFileSync(path.join(project, 'rust-toolchain.toml'), `[toolchain]\nchannel = "${pin}"\n`);
+  fs.writeFileSync(path.join(project, 'rust-toolchain.toml'), `[toolchain]\nchannel = "${pin}"\n${toml}`);
   const bin = path.join(root, 'bin');
   fs.mkdirSync(bin);
   fs.writeFileSync(path.join(bin, 'rustup'), `#!/bin/sh\nexec ${JSON.stringify(process.execPath)} ${JSON.stringify(path.join(FIXTURES, 'fake-rustup.mjs'))} "$@"\n`, { mode: 0o755 });
@@ -259,4 +259,16 @@ test('rust-analyzer on a pinned toolchain that is not installed: the same offer;
   const [call] = w.calls();
   assert.deepEqual(call.locks.map((l) => [l.key, l.state]), [[w.keyOf('1.80.0'), 'write']]);
   await until(() => w.lockOf('1.80.0').holders.length === 1, 'its read lock is taken back');
+});
+
+test('the install brings what rust-toolchain.toml asks for besides the channel; nothing it says becomes an option', async (t) => {
+  const w = world(t, { toml: 'profile = "minimal"\ncomponents = ["rustfmt", "clippy", "--help"]\ntargets = ["wasm32-unknown-unknown"]\n' });
+  activate(t, w);
+  (await offerOf(/^Toolchain 1\.80\.0 is not installed/)).choose('Install toolchain');
+  await until(() => starts() === 1, `server starts after the install; log:\n${log().join('\n')}`);
+  const [call] = w.calls();
+  // The name first: rustup's --component and --target take every value after them.
+  assert.deepEqual(call.args, ['toolchain', 'install', full('1.80.0'), '--profile', 'minimal', '--component', 'rustfmt,clippy', '--target', 'wasm32-unknown-unknown']);
+  assert.deepEqual(call.locks.map((l) => [l.key, l.state]), [[w.keyOf('1.80.0'), 'write']], 'still exactly the lock of the toolchain it installs');
+  assert.ok(logHas('asks for "--help", which rustup does not name that way: left out of the install'), log().join('\n'));
 });

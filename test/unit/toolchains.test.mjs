@@ -180,6 +180,10 @@ test('activeRustupToolchain follows rustup: env, nearest override or file, then 
   const custom = fs.mkdtempSync(path.join(tmp, 'custom-'));
   fs.writeFileSync(path.join(sub, 'rust-toolchain'), `[toolchain]\npath = ${JSON.stringify(custom)}\n`);
   assert.deepEqual(active(), { name: path.basename(custom), path: custom, kind: 'path' });
+  // A custom toolchain path that is a link is keyed as the link, as everywhere (A/B flips).
+  fs.symlinkSync(custom, path.join(tmp, `${path.basename(custom)}-current`));
+  fs.writeFileSync(path.join(sub, 'rust-toolchain'), `[toolchain]\npath = ${JSON.stringify(path.join(tmp, `${path.basename(custom)}-current`))}\n`);
+  assert.deepEqual(active(), { name: `${path.basename(custom)}-current`, path: path.join(fs.realpathSync(tmp), `${path.basename(custom)}-current`), kind: 'path' });
 
   const nothing = rustupHomeWith([], '');
   assert.equal(tc.activeRustupToolchain(fs.mkdtempSync(path.join(tmp, 'plain-')), nothing.env), null);

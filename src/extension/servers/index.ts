@@ -4,7 +4,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { Toolchain } from '../../lock';
-import { hostTriple, resolveToolchain, whichToolchain, type ActiveToolchain, type ResolvedToolchain, type ToolchainSource } from '../../toolchains';
+import { hostTriple, resolveToolchain, whichToolchain, type ActiveToolchain, type ResolvedToolchain, type ToolchainSource, type ToolchainWants } from '../../toolchains';
 import type { Config, CoordinatedConfig } from '../config';
 import type { Logger } from '../lockstate';
 import { CoordinatedServer, coordinatedId } from './coordinated';
@@ -32,6 +32,8 @@ export interface MissingToolchain {
   readonly folder: string;
   /** Ids of the servers that need it. */
   readonly units: readonly string[];
+  /** Components, targets and profile its toolchain file asks for. */
+  readonly wants?: ToolchainWants;
 }
 
 export interface BuiltUnits {
@@ -49,7 +51,7 @@ function missingCollector(): { note(found: ActiveToolchain, folder: string, unit
     note(found, folder, unitId) {
       const t = found.toolchain;
       if (!t.missing || t.rustupName === undefined) return;
-      const m = byPath.get(t.path) ?? { toolchain: t, shown: displayToolchain(t), source: found.source, sourceFile: found.sourceFile, folder, units: [] };
+      const m = byPath.get(t.path) ?? { toolchain: t, shown: displayToolchain(t), source: found.source, sourceFile: found.sourceFile, folder, units: [], ...(found.wants ? { wants: found.wants } : {}) };
       byPath.set(t.path, m);
       if (!m.units.includes(unitId)) m.units.push(unitId);
     },
