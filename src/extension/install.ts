@@ -37,6 +37,8 @@ function namedBy(m: MissingToolchain): string {
       return 'RUSTUP_TOOLCHAIN names it';
     case 'default':
       return 'it is rustup’s default toolchain';
+    case 'setting':
+      return 'the toolchainLock settings name it';
   }
 }
 

@@ -272,3 +272,18 @@ test('the install brings what rust-toolchain.toml asks for besides the channel; 
   assert.deepEqual(call.locks.map((l) => [l.key, l.state]), [[w.keyOf('1.80.0'), 'write']], 'still exactly the lock of the toolchain it installs');
   assert.ok(logHas('asks for "--help", which rustup does not name that way: left out of the install'), log().join('\n'));
 });
+
+test('a server whose "toolchain" setting names a rustup toolchain that is not installed gets the same offer', async (t) => {
+  const w = world(t, { pin: 'stable' });
+  state.globalConfig['toolchainLock.servers'][0].toolchain = '1.81.0';
+  activate(t, w);
+  const offer = await offerOf(/^Toolchain 1\.81\.0 is not installed/);
+  assert.equal(offer.text, 'Toolchain 1.81.0 is not installed: the toolchainLock settings name it, and fake-ls needs it.');
+  assert.deepEqual(offer.items, ['Install toolchain', 'Open log']);
+  assert.equal(findMessage(/Unknown toolchain/), undefined, JSON.stringify(state.messages.map((m) => m.text)));
+  offer.choose('Install toolchain');
+  await until(() => starts() === 1, `server starts after the install; log:\n${log().join('\n')}`);
+  const [call] = w.calls();
+  assert.deepEqual(call.args, ['toolchain', 'install', full('1.81.0')]);
+  assert.deepEqual(call.locks.map((l) => [l.key, l.state]), [[w.keyOf('1.81.0'), 'write']]);
+});

@@ -4,7 +4,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { Toolchain } from '../../lock';
-import { hostTriple, resolveToolchain, whichToolchain, type ActiveToolchain, type ResolvedToolchain, type ToolchainSource, type ToolchainWants } from '../../toolchains';
+import { hostTriple, isPathSpec, resolveToolchain, whichToolchain, type ActiveToolchain, type ResolvedToolchain, type ToolchainSource, type ToolchainWants } from '../../toolchains';
 import type { Config, CoordinatedConfig } from '../config';
 import type { Logger } from '../lockstate';
 import { CoordinatedServer, coordinatedId } from './coordinated';
@@ -25,8 +25,8 @@ export interface MissingToolchain {
   readonly toolchain: ResolvedToolchain;
   /** As the servers and the status bar name it. */
   readonly shown: Toolchain;
-  /** Which of rustup's rules named it, and in which file (null for RUSTUP_TOOLCHAIN). */
-  readonly source: ToolchainSource;
+  /** Which of rustup's rules named it, or `setting`: a server's "toolchain" in our settings; and in which file (null for RUSTUP_TOOLCHAIN and settings). */
+  readonly source: ToolchainSource | 'setting';
   readonly sourceFile: string | null;
   /** The folder whose toolchain it is. */
   readonly folder: string;
@@ -45,7 +45,7 @@ export interface BuiltUnits {
 }
 
 /** Collects the missing toolchains servers need, one entry per directory. */
-function missingCollector(): { note(found: ActiveToolchain, folder: string, unitId: string): void; list(): MissingToolchain[] } {
+function missingCollector(): { note(found: Pick<ActiveToolchain, 'toolchain' | 'sourceFile' | 'wants'> & { source: MissingToolchain['source'] }, folder: string, unitId: string): void; list(): MissingToolchain[] } {
   const byPath = new Map<string, MissingToolchain & { units: string[] }>();
   return {
     note(found, folder, unitId) {
@@ -84,8 +84,20 @@ function unique(toolchains: readonly ResolvedToolchain[]): ResolvedToolchain[] {
   return [...new Map(toolchains.map((t) => [t.path, t])).values()];
 }
 
-async function coordinatedToolchains(c: CoordinatedConfig, config: Config, folders: readonly string[], noteActive: (found: ActiveToolchain, folder: string) => void): Promise<ResolvedToolchain[]> {
-  if (c.toolchain !== undefined) return [resolveToolchain(c.toolchain, { cwd: folders[0] ?? os.homedir(), configured: config.toolchains })];
+/**
+ * A server's "toolchain" setting: a rustup name that is not installed resolves to where rustup will
+ * install it (and is offered for install) instead of failing as unknown; a path must exist.
+ */
+function fromSetting(spec: string, config: Config, cwd: string | undefined): ResolvedToolchain {
+  return resolveToolchain(spec, { cwd: cwd ?? os.homedir(), configured: config.toolchains, allowMissing: !isPathSpec(spec) });
+}
+
+async function coordinatedToolchains(c: CoordinatedConfig, config: Config, folders: readonly string[], noteActive: (found: Parameters<ReturnType<typeof missingCollector>['note']>[0], folder: string) => void): Promise<ResolvedToolchain[]> {
+  if (c.toolchain !== undefined) {
+    const toolchain = fromSetting(c.toolchain, config, folders[0]);
+    noteActive({ toolchain, source: 'setting', sourceFile: null }, folders[0] ?? os.homedir());
+    return [toolchain];
+  }
   const toolchains: ResolvedToolchain[] = [];
   for (const dir of await cargoDirs(folders)) {
     const found = whichToolchain(dir);
@@ -107,7 +119,8 @@ export async function buildUnits(config: Config, deps: UnitDeps): Promise<BuiltU
     try {
       const active = s.toolchain === undefined && cwd ? whichToolchain(cwd) : null;
       if (active && cwd) missing.note(active, cwd, s.id);
-      const toolchain = s.toolchain !== undefined ? resolveToolchain(s.toolchain, { cwd: cwd ?? os.homedir(), configured: config.toolchains }) : (active?.toolchain ?? null);
+      const toolchain = s.toolchain !== undefined ? fromSetting(s.toolchain, config, cwd) : (active?.toolchain ?? null);
+      if (s.toolchain !== undefined && toolchain) missing.note({ toolchain, source: 'setting', sourceFile: null }, cwd ?? os.homedir(), s.id);
       if (!toolchain) {
         problems.push(`Server ${s.id}: no "toolchain" is set and ${cwd ? `no rustup toolchain is active in ${cwd}` : 'no folder is open'}. Set "toolchain" in toolchainLock.servers.`);
         continue;
