@@ -28,14 +28,34 @@ function readTrimmed(file: string): string | null {
   }
 }
 
-/** Reads a process's start time from /proc; null when it does not exist or /proc is absent. */
-export function processStartTime(pid: number): string | null {
+/** The fields of /proc/<pid>/stat from field 3 (state) on; null when it cannot be read. */
+function statFields(pid: number): string[] | null {
   const stat = readTrimmed(`/proc/${pid}/stat`);
   if (stat === null) return null;
   // The command name (field 2) may hold spaces and parentheses; fields resume after the last ')'.
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  const startTime = fields[22 - 3];
+  return stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+}
+
+/** Reads a process's start time from /proc; null when it does not exist or /proc is absent. */
+export function processStartTime(pid: number): string | null {
+  const startTime = statFields(pid)?.[22 - 3];
   return startTime !== undefined && /^\d+$/.test(startTime) ? startTime : null;
+}
+
+/**
+ * True when the process has exited but its parent has not reaped it yet (a zombie): it holds no
+ * lock and no file any more. Orphans stay zombies for good under an init that never reaps (a
+ * container without one). A zombie leader whose other threads still run has not exited.
+ */
+export function processExited(pid: number): boolean {
+  const state = statFields(pid)?.[0];
+  if (state !== 'Z' && state !== 'X') return false;
+  try {
+    return fs.readdirSync(`/proc/${pid}/task`).every((tid) => tid === String(pid));
+  } catch {
+    // Gone meanwhile: reaped.
+    return true;
+  }
 }
 
 /** The inode of a PID namespace link such as `pid:[4026531836]`. */

@@ -2,7 +2,7 @@
 // network file systems.
 import * as fs from 'node:fs';
 import * as os from 'node:os';
-import { processStartTime } from './identity';
+import { processExited, processStartTime } from './identity';
 import type { OsSeam } from './os';
 import { posixCacheDir, refuseForeignPosixDir } from './os-posix';
 import { readProcLocks } from './proclocks';
@@ -38,7 +38,9 @@ function fate(pid: number, startTime: string | null): ProcessFate {
   if (now === null) return fs.existsSync(`/proc/${pid}`) ? 'unknown' : 'gone';
   if (startTime === null) return 'unknown';
   // Same pid, different start time: the pid was reused by an unrelated process.
-  return now === startTime ? 'alive' : 'gone';
+  if (now !== startTime) return 'gone';
+  // Exited and not reaped: everything it held is released, whoever reaps it and whenever.
+  return processExited(pid) ? 'gone' : 'alive';
 }
 
 export const linuxSeam: OsSeam = {

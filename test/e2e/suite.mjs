@@ -9,6 +9,7 @@ import { CODE_SERVER_VERSIONS } from '../../scripts/code-server.mjs';
 import { commandCollision } from './command-collision.mjs';
 import { electronSuite } from './electron-suite.mjs';
 import { artifactsDir, selectCodeServer } from './harness.mjs';
+import { hostKillScenario } from './host-kill-scenario.mjs';
 import { settingsScenario } from './settings-scenario.mjs';
 import { packageVsix } from './support.mjs';
 import { trustScenario } from './trust-scenario.mjs';
@@ -30,6 +31,7 @@ export function e2eSuite(version) {
 
     const vsix = () => packaged.vsix;
     windowScenarios(vsix);
+    hostKillScenario(vsix);
     trustScenario(vsix);
     // Same extension code in both; under automation VS Code 1.139's command palette does not open
     // again once settings.json has been edited and saved, so the scenario runs in 1.100 only.

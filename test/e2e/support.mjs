@@ -132,6 +132,18 @@ export function isExtensionHost(pid) {
   return (processArgv(pid) ?? []).includes('--type=extensionHost');
 }
 
+/** The extension hosts of one code-server (its process group: other code-servers may run too). */
+export function extensionHostsOf(server) {
+  const out = [];
+  for (const name of fs.readdirSync('/proc')) {
+    if (!/^\d+$/.test(name) || !isExtensionHost(Number(name))) continue;
+    const stat = readProc(name, 'stat');
+    const pgrp = stat === null ? null : Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[2]);
+    if (pgrp === server.process.pid) out.push(Number(name));
+  }
+  return out.sort((a, b) => a - b);
+}
+
 /**
  * Samples the toolchain every 50 ms while an update may run: the VERSION file the demo update
  * rewrites ("updating" while it runs), the language servers alive at that moment, and the client

@@ -37,7 +37,7 @@ const normal = (n) => (v) => v.text === `demo (${n})` && !v.spinning && v.icons.
  * language server it started, and every window's status bar says so. Returns [{ host, server }]
  * by extension host pid.
  */
-async function steady(f, pages) {
+export async function steady(f, pages) {
   const n = pages.length;
   const windows = await waitFor(`${n} window(s) holding the lock, each with one language server`, (saw) => {
     const readers = readersOf(f.lockDir, f.toolchain);

@@ -1,7 +1,7 @@
 // Records: stale ones are removed only when death is proved; broken ones are ignored with a reason.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -202,6 +202,48 @@ test('a writer record nothing can prove dead does not make readers step aside un
   assert.equal(seen[0].client, 'real-writer');
   await reader.release();
   await (await writer).release();
+});
+
+/**
+ * A process that has exited and whose parent never reaps it: a zombie, as every orphan is under a
+ * container's init that does not wait() (Docker without --init). Returns its pid and start time.
+ */
+async function zombie(t) {
+  // The shell starts a short sleep, then becomes a long one, which never waits for that child
+  // (the shell itself would reap it, had it ended before the exec).
+  const parent = spawn('sh', ['-c', 'sleep 0.2 & echo $!; exec sleep 60'], { stdio: ['ignore', 'pipe', 'ignore'] });
+  t.after(() => parent.kill('SIGKILL'));
+  const pid = Number(await new Promise((resolve) => parent.stdout.once('data', (d) => resolve(String(d).trim()))));
+  for (let i = 0; ; i++) {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    if (fields[0] === 'Z') return { pid, startTime: fields[19] };
+    assert.ok(i < 500, `process ${pid} never became a zombie`);
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
+
+test('a record whose processes have exited but are not reaped (zombies) is dead: removed, never stepped aside for', async (t) => {
+  const { dir, tc, key } = await lockedDir(t);
+  // `toolchain-lock update` killed alone: its wrapper is gone, and its command has ended since,
+  // but nobody reaps it. A zombie holds no lock and no file; its pid cannot be reused meanwhile.
+  const wrapper = Number(String(spawnSync(process.execPath, ['-e', 'console.log(process.pid)']).stdout).trim());
+  const command = await zombie(t);
+  const file = path.join(dir, `${key}~eeeeeeeeeeee.json`);
+  fs.writeFileSync(
+    file,
+    JSON.stringify(ownRecord(key, tc, { id: 'eeeeeeeeeeee', pid: wrapper, startTime: '1', mode: 'write', state: 'held', command: ['rustup', 'update'], children: [command] })),
+  );
+  const reader = await engine.acquireRead({ name: 'tc', path: tc }, { lockDir: dir, pollIntervalMs: 100 });
+  t.after(() => reader.release());
+  const seen = [];
+  const sub = reader.onUpdatePending((w) => seen.push(w));
+  t.after(() => sub.dispose());
+  await new Promise((r) => setTimeout(r, 400));
+  assert.deepEqual(seen.map((w) => w.command), [], 'a reader does not step aside for an update that has ended');
+  const [s] = engine.status({ lockDir: dir });
+  assert.equal(s.writer, null);
+  assert.equal(fs.existsSync(file), false, 'the record of processes that have all exited is removed');
 });
 
 test('a writer giving way to a reader that queued first names that reader while it waits', async (t) => {

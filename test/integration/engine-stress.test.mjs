@@ -5,32 +5,14 @@ import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { fixture, tempDir } from '../helpers.mjs';
+import { checkLockLog } from './lock-log.mjs';
 
 const SECONDS = Number(process.env.STRESS_SECONDS ?? 20);
 const READERS = 8;
 const WRITERS = 3;
 
-/** Replays the log: a writer must never overlap anyone; returns counts per party. */
-export function checkLog(lines) {
-  const readers = new Set();
-  let writer = null;
-  const overlaps = [];
-  const served = new Map();
-  for (const line of lines) {
-    const [, pid, mode, what] = line.split(' ');
-    if (what === 'acquire') {
-      if (writer !== null || (mode === 'write' && readers.size > 0)) overlaps.push(line);
-      if (mode === 'write') writer = pid;
-      else readers.add(pid);
-      served.set(pid, (served.get(pid) ?? 0) + 1);
-    } else if (mode === 'write') writer = null;
-    else readers.delete(pid);
-  }
-  return { overlaps, served };
-}
-
 test('the checker itself catches an overlap (control)', () => {
-  const { overlaps } = checkLog(['1 10 read acquire', '2 20 write acquire', '3 10 read release', '4 20 write release']);
+  const { overlaps } = checkLockLog(['1 10 read acquire 10 engine', '2 20 write acquire 20 engine', '3 10 read release 10 engine', '4 20 write release 20 engine']);
   assert.equal(overlaps.length, 1);
 });
 
@@ -50,9 +32,10 @@ test(`stress: ${READERS} readers and ${WRITERS} writers for ${SECONDS} s never o
   });
   const results = await Promise.all(parties);
   for (const r of results) assert.equal(r.code, 0, `party ${r.pid} (${r.mode}) failed`);
-  const { overlaps, served } = checkLog(fs.readFileSync(logFile, 'utf8').trim().split('\n'));
+  const { overlaps, servedBy, stillHeld } = checkLockLog(fs.readFileSync(logFile, 'utf8').split('\n'));
   assert.deepEqual(overlaps, [], 'no writer overlapped anyone');
-  for (const r of results) assert.ok((served.get(r.pid) ?? 0) > 0, `${r.mode}r ${r.pid} was served at least once`);
+  assert.deepEqual(stillHeld, [], 'every acquisition was released');
+  for (const r of results) assert.ok((servedBy.get(r.pid) ?? 0) > 0, `${r.mode}r ${r.pid} was served at least once`);
   const writes = results.filter((r) => r.mode === 'write').reduce((n, r) => n + r.rounds, 0);
   const reads = results.filter((r) => r.mode === 'read').reduce((n, r) => n + r.rounds, 0);
   t.diagnostic(`served ${writes} writes and ${reads} reads, 0 overlaps`);
