@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { Toolchain } from './keys';
@@ -23,9 +24,16 @@ export function writeMeta(dir: string, key: string, toolchain: Toolchain): void 
   const existing = readMeta(dir, key);
   if (existing && existing.path === toolchain.path) return;
   const file = metaFilePath(dir, key);
-  const temp = `${path.join(dir, '.' + path.basename(file))}.${process.pid}.tmp`;
-  fs.writeFileSync(temp, JSON.stringify({ protocol: PROTOCOL_VERSION, name: toolchain.name, path: toolchain.path }) + '\n', { mode: 0o644 });
-  fs.renameSync(temp, file);
+  // Created exclusively under a name nobody can guess: in a shared directory a link planted at a
+  // predictable name would make us write through it.
+  const temp = `${path.join(dir, '.' + path.basename(file))}.${process.pid}.${randomBytes(3).toString('hex')}.tmp`;
+  fs.writeFileSync(temp, JSON.stringify({ protocol: PROTOCOL_VERSION, name: toolchain.name, path: toolchain.path }) + '\n', { mode: 0o644, flag: 'wx' });
+  try {
+    fs.renameSync(temp, file);
+  } catch (err) {
+    fs.rmSync(temp, { force: true });
+    throw err;
+  }
 }
 
 /** Reads the key's toolchain description; null when absent or unreadable. */

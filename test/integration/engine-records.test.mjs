@@ -130,6 +130,24 @@ test('a symlink planted as a record or lock file is not followed', async (t) => 
   await assert.rejects(engine.acquireRead({ name: 'tc', path: tc }, { lockDir: dir }), (e) => e.code === 'E_LOCKFILE_UNSAFE' && /symbolic link/.test(e.message));
 });
 
+test('a symlink planted where the toolchain description is written first is not followed', async (t) => {
+  const root = tempDir(t);
+  const dir = path.join(root, 'locks');
+  fs.mkdirSync(dir, { mode: 0o700 });
+  const tc = path.join(root, 'toolchain');
+  fs.mkdirSync(tc);
+  const key = engine.toolchainKey(tc);
+  const victim = path.join(root, 'victim');
+  fs.writeFileSync(victim, 'precious\n');
+  // The writer's pid is easy to guess (the next one); this process is the writer here.
+  const planted = path.join(dir, `.${key}.toolchain.json.${process.pid}.tmp`);
+  fs.symlinkSync(victim, planted);
+  const r = await engine.acquireRead({ name: 'tc', path: tc }, { lockDir: dir });
+  await r.release();
+  assert.equal(fs.readFileSync(victim, 'utf8'), 'precious\n', 'the file the link points at is untouched');
+  assert.equal(JSON.parse(fs.readFileSync(path.join(dir, `${key}.toolchain.json`), 'utf8')).path, tc);
+});
+
 test('hostile lock directories are refused with a clear error', async (t) => {
   const root = tempDir(t);
   const tc = path.join(root, 'tc');
