@@ -5,7 +5,7 @@ import { canonicalToolchainPath, toolchainKey, type Toolchain } from './keys';
 import { fileSystemKind } from './netfs';
 import { thisOs } from './os';
 import { subscribe, type Disposable } from './notify';
-import { readRecords } from './records';
+import { readRecords, sweepTemporaryFiles } from './records';
 import { describeLock, listKeys, type Holder, type LockStatus } from './status';
 import { DEFAULT_POLL_MS } from './options';
 
@@ -25,6 +25,7 @@ export function status(options: StatusOptions = {}): LockStatus[] {
   // One read of the kernel's table for every key: it is expensive (see readKernelLockTable).
   const kernel = fileSystemKind(dir).network ? null : thisOs.readKernelLockTable();
   const { byKey, problems } = readRecords(dir);
+  sweepTemporaryFiles(dir);
   const wanted = options.toolchains?.map((t) => ({ key: toolchainKey(t.path), t }));
   const keys = wanted ? wanted.map((w) => w.key) : listKeys(dir);
   return keys.map((key, i) => {

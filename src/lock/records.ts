@@ -76,6 +76,31 @@ export function removeRecordFile(dir: string, file: string): void {
   }
 }
 
+// The temporary files of atomic writes (records, toolchain descriptions): `.NAME.PID.RANDOM.tmp`.
+const TEMPORARY = /^\..+\.\d+\.[0-9a-f]{6}\.tmp$/;
+// A write renames its temporary file within microseconds; one this old was left by a writer killed
+// in between. Old enough that clock skew on a network file system cannot make a fresh one look so.
+const ABANDONED_AFTER_MS = 5 * 60_000;
+
+/** Removes temporary files that writers killed between writing and renaming left behind. */
+export function sweepTemporaryFiles(dir: string, now = Date.now()): void {
+  let names: string[];
+  try {
+    names = fs.readdirSync(dir);
+  } catch {
+    return;
+  }
+  for (const name of names) {
+    if (!TEMPORARY.test(name)) continue;
+    try {
+      const st = fs.lstatSync(path.join(dir, name));
+      if (st.isFile() && now - st.mtimeMs > ABANDONED_AFTER_MS) fs.unlinkSync(path.join(dir, name));
+    } catch {
+      // Renamed or removed meanwhile, or not ours to remove (a sticky directory).
+    }
+  }
+}
+
 /** Why a record file was ignored. */
 export interface RecordProblem {
   readonly file: string;

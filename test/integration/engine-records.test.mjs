@@ -288,3 +288,16 @@ test('an idle reader is told when its lock directory is moved away', async (t) =
   await reader.release();
   assert.match(warnings.join('\n'), /was removed or moved while in use/);
 });
+
+test('temporary files a writer killed mid-write left behind are removed once old; fresh ones and others stay', async (t) => {
+  const { dir, key } = await lockedDir(t);
+  const old = path.join(dir, `.${key}~aaaaaaaaaaaa.json.4242.a1b2c3.tmp`);
+  const oldMeta = path.join(dir, `.${key}.toolchain.json.4242.d4e5f6.tmp`);
+  const fresh = path.join(dir, `.${key}~bbbbbbbbbbbb.json.4243.a1b2c3.tmp`);
+  const other = path.join(dir, '.someone-elses-file.tmp');
+  for (const f of [old, oldMeta, fresh, other]) fs.writeFileSync(f, '{');
+  const hourAgo = new Date(Date.now() - 3600_000);
+  for (const f of [old, oldMeta, other]) fs.utimesSync(f, hourAgo, hourAgo);
+  engine.status({ lockDir: dir });
+  assert.deepEqual([old, oldMeta, fresh, other].map((f) => fs.existsSync(f)), [false, false, true, true]);
+});
