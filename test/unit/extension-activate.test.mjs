@@ -7,12 +7,12 @@ import { createRequire } from 'node:module';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { after, before, beforeEach, test } from 'node:test';
-import { bundle, fakeVscodePath, repoRoot, sleep, spawnWriter, tempDir, until } from './extension-harness.mjs';
+import { bundle, fakeVscodePath, repoRoot, sleep, spawnWriter, tempDir, until, hostTriple, resetFakeVscode } from './extension-harness.mjs';
 
 const require = createRequire(import.meta.url);
 const vscode = require(fakeVscodePath);
 const { state } = vscode;
-const triple = `${{ x64: 'x86_64', arm64: 'aarch64' }[process.arch]}-${{ linux: 'unknown-linux-gnu', darwin: 'apple-darwin' }[process.platform]}`;
+const triple = hostTriple;
 
 let ext;
 let buildDir;
@@ -22,20 +22,7 @@ before(async () => {
 });
 after(() => fs.rmSync(buildDir, { recursive: true, force: true }));
 
-beforeEach(() => {
-  state.commands.clear();
-  state.executed.length = 0;
-  state.statusItems.length = 0;
-  state.messages.length = 0;
-  state.progress.length = 0;
-  state.outputs.clear();
-  state.config = {};
-  state.globalConfig = {};
-  state.trusted = true;
-  state.folders = [];
-  state.extensions.clear();
-  state.quickPick = null;
-});
+beforeEach(() => resetFakeVscode(state));
 
 /** A rustup home with `stable`, a Cargo project pinned to it, and rust-analyzer "installed". */
 function world(t) {

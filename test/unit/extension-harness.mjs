@@ -178,3 +178,17 @@ export function alive(pid) {
     return err.code === 'EPERM';
   }
 }
+
+/** This host's rustup triple, as the fake rustup homes of the tests name toolchains. */
+export const hostTriple = `${{ x64: 'x86_64', arm64: 'aarch64' }[process.arch]}-${{ linux: 'unknown-linux-gnu', darwin: 'apple-darwin' }[process.platform]}`;
+
+/** Puts the fake `vscode`'s recorded state back to a fresh window's: no commands, messages, settings or folders; trusted. */
+export function resetFakeVscode(state) {
+  for (const k of ['commands', 'outputs', 'extensions']) state[k].clear();
+  for (const k of ['executed', 'statusItems', 'messages', 'progress']) state[k].length = 0;
+  state.config = {};
+  state.globalConfig = {};
+  state.trusted = true;
+  state.folders = [];
+  state.quickPick = null;
+}

@@ -10,12 +10,12 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { after, before, beforeEach, test } from 'node:test';
 import { cli, FIXTURES } from '../fixtures/cli-harness.mjs';
-import { bundle, fakeServerPath, fakeVscodePath, repoRoot, tempDir, until } from './extension-harness.mjs';
+import { bundle, fakeServerPath, fakeVscodePath, repoRoot, tempDir, until, hostTriple, resetFakeVscode } from './extension-harness.mjs';
 
 const require = createRequire(import.meta.url);
 const vscode = require(fakeVscodePath);
 const { state } = vscode;
-const triple = `${{ x64: 'x86_64', arm64: 'aarch64' }[process.arch]}-${{ linux: 'unknown-linux-gnu', darwin: 'apple-darwin' }[process.platform]}`;
+const triple = hostTriple;
 const full = (n) => `${n}-${triple}`;
 
 let ext;
@@ -26,20 +26,7 @@ before(async () => {
 });
 after(() => fs.rmSync(buildDir, { recursive: true, force: true }));
 
-beforeEach(() => {
-  state.commands.clear();
-  state.executed.length = 0;
-  state.statusItems.length = 0;
-  state.messages.length = 0;
-  state.progress.length = 0;
-  state.outputs.clear();
-  state.config = {};
-  state.globalConfig = {};
-  state.trusted = true;
-  state.folders = [];
-  state.extensions.clear();
-  state.quickPick = null;
-});
+beforeEach(() => resetFakeVscode(state));
 
 const ENV_KEYS = ['RUSTUP_HOME', 'RUSTUP_TOOLCHAIN', 'PATH', 'TOOLCHAIN_LOCK_DIR', 'FAKE_RUSTUP_LOG', 'FAKE_RUSTUP_HOST', 'FAKE_RUSTUP_EXIT', 'FAKE_RUSTUP_ERROR', 'FAKE_RUSTUP_HANG'];
 

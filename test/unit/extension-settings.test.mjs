@@ -8,7 +8,7 @@ import { createRequire } from 'node:module';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { after, before, beforeEach, test } from 'node:test';
-import { bundle, fakeServerPath, fakeVscodePath, repoRoot, tempDir, until } from './extension-harness.mjs';
+import { bundle, fakeServerPath, fakeVscodePath, repoRoot, tempDir, until, resetFakeVscode } from './extension-harness.mjs';
 
 const require = createRequire(import.meta.url);
 const vscode = require(fakeVscodePath);
@@ -22,14 +22,7 @@ before(async () => {
 });
 after(() => fs.rmSync(buildDir, { recursive: true, force: true }));
 
-beforeEach(() => {
-  for (const k of ['commands', 'outputs', 'extensions']) state[k].clear();
-  for (const k of ['executed', 'statusItems', 'messages', 'progress']) state[k].length = 0;
-  state.config = {};
-  state.globalConfig = {};
-  state.trusted = true;
-  state.folders = [];
-});
+beforeEach(() => resetFakeVscode(state));
 
 /** A toolchain `demo` with a managed fake server on it, configured in user settings. */
 function world(t) {
