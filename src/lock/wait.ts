@@ -1,4 +1,5 @@
 // Waiting for a lock: try, subscribe, try again, sleep until the directory changes or a poll.
+import * as path from 'node:path';
 import { describeHolders } from './describe';
 import { LockError } from './errors';
 import { subscribe } from './notify';
@@ -13,6 +14,8 @@ const REPORT_MAX_MS = 5000;
 // Linux sends a file's close event just before it drops the closing holder's flock (__fput):
 // a try that fails right after one is repeated a few times, briefly, instead of polling.
 const AFTER_CLOSE_RETRY_MS = [1, 2, 4, 8, 16, 32, 64];
+// Records of many parties change in bursts (readers draining for a writer): one try after it.
+const ENTRY_SETTLE_MS = 2;
 
 /**
  * Who a waiting party waits for: from the records, and with `kernel` also from one (expensive)
@@ -64,20 +67,42 @@ export async function waitFor(ctx: Context, parties: readonly Party[], options: 
   // Index into AFTER_CLOSE_RETRY_MS while retrying after a close; -1 otherwise.
   let closeRetry = -1;
   let wokenByClose = false;
+  // Whether the next turn tries the locks (an event that can free one, a poll, an abort), and when
+  // to try at the latest without any event (retries after a close, the end of a fairness deferral).
+  let tryWanted = true;
+  let tryAt = Infinity;
   const files = parties.flatMap((p) => [p.lockFile, p.gateFile]);
+  const gateFiles = new Set(parties.map((p) => path.basename(p.gateFile)));
+  // Set right below; events never come before subscribe returns.
+  let kernelEvents = (): boolean => false;
   // Opens too: a holder without a record (flock(1)) arriving changes who blocks us.
   const sub = subscribe(ctx.dir, { useWatcher: !ctx.network, pollMs: ctx.pollMs, keepAlive: true, files, opens: true, onWarning: ctx.warn }, (file, kind) => {
     if (file !== null && (ownFiles.has(file) || !parties.some((p) => file.includes(p.key)))) return;
+    // A writer holding every gate waits for the lock alone, and with the kernel's events a lock is
+    // only ever freed by a close of it (a holder letting go or dying). Readers draining for it must
+    // not make it try 150 times in a burst: records going and gates closing then only refresh who
+    // is reported, and a burst of record changes is tried once, shortly after.
+    const lockOnly = kernelEvents() && parties.every((p) => p.gateHeld);
     if (kind === 'entry' || kind === 'open') recordsChanged = true;
-    if (kind === 'close') {
+    if (kind === 'close' && !(lockOnly && gateFiles.has(file ?? ''))) {
       wokenByClose = true;
       closeRetry = 0;
+      tryWanted = true;
+    } else if (kind === 'poll' || (kind === 'entry' && !lockOnly)) {
+      tryWanted = true;
+    } else if (kind === 'entry') {
+      // A client that unlocks without closing (against PROTOCOL.md §3) still removes its record.
+      tryAt = Math.min(tryAt, Date.now() + ENTRY_SETTLE_MS);
+    } else if (kind !== 'open' || !options.onWait) {
+      return;
     }
     woken = true;
     wake?.();
   });
+  kernelEvents = () => sub.kernel;
   // An abort can come from inside the loop (an onWait callback): it must not be slept through.
   const onAbort = (): void => {
+    tryWanted = true;
     woken = true;
     wake?.();
   };
@@ -85,23 +110,27 @@ export async function waitFor(ctx: Context, parties: readonly Party[], options: 
   let lastReport = '';
   try {
     for (;;) {
-      let retryDue = Infinity;
       if (woken) {
         woken = false;
+        if (Date.now() >= Math.min(tryAt, deadline)) tryWanted = true;
+      }
+      if (tryWanted) {
+        tryWanted = false;
+        tryAt = Infinity;
         const afterClose = wokenByClose;
         wokenByClose = false;
         if (options.signal?.aborted) throw abortError(what, options.signal);
         const attempt = await tryAll();
         if (attempt === true) return;
         // A party that gives way for a bounded time (writer fairness) must look again by itself.
-        if (typeof attempt === 'number') retryDue = Math.max(0, attempt - Date.now());
+        if (typeof attempt === 'number') tryAt = attempt;
         if (Date.now() >= deadline) {
           throw new LockError('E_TIMEOUT', `Timed out after ${((options.timeoutMs ?? 0) / 1000).toFixed(1)} s waiting for the ${what}; still held by ${describe()}.`);
         }
         if (afterClose || closeRetry > 0) {
           const next = closeRetry >= 0 && closeRetry < AFTER_CLOSE_RETRY_MS.length ? AFTER_CLOSE_RETRY_MS[closeRetry++]! : Infinity;
           if (next === Infinity) closeRetry = -1;
-          retryDue = Math.min(retryDue, next);
+          tryAt = Math.min(tryAt, Date.now() + next);
         }
       }
       let reportDue = Infinity;
@@ -125,8 +154,8 @@ export async function waitFor(ctx: Context, parties: readonly Party[], options: 
           reportDue = REPORT_MIN_MS - sinceReport;
         }
       }
-      if (!woken) {
-        const remaining = Math.min(deadline - Date.now(), reportDue, retryDue);
+      if (!woken && !tryWanted) {
+        const remaining = Math.min(deadline - Date.now(), reportDue, tryAt - Date.now());
         await new Promise<void>((resolve) => {
           wake = resolve;
           if (remaining !== Infinity) setTimeout(resolve, Math.max(0, remaining)).unref();

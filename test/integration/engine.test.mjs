@@ -281,3 +281,42 @@ test('a reader in another PID namespace is reported unknown, never dead', async 
     await r.exited;
   }
 });
+
+test('a client that unlocks without closing, then removes its record, still lets a waiting writer in', async (t) => {
+  const { dir, tc } = setup(t);
+  const r = spawnHolder(t, ['--dir', dir, '--mode', 'read', '--toolchain', tc]);
+  const { lockFiles } = await r.next('acquired');
+  r.send('release');
+  await r.next('released');
+  const key = path.basename(lockFiles[0], '.lock');
+  // A client written against PROTOCOL.md §3 but for its "close both": LOCK_UN, descriptor kept
+  // open, then its record removed. No close event ever comes for the lock file.
+  const script = `
+import fcntl, os, sys, time
+fd = os.open(sys.argv[1], os.O_RDWR)
+fcntl.flock(fd, fcntl.LOCK_SH)
+record = os.path.join(sys.argv[2], sys.argv[3] + '~abcdefabcdef.json')
+open(record, 'w').write('{}')
+print('holding', flush=True)
+sys.stdin.readline()
+fcntl.flock(fd, fcntl.LOCK_UN)
+os.unlink(record)
+print('unlocked', flush=True)
+time.sleep(60)
+`;
+  const py = spawn('python3', ['-c', script, lockFiles[0], dir, key], { stdio: ['pipe', 'pipe', 'inherit'] });
+  t.after(() => py.kill('SIGKILL'));
+  let out = '';
+  const said = (word) => new Promise((resolve) => {
+    const check = () => out.includes(word) && resolve();
+    py.stdout.on('data', (d) => { out += d; check(); });
+    check();
+  });
+  await said('holding');
+  const w = spawnHolder(t, ['--dir', dir, '--mode', 'write', '--toolchain', tc]);
+  await w.next('waiting');
+  assert.ok(await w.stillNo('acquired'), 'the writer waits while the lock is held');
+  py.stdin.write('\n');
+  await said('unlocked');
+  await w.next('acquired');
+});
