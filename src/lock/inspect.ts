@@ -24,8 +24,8 @@ export function status(options: StatusOptions = {}): LockStatus[] {
   checkLockDir(dir);
   // One read of the kernel's table for every key: it is expensive (see readKernelLockTable).
   const kernel = fileSystemKind(dir).network ? null : thisOs.readKernelLockTable();
-  const { byKey, problems } = readRecords(dir);
-  sweepTemporaryFiles(dir);
+  const { byKey, problems, temporary } = readRecords(dir);
+  sweepTemporaryFiles(dir, temporary);
   const wanted = options.toolchains?.map((t) => ({ key: toolchainKey(t.path), t }));
   const keys = wanted ? wanted.map((w) => w.key) : listKeys(dir);
   return keys.map((key, i) => {

@@ -82,16 +82,9 @@ const TEMPORARY = /^\..+\.\d+\.[0-9a-f]{6}\.tmp$/;
 // in between. Old enough that clock skew on a network file system cannot make a fresh one look so.
 const ABANDONED_AFTER_MS = 5 * 60_000;
 
-/** Removes temporary files that writers killed between writing and renaming left behind. */
-export function sweepTemporaryFiles(dir: string, now = Date.now()): void {
-  let names: string[];
-  try {
-    names = fs.readdirSync(dir);
-  } catch {
-    return;
-  }
+/** Removes, of these temporary files in `dir`, those that writers killed between writing and renaming left behind. */
+export function sweepTemporaryFiles(dir: string, names: readonly string[], now = Date.now()): void {
   for (const name of names) {
-    if (!TEMPORARY.test(name)) continue;
     try {
       const st = fs.lstatSync(path.join(dir, name));
       if (st.isFile() && now - st.mtimeMs > ABANDONED_AFTER_MS) fs.unlinkSync(path.join(dir, name));
@@ -155,17 +148,20 @@ export function readRecords(
   dir: string,
   key?: string,
   onlyFile?: string,
-): { records: StoredRecord[]; problems: RecordProblem[]; byKey: Map<string, StoredRecord[]> } {
+): { records: StoredRecord[]; problems: RecordProblem[]; byKey: Map<string, StoredRecord[]>; temporary: string[] } {
   const records: StoredRecord[] = [];
   const problems: RecordProblem[] = [];
   const byKey = new Map<string, StoredRecord[]>();
+  // Temporary files of atomic writes seen in the same listing, for whoever cleans up.
+  const temporary: string[] = [];
   let names: string[];
   try {
     names = onlyFile !== undefined ? [onlyFile] : fs.readdirSync(dir);
   } catch {
-    return { records, problems, byKey };
+    return { records, problems, byKey, temporary };
   }
   for (const name of names) {
+    if (TEMPORARY.test(name)) temporary.push(name);
     const parsed = parseRecordFileName(name);
     if (!parsed || (key !== undefined && parsed.key !== key)) continue;
     const result = readOneRecord(dir, name);
@@ -180,7 +176,7 @@ export function readRecords(
     list.push(stored);
     byKey.set(parsed.key, list);
   }
-  return { records, problems, byKey };
+  return { records, problems, byKey, temporary };
 }
 
 const O_NOFOLLOW = fs.constants.O_NOFOLLOW ?? 0;
