@@ -22,7 +22,7 @@ Usage:
   toolchain-lock run [--purpose TEXT] -- CMD [ARG ...]
   toolchain-lock update TOOLCHAIN [TOOLCHAIN ...] [--timeout SECONDS] [--no-wait] [-- CMD [ARG ...]]
   toolchain-lock watch [TOOLCHAIN ...] [--json]
-  toolchain-lock which [DIR] [--json]
+  toolchain-lock which [+TOOLCHAIN] [DIR] [--json]
   toolchain-lock rustup ARG ...
   toolchain-lock help [COMMAND]
   toolchain-lock --version
@@ -91,16 +91,18 @@ update-started, update-done. Runs until interrupted (SIGINT or SIGTERM; exits 0)
 
 ${COMMON}
 `,
-  which: `Usage: toolchain-lock which [DIR] [--json]
+  which: `Usage: toolchain-lock which [+TOOLCHAIN] [DIR] [--json]
 
 The toolchain rustup would use in DIR (default: the current directory), found offline the way
-rustup finds it: RUSTUP_TOOLCHAIN; then, walking up from DIR, a \`rustup override\` for the
-directory or a rust-toolchain.toml / rust-toolchain file in it; then the default toolchain.
+rustup finds it: a leading +TOOLCHAIN (as a proxy takes it: \`cargo +nightly\`); RUSTUP_TOOLCHAIN;
+then, walking up from DIR, a \`rustup override\` for the directory or a rust-toolchain.toml /
+rust-toolchain file in it; then the default toolchain.
 Prints its name, path, lock key and lock file, and which rule chose it. Exit 78 when no rule
-applies (or a settings or toolchain file is not valid TOML).
+applies, or where rustup refuses too: a settings or toolchain file that is not valid TOML or names
+no toolchain, a relative path, a path without bin/.
 
-  --json    the toolchain's \`status --json\` entry plus "source" (env, override,
-            toolchain-file, default), "sourceFile" and "installed"
+  --json    the toolchain's \`status --json\` entry plus "source" (command-line, env,
+            override, toolchain-file, default), "sourceFile" and "installed"
 
 ${COMMON}
 `,

@@ -3,6 +3,6 @@ export type { ConfiguredToolchain, ResolvedToolchain } from './types';
 export { ToolchainError, isToolchainError, type ToolchainErrorCode } from './errors';
 export { rustupHome, listRustupToolchains, hostTriple, isChannelName } from './rustup';
 export { isPathSpec, resolveToolchain, type ResolveOptions } from './resolve';
-export { activeRustupToolchain, rustupNamed, whichToolchain, type ActiveToolchain, type ToolchainSource, type ToolchainWants } from './active';
+export { activeRustupToolchain, commandLineToolchain, rustupNamed, whichToolchain, type ActiveToolchain, type ToolchainSource, type ToolchainWants } from './active';
 export { configuredFromEnv, TOOLCHAINS_ENV } from './from-env';
 export { rustupInstallCommand, rustupLockPlan, rustupWrites, type RustupLockPlan, type RustupPlanOptions } from './rustup-commands';

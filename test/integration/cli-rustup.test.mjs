@@ -164,7 +164,7 @@ test('update of a linked toolchain without CMD is refused with 64; with CMD it r
 
 test('which and rustup have help, and are in the main help', async () => {
   const main = await cli(['--help']);
-  for (const usage of ['which [DIR] [--json]', 'rustup ARG ...', 'run [--purpose TEXT] -- CMD [ARG ...]']) assert.ok(main.stdout.includes(`toolchain-lock ${usage}`), usage);
+  for (const usage of ['which [+TOOLCHAIN] [DIR] [--json]', 'rustup ARG ...', 'run [--purpose TEXT] -- CMD [ARG ...]']) assert.ok(main.stdout.includes(`toolchain-lock ${usage}`), usage);
   for (const command of ['which', 'rustup']) {
     const r = await cli(['help', command]);
     assert.equal(r.code, 0);

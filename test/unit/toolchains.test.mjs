@@ -178,6 +178,8 @@ test('activeRustupToolchain follows rustup: env, nearest override or file, then 
   assert.deepEqual([beta.name, beta.kind, beta.path], [`beta-${HOST}`, 'rustup', path.join(home, 'toolchains', `beta-${HOST}`)]);
 
   const custom = fs.mkdtempSync(path.join(tmp, 'custom-'));
+  // rustup runs a custom toolchain only with a bin/ directory (test/integration/which-rustup.test.mjs).
+  fs.mkdirSync(path.join(custom, 'bin'));
   fs.writeFileSync(path.join(sub, 'rust-toolchain'), `[toolchain]\npath = ${JSON.stringify(custom)}\n`);
   assert.deepEqual(active(), { name: path.basename(custom), path: custom, kind: 'path' });
   // A custom toolchain path that is a link is keyed as the link, as everywhere (A/B flips).
