@@ -116,15 +116,30 @@ function locksOf(job: LockedJob): ResolvedToolchain[] {
   return [job.toolchain, ...more.filter((t) => t.path !== job.toolchain.path)];
 }
 
-/** The last lines a command wrote, kept short: its own reason when it fails. */
+/** Lines rustup and cargo start their reason with. */
+const ERROR_LINE = /^error(?:\[[^\]]*\])?:/;
+
+/**
+ * A command's own reason when it fails, kept short: its last `error: …` line (rustup and cargo
+ * print a backtrace after it under RUST_BACKTRACE), else the last lines it wrote.
+ */
 function outputTail(): { add(text: string): void; lines(): string } {
   let tail = '';
+  let partial = '';
+  let error: string | undefined;
+  const see = (line: string): void => {
+    if (ERROR_LINE.test(line.trim())) error = line.trim();
+  };
   return {
     add(text) {
       tail = (tail + text).slice(-2000);
+      const lines = (partial + text).split(/\r?\n/);
+      partial = lines.pop()!.slice(-2000);
+      lines.forEach(see);
     },
     lines() {
-      return tail.split(/\r?\n/).map((l) => l.trim()).filter(Boolean).slice(-2).join(' / ');
+      see(partial);
+      return error ?? tail.split(/\r?\n/).map((l) => l.trim()).filter(Boolean).slice(-2).join(' / ');
     },
   };
 }
