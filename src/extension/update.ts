@@ -6,17 +6,16 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { describeHolders, isLockError, status, type LockStatus } from '../lock';
-import { resolveToolchain, rustupWrites, type ResolvedToolchain } from '../toolchains';
+import { resolveToolchain, rustupWrites, updateCommandOf, type ResolvedToolchain } from '../toolchains';
 import type { Ctx } from './ctx';
 import { runCommand } from './run';
 
 const message = (err: unknown): string => (err instanceof Error ? err.message : String(err));
 
-/** The argv that updates `t`, if we know one. rustup cannot update a linked toolchain. */
-export function updateCommandOf(t: ResolvedToolchain): readonly string[] | undefined {
-  if (t.updateCommand && t.updateCommand.length > 0) return t.updateCommand;
-  if (t.rustupName && !t.linked) return ['rustup', 'update', t.rustupName];
-  return undefined;
+/** The argv that updates `t`, if we know one. */
+function defaultUpdateOf(t: ResolvedToolchain): readonly string[] | undefined {
+  const update = updateCommandOf([t]);
+  return 'argv' in update ? update.argv : undefined;
 }
 
 function describeLockState(s: LockStatus | undefined): string {
@@ -43,7 +42,7 @@ async function pickToolchain(ctx: Ctx, known: readonly ResolvedToolchain[]): Pro
   const inUse = new Set((ctx.coordinator?.snapshot() ?? []).map((s) => s.key));
   const items = known.map((t, i) => ({
     label: t.name,
-    description: [describeLockState(statuses[i]), statuses[i] && inUse.has(statuses[i].key) ? 'used by this window' : '', updateCommandOf(t) ? '' : 'no update command']
+    description: [describeLockState(statuses[i]), statuses[i] && inUse.has(statuses[i].key) ? 'used by this window' : '', defaultUpdateOf(t) ? '' : 'no update command']
       .filter(Boolean)
       .join(' · '),
     detail: t.path,
@@ -80,12 +79,15 @@ export async function updateToolchain(ctx: Ctx, name?: string): Promise<boolean>
     if (name) void vscode.window.showErrorMessage(`Unknown toolchain "${name}". Known: ${known.map((t) => t.name).join(', ') || 'none'}.`);
     return false;
   }
-  const argv = updateCommandOf(toolchain);
-  if (!argv) {
-    void vscode.window.showErrorMessage(`Toolchain ${toolchain.name} has no update command. Add one in the setting toolchainLock.toolchains ("updateCommand": [program, args...]).`);
+  const update = updateCommandOf([toolchain]);
+  if (!('argv' in update)) {
+    const why = 'linked' in update ? ' is a linked toolchain (rustup cannot update it) and' : '';
+    void vscode.window.showErrorMessage(
+      `Toolchain ${toolchain.name}${why} has no update command. Add one in the setting toolchainLock.toolchains ("updateCommand": [program, args...]).`,
+    );
     return false;
   }
-  return runUnderWriteLock(ctx, { kind: 'update', toolchain, label: toolchain.name, argv });
+  return runUnderWriteLock(ctx, { kind: 'update', toolchain, label: toolchain.name, argv: update.argv });
 }
 
 /** A command that changes a toolchain, run from this window under the write lock. */

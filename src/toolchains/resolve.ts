@@ -61,10 +61,18 @@ function fromPath(spec: string, env: NodeJS.ProcessEnv, cwd: string, what: strin
   // A path into rustup's toolchains directory is that rustup toolchain: same lock, and rustup can update it (unless it is linked).
   const rustupDir = existingDirectory(rustupToolchainsDir(env));
   if (rustupDir !== undefined && path.dirname(canonical) === rustupDir) {
-    const r = rustupToolchain(resolved.name, env);
-    return { ...resolved, rustupName: resolved.name, ...(r.linked ? { linked: true } : { updateCommand: ['rustup', 'update', resolved.name] }) };
+    return { ...resolved, ...rustupFacts(rustupToolchain(resolved.name, env)) };
   }
   return resolved;
+}
+
+/** What a toolchain standing for a rustup one keeps of it: its name, whether it is linked, its update. */
+function rustupFacts(r: ResolvedToolchain): Pick<ResolvedToolchain, 'rustupName' | 'linked' | 'updateCommand'> {
+  return {
+    ...(r.rustupName !== undefined ? { rustupName: r.rustupName } : {}),
+    ...(r.linked ? { linked: true } : {}),
+    ...(r.updateCommand ? { updateCommand: r.updateCommand } : {}),
+  };
 }
 
 /** A channel rustup could install, when allowed and there is a rustup home to install it in. */
@@ -114,10 +122,14 @@ function unknown(spec: string, env: NodeJS.ProcessEnv, configured: readonly Conf
 }
 
 function fromConfigured(c: ConfiguredToolchain, env: NodeJS.ProcessEnv, cwd: string, configured: readonly ConfiguredToolchain[]): ResolvedToolchain {
-  const withUpdate = (r: ResolvedToolchain): ResolvedToolchain => {
-    const updateCommand = c.updateCommand ?? r.updateCommand;
-    return { name: c.name, path: r.path, kind: 'configured', ...(r.rustupName ? { rustupName: r.rustupName } : {}), ...(updateCommand ? { updateCommand } : {}) };
-  };
+  // A configured update command wins; else that of the rustup toolchain it stands for (none if linked).
+  const withUpdate = (r: ResolvedToolchain): ResolvedToolchain => ({
+    name: c.name,
+    path: r.path,
+    kind: 'configured',
+    ...rustupFacts(r),
+    ...(c.updateCommand ? { updateCommand: c.updateCommand } : {}),
+  });
   if (c.path !== undefined) return withUpdate(fromPath(c.path, env, cwd, `The configured toolchain "${c.name}" points at`));
   if (c.rustup !== undefined) {
     const r = fromRustup(c.rustup, env, configured);

@@ -4,6 +4,7 @@ import * as path from 'node:path';
 import { canonicalToolchainPath } from '../lock';
 import { parseToml, readTextFile, tomlString, tomlTable } from './toml';
 import type { ResolvedToolchain } from './types';
+import { rustupUpdateCommand } from './update-command';
 
 /** rustup's home: RUSTUP_HOME, else ~/.rustup. */
 export function rustupHome(env: NodeJS.ProcessEnv = process.env): string {
@@ -51,7 +52,7 @@ export function rustupToolchain(dirName: string, env: NodeJS.ProcessEnv = proces
     path: canonicalToolchainPath(dir),
     kind: 'rustup',
     rustupName: dirName,
-    ...(linked ? { linked: true } : { updateCommand: ['rustup', 'update', dirName] }),
+    ...(linked ? { linked: true } : { updateCommand: rustupUpdateCommand([dirName]) }),
     ...(isDirectory(dir) ? {} : { missing: true }),
   };
 }
