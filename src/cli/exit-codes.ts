@@ -49,7 +49,6 @@ const BY_CODE: Readonly<Record<LockErrorCode | ToolchainErrorCode | 'E_USAGE', O
   E_BAD_TOML: { status: EXIT.config },
   E_ABORTED: { status: EXIT.interrupted, hint: 'Nothing was run and no lock is held.' },
   E_NATIVE_MODULE: { status: EXIT.internal },
-  E_RELEASED: { status: EXIT.internal, hint: 'This is a bug in toolchain-lock; please report it.' },
 };
 
 /** The status of a process killed by `signal`, as a shell reports it (128 + N). */

@@ -60,7 +60,7 @@ export class ServerSlots {
     return this.slots.get(id);
   }
 
-  /** Slots whose server uses a toolchain with this key. */
+  /** Slots whose server uses a toolchain that `matches`. */
   using(matches: (t: Toolchain) => boolean): Slot[] {
     return this.all().filter((s) => s.unit.toolchains.some(matches));
   }

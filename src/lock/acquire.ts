@@ -2,7 +2,7 @@
 import { LockError } from './errors';
 import { lockFilePath } from './files';
 import { unlock } from './flock';
-import { processStartTime, selfIdentity } from './identity';
+import { childIdentity, selfIdentity } from './identity';
 import { canonicalToolchainPath, toolchainKey, type Toolchain } from './keys';
 import { recordLiveness } from './liveness';
 import type { Disposable } from './notify';
@@ -35,7 +35,7 @@ function makeHandle(ctx: Context, mode: LockMode, parties: Party[], options: Acq
     },
     addChild(pid: number) {
       if (released) return;
-      const child = { pid, startTime: selfIdentity().procConsistent ? processStartTime(pid) : null };
+      const child = childIdentity(pid);
       // A handle exists only once the lock is held, even if the writer's own record update is still queued.
       for (const p of parties) publish(ctx, p, { state: 'held', children: [...p.record.children, child] });
     },

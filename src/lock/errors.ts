@@ -8,8 +8,7 @@ export type LockErrorCode =
   | 'E_NESTED_WRITE'
   | 'E_ABORTED'
   | 'E_LOCK_HUNG'
-  | 'E_NATIVE_MODULE'
-  | 'E_RELEASED';
+  | 'E_NATIVE_MODULE';
 
 /** An engine failure with a code a program can switch on and a message a person can act on. */
 export class LockError extends Error {
