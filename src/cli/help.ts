@@ -24,6 +24,7 @@ Usage:
   toolchain-lock watch [TOOLCHAIN ...] [--json]
   toolchain-lock which [DIR] [--json]
   toolchain-lock rustup ARG ...
+  toolchain-lock clean [TOOLCHAIN ...] [--json]
   toolchain-lock help [COMMAND]
   toolchain-lock --version
 
@@ -115,6 +116,18 @@ A subcommand toolchain-lock does not know runs with the write locks of every ins
 toolchain. The table is in docs/CLI.md. Exits with rustup's status.
 
 Options of toolchain-lock go before \`rustup\`: toolchain-lock --lock-dir DIR rustup update
+
+${COMMON}
+`,
+  clean: `Usage: toolchain-lock clean [TOOLCHAIN ...] [--json]
+
+Removes what dead parties left in the lock directory (of the named toolchains, or all): records
+whose processes are proved gone, and temporary files of writes killed before their rename. One
+line per file removed. \`status\` and \`watch\` never remove anything; parties taking a lock clean
+up their toolchains' files themselves, so this is only needed to tidy up by hand.
+
+  --json    {"lockDir", "removed": [{"file", "reason"}]}; reason is "dead record" or
+            "abandoned temporary file"
 
 ${COMMON}
 `,

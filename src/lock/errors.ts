@@ -33,3 +33,8 @@ export function errnoCode(err: unknown): string | undefined {
   }
   return undefined;
 }
+
+/** The text of any thrown value, for a log line or a notification. */
+export function message(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}

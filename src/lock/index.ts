@@ -1,8 +1,9 @@
 // The engine's public surface. Nothing here knows about VS Code or the command line.
 export { acquireRead, acquireWrite, heldKeys, HELD_ENV, WRITING_ENV, DEFAULT_POLL_MS, type AcquireOptions, type LockHandle, type ReadLock } from './acquire';
+export { clean, type CleanOptions, type Removed } from './clean';
 export { status, watch, type StatusOptions, type WatchOptions, type LockEvent, type LockEventKind } from './inspect';
 export type { Holder, LockState, LockStatus } from './status';
-export { LockError, isLockError, type LockErrorCode } from './errors';
+export { LockError, isLockError, message, type LockErrorCode } from './errors';
 export { defaultLockDir, ensureLockDir } from './lockdir';
 export { toolchainKey, canonicalToolchainPath, type Toolchain } from './keys';
 export { describeHolder, describeHolders, holderCommand } from './describe';
