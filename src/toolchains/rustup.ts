@@ -67,7 +67,8 @@ export function rustupToolchainNames(env: NodeJS.ProcessEnv = process.env): stri
     return null;
   }
   // Linked toolchains (`rustup toolchain link`) are symlinks to directories: statSync follows them.
-  return names.filter((n) => !n.startsWith('.') && isDirectory(path.join(dir, n))).sort();
+  // A name that is not UTF-8 (U+FFFD in its place) cannot be keyed exactly (PROTOCOL.md §2).
+  return names.filter((n) => !n.startsWith('.') && !n.includes('\uFFFD') && isDirectory(path.join(dir, n))).sort();
 }
 
 /** Every toolchain rustup has installed or linked, without running rustup. */
