@@ -131,7 +131,10 @@ export function describeLock(dir: string, key: string, options: DescribeOptions,
     gateLocks = statLocks(options.kernel, gateFile);
   }
 
-  const samePidSpace = (r: HolderRecord): boolean => r.host === self.host && r.pidNamespace === self.pidNamespace && self.procConsistent;
+  const samePidSpace = (r: HolderRecord): boolean => r.host === self.host && r.bootId === self.bootId && r.pidNamespace === self.pidNamespace && self.procConsistent;
+  // With the kernel's table every holder of a local lock is in it: a held record of another boot
+  // of this host names nobody (PROTOCOL.md §4.2). Not provably dead, so kept; said, not hidden.
+  const earlierBoot = (r: HolderRecord): boolean => r.host === self.host && r.bootId !== null && self.bootId !== null && r.bootId !== self.bootId;
   const kernelPids = new Set((mainLocks ?? []).filter((k) => !k.blocked).map((k) => k.pid));
   const holders: Holder[] = [];
   const waiting: Holder[] = [];
@@ -146,6 +149,10 @@ export function describeLock(dir: string, key: string, options: DescribeOptions,
     const h = holderFromRecord(s, liveness);
     if (r.state === 'waiting') {
       waiting.push(h);
+      continue;
+    }
+    if (mainLocks !== null && earlierBoot(r)) {
+      problems.push({ file: s.file, reason: `held by pid ${r.pid} of another boot of this host (${r.bootId}): it holds nothing now; the next writer removes it` });
       continue;
     }
     // A held record whose process the kernel does not list is between unlock and record removal.

@@ -351,3 +351,13 @@ test('a short writer still removes a held record it proved stale (PROTOCOL.md §
   await r.release();
   assert.equal(fs.existsSync(file), true);
 });
+
+test('a held record of another boot of this host is no holder, and status says why (PROTOCOL.md §4.2)', async (t) => {
+  const { dir, tc, key } = await lockedDir(t);
+  const file = `${key}~cccccccccccc.json`;
+  fs.writeFileSync(path.join(dir, file), JSON.stringify(ownRecord(key, tc, { id: 'cccccccccccc', bootId: 'another-boot', pid: 999997 })));
+  const [s] = engine.status({ lockDir: dir });
+  assert.deepEqual([s.state, s.holders], ['free', []]);
+  assert.deepEqual(s.problems.map((p) => p.file), [file]);
+  assert.match(s.problems[0].reason, /another boot of this host/);
+});
