@@ -73,7 +73,7 @@ export async function acquireRead(toolchain: Toolchain, options: AcquireOptions 
       try {
         p.lockHeld = await attempt(ctx, p.lockFd, 'read', p.lockFile);
       } finally {
-        unlock(p.gateFd);
+        unlock(p.gateFd, p.gateFile);
       }
       return p.lockHeld;
     });
@@ -239,7 +239,7 @@ function deferToEarlierReaders(ctx: Context, p: Party, deferral: Map<Party, numb
   if (earlier.length === 0) return null;
   const started = deferral.get(p);
   if (started !== undefined && Date.now() - started > 2 * ctx.pollMs) return null;
-  unlock(p.gateFd);
+  unlock(p.gateFd, p.gateFile);
   p.gateHeld = false;
   if (started === undefined) deferral.set(p, Date.now());
   // Releasing a flock makes no file event; rewriting our record wakes the queued readers (every

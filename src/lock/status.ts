@@ -216,12 +216,12 @@ function probeState(lockFile: string): LockState | null {
     return null;
   }
   try {
-    if (tryLock(fd, 'write')) {
-      unlock(fd);
+    if (tryLock(fd, 'write', lockFile)) {
+      unlock(fd, lockFile);
       return 'free';
     }
-    if (tryLock(fd, 'read')) {
-      unlock(fd);
+    if (tryLock(fd, 'read', lockFile)) {
+      unlock(fd, lockFile);
       return 'read';
     }
     return 'write';

@@ -21,7 +21,7 @@ export function parseToml(text: string, file: string): TomlTable {
     const e = err as Error & { line?: number };
     const detail = e.message.split('\n')[0]!.replace(/^Invalid TOML document:\s*/, '').replace(/[.\s]+$/, '');
     const where = typeof e.line === 'number' ? `line ${e.line}: ` : '';
-    throw new ToolchainError('E_BAD_TOML', `${file} is not valid TOML (${where}${detail}). Fix the file; rustup cannot read it either.`);
+    throw new ToolchainError('E_BAD_TOML', `${file} is not valid TOML (${where}${detail}). Fix the file; rustup cannot read it either.`, [], { cause: err });
   }
 }
 
