@@ -1,10 +1,10 @@
 // One state machine per toolchain this window uses: it owns the read lock and orchestrates
 // stop → release → reacquire → restart around updates. No `vscode` here, so the unit tests drive
 // it under plain Node with fake servers and the real engine.
-import { acquireRead, acquireWrite, describeHolder, describeHolders, HELD_ENV, heldKeys, isLockError, toolchainKey } from '../lock';
+import { acquireRead, acquireWrite, describeHolder, describeHolders, HELD_ENV, heldKeys, isLockError, message, toolchainKey } from '../lock';
 import type { Disposable, Holder, LockHandle, ReadLock, Toolchain } from '../lock';
 import { Serial, type ServerUnit } from './servers/unit';
-import { message, ServerSlots, type Logger, type Slot } from './slots';
+import { ServerSlots, type Logger, type Slot } from './slots';
 
 export type { Logger } from './slots';
 

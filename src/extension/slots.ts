@@ -2,7 +2,7 @@
 // toolchains allow, stopping them within stopTimeout (then killing), failures that are not retried.
 // No `vscode` here either.
 import * as fs from 'node:fs';
-import type { Toolchain } from '../lock';
+import { message, type Toolchain } from '../lock';
 import { Serial, type ServerUnit } from './servers/unit';
 
 export interface Logger {
@@ -45,7 +45,6 @@ export interface SlotHost {
   failed(slot: Slot, why: string): void;
 }
 
-export const message = (err: unknown): string => (err instanceof Error ? err.message : String(err));
 
 export class ServerSlots {
   private readonly slots = new Map<string, Slot>();

@@ -5,12 +5,11 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { describeHolders, isLockError, status, type LockStatus } from '../lock';
+import { describeHolders, describeLockState, isLockError, message, status, type LockStatus } from '../lock';
 import { resolveToolchain, rustupWrites, updateCommandOf, type ResolvedToolchain } from '../toolchains';
 import type { Ctx } from './ctx';
-import { runCommand } from './run';
+import { CancelledError, runCommand } from './run';
 
-const message = (err: unknown): string => (err instanceof Error ? err.message : String(err));
 
 /** The argv that updates `t`, if we know one. */
 function defaultUpdateOf(t: ResolvedToolchain): readonly string[] | undefined {
@@ -18,18 +17,9 @@ function defaultUpdateOf(t: ResolvedToolchain): readonly string[] | undefined {
   return 'argv' in update ? update.argv : undefined;
 }
 
-function describeLockState(s: LockStatus | undefined): string {
-  if (!s) return 'free';
-  switch (s.state) {
-    case 'free':
-      return 'free';
-    case 'read':
-      return `held for read by ${s.holders.length}`;
-    case 'write':
-      return 'being updated';
-    case 'update-pending':
-      return 'update pending';
-  }
+function lockStateOf(s: LockStatus | undefined): string {
+  if (!s) return describeLockState('free');
+  return s.state === 'read' ? `${describeLockState('read')} by ${s.holders.length}` : describeLockState(s.state);
 }
 
 async function pickToolchain(ctx: Ctx, known: readonly ResolvedToolchain[]): Promise<ResolvedToolchain | undefined> {
@@ -42,7 +32,7 @@ async function pickToolchain(ctx: Ctx, known: readonly ResolvedToolchain[]): Pro
   const inUse = new Set((ctx.coordinator?.snapshot() ?? []).map((s) => s.key));
   const items = known.map((t, i) => ({
     label: t.name,
-    description: [describeLockState(statuses[i]), statuses[i] && inUse.has(statuses[i].key) ? 'used by this window' : '', defaultUpdateOf(t) ? '' : 'no update command']
+    description: [lockStateOf(statuses[i]), statuses[i] && inUse.has(statuses[i].key) ? 'used by this window' : '', defaultUpdateOf(t) ? '' : 'no update command']
       .filter(Boolean)
       .join(' · '),
     detail: t.path,
@@ -202,7 +192,7 @@ export async function runUnderWriteLock(ctx: Ctx, job: LockedJob): Promise<boole
       },
     );
   } catch (err) {
-    const cancelled = isLockError(err, 'E_ABORTED') || /^Cancelled/.test(message(err));
+    const cancelled = err instanceof CancelledError || isLockError(err, 'E_ABORTED');
     const why = cancelled ? '' : [message(err), tail.lines()].filter(Boolean).join(' ');
     out.appendLine(cancelled ? 'Cancelled.' : `Failed: ${why}`);
     ctx.log.error(`${job.kind} of ${label} ${cancelled ? 'cancelled' : `failed: ${why}`}`);
