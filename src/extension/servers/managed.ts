@@ -41,6 +41,9 @@ interface CommandRegistration {
  * registered — typescript-language-server's `_typescript.configurePlugin` clashes with VS Code's
  * built-in TypeScript support. Stock vscode-languageclient then fails the whole start; here each
  * command is registered on its own, a clashing one is skipped and reported, and the server runs.
+ * Both patches use internals the public API has no hook for (`_onStart`, the ExecuteCommand
+ * feature's register/unregister): the dependency is pinned exactly, and
+ * test/unit/languageclient-internals.test.mjs fails when an upgrade moves them.
  */
 class TolerantLanguageClient extends LanguageClient {
   onCommandClash: (command: string, err: unknown) => void = () => {};
