@@ -122,7 +122,12 @@ test('SIGKILL of the run wrapper: CMD keeps the lock until it exits', async (t) 
   const tc = toolchain();
   const run = start(['run', tc, '--', ...DETACHABLE], { env });
   const cmdPid = Number((await run.waitFor('stdout', /started (\d+)/))[1]);
-  t.after(() => process.kill(cmdPid, 'SIGKILL'));
+  // Gone already (it exits on SIGUSR1 below), unless nobody has reaped it yet: either is fine.
+  t.after(() => {
+    try {
+      process.kill(cmdPid, 'SIGKILL');
+    } catch {}
+  });
   run.kill('SIGKILL');
   assert.equal((await run.exited).signal, 'SIGKILL');
   const s = (await statusOf(env, tc)).toolchains[0];
@@ -143,7 +148,12 @@ test('SIGKILL of the update wrapper: CMD keeps the write lock until it exits', a
   const tc = toolchain();
   const update = start(['update', tc, '--', ...DETACHABLE], { env });
   const cmdPid = Number((await update.waitFor('stdout', /started (\d+)/))[1]);
-  t.after(() => process.kill(cmdPid, 'SIGKILL'));
+  // Gone already (it exits on SIGUSR1 below), unless nobody has reaped it yet: either is fine.
+  t.after(() => {
+    try {
+      process.kill(cmdPid, 'SIGKILL');
+    } catch {}
+  });
   update.kill('SIGKILL');
   await update.exited;
   assert.equal(await stateOf(env, tc), 'write');
