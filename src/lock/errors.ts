@@ -62,8 +62,7 @@ export function isLockError(err: unknown, ...codes: LockErrorCode[]): err is Loc
 /** The errno code of a Node system error, if it has one. */
 export function errnoCode(err: unknown): string | undefined {
   if (typeof err === 'object' && err !== null && 'code' in err) {
-    const code = (err as { code: unknown }).code;
-    return typeof code === 'string' ? code : undefined;
+    return typeof err.code === 'string' ? err.code : undefined;
   }
   return undefined;
 }
