@@ -1,9 +1,9 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { isToolchainKey, type Toolchain } from './keys';
-import { selfIdentity } from './identity';
+import { processExited, selfIdentity } from './identity';
 import { recordLiveness, type Liveness } from './liveness';
-import { processCommandLine, type KernelLock, type KernelLockTable } from './proclocks';
+import { lockHeirs, processCommandLine, type KernelLock, type KernelLockTable } from './proclocks';
 import { readRecords, removeRecordFile, type HolderRecord, type LockMode, type RecordProblem, type StoredRecord } from './records';
 import { lockFilePath, gateFilePath, readMeta } from './files';
 import { closeHandle, tryLock, unlock } from './flock';
@@ -73,7 +73,15 @@ export function holderFromRecord(stored: StoredRecord, liveness: Liveness): Hold
   };
 }
 
-function foreignHolder(k: KernelLock): Holder {
+/**
+ * A holder the kernel lists without a record. Its pid may be gone (a `flock(1)` SIGKILLed while
+ * its command runs): then the processes that hold the lock through its descriptor are its
+ * children, and what they run is its command; liveness is unknown if none of them can be seen.
+ */
+function foreignHolder(k: KernelLock, file: { dev: number; ino: number } | null): Holder {
+  const gone = !fs.existsSync(`/proc/${k.pid}`) || processExited(k.pid);
+  const heirs = gone && file !== null ? lockHeirs(k.pid, file) : [];
+  const shown = heirs[0] ?? k.pid;
   return {
     mode: k.mode,
     state: k.blocked ? 'waiting' : 'held',
@@ -81,12 +89,12 @@ function foreignHolder(k: KernelLock): Holder {
     host: selfIdentity().host,
     user: null,
     client: null,
-    command: processCommandLine(k.pid) ?? [],
+    command: processCommandLine(shown) ?? [],
     purpose: null,
     since: null,
-    liveness: 'alive',
+    liveness: gone && heirs.length === 0 ? 'unknown' : 'alive',
     foreign: true,
-    children: [],
+    children: heirs,
     self: false,
     recordId: null,
   };
@@ -126,9 +134,11 @@ export function describeLock(dir: string, key: string, options: DescribeOptions,
 
   let mainLocks: KernelLock[] | null = null;
   let gateLocks: KernelLock[] | null = null;
+  const mainFile = options.kernel ? statOf(lockFile) : null;
+  const gateStat = options.kernel ? statOf(gateFile) : null;
   if (options.kernel) {
-    mainLocks = statLocks(options.kernel, lockFile);
-    gateLocks = statLocks(options.kernel, gateFile);
+    mainLocks = mainFile ? options.kernel.locksOf(mainFile) : [];
+    gateLocks = gateStat ? options.kernel.locksOf(gateStat) : [];
   }
 
   const samePidSpace = (r: HolderRecord): boolean => r.host === self.host && r.bootId === self.bootId && r.pidNamespace === self.pidNamespace && self.procConsistent;
@@ -161,12 +171,12 @@ export function describeLock(dir: string, key: string, options: DescribeOptions,
   }
   for (const k of mainLocks ?? []) {
     if (recordPids.has(k.pid) || k.pid === self.pid) continue;
-    (k.blocked ? waiting : holders).push(foreignHolder(k));
+    (k.blocked ? waiting : holders).push(foreignHolder(k, mainFile));
   }
   for (const k of gateLocks ?? []) {
     // A foreign process holding the gate exclusively is a writer announcing itself without a record
     // (or one whose record we read before it was written): pending, not holding the lock.
-    if (k.mode === 'write' && !k.blocked && !recordPids.has(k.pid) && k.pid !== self.pid) waiting.push({ ...foreignHolder(k), state: 'waiting' });
+    if (k.mode === 'write' && !k.blocked && !recordPids.has(k.pid) && k.pid !== self.pid) waiting.push({ ...foreignHolder(k, gateStat), state: 'waiting' });
   }
 
   let state: LockState;
@@ -194,11 +204,11 @@ export function describeLock(dir: string, key: string, options: DescribeOptions,
   };
 }
 
-function statLocks(kernel: KernelLockTable, file: string): KernelLock[] {
+function statOf(file: string): fs.Stats | null {
   try {
-    return kernel.locksOf(fs.statSync(file));
+    return fs.statSync(file);
   } catch {
-    return [];
+    return null;
   }
 }
 

@@ -81,7 +81,10 @@ export async function waitFor(ctx: Context, parties: readonly Party[], options: 
       }
       const report = schedule.reportNow(Date.now(), sub.kernel);
       if (report && options.onWait) {
-        const blockers = blockersOf(ctx, parties, report.kernel);
+        // The first report reads only the records; when they name nobody, the holder wrote none
+        // (a plain flock): the kernel's table is worth reading at once.
+        let blockers = blockersOf(ctx, parties, report.kernel);
+        if (blockers.length === 0 && !report.kernel) blockers = blockersOf(ctx, parties, true);
         const text = JSON.stringify(blockers.map((b) => [b.recordId, b.pid, b.mode, b.state]));
         if (text !== lastReport) {
           lastReport = text;
