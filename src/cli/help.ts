@@ -13,19 +13,31 @@ const COMMON = `Options for every command:
   --poll-interval MS    how often to re-check while waiting (default 1000)
   -h, --help            this help`;
 
+/**
+ * One synopsis per command, the single source of the usage lines: the main help lists them, each
+ * command's help starts with its own, and README.md and docs/CLI.md must show exactly these
+ * (test/integration/cli-usage.test.mjs fails when they drift). A new command adds its line here.
+ */
+export const USAGE: Readonly<Record<string, string>> = {
+  status: 'status [TOOLCHAIN ...] [--json]',
+  run: 'run [TOOLCHAIN] [--purpose TEXT] -- CMD [ARG ...]',
+  update: 'update TOOLCHAIN [TOOLCHAIN ...] [--timeout SECONDS] [--no-wait] [--purpose TEXT] [-- CMD [ARG ...]]',
+  watch: 'watch [TOOLCHAIN ...] [--json]',
+  which: 'which [+TOOLCHAIN] [DIR] [--json]',
+  rustup: 'rustup ARG ...',
+  clean: 'clean [TOOLCHAIN ...] [--json]',
+  help: 'help [COMMAND]',
+};
+
+const usage = (command: string): string => `Usage: toolchain-lock ${USAGE[command]!}`;
+
 export const HELP: Readonly<Record<string, string>> = {
   main: `toolchain-lock — update toolchains safely while editors and builds use them
 
 Usage:
-  toolchain-lock status [TOOLCHAIN ...] [--json]
-  toolchain-lock run TOOLCHAIN [--purpose TEXT] -- CMD [ARG ...]
-  toolchain-lock run [--purpose TEXT] -- CMD [ARG ...]
-  toolchain-lock update TOOLCHAIN [TOOLCHAIN ...] [--timeout SECONDS] [--no-wait] [-- CMD [ARG ...]]
-  toolchain-lock watch [TOOLCHAIN ...] [--json]
-  toolchain-lock which [+TOOLCHAIN] [DIR] [--json]
-  toolchain-lock rustup ARG ...
-  toolchain-lock help [COMMAND]
-  toolchain-lock --version
+${Object.values(USAGE)
+  .map((line) => `  toolchain-lock ${line}\n`)
+  .join('')}  toolchain-lock --help | --version
 
 Builds, editors and language servers hold a toolchain's lock for read; an update holds it
 for write. An update waits until every reader is done, and new readers wait for the update.
@@ -38,7 +50,7 @@ Exit statuses: CMD's own when it ran; 64 usage; 75 timeout or --no-wait refused;
 update refused; 77 lock-directory problem; 78 unknown toolchain; 126/127 CMD not executable/
 not found; 130 interrupted while waiting; 70 internal error. See docs/CLI.md.
 `,
-  status: `Usage: toolchain-lock status [TOOLCHAIN ...] [--json]
+  status: `${usage('status')}
 
 Shows every toolchain lock in the lock directory (or just the named toolchains): its state
 (free, read, write, update-pending), who holds it (program, pid, host, since, liveness, plain
@@ -49,8 +61,7 @@ flock holders included), the pending or active update, and the lock file a plain
 
 ${COMMON}
 `,
-  run: `Usage: toolchain-lock run TOOLCHAIN [--purpose TEXT] -- CMD [ARG ...]
-       toolchain-lock run [--purpose TEXT] -- CMD [ARG ...]
+  run: `${usage('run')}
 
 Takes TOOLCHAIN's lock for read and runs CMD under it (without TOOLCHAIN: the toolchain rustup
 would use in the current directory, as \`toolchain-lock which\` shows it); CMD exits, the lock is released. CMD
@@ -65,7 +76,7 @@ ${TOOLCHAIN}
 
 ${COMMON}
 `,
-  update: `Usage: toolchain-lock update TOOLCHAIN [TOOLCHAIN ...] [--timeout SECONDS] [--no-wait] [-- CMD [ARG ...]]
+  update: `${usage('update')}
 
 Announces an update (new readers queue behind it), waits until every reader is gone — telling
 you on stderr whom it waits for — then runs CMD holding the write lock of all the toolchains.
@@ -82,7 +93,7 @@ ${TOOLCHAIN}
 
 ${COMMON}
 `,
-  watch: `Usage: toolchain-lock watch [TOOLCHAIN ...] [--json]
+  watch: `${usage('watch')}
 
 Prints lock events as they happen, one per line: acquired, released, waiting, update-pending,
 update-started, update-done. Runs until interrupted (SIGINT or SIGTERM; exits 0).
@@ -91,7 +102,7 @@ update-started, update-done. Runs until interrupted (SIGINT or SIGTERM; exits 0)
 
 ${COMMON}
 `,
-  which: `Usage: toolchain-lock which [+TOOLCHAIN] [DIR] [--json]
+  which: `${usage('which')}
 
 The toolchain rustup would use in DIR (default: the current directory), found offline the way
 rustup finds it: a leading +TOOLCHAIN (as a proxy takes it: \`cargo +nightly\`); RUSTUP_TOOLCHAIN;
@@ -106,7 +117,7 @@ no toolchain, a relative path, a path without bin/.
 
 ${COMMON}
 `,
-  rustup: `Usage: toolchain-lock rustup ARG ...
+  rustup: `${usage('rustup')}
 
 Runs \`rustup ARG ...\` holding exactly the locks that command needs, so
 \`alias rustup='toolchain-lock rustup'\` makes every rustup safe while editors run:
@@ -120,7 +131,19 @@ Options of toolchain-lock go before \`rustup\`: toolchain-lock --lock-dir DIR ru
 
 ${COMMON}
 `,
-  help: `Usage: toolchain-lock help [COMMAND]
+  clean: `${usage('clean')}
+
+Removes what dead parties left in the lock directory (of the named toolchains, or all): records
+whose processes are proved gone, and temporary files of writes killed before their rename. One
+line per file removed. \`status\` and \`watch\` never remove anything; parties taking a lock clean
+up their toolchains' files themselves, so this is only needed to tidy up by hand.
+
+  --json    {"lockDir", "removed": [{"file", "reason"}]}; reason is "dead record" or
+            "abandoned temporary file"
+
+${COMMON}
+`,
+  help: `${usage('help')}
 
 Shows the help of toolchain-lock or of one command.
 `,

@@ -1,23 +1,10 @@
-import { acquireRead, acquireWrite, describeHolder, type LockHandle, type ReadLock } from '../lock';
+import { acquireRead, acquireWrite, type LockHandle, type ReadLock } from '../lock';
 import { rustupLockPlan } from '../toolchains';
-import { COMMON, parseArgs } from './args';
+import { COMMON, leadingOptions, parseArgs } from './args';
 import { runChild, trapSignals } from './child';
-import { commonOptions, say } from './common';
+import { commonOptions, say, sayWhenAnUpdateWaits } from './common';
 import { runLocked } from './locked';
 
-/** toolchain-lock's own options before rustup's arguments (`--lock-dir DIR`, `--poll-interval=MS`). */
-function splitOwnOptions(argv: readonly string[]): { own: string[]; rustupArgs: readonly string[] } {
-  const own: string[] = [];
-  let i = 0;
-  for (; i < argv.length; i++) {
-    const arg = argv[i]!;
-    const name = arg.includes('=') ? arg.slice(0, arg.indexOf('=')) : arg;
-    if (!COMMON.values.includes(name)) break;
-    own.push(arg);
-    if (name === arg) own.push(argv[++i] ?? '');
-  }
-  return { own, rustupArgs: argv.slice(i) };
-}
 
 /**
  * `rustup ARGS…`: runs rustup with exactly the locks that command needs (docs/CLI.md has the
@@ -25,7 +12,8 @@ function splitOwnOptions(argv: readonly string[]): { own: string[]; rustupArgs: 
  * read-only commands. Unknown subcommands get the write locks of every installed toolchain.
  */
 export async function rustupCommand(argv: readonly string[]): Promise<number> {
-  const { own, rustupArgs } = splitOwnOptions(argv);
+  // toolchain-lock's own options before rustup's arguments (`--lock-dir DIR`, `--poll-interval=MS`).
+  const { options: own, rest: rustupArgs } = leadingOptions(argv, (arg) => COMMON.values.includes(arg.split('=')[0]!));
   const common = commonOptions(parseArgs('rustup', own, { flags: [], values: [] }));
   const plan = rustupLockPlan(rustupArgs, { cwd: process.cwd() });
   const cmd = ['rustup', ...rustupArgs];
@@ -41,10 +29,7 @@ export async function rustupCommand(argv: readonly string[]): Promise<number> {
       mode: 'read',
       cmd,
       acquire: (options) => acquireRead(toolchain!, { ...options, ...lockOptions }),
-      whileHeld: (lock) =>
-        lock.onUpdatePending((writer) => {
-          say(`an update of ${names} is waiting for \`${cmd.join(' ')}\` to finish: ${describeHolder(writer)}. It starts when this command exits.`);
-        }),
+      whileHeld: sayWhenAnUpdateWaits(names, cmd),
     });
   }
   if (plan.mode === 'write') {

@@ -2,7 +2,7 @@
 // `activate` builds it, `deactivate` disposes it; nothing else keeps long-lived state.
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { defaultLockDir, describeHolder, holderCommand, isLockError, nativeLock, toolchainKey, watch, type Disposable, type LockStatus, type Toolchain } from '../lock';
+import { defaultLockDir, describeHolder, holderCommand, isLockError, message, nativeLock, toolchainKey, watch, type Disposable, type LockStatus, type Toolchain } from '../lock';
 import { listRustupToolchains, resolveToolchain, type ResolvedToolchain } from '../toolchains';
 import { registerCommands } from './commands';
 import { configImpact, readConfig, SECTION, type Config } from './config';
@@ -14,7 +14,6 @@ import { Serial } from './servers/unit';
 import { StatusBar } from './statusbar';
 import { TerminalEnvironment } from './terminal';
 
-const message = (err: unknown): string => (err instanceof Error ? err.message : String(err));
 
 export class Ctx {
   readonly log: vscode.LogOutputChannel;

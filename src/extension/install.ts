@@ -143,7 +143,8 @@ async function installMissing(ctx: Ctx, m: MissingToolchain): Promise<boolean> {
   const key = keyOf(m);
   const failed = (ctx.coordinator?.snapshot() ?? []).filter((t) => t.key === key).flatMap((t) => t.units.filter((u) => u.failed !== null).map((u) => u.id));
   ctx.log.info(`${m.shown.name} installed; starting ${failed.join(', ') || 'nothing (no server waits for it)'}`);
-  await Promise.all(failed.map((id) => ctx.coordinator?.retry(id)));
+  const coordinator = ctx.coordinator;
+  if (coordinator) await Promise.all(failed.map((id) => coordinator.retry(id)));
   return true;
 }
 

@@ -1,21 +1,14 @@
 // "Toolchain Lock: Show who holds which lock": every lock in the lock directory, its holders and
 // the pending writer; picking one offers what can be done about it.
 import * as vscode from 'vscode';
-import { describeHolder, status, type LockStatus } from '../lock';
+import { describeHolder, describeLockState, describeRole, message, status, type LockStatus } from '../lock';
 import type { Ctx } from './ctx';
 import { updateToolchain } from './update';
 
-const STATE: Record<LockStatus['state'], string> = {
-  free: 'free',
-  read: 'held for read',
-  write: 'being updated',
-  'update-pending': 'update pending',
-};
-
 /** Plain-text description of one lock, for the quick pick and the clipboard. */
 export function describeLock(s: LockStatus): string {
-  const lines = [`${s.toolchain?.name ?? s.key}: ${STATE[s.state]}`, `  directory: ${s.toolchain?.path ?? 'unknown'}`, `  lock file: ${s.lockFile}`];
-  for (const h of s.holders) lines.push(`  ${h.mode === 'write' ? 'writer' : 'reader'}: ${describeHolder(h)}${h.self ? ' [this window]' : ''}`);
+  const lines = [`${s.toolchain?.name ?? s.key}: ${describeLockState(s.state)}`, `  directory: ${s.toolchain?.path ?? 'unknown'}`, `  lock file: ${s.lockFile}`];
+  for (const h of s.holders) lines.push(`  ${describeRole(h)}: ${describeHolder(h)}${h.self ? ' [this window]' : ''}`);
   if (s.writer && !s.holders.includes(s.writer)) lines.push(`  pending writer: ${describeHolder(s.writer)}`);
   for (const h of s.waiting) if (h !== s.writer) lines.push(`  waiting (${h.mode}): ${describeHolder(h)}`);
   for (const p of s.problems) lines.push(`  unreadable record ${p.file}: ${p.reason}`);
@@ -27,7 +20,7 @@ export async function showLocks(ctx: Ctx): Promise<void> {
   try {
     locks = status({ lockDir: ctx.lockDir() });
   } catch (err) {
-    void vscode.window.showErrorMessage(`Cannot read the lock directory ${ctx.lockDir()}: ${err instanceof Error ? err.message : String(err)}`);
+    void vscode.window.showErrorMessage(`Cannot read the lock directory ${ctx.lockDir()}: ${message(err)}`);
     return;
   }
   if (locks.length === 0) {
@@ -38,8 +31,8 @@ export async function showLocks(ctx: Ctx): Promise<void> {
     const who = [...s.holders, ...(s.writer && !s.holders.includes(s.writer) ? [s.writer] : [])];
     return {
       label: `${s.state === 'free' ? '$(unlock)' : s.state === 'read' ? '$(lock)' : '$(sync)'} ${s.toolchain?.name ?? s.key}`,
-      description: `${STATE[s.state]}${s.holders.length > 0 ? ` · ${s.holders.length} holder${s.holders.length > 1 ? 's' : ''}` : ''}`,
-      detail: who.map((h) => `${h.mode === 'write' ? (h.state === 'held' ? 'writing' : 'wants to write') : 'read'}: ${describeHolder(h)}${h.self ? ' (this window)' : ''}`).join(' | ') || s.toolchain?.path,
+      description: `${describeLockState(s.state)}${s.holders.length > 0 ? ` · ${s.holders.length} holder${s.holders.length > 1 ? 's' : ''}` : ''}`,
+      detail: who.map((h) => `${describeRole(h)}: ${describeHolder(h)}${h.self ? ' (this window)' : ''}`).join(' | ') || s.toolchain?.path,
       lock: s,
     };
   });

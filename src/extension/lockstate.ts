@@ -1,10 +1,10 @@
 // One state machine per toolchain this window uses: it owns the read lock and orchestrates
 // stop → release → reacquire → restart around updates. No `vscode` here, so the unit tests drive
 // it under plain Node with fake servers and the real engine.
-import { acquireRead, acquireWrite, describeHolder, describeHolders, HELD_ENV, isLockError, toolchainKey } from '../lock';
+import { acquireRead, acquireWrite, describeHolder, describeHolders, HELD_ENV, heldKeys, isLockError, message, toolchainKey } from '../lock';
 import type { Disposable, Holder, LockHandle, ReadLock, Toolchain } from '../lock';
 import { Serial, type ServerUnit } from './servers/unit';
-import { message, ServerSlots, type Logger, type Slot } from './slots';
+import { ServerSlots, type Logger, type Slot } from './slots';
 
 export type { Logger } from './slots';
 
@@ -260,10 +260,10 @@ export class LockCoordinator {
 
   /** Marks a server's processes as running under the read locks of its toolchains. */
   private childEnv(toolchains: readonly Toolchain[]): Record<string, string> {
-    const held = new Set((process.env[HELD_ENV] ?? '').split(',').filter(Boolean));
+    const held = heldKeys(process.env);
     for (const t of toolchains) {
       const lock = this.entries.get(toolchainKey(t.path))?.lock;
-      if (lock) for (const k of (lock.childEnv()[HELD_ENV] ?? '').split(',').filter(Boolean)) held.add(k);
+      if (lock) for (const k of heldKeys(lock.childEnv())) held.add(k);
     }
     return held.size > 0 ? { [HELD_ENV]: [...held].join(',') } : {};
   }
@@ -272,12 +272,13 @@ export class LockCoordinator {
     return this.slotsOn(e).some((s) => s.wanted && !s.failed);
   }
 
-  private setState(e: Entry, state: ToolchainState, writer: Holder | null = null): void {
+  /** Every field a state shows is set before anyone is told (a status bar renders on the change). */
+  private setState(e: Entry, state: ToolchainState, writer: Holder | null = null, error: string | null = null): void {
     if (e.state !== state) e.since = Date.now();
     e.state = state;
     e.writer = writer;
     if (state !== 'acquiring' && state !== 'pending') e.blockers = [];
-    if (state !== 'error') e.error = null;
+    e.error = state === 'error' ? error : null;
     this.changed();
   }
 
@@ -354,8 +355,7 @@ export class LockCoordinator {
         }
         if (this.disposed || e.preempted) return;
         log.error(`cannot take the read lock of ${e.toolchain.name}: ${message(err)}`);
-        this.setState(e, 'error');
-        e.error = message(err);
+        this.setState(e, 'error', null, message(err));
         this.options.hooks?.onLockError?.(e.toolchain, err);
         return;
       }

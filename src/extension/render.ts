@@ -1,7 +1,7 @@
 // State → status bar text, tooltip and background. Pure (no `vscode`), so it is unit-tested and
 // the status bar can never disagree with the state it is rendered from.
 import * as path from 'node:path';
-import { holderCommand, type Holder, type LockStatus } from '../lock';
+import { describeRole, holderCommand, type Holder, type LockStatus } from '../lock';
 import type { ToolchainSnapshot } from './lockstate';
 
 /** The only commands the tooltip's links may run (MarkdownString.isTrusted.enabledCommands). */
@@ -90,7 +90,7 @@ function longState(t: ToolchainSnapshot, lock: LockStatus | undefined): string {
 
 function holderLine(h: Holder): string {
   const parts = [
-    h.mode === 'write' ? (h.state === 'held' ? 'writing' : 'waiting to write') : h.state === 'held' ? 'read' : 'waiting to read',
+    describeRole(h),
     md(holderCommand(h)),
     `pid ${h.pid}${h.children.length > 0 ? ` running pid ${h.children.join(', ')}` : ''}`,
     `host ${md(h.host)}`,

@@ -2,7 +2,7 @@
 // toolchains allow, stopping them within stopTimeout (then killing), failures that are not retried.
 // No `vscode` here either.
 import * as fs from 'node:fs';
-import type { Toolchain } from '../lock';
+import { message, type Toolchain } from '../lock';
 import { Serial, type ServerUnit } from './servers/unit';
 
 export interface Logger {
@@ -45,7 +45,6 @@ export interface SlotHost {
   failed(slot: Slot, why: string): void;
 }
 
-export const message = (err: unknown): string => (err instanceof Error ? err.message : String(err));
 
 export class ServerSlots {
   private readonly slots = new Map<string, Slot>();
@@ -60,7 +59,7 @@ export class ServerSlots {
     return this.slots.get(id);
   }
 
-  /** Slots whose server uses a toolchain with this key. */
+  /** Slots whose server uses a toolchain that `matches`. */
   using(matches: (t: Toolchain) => boolean): Slot[] {
     return this.all().filter((s) => s.unit.toolchains.some(matches));
   }

@@ -2,11 +2,11 @@
 // toolchains this window uses, so `toolchain-lock update NAME` there means what the editor means.
 import * as path from 'node:path';
 import type * as vscode from 'vscode';
+import { message } from '../lock';
 import { TOOLCHAINS_ENV } from '../toolchains';
 import type { Config } from './config';
 import { installLauncher } from './launcher';
 
-const message = (err: unknown): string => (err instanceof Error ? err.message : String(err));
 
 export class TerminalEnvironment {
   /** The launcher's directory once installed; null when it cannot be. */

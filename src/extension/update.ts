@@ -5,32 +5,21 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { describeHolders, isLockError, status, type LockStatus } from '../lock';
-import { resolveToolchain, rustupWrites, type ResolvedToolchain } from '../toolchains';
+import { describeHolders, describeLockState, isLockError, message, status, type LockStatus } from '../lock';
+import { resolveToolchain, rustupWrites, updateCommandOf, type ResolvedToolchain } from '../toolchains';
 import type { Ctx } from './ctx';
-import { runCommand } from './run';
+import { CancelledError, runCommand } from './run';
 
-const message = (err: unknown): string => (err instanceof Error ? err.message : String(err));
 
-/** The argv that updates `t`, if we know one. rustup cannot update a linked toolchain. */
-export function updateCommandOf(t: ResolvedToolchain): readonly string[] | undefined {
-  if (t.updateCommand && t.updateCommand.length > 0) return t.updateCommand;
-  if (t.rustupName && !t.linked) return ['rustup', 'update', t.rustupName];
-  return undefined;
+/** The argv that updates `t`, if we know one. */
+function defaultUpdateOf(t: ResolvedToolchain): readonly string[] | undefined {
+  const update = updateCommandOf([t]);
+  return 'argv' in update ? update.argv : undefined;
 }
 
-function describeLockState(s: LockStatus | undefined): string {
-  if (!s) return 'free';
-  switch (s.state) {
-    case 'free':
-      return 'free';
-    case 'read':
-      return `held for read by ${s.holders.length}`;
-    case 'write':
-      return 'being updated';
-    case 'update-pending':
-      return 'update pending';
-  }
+function lockStateOf(s: LockStatus | undefined): string {
+  if (!s) return describeLockState('free');
+  return s.state === 'read' ? `${describeLockState('read')} by ${s.holders.length}` : describeLockState(s.state);
 }
 
 async function pickToolchain(ctx: Ctx, known: readonly ResolvedToolchain[]): Promise<ResolvedToolchain | undefined> {
@@ -43,7 +32,7 @@ async function pickToolchain(ctx: Ctx, known: readonly ResolvedToolchain[]): Pro
   const inUse = new Set((ctx.coordinator?.snapshot() ?? []).map((s) => s.key));
   const items = known.map((t, i) => ({
     label: t.name,
-    description: [describeLockState(statuses[i]), statuses[i] && inUse.has(statuses[i].key) ? 'used by this window' : '', updateCommandOf(t) ? '' : 'no update command']
+    description: [lockStateOf(statuses[i]), statuses[i] && inUse.has(statuses[i].key) ? 'used by this window' : '', defaultUpdateOf(t) ? '' : 'no update command']
       .filter(Boolean)
       .join(' · '),
     detail: t.path,
@@ -80,12 +69,15 @@ export async function updateToolchain(ctx: Ctx, name?: string): Promise<boolean>
     if (name) void vscode.window.showErrorMessage(`Unknown toolchain "${name}". Known: ${known.map((t) => t.name).join(', ') || 'none'}.`);
     return false;
   }
-  const argv = updateCommandOf(toolchain);
-  if (!argv) {
-    void vscode.window.showErrorMessage(`Toolchain ${toolchain.name} has no update command. Add one in the setting toolchainLock.toolchains ("updateCommand": [program, args...]).`);
+  const update = updateCommandOf([toolchain]);
+  if (!('argv' in update)) {
+    const why = 'linked' in update ? ' is a linked toolchain (rustup cannot update it) and' : '';
+    void vscode.window.showErrorMessage(
+      `Toolchain ${toolchain.name}${why} has no update command. Add one in the setting toolchainLock.toolchains ("updateCommand": [program, args...]).`,
+    );
     return false;
   }
-  return runUnderWriteLock(ctx, { kind: 'update', toolchain, label: toolchain.name, argv });
+  return runUnderWriteLock(ctx, { kind: 'update', toolchain, label: toolchain.name, argv: update.argv });
 }
 
 /** A command that changes a toolchain, run from this window under the write lock. */
@@ -215,7 +207,7 @@ export async function runUnderWriteLock(ctx: Ctx, job: LockedJob): Promise<boole
       },
     );
   } catch (err) {
-    const cancelled = isLockError(err, 'E_ABORTED') || /^Cancelled/.test(message(err));
+    const cancelled = err instanceof CancelledError || isLockError(err, 'E_ABORTED');
     const why = cancelled ? '' : [message(err), tail.lines()].filter(Boolean).join(' ');
     out.appendLine(cancelled ? 'Cancelled.' : `Failed: ${why}`);
     ctx.log.error(`${job.kind} of ${label} ${cancelled ? 'cancelled' : `failed: ${why}`}`);

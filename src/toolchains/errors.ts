@@ -6,8 +6,8 @@ export class ToolchainError extends Error {
   readonly code: ToolchainErrorCode;
   /** Names of the toolchains that were known when the lookup failed. */
   readonly known: readonly string[];
-  constructor(code: ToolchainErrorCode, message: string, known: readonly string[] = []) {
-    super(message);
+  constructor(code: ToolchainErrorCode, message: string, known: readonly string[] = [], options?: { cause?: unknown }) {
+    super(message, options?.cause === undefined ? undefined : { cause: options.cause });
     this.name = 'ToolchainError';
     this.code = code;
     this.known = known;

@@ -6,3 +6,4 @@ export { isPathSpec, resolveToolchain, type ResolveOptions } from './resolve';
 export { activeRustupToolchain, commandLineToolchain, rustupNamed, whichToolchain, type ActiveToolchain, type ToolchainSource, type ToolchainWants } from './active';
 export { configuredFromEnv, TOOLCHAINS_ENV } from './from-env';
 export { rustupInstallCommand, rustupLockPlan, rustupWrites, type RustupLockPlan, type RustupPlanOptions } from './rustup-commands';
+export { rustupUpdateCommand, updateCommandOf, type DefaultUpdate } from './update-command';

@@ -4,6 +4,7 @@ import * as path from 'node:path';
 import { canonicalToolchainPath } from '../lock';
 import { parseToml, readTextFile, tomlString, tomlTable } from './toml';
 import type { ResolvedToolchain } from './types';
+import { rustupUpdateCommand } from './update-command';
 
 /** rustup's home: RUSTUP_HOME, else ~/.rustup. */
 export function rustupHome(env: NodeJS.ProcessEnv = process.env): string {
@@ -51,7 +52,7 @@ export function rustupToolchain(dirName: string, env: NodeJS.ProcessEnv = proces
     path: canonicalToolchainPath(dir),
     kind: 'rustup',
     rustupName: dirName,
-    ...(linked ? { linked: true } : { updateCommand: ['rustup', 'update', dirName] }),
+    ...(linked ? { linked: true } : { updateCommand: rustupUpdateCommand([dirName]) }),
     ...(isDirectory(dir) ? {} : { missing: true }),
   };
 }
@@ -66,7 +67,8 @@ export function rustupToolchainNames(env: NodeJS.ProcessEnv = process.env): stri
     return null;
   }
   // Linked toolchains (`rustup toolchain link`) are symlinks to directories: statSync follows them.
-  return names.filter((n) => !n.startsWith('.') && isDirectory(path.join(dir, n))).sort();
+  // A name that is not UTF-8 (U+FFFD in its place) cannot be keyed exactly (PROTOCOL.md §2).
+  return names.filter((n) => !n.startsWith('.') && !n.includes('\uFFFD') && isDirectory(path.join(dir, n))).sort();
 }
 
 /** Every toolchain rustup has installed or linked, without running rustup. */

@@ -223,9 +223,22 @@ test('real rustup: update of a linked toolchain without CMD is refused with 64; 
   assert.deepEqual(JSON.parse(withCmd.stdout).toolchains.filter((s) => s.state !== 'free').map((s) => [s.name, s.state]), [['mine', 'write']]);
 });
 
+test('a configured toolchain standing for a linked one keeps it linked: no `rustup update` of it from the CLI', async (t) => {
+  const w = rustupWorld(t);
+  const env = { ...w.env, TOOLCHAIN_LOCK_TOOLCHAINS: JSON.stringify([{ name: 'cfg', rustup: 'mine' }, { name: 'cfg-own', rustup: 'mine', updateCommand: ['rustup', 'show'] }]) };
+  const r = await cli(['update', 'cfg'], { env });
+  assert.equal(r.code, 64, r.stderr);
+  assert.match(r.stderr, /^toolchain-lock: cfg is a linked toolchain: rustup cannot update it; give the command after `--`/);
+  assert.deepEqual(w.calls(), [], 'rustup was not run');
+  // Control: its own configured updateCommand still runs.
+  const own = await cli(['update', 'cfg-own'], { env });
+  assert.equal(own.code, 0, own.stderr);
+  assert.deepEqual(w.calls().map((c) => c.args), [['show']]);
+});
+
 test('which and rustup have help, and are in the main help', async () => {
   const main = await cli(['--help']);
-  for (const usage of ['which [+TOOLCHAIN] [DIR] [--json]', 'rustup ARG ...', 'run [--purpose TEXT] -- CMD [ARG ...]']) assert.ok(main.stdout.includes(`toolchain-lock ${usage}`), usage);
+  for (const usage of ['which [+TOOLCHAIN] [DIR] [--json]', 'rustup ARG ...', 'run [TOOLCHAIN] [--purpose TEXT] -- CMD [ARG ...]']) assert.ok(main.stdout.includes(`toolchain-lock ${usage}`), usage);
   for (const command of ['which', 'rustup']) {
     const r = await cli(['help', command]);
     assert.equal(r.code, 0);

@@ -202,7 +202,7 @@ test('"Show who holds which lock" lists the locks and copies the details of one'
   };
   await state.commands.get('toolchainLock.showLocks')();
   assert.match(picks[0].items[0].description, /held for read · 1 holder/);
-  assert.match(picks[0].items[0].detail, /read: Fake Code window proj .*\(this window\)/);
+  assert.match(picks[0].items[0].detail, /^reader: Fake Code window proj .*\(this window\)/);
   assert.deepEqual(picks[1].items, ['Update safely', 'Copy details', 'Open log']);
   assert.match(state.clipboard, /^stable: held for read\n {2}directory: .*stable-/);
   assert.match(state.clipboard, /reader: Fake Code window proj \[language servers: rust-analyzer\].*\[this window\]/);

@@ -3,7 +3,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import type { Toolchain } from '../../lock';
+import { message, type Toolchain } from '../../lock';
 import { hostTriple, isPathSpec, resolveToolchain, whichToolchain, type ActiveToolchain, type ResolvedToolchain, type ToolchainSource, type ToolchainWants } from '../../toolchains';
 import type { Config, CoordinatedConfig } from '../config';
 import type { Logger } from '../lockstate';
@@ -59,7 +59,6 @@ function missingCollector(): { note(found: Pick<ActiveToolchain, 'toolchain' | '
   };
 }
 
-const message = (err: unknown): string => (err instanceof Error ? err.message : String(err));
 
 function localFolders(): string[] {
   return (vscode.workspace.workspaceFolders ?? []).filter((f) => f.uri.scheme === 'file').map((f) => f.uri.fsPath);
