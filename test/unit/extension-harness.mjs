@@ -188,7 +188,45 @@ export function resetFakeVscode(state) {
   for (const k of ['executed', 'statusItems', 'messages', 'progress']) state[k].length = 0;
   state.config = {};
   state.globalConfig = {};
+  state.defaultConfig = {};
   state.trusted = true;
   state.folders = [];
   state.quickPick = null;
+}
+
+const realRustupHome = process.env.RUSTUP_HOME || path.join(os.homedir(), '.rustup');
+
+/**
+ * Makes `toolchainDir` hold a copy of the real stable toolchain's rust-analyzer-proc-macro-srv
+ * (libexec/) with links to the libraries it loads (lib/); the real toolchain is only read.
+ * Returns the copy's path.
+ */
+export function addProcMacroSrv(toolchainDir) {
+  const real = path.join(realRustupHome, 'toolchains', `stable-${hostTriple}`);
+  const bin = path.join(toolchainDir, 'libexec', 'rust-analyzer-proc-macro-srv');
+  fs.mkdirSync(path.dirname(bin), { recursive: true });
+  fs.copyFileSync(path.join(real, 'libexec', 'rust-analyzer-proc-macro-srv'), bin);
+  fs.chmodSync(bin, 0o755);
+  fs.mkdirSync(path.join(toolchainDir, 'lib'), { recursive: true });
+  for (const name of fs.readdirSync(path.join(real, 'lib'))) {
+    if (/^lib(rustc_driver|LLVM|std)-?.*\.so/.test(name) || /^libLLVM\.so/.test(name)) fs.symlinkSync(path.join(real, 'lib', name), path.join(toolchainDir, 'lib', name));
+  }
+  return bin;
+}
+
+export const fakeRustAnalyzerDir = path.join(repoRoot, 'test', 'fixtures', 'fake-rust-analyzer');
+
+/** Bundles the rust-analyzer stand-in against the fake `vscode` (its server script beside it). */
+export async function bundleFakeRustAnalyzer(outDir) {
+  const b = await bundle(outDir, 'fake-rust-analyzer', "module.exports = require('./test/fixtures/fake-rust-analyzer/extension.js');", { vscodeFake: fakeVscodePath, native: false });
+  fs.copyFileSync(path.join(fakeRustAnalyzerDir, 'server.js'), path.join(path.dirname(b.file), 'server.js'));
+  return b;
+}
+
+/** Every `configuration` default and `configurationDefaults` entry of an extension's package.json. */
+export function contributedDefaults(packageJsonPath) {
+  const pkg = JSON.parse(fs.readFileSync(packageJsonPath, 'utf8'));
+  const out = {};
+  for (const [k, v] of Object.entries(pkg.contributes?.configuration?.properties ?? {})) if ('default' in v) out[k] = v.default;
+  return { ...out, ...(pkg.contributes?.configurationDefaults ?? {}) };
 }
