@@ -74,7 +74,9 @@ function world(t, settings = {}) {
   Object.assign(state.globalConfig, { 'toolchainLock.lockDir': lockDir, 'rust-analyzer.procMacro.server': procMacroSrv, 'toolchainLock.stopTimeout': 5000 }, settings);
   state.folders = [project];
   const context = (name) => ({ subscriptions: [], extensionPath: repoRoot, globalStorageUri: vscode.Uri.file(path.join(root, name)), environmentVariableCollection: { clear() {}, prepend() {}, replace() {}, append() {} } });
-  return { root, stable: fs.realpathSync(stable), procMacroSrv: fs.realpathSync(procMacroSrv), lockDir, context, spawned: [], starts: [] };
+  // Every server the stand-in spawned, from its log.
+  const spawned = () => (state.outputs.get('rust-analyzer (stand-in)')?.lines ?? []).map((l) => / server spawned pid (\d+)$/.exec(l)?.[1]).filter(Boolean).map(Number);
+  return { root, stable: fs.realpathSync(stable), procMacroSrv: fs.realpathSync(procMacroSrv), lockDir, context, get spawned() { return spawned(); }, starts: [] };
 }
 
 /** Activates the stand-in as VS Code would (workspaceContains:Cargo.toml), recording its server pids. */
@@ -86,7 +88,6 @@ async function activateRa(t, w) {
   api.start = async () => {
     w.starts.push(readers(w).length);
     await start();
-    if (api.client?.server) w.spawned.push(api.client.server.pid);
   };
   state.extensions.set('rust-lang.rust-analyzer', { id: 'rust-lang.rust-analyzer', isActive: true, exports: api });
   t.after(async () => {
@@ -196,4 +197,98 @@ test('the stop is real: the update starts only once the server and its proc-macr
   assert.ok(logHas('server rust-analyzer: ending its processes'));
   wr2.send('release');
   await wr2.next('released');
+});
+
+test('a restart during the update (the palette, or a settings change with restartServerOnConfigChange) is stopped again at once, with one notification', async (t) => {
+  const w = world(t, { 'rust-analyzer.restartServerOnConfigChange': true });
+  await steady(t, w);
+  const wr = writer(t, w);
+  assert.deepEqual((await wr.next('acquired')).alive, []);
+  const warnings = () => state.messages.filter((m) => m.kind === 'warning' && /was started while toolchain stable is being updated/.test(m.text));
+  // "rust-analyzer: Restart server" from the palette.
+  await state.commands.get('rust-analyzer.restartServer')();
+  await until(() => raProcesses(w).all.length === 0 && logHas('server rust-analyzer stopped in'), 'the restarted server stopped again');
+  assert.ok(logHas('server rust-analyzer was started while stable cannot be used (it is being updated by rustup update stable'), log().join('\n'));
+  assert.equal(warnings().length, 1);
+  assert.match(warnings()[0].text, /^rust-analyzer was started while toolchain stable is being updated by “rustup update stable” \(pid \d+\); Toolchain Lock stopped it again\. It starts when the update finishes\.$/);
+  // A settings change that makes it restart itself.
+  const spawnedBefore = w.spawned.length;
+  state.globalConfig['rust-analyzer.cargo.features'] = ['x'];
+  vscode.emitters.config.fire({ affectsConfiguration: (s) => 'rust-analyzer.cargo.features'.startsWith(s) });
+  await until(() => w.spawned.length > spawnedBefore && raProcesses(w).all.length === 0, 'the server started by the settings change stopped again');
+  assert.equal(warnings().length, 1, 'one notification per update');
+  wr.send('check');
+  assert.deepEqual((await wr.next('checked')).alive, []);
+  wr.send('release');
+  await wr.next('released');
+  await until(() => raProcesses(w).procMacro.length === 1 && item()?.text === '$(lock) stable (1)', 'back after the update');
+});
+
+test("the user's own stop: the read lock goes, the next update does not start it, their start takes the lock again", async (t) => {
+  const w = world(t);
+  await steady(t, w);
+  await state.commands.get('rust-analyzer.stopServer')();
+  await until(() => raProcesses(w).all.length === 0 && readers(w).length === 0, 'stopped and the read lock released');
+  assert.ok(logHas('server rust-analyzer: it was stopped outside Toolchain Lock'), log().join('\n'));
+  await until(() => /rust\\?-analyzer \(stopped\)/.test(item()?.tooltip?.value ?? ''), `tooltip says stopped: ${item()?.tooltip?.value}`);
+  const wr = writer(t, w);
+  await wr.next('acquired');
+  wr.send('release');
+  await wr.next('released');
+  // Given every chance to (wrongly) start it again: the coordinator settles right after a release.
+  await new Promise((r) => setTimeout(r, 500));
+  assert.deepEqual(raProcesses(w).all, [], 'still stopped after the update');
+  assert.deepEqual(w.starts, [1]);
+  await state.commands.get('rust-analyzer.startServer')();
+  await until(() => readers(w).length === 1 && raProcesses(w).procMacro.length === 1, 'their start takes the lock again');
+  assert.ok(logHas('server rust-analyzer was started by its extension'));
+});
+
+test('a server its extension gave up on ("crashed 5 times … will not be restarted") is shown as failed and its lock released', async (t) => {
+  const w = world(t);
+  const api = await steady(t, w);
+  for (let i = 0; i < 5; i++) {
+    const pid = api.client.server.pid;
+    process.kill(pid, 'SIGKILL');
+    await until(() => api.client.server?.pid !== pid && (i === 4 || api.client.state === 2), `crash ${i + 1}`);
+  }
+  await until(() => logHas('server rust-analyzer failed:'), `failure logged: ${log().join('\n')}`);
+  assert.ok(logHas('rust-lang.rust-analyzer gave up on it'));
+  assert.ok(state.messages.some((m) => m.kind === 'error' && /^rust-analyzer is not running on toolchain stable: .*gave up on it/.test(m.text)), JSON.stringify(state.messages.map((m) => m.text)));
+  await until(() => item()?.text === '$(warning) stable' || /failed/.test(item()?.tooltip?.value ?? ''), `failed in the status bar: ${item()?.text}`);
+  await until(() => readers(w).length === 0, 'lock released');
+  assert.equal(log().filter((l) => l.includes('server rust-analyzer started')).length, 1, 'never logged as started again');
+});
+
+test('a window opened during an update runs nothing before it holds the lock; a start meanwhile is stopped and explained', async (t) => {
+  const w = world(t);
+  const wr = writer(t, w);
+  await wr.next('acquired');
+  const api = await activateRa(t, w);
+  assert.equal(api.client, undefined);
+  await activate(t, w);
+  await until(() => logHas('waiting for the read lock of stable'), `waiting; log: ${log().join('\n')}`);
+  await state.commands.get('rust-analyzer.startServer')();
+  await until(() => w.spawned.length === 1 && raProcesses(w).all.length === 0, 'the user-started server stopped again').catch((err) => {
+    throw new Error(`${err.message}: ${JSON.stringify(raProcesses(w))}; log:\n${log().join('\n')}`);
+  });
+  assert.ok(logHas('server rust-analyzer was started while stable cannot be used (this window waits for its read lock)'), log().join('\n'));
+  assert.equal(state.messages.filter((m) => /was started while toolchain stable is being updated/.test(m.text)).length, 1);
+  wr.send('check');
+  assert.deepEqual((await wr.next('checked')).alive, []);
+  wr.send('release');
+  await until(() => raProcesses(w).procMacro.length === 1 && readers(w).length === 1, 'started under the lock after the update');
+  assert.deepEqual(w.starts, [0, 1], 'the user’s start (undone) and ours, with the lock');
+});
+
+test('a user who set rust-analyzer.initializeStopped themselves starts it themselves', async (t) => {
+  const w = world(t, { 'rust-analyzer.initializeStopped': true });
+  await activateRa(t, w);
+  await activate(t, w);
+  await until(() => logHas('servers: rust-analyzer on stable'), 'units built');
+  await new Promise((r) => setTimeout(r, 300));
+  assert.deepEqual(w.starts, [], 'not started by us');
+  assert.equal(readers(w).length, 0, 'no lock taken for a server that does not run');
+  await state.commands.get('rust-analyzer.startServer')();
+  await until(() => readers(w).length === 1, 'their start takes the lock');
 });

@@ -98,7 +98,7 @@ export class CoordinatedServer implements ServerUnit {
       await vscode.commands.executeCommand(this.config.startCommand);
       this.observe(true);
       const api = apiState(this.config.extensionId);
-      if (api === 'halted' || (!this.running && (this.tracked || api !== 'none'))) {
+      if (api === 'halted' || (!this.running && api !== 'none')) {
         throw new Error(`${this.config.startCommand} returned but ${this.config.extensionId} did not start its server${api === 'halted' ? ' (its client stopped)' : ''}`);
       }
     } finally {
@@ -198,10 +198,13 @@ export class CoordinatedServer implements ServerUnit {
       this.procs = [...this.procs, ...found.filter((p) => !known.has(p.pid))];
     }
     this.lastApi = api;
-    const ext = vscode.extensions.getExtension(this.config.extensionId);
-    // With neither a process table nor an API, all we know is whether we stopped it.
-    const blind = !this.tracked && api === 'none';
-    this.running = blind ? !this.held && ext?.isActive === true : this.procs.length > 0 || api === 'starting' || api === 'running';
+    if (api !== 'none') {
+      this.running = this.procs.length > 0 || api === 'starting' || api === 'running';
+    } else {
+      // Without its API, a server we cannot see (not found, or no process table here) is taken to
+      // run while its extension is active and we have not stopped it: its own stop goes unseen.
+      this.running = this.procs.length > 0 || (!this.held && vscode.extensions.getExtension(this.config.extensionId)?.isActive === true);
+    }
     return api;
   }
 
