@@ -194,25 +194,7 @@ export function resetFakeVscode(state) {
   state.quickPick = null;
 }
 
-const realRustupHome = process.env.RUSTUP_HOME || path.join(os.homedir(), '.rustup');
-
-/**
- * Makes `toolchainDir` hold a copy of the real stable toolchain's rust-analyzer-proc-macro-srv
- * (libexec/) with links to the libraries it loads (lib/); the real toolchain is only read.
- * Returns the copy's path.
- */
-export function addProcMacroSrv(toolchainDir) {
-  const real = path.join(realRustupHome, 'toolchains', `stable-${hostTriple}`);
-  const bin = path.join(toolchainDir, 'libexec', 'rust-analyzer-proc-macro-srv');
-  fs.mkdirSync(path.dirname(bin), { recursive: true });
-  fs.copyFileSync(path.join(real, 'libexec', 'rust-analyzer-proc-macro-srv'), bin);
-  fs.chmodSync(bin, 0o755);
-  fs.mkdirSync(path.join(toolchainDir, 'lib'), { recursive: true });
-  for (const name of fs.readdirSync(path.join(real, 'lib'))) {
-    if (/^lib(rustc_driver|LLVM|std)-?.*\.so/.test(name) || /^libLLVM\.so/.test(name)) fs.symlinkSync(path.join(real, 'lib', name), path.join(toolchainDir, 'lib', name));
-  }
-  return bin;
-}
+export { addProcMacroSrv } from '../fixtures/fake-rust-analyzer/toolchain.mjs';
 
 export const fakeRustAnalyzerDir = path.join(repoRoot, 'test', 'fixtures', 'fake-rust-analyzer');
 
