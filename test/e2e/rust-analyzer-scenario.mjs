@@ -10,7 +10,7 @@ import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { addProcMacroSrv, processesOf } from '../fixtures/fake-rust-analyzer/toolchain.mjs';
 import { startFixture, stopFixture } from './fixture.mjs';
-import { runCommand, screenshot } from './harness.mjs';
+import { screenshot } from './harness.mjs';
 import { explainFailure, lockOf, notificationTexts, readersOf, repoRoot, startCli, statusView, tempDir, waitFor, within } from './support.mjs';
 
 const triple = `${{ x64: 'x86_64', arm64: 'aarch64' }[process.arch]}-unknown-linux-gnu`;
@@ -30,18 +30,48 @@ function packageStandIn(dir) {
 }
 
 /** An update command: lists the stand-in's live processes when it starts and when it ends, runs `seconds`. */
+const SERVER_JS = 'rust-lang.rust-analyzer-0.0.1/server.js';
 const CHECK = `
+const SERVER_JS = ${JSON.stringify(SERVER_JS)};
 const fs = require('fs');
 const [exe, out, seconds] = process.argv.slice(1);
 const alive = () => fs.readdirSync('/proc').filter((n) => /^\\d+$/.test(n)).filter((n) => {
   try {
     if (/^\\d+ \\(.*\\) [ZX] /.test(fs.readFileSync('/proc/' + n + '/stat', 'utf8'))) return false;
-    return fs.readlinkSync('/proc/' + n + '/exe') === exe || fs.readFileSync('/proc/' + n + '/cmdline', 'utf8').includes('rust-analyzer-0.0.1/server.js');
+    return fs.readlinkSync('/proc/' + n + '/exe') === exe || fs.readFileSync('/proc/' + n + '/cmdline', 'utf8').split('\\0').some((a) => a.endsWith(SERVER_JS));
   } catch { return false; }
 }).map(Number);
 const atStart = alive();
 setTimeout(() => { fs.writeFileSync(out, JSON.stringify({ atStart, atEnd: alive() })); }, Number(seconds) * 1000);
 `;
+
+/**
+ * Runs a palette command by clicking the row with exactly this title: Enter would take the first
+ * row, which may be a recently used command that also matches ("Restart server" for "Stop server").
+ */
+async function runExactly(page, title) {
+  const input = page.locator('.quick-input-widget input');
+  await page.keyboard.press('F1');
+  await input.waitFor({ timeout: 15_000 });
+  await input.fill(`>${title}`);
+  const row = page.locator('.quick-input-list .monaco-list-row').filter({ has: page.locator('.label-name', { hasText: new RegExp(`^${title.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}$`) }) });
+  await row.first().click({ timeout: 15_000 });
+  await page.locator('.quick-input-widget').waitFor({ state: 'hidden', timeout: 15_000 });
+}
+
+/** The stand-in's own log (its output channel), for failure messages. */
+function standInLog(userDataDir) {
+  const out = [];
+  const walk = (dir) => {
+    for (const e of fs.existsSync(dir) ? fs.readdirSync(dir, { withFileTypes: true }) : []) {
+      const p = path.join(dir, e.name);
+      if (e.isDirectory()) walk(p);
+      else if (/rust-analyzer \(stand-in\)/.test(e.name)) out.push(`--- ${p}\n${fs.readFileSync(p, 'utf8')}`);
+    }
+  };
+  walk(path.join(userDataDir, 'logs'));
+  return out.join('\n');
+}
 
 export function rustAnalyzerScenario(getVsix) {
   describe('rust-analyzer (stand-in with the real proc-macro server) under the lock', () => {
@@ -52,7 +82,8 @@ export function rustAnalyzerScenario(getVsix) {
     const samples = [];
     const servers = () => fs.readdirSync('/proc').filter((n) => /^\d+$/.test(n)).filter((n) => {
       try {
-        return fs.readFileSync(`/proc/${n}/cmdline`, 'utf8').includes('rust-analyzer-0.0.1/server.js') && !/^\d+ \(.*\) [ZX] /.test(fs.readFileSync(`/proc/${n}/stat`, 'utf8'));
+        // An argument of its own: the update commands here carry the name inside a script.
+        return fs.readFileSync(`/proc/${n}/cmdline`, 'utf8').split('\0').some((a) => a.endsWith(SERVER_JS)) && !/^\d+ \(.*\) [ZX] /.test(fs.readFileSync(`/proc/${n}/stat`, 'utf8'));
       } catch {
         return false;
       }
@@ -102,9 +133,15 @@ export function rustAnalyzerScenario(getVsix) {
       return s.readers === n && s.procMacro.length === n && s.servers.length === n;
     });
     const ctx = (name) => ({ server: f.server, lockDir: dirs.lockDir, page, name });
+    /** explainFailure, plus the stand-in's log. */
+    const explain = (name, body) =>
+      explainFailure(ctx(name), body).catch((err) => {
+        err.message += `\n${standInLog(f.userData)}`;
+        throw err;
+      });
 
     test('at startup it runs only once the window holds the read lock', () =>
-      explainFailure(ctx('e2e-ra-startup'), async () => {
+      explain('e2e-ra-startup', async () => {
         await steady(1);
         const early = samples.filter((s) => s.procMacro.length + s.servers.length > 0 && s.readers === 0);
         assert.deepEqual(early, [], 'no sample with a server and no read lock');
@@ -112,10 +149,10 @@ export function rustAnalyzerScenario(getVsix) {
       }));
 
     test('the update starts only once server and proc-macro server are gone; a restart meanwhile is stopped again, with a notification', () =>
-      explainFailure(ctx('e2e-ra-restart-during-update'), async () => {
+      explain('e2e-ra-restart-during-update', async () => {
         const u = update(8);
         await waitFor('the update to run', () => lockOf(dirs.lockDir, dirs.toolchain)?.state === 'write');
-        await runCommand(page, 'rust-analyzer: Restart server');
+        await runExactly(page, 'rust-analyzer: Restart server');
         await waitFor('the notification', async () => (await notificationTexts(page)).some((t) => /rust-analyzer was started while toolchain stable is being updated .*stopped it again/.test(t)));
         await waitFor('the restarted server stopped again', () => {
           const s = sample();
@@ -128,8 +165,8 @@ export function rustAnalyzerScenario(getVsix) {
       }));
 
     test("the user's own stop is respected: its lock goes and the next update does not start it", () =>
-      explainFailure(ctx('e2e-ra-user-stop'), async () => {
-        await runCommand(page, 'rust-analyzer: Stop server');
+      explain('e2e-ra-user-stop', async () => {
+        await runExactly(page, 'rust-analyzer: Stop server');
         await waitFor('stopped, lock released', () => {
           const s = sample();
           return s.readers === 0 && s.procMacro.length === 0 && s.servers.length === 0;
@@ -138,7 +175,7 @@ export function rustAnalyzerScenario(getVsix) {
         const after = Date.now();
         await waitFor('a moment after the update', () => Date.now() - after > 2000);
         assert.deepEqual(samples.filter((s) => s.at > after && s.procMacro.length + s.servers.length > 0), [], 'still stopped after the update');
-        await runCommand(page, 'rust-analyzer: Start server');
+        await runExactly(page, 'rust-analyzer: Start server');
         await steady(1);
       }));
 
@@ -148,7 +185,7 @@ export function rustAnalyzerScenario(getVsix) {
     }
 
     test('a second window opened during an update runs nothing until the update ends', () =>
-      explainFailure(ctx('e2e-ra-second-window'), async () => {
+      explain('e2e-ra-second-window', async () => {
         const u = update(10);
         await waitFor('the update to run', () => lockOf(dirs.lockDir, dirs.toolchain)?.state === 'write');
         const from = Date.now();
@@ -165,7 +202,7 @@ export function rustAnalyzerScenario(getVsix) {
       }));
 
     test('a server its extension gave up on is shown as failed', () =>
-      explainFailure(ctx('e2e-ra-give-up'), async () => {
+      explain('e2e-ra-give-up', async () => {
         for (let i = 0; i < 5; i++) {
           const [pid] = await waitFor(`server ${i + 1}`, () => {
             const s = servers();

@@ -62,6 +62,8 @@ export class CoordinatedServer implements ServerUnit {
   /** A start or stop of ours is under way: what changes meanwhile is ours. */
   private busy = 0;
   private running = false;
+  /** Counts kills: a stop still waiting when its processes were ended by force stops waiting. */
+  private kills = 0;
   private lastApi: ApiState = 'none';
   private lastScan = 0;
   private timer: NodeJS.Timeout | undefined;
@@ -118,8 +120,9 @@ export class CoordinatedServer implements ServerUnit {
       // A child the server had until its last moment may no longer be below the host: keep the old list too.
       const all = new Map([...before, ...this.procs].map((p) => [p.pid, p]));
       this.procs = [...all.values()];
-      // Bounded by the caller (stopTimeout, then kill()), which also empties `procs`.
-      while (this.live().length > 0) await delay(10);
+      // Bounded by the caller: after stopTimeout it calls kill(), and this wait ends with it.
+      const kills = this.kills;
+      while (this.kills === kills && this.live().length > 0) await delay(10);
       this.observe(false);
     } finally {
       this.busy--;
@@ -129,7 +132,8 @@ export class CoordinatedServer implements ServerUnit {
   /** SIGTERM to each of its processes, SIGKILL to those left after a short grace; names any that survive. */
   async kill(): Promise<void> {
     this.held = true;
-    const procs = this.live();
+    this.observe(true);
+    const procs = this.procs;
     if (procs.length === 0 && !this.tracked) {
       this.options.log.warn(`server ${this.id}: ${this.config.stopCommand} did not finish in time; the server of ${this.config.extensionId} may still be running (its processes cannot be seen here)`);
       return;
@@ -152,6 +156,7 @@ export class CoordinatedServer implements ServerUnit {
     while (Date.now() < kill && this.live().length > 0) await delay(10);
     const left = this.live();
     this.procs = left;
+    this.kills++;
     if (left.length > 0) throw new Error(`processes ${left.map((p) => p.pid).join(', ')} of ${this.id} survived SIGKILL`);
     this.observe(false);
   }
