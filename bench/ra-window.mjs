@@ -3,7 +3,8 @@
 // rust-analyzer-proc-macro-srv and takes SHUTDOWN_MS to shut down. A code-server window is too
 // heavy to measure a hundred rounds with; the lock, the processes and the extension are the same.
 //   node ra-window.mjs ROOT SHUTDOWN_MS
-// Prints JSON lines: {ev: 'ready', lockDir, toolchain}, then {ev: 'log', line} for each log line.
+// Prints JSON lines: {ev: 'ready', lockDir, toolchain}, then {ev: 'log', line} for each line of its
+// log and the stand-in's.
 import * as fs from 'node:fs';
 import { createRequire } from 'node:module';
 import * as path from 'node:path';
@@ -43,10 +44,14 @@ state.extensions.set('rust-lang.rust-analyzer', { id: 'rust-lang.rust-analyzer',
 ext.module.activate(context('storage'));
 
 // Log lines, as they come (the output channel is a plain array in the fake).
-let seen = 0;
+const seen = new Map();
 setInterval(() => {
-  const lines = state.outputs.get('Toolchain Lock')?.lines ?? [];
-  for (; seen < lines.length; seen++) say('log', { line: lines[seen] });
+  for (const channel of ['Toolchain Lock', 'rust-analyzer (stand-in)']) {
+    const lines = state.outputs.get(channel)?.lines ?? [];
+    let i = seen.get(channel) ?? 0;
+    for (; i < lines.length; i++) say('log', { line: lines[i] });
+    seen.set(channel, i);
+  }
 }, 5);
 say('ready', { lockDir, toolchain: fs.realpathSync(toolchain) });
 process.stdin.on('end', async () => {

@@ -303,6 +303,8 @@ async function coordinatedStop() {
   const matching = (re) => lines.map((l) => re.exec(l)).filter(Boolean);
   const whole = [];
   const stops = [];
+  const own = [];
+  const beyond = [];
   for (let i = 0; i < RA_ROUNDS; i++) {
     await until(() => matching(/server rust-analyzer started/).length === i + 1, 'server start');
     const wFrom = writer.mark();
@@ -312,12 +314,15 @@ async function coordinatedStop() {
     whole.push(ms(acquired.t - announced.t));
     await until(() => matching(/server rust-analyzer stopped in (\d+) ms/).length === i + 1, 'stop line');
     stops.push(Number(matching(/server rust-analyzer stopped in (\d+) ms/)[i][1]));
+    await until(() => matching(/server exited .* ([\d.]+) ms after shutdown/).length === i + 1, 'the stand-in\'s shutdown time');
+    own.push(Number(matching(/server exited .* ([\d.]+) ms after shutdown/)[i][1]));
+    beyond.push(whole[i] - own[i]);
     await writer.cmd('release', 'released');
   }
   writer.kill();
   window.stdin.end();
   await new Promise((r) => (window.exitCode !== null ? r() : window.once('exit', r)));
-  return { whole: stats(whole), stops: stats(stops) };
+  return { whole: stats(whole), stops: stats(stops), own: stats(own), beyond: stats(beyond) };
 }
 
 const impls = [
@@ -374,6 +379,7 @@ for (const [n, d, peer] of drains) {
 }
 console.log(`update beside one window running rust-analyzer whose server takes ${RA_SHUTDOWN_MS} ms to shut down (writer announces → writer holds, its command starts)`);
 console.log('  ' + line(['toolchain-lock engine + extension (stand-in rust-analyzer)', fmt(ra.whole)], widths));
-console.log('  ' + line(['  of which the stop (stop command → its processes gone)', fmt(ra.stops)], widths));
-console.log('  ' + line(['  beyond the server\'s own shutdown (median; goal ≤ 50 ms)', `${(ra.whole.median - RA_SHUTDOWN_MS).toFixed(1)} ms`], widths));
+console.log('  ' + line(['  the server\'s own shutdown (asked → exited, proc-macro server included)', fmt(ra.own)], widths));
+console.log('  ' + line(['  the window\'s stop (stop command → its processes gone)', fmt(ra.stops)], widths));
+console.log('  ' + line(['  beyond its own shutdown, per round (goal ≤ 50 ms)', fmt(ra.beyond)], widths));
 process.exit(0);

@@ -33,7 +33,7 @@ function apiState(extensionId: string): ApiState {
   return client.state === 2 ? 'running' : client.state === 3 ? 'starting' : 'halted';
 }
 
-/** How often its state is looked at: the API costs nothing; a full process-table scan a few ms. */
+/** How often its state is looked at: the API and the known pids cost next to nothing; a full process-table scan a few ms (see observe). */
 const TICK_MS = 100;
 const SCAN_MS = 1000;
 /** Between SIGTERM and SIGKILL when its processes are ended by force. */
@@ -192,11 +192,17 @@ export class CoordinatedServer implements ServerUnit {
     return this.procs.filter((p) => isAlive(p.pid, p.startTime));
   }
 
-  /** Updates `procs` and `running`; a full scan when asked (or due), else only the known pids. */
+  /**
+   * Updates `procs` and `running`. A full scan when asked, when its API changed, or, at most every
+   * SCAN_MS, when a server may be about that we do not know of: its API says it runs but none of its
+   * processes is known (it comes up, or restarts after a crash), or it has no API and we hold it
+   * stopped (an update: a restart by the user must be caught). Otherwise only the known pids.
+   */
   private observe(scan: boolean): ApiState {
     const api = apiState(this.config.extensionId);
     this.procs = this.live();
-    if (this.tracked && (scan || api !== this.lastApi || Date.now() - this.lastScan >= SCAN_MS)) {
+    const unseen = api === 'none' ? this.held : (api === 'starting' || api === 'running') && this.procs.length === 0;
+    if (this.tracked && (scan || api !== this.lastApi || (unseen && Date.now() - this.lastScan >= (api === 'none' ? SCAN_MS : TICK_MS)))) {
       this.lastScan = Date.now();
       const found = findServerProcesses(process.pid, this.rule);
       const known = new Set(this.procs.map((p) => p.pid));
@@ -217,8 +223,7 @@ export class CoordinatedServer implements ServerUnit {
     if (this.busy > 0) return;
     const was = this.running;
     const procsBefore = this.procs.length;
-    // Scanned every tick while it starts and before its process is seen: that is when it gets away.
-    const api = this.observe(apiState(this.config.extensionId) !== this.lastApi || ((this.lastApi === 'starting' || this.lastApi === 'running') && this.procs.length === 0 && Date.now() - this.lastScan >= TICK_MS * 2));
+    const api = this.observe(false);
     if (!was && this.running) {
       this.held = false;
       for (const l of [...this.startListeners]) l();
