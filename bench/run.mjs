@@ -379,7 +379,7 @@ for (const [n, d, peer] of drains) {
 }
 console.log(`update beside one window running rust-analyzer whose server takes ${RA_SHUTDOWN_MS} ms to shut down (writer announces → writer holds, its command starts)`);
 console.log('  ' + line(['toolchain-lock engine + extension (stand-in rust-analyzer)', fmt(ra.whole)], widths));
-console.log('  ' + line(['  the server\'s own shutdown (asked → exited, proc-macro server included)', fmt(ra.own)], widths));
+console.log('  ' + line(['  its server\'s own shutdown (asked → it and its child exited)', fmt(ra.own)], widths));
 console.log('  ' + line(['  the window\'s stop (stop command → its processes gone)', fmt(ra.stops)], widths));
 console.log('  ' + line(['  beyond its own shutdown, per round (goal ≤ 50 ms)', fmt(ra.beyond)], widths));
 process.exit(0);

@@ -208,6 +208,8 @@ export function rustAnalyzerScenario(getVsix) {
             const s = servers();
             return s.length === 1 && s;
           });
+          // Up, not still initializing: a server that dies then is not restarted at all (as with vscode-languageclient).
+          await waitFor(`server ${pid} running`, () => standInLog(f.userData).includes(`server running pid ${pid}\n`));
           process.kill(pid, 'SIGKILL');
           await waitFor(`server ${pid} gone`, () => !servers().includes(pid));
         }
