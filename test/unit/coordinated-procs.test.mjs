@@ -48,7 +48,7 @@ test('the server is what runs from the toolchain, or is named like the server, i
   assert.deepEqual(found, [server.pid, procMacroPid].sort());
 
   // By name: a program called rust-analyzer (a link to node, as a configured server path may be).
-  const bin = path.join(tc, '..', 'rust-analyzer');
+  const bin = path.join(tempDir(t, 'tcl-procs-bin-'), 'rust-analyzer');
   fs.symlinkSync(process.execPath, bin);
   const named = child(t, [bin, '-e', 'setInterval(() => {}, 1000)']);
   await until(() => lib.readProcess(named.pid)?.name === 'rust-analyzer', 'named child running');
