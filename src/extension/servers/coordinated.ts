@@ -108,7 +108,10 @@ export class CoordinatedServer implements ServerUnit {
     }
   }
 
-  /** Resolves once its processes (server and their children from the toolchain) are gone. */
+  /**
+   * Resolves once its processes (server and their children from the toolchain) are gone. Where
+   * there is no process table to look in (not Linux), once its stop command has returned.
+   */
   async stop(): Promise<void> {
     this.busy++;
     try {
