@@ -292,3 +292,25 @@ test('a user who set rust-analyzer.initializeStopped themselves starts it themse
   await state.commands.get('rust-analyzer.startServer')();
   await until(() => readers(w).length === 1, 'their start takes the lock');
 });
+
+test('an extension without that API (a coordinatedExtensions entry): its processes still decide when the stop is done, and a restart during an update is caught', async (t) => {
+  const w = world(t, {
+    'rust-analyzer.testShutdownMs': 300,
+    // An entry of the user's own replaces the preset: no initializeStopped default of ours applies.
+    'toolchainLock.coordinatedExtensions': [{ extensionId: 'rust-lang.rust-analyzer', stopCommand: 'rust-analyzer.stopServer', startCommand: 'rust-analyzer.startServer' }],
+    'rust-analyzer.initializeStopped': false,
+  });
+  const api = await activateRa(t, w);
+  // Its exports kept from us: all we have is its commands and the process table.
+  state.extensions.set('rust-lang.rust-analyzer', { id: 'rust-lang.rust-analyzer', isActive: true, exports: undefined });
+  await until(() => raProcesses(w).procMacro.length === 1, 'it started at activation');
+  await activate(t, w);
+  await until(() => readers(w).length === 1, `the read lock taken for it; log: ${log().join('\n')}`);
+  const wr = writer(t, w);
+  assert.deepEqual((await wr.next('acquired')).alive, [], 'no server process alive when the update starts');
+  await api.start();
+  await until(() => raProcesses(w).all.length === 0 && log().filter((l) => l.includes('server rust-analyzer stopped in')).length === 2, `the restart caught and stopped; log: ${log().join('\n')}`);
+  assert.ok(logHas('server rust-analyzer was started while stable cannot be used'));
+  wr.send('release');
+  await until(() => raProcesses(w).procMacro.length === 1 && readers(w).length === 1, 'back after the update');
+});
