@@ -25,6 +25,10 @@ export interface CoordinatedConfig {
   /** Toolchain name or path; default: each Cargo folder's active rustup toolchain. */
   readonly toolchain?: string;
   readonly enabled: boolean;
+  /** Its extension's "do not start the server at activation" setting, which we default to true (presets only). */
+  readonly initializeStoppedSetting?: string;
+  /** Its extension's setting naming a server binary of the user's choosing (presets only). */
+  readonly serverPathSetting?: string;
 }
 
 export interface Config {
@@ -50,7 +54,29 @@ export const RUST_ANALYZER_PRESET: CoordinatedConfig = {
   stopCommand: 'rust-analyzer.stopServer',
   startCommand: 'rust-analyzer.startServer',
   enabled: true,
+  initializeStoppedSetting: 'rust-analyzer.initializeStopped',
+  serverPathSetting: 'rust-analyzer.server.path',
 };
+
+/**
+ * True when another extension's `initializeStopped`-like setting is on only through our
+ * `configurationDefaults` (package.json): then its server waits for our start, which comes once
+ * the read lock is held. A value the user set (true or false) is theirs: true means they start it
+ * themselves, false that it starts at activation, before we can hold any lock.
+ */
+export function ownerWaitsForUs(setting: string): boolean {
+  const dot = setting.indexOf('.');
+  const i = vscode.workspace.getConfiguration(setting.slice(0, dot)).inspect<boolean>(setting.slice(dot + 1));
+  const own = [i?.globalValue, i?.workspaceValue, i?.workspaceFolderValue].filter((v) => v !== undefined);
+  return own.length === 0 && i?.defaultValue === true;
+}
+
+/** Another extension's string setting (a server path), expanded like ours; undefined when unset. */
+export function ownerPath(setting: string): string | undefined {
+  const dot = setting.indexOf('.');
+  const v = vscode.workspace.getConfiguration(setting.slice(0, dot)).get<unknown>(setting.slice(dot + 1));
+  return isString(v) ? expandHome(v) : undefined;
+}
 
 /** What a settings change requires: rebuild the lock coordinator, re-resolve the servers, or nothing. */
 export type ChangeImpact = 'lock' | 'units' | 'none';

@@ -7,7 +7,7 @@ import { listRustupToolchains, resolveToolchain, type ResolvedToolchain } from '
 import { registerCommands } from './commands';
 import { configImpact, readConfig, SECTION, type Config } from './config';
 import { InstallOffers } from './install';
-import { LockCoordinator, type StepAside } from './lockstate';
+import { LockCoordinator, type StepAside, type StoppedUnlocked } from './lockstate';
 import { updatePid } from './render';
 import { buildUnits } from './servers';
 import { Serial } from './servers/unit';
@@ -156,6 +156,7 @@ export class Ctx {
         onChange: () => this.render(),
         onStepAside: (info) => this.announceStepAside(info),
         onUnitFailed: (id, why) => this.reportUnitFailure(id, why),
+        onStoppedUnlocked: (info) => this.reportStoppedUnlocked(info),
         onLockError: (t, err) => this.reportLockError(t, err),
         onWarning: (m) => this.reportProblem(m),
       },
@@ -269,6 +270,18 @@ export class Ctx {
       return done.finally(() => this.stepAsides.get(key) === note && this.stepAsides.delete(key));
     });
     return finish;
+  }
+
+  /** Once per server and update: a restart of theirs during an update is undone, never silently. */
+  private reportStoppedUnlocked(info: StoppedUnlocked): void {
+    const w = info.writer;
+    const pid = w ? updatePid(w) : undefined;
+    const key = `${info.unitId} ${toolchainKey(info.toolchain.path)} ${w ? `${w.pid} ${w.since ?? ''}` : 'waiting'}`;
+    if (this.shownProblems.has(key)) return;
+    this.shownProblems.add(key);
+    const by = w ? ` by “${holderCommand(w)}”${pid !== undefined ? ` (pid ${pid})` : ''}` : '';
+    const text = `${info.unitId} was started while toolchain ${info.toolchain.name} is being updated${by}; Toolchain Lock stopped it again. It starts when the update finishes.`;
+    void vscode.window.showWarningMessage(text, 'Open log').then((c) => c && this.log.show());
   }
 
   private reportUnitFailure(id: string, why: string): void {

@@ -20,11 +20,21 @@ export interface StepAside {
   readonly units: readonly string[];
 }
 
+/** Why a server that came up on its own was stopped again. */
+export interface StoppedUnlocked {
+  readonly unitId: string;
+  readonly toolchain: Toolchain;
+  /** The update it gave way to, when known. */
+  readonly writer: Holder | null;
+}
+
 export interface CoordinatorHooks {
   onChange?(): void;
   /** Servers were stopped for someone else's update; the returned function runs once they are back. */
   onStepAside?(info: StepAside): (() => void) | void;
   onUnitFailed?(unitId: string, message: string): void;
+  /** Another extension's server came up while its toolchain could not be used and was stopped again. */
+  onStoppedUnlocked?(info: StoppedUnlocked): void;
   onLockError?(toolchain: Toolchain, error: unknown): void;
   /** The engine cannot watch as it would like (e.g. the inotify limit) and polls instead. */
   onWarning?(message: string): void;
@@ -124,6 +134,10 @@ export class LockCoordinator {
         // Nothing else needs the lock? Then let it go; never loop restarting.
         for (const t of slot.unit.toolchains) void this.settle(this.entryFor(t));
       },
+      released: (slot) => {
+        for (const t of slot.unit.toolchains) void this.settle(this.entryFor(t));
+      },
+      startedOnItsOwn: (slot) => void this.adopt(slot),
     });
   }
 
@@ -137,16 +151,10 @@ export class LockCoordinator {
     await Promise.all([...touched].map((e) => this.settle(e)));
   }
 
-  /** Notices coordinated servers that came up on their own since they were registered. */
+  /** Notices coordinated servers that came up on their own and were not reported (a unit without a watch). */
   async refresh(): Promise<void> {
-    const touched = new Set<Entry>();
-    for (const s of this.servers.all()) {
-      if (s.wanted || s.failed || !s.unit.isRunning()) continue;
-      s.wanted = s.running = true;
-      this.options.log.info(`server ${s.unit.id} is running; taking its toolchains' read locks`);
-      for (const t of s.unit.toolchains) touched.add(this.entryFor(t));
-    }
-    await Promise.all([...touched].map((e) => this.settle(e)));
+    const found = this.servers.all().filter((s) => !s.running && !s.starting && !s.failed && s.unit.isRunning());
+    await Promise.all(found.map((s) => this.adopt(s)));
   }
 
   /** Clears a server's failure and starts it again if its toolchains allow. */
@@ -350,7 +358,8 @@ export class LockCoordinator {
           // Servers that came up before us (another extension's) must not run through an update.
           log.info(`read lock of ${e.toolchain.name} is taken (${message(err)}); stopping its servers and waiting`);
           noWait = false;
-          await this.stopSlotsOn(e);
+          const stopped = await this.stopSlotsOn(e);
+          for (const unitId of stopped) this.options.hooks?.onStoppedUnlocked?.({ unitId, toolchain: e.toolchain, writer: null });
           continue;
         }
         if (this.disposed || e.preempted) return;
@@ -415,6 +424,32 @@ export class LockCoordinator {
     } finally {
       void this.startReady().finally(() => done?.());
     }
+  }
+
+  /**
+   * A server came up without us (the user's "Restart server", a settings change): it runs under the
+   * read locks if they are held or can be had; while its toolchain is being updated, or this window
+   * still waits for the lock, it is stopped again at once, the user is told why, and it starts
+   * with the others once the lock is held.
+   */
+  private async adopt(s: Slot): Promise<void> {
+    if (this.disposed || s.running || s.starting) return;
+    s.failed = null;
+    s.wanted = s.running = true;
+    this.changed();
+    const entries = s.unit.toolchains.map((t) => this.entryFor(t));
+    const blocked = entries.find((e) => e.state === 'pending' || e.state === 'updating' || e.state === 'acquiring');
+    if (blocked) {
+      const why = blocked.state === 'acquiring' ? 'this window waits for its read lock' : `it is being updated${blocked.writer ? ` by ${describeHolder(blocked.writer)}` : ''}`;
+      this.options.log.warn(`server ${s.unit.id} was started while ${blocked.toolchain.name} cannot be used (${why}); stopping it again`);
+      this.options.hooks?.onStoppedUnlocked?.({ unitId: s.unit.id, toolchain: blocked.toolchain, writer: blocked.writer });
+      await s.serial.run(() => this.servers.stop(s));
+      // It stays wanted: it starts again once the read locks are held.
+      void this.startReady();
+      return;
+    }
+    this.options.log.info(`server ${s.unit.id} was started by its extension; ${entries.every((e) => e.lock) ? 'it runs under the read lock' : "taking its toolchains' read locks"}`);
+    await Promise.all(entries.map((e) => this.settle(e)));
   }
 
   private stopSlotsOn(e: Entry): Promise<string[]> {

@@ -6,7 +6,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { describeHolders, describeLockState, isLockError, message, status, type LockStatus } from '../lock';
-import { resolveToolchain, rustupWrites, updateCommandOf, type ResolvedToolchain } from '../toolchains';
+import { NO_AUTO_INSTALL_ENV, resolveToolchain, rustupWrites, updateCommandOf, type ResolvedToolchain } from '../toolchains';
 import type { Ctx } from './ctx';
 import { CancelledError, runCommand } from './run';
 
@@ -181,7 +181,7 @@ export async function runUnderWriteLock(ctx: Ctx, job: LockedJob): Promise<boole
             await runCommand(argv, {
               logFile,
               cwd: commandCwd(),
-              env: { ...process.env, ...lockDirEnv, ...lock.childEnv() },
+              env: { ...process.env, ...NO_AUTO_INSTALL_ENV, ...lockDirEnv, ...lock.childEnv() },
               fds: lock.fds,
               signal: abort.signal,
               onOutput: (text) => {

@@ -6,6 +6,13 @@ import { parseToml, readTextFile, tomlString, tomlTable } from './toml';
 import type { ResolvedToolchain } from './types';
 import { rustupUpdateCommand } from './update-command';
 
+/**
+ * For every process this extension starts: a rustup proxy never installs a missing toolchain
+ * behind our back (and outside any write lock), as rust-analyzer does for its own children; a
+ * missing toolchain goes through the install offer instead.
+ */
+export const NO_AUTO_INSTALL_ENV: Readonly<Record<string, string>> = { RUSTUP_AUTO_INSTALL: '0' };
+
 /** rustup's home: RUSTUP_HOME, else ~/.rustup. */
 export function rustupHome(env: NodeJS.ProcessEnv = process.env): string {
   if (env.RUSTUP_HOME) return path.resolve(env.RUSTUP_HOME);

@@ -111,14 +111,15 @@ test('"Update toolchain safely" with a toolchain argument: stops, runs the comma
       name: 'stable',
       rustup: 'stable',
       // The command reports the nesting marker and the lock file it inherited as fd 3.
-      updateCommand: [process.execPath, '-e', `const fs = require('fs'); fs.writeFileSync(${JSON.stringify(marker)}, process.env.TOOLCHAIN_LOCK_WRITING + ' ' + fs.fstatSync(3).ino); console.log('updating stable...')`],
+      updateCommand: [process.execPath, '-e', `const fs = require('fs'); fs.writeFileSync(${JSON.stringify(marker)}, process.env.TOOLCHAIN_LOCK_WRITING + ' ' + fs.fstatSync(3).ino + ' ' + process.env.RUSTUP_AUTO_INSTALL); console.log('updating stable...')`],
     },
   ];
   await activate(t, w);
   assert.deepEqual(JSON.parse(w.env.ops.find(([, k]) => k === 'TOOLCHAIN_LOCK_TOOLCHAINS')[2]).map((c) => c.name), ['stable'], 'the terminal knows the configured toolchains');
   const ok = await state.commands.get('toolchainLock.updateToolchain')('stable');
   assert.equal(ok, true);
-  const [writing, inode] = fs.readFileSync(marker, 'utf8').split(' ');
+  const [writing, inode, autoInstall] = fs.readFileSync(marker, 'utf8').split(' ');
+  assert.equal(autoInstall, '0', 'rustup proxies under the update command never install a toolchain behind its back');
   const key = ext.module.engine.toolchainKey(w.stable);
   assert.equal(writing, key, 'the update command runs with the nested-write marker');
   assert.equal(Number(inode), fs.statSync(path.join(w.lockDir, `${key}.lock`)).ino, 'and holds the lock file, so the lock outlives the extension host');

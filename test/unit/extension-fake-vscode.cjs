@@ -23,6 +23,8 @@ const state = {
   outputs: new Map(),
   config: {},
   globalConfig: {},
+  /** Defaults as extensions' package.json (configurationDefaults included) give them. */
+  defaultConfig: {},
   trusted: true,
   folders: [],
   extensions: new Map(),
@@ -144,12 +146,12 @@ function message(kind) {
 function configuration(section) {
   const get = (key) => {
     const full = `${section}.${key}`;
-    return full in state.config ? state.config[full] : state.globalConfig[full];
+    return full in state.config ? state.config[full] : full in state.globalConfig ? state.globalConfig[full] : state.defaultConfig[full];
   };
   return {
     get: (key, fallback) => get(key) ?? fallback,
     has: (key) => get(key) !== undefined,
-    inspect: (key) => ({ key, globalValue: state.globalConfig[`${section}.${key}`], workspaceValue: state.config[`${section}.${key}`], defaultValue: undefined }),
+    inspect: (key) => ({ key, globalValue: state.globalConfig[`${section}.${key}`], workspaceValue: state.config[`${section}.${key}`], defaultValue: state.defaultConfig[`${section}.${key}`] }),
     update: async () => undefined,
   };
 }

@@ -5,7 +5,7 @@ import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { message, type Toolchain } from '../../lock';
 import { hostTriple, isPathSpec, resolveToolchain, whichToolchain, type ActiveToolchain, type ResolvedToolchain, type ToolchainSource, type ToolchainWants } from '../../toolchains';
-import type { Config, CoordinatedConfig } from '../config';
+import { ownerPath, ownerWaitsForUs, type Config, type CoordinatedConfig } from '../config';
 import type { Logger } from '../lockstate';
 import { CoordinatedServer, coordinatedId } from './coordinated';
 import { ManagedServer } from './managed';
@@ -138,7 +138,9 @@ export async function buildUnits(config: Config, deps: UnitDeps): Promise<BuiltU
         deps.log.info(`${c.extensionId}: no Cargo project or active rustup toolchain in this workspace; not coordinating it`);
         continue;
       }
-      units.push(new CoordinatedServer(c, toolchains.map(displayToolchain), deps.log));
+      const startsStopped = c.initializeStoppedSetting !== undefined && ownerWaitsForUs(c.initializeStoppedSetting);
+      const serverPath = c.serverPathSetting !== undefined ? ownerPath(c.serverPathSetting) : undefined;
+      units.push(new CoordinatedServer(c, toolchains.map(displayToolchain), { log: deps.log, startsStopped, ...(serverPath ? { serverPath } : {}) }));
     } catch (err) {
       problems.push(`${coordinatedId(c.extensionId)}: ${message(err)}`);
     }

@@ -5,6 +5,7 @@ import * as cp from 'node:child_process';
 import * as vscode from 'vscode';
 import { CloseAction, ErrorAction, LanguageClient, State, type DocumentSelector } from 'vscode-languageclient/node';
 import { message, type Toolchain } from '../../lock';
+import { NO_AUTO_INSTALL_ENV } from '../../toolchains';
 import type { ManagedServerConfig } from '../config';
 import type { Logger } from '../lockstate';
 import { groupSpawnOptions, killTree, reapTree, spawnFailure, waitForExit } from './process';
@@ -221,7 +222,8 @@ export class ManagedServer implements ServerUnit {
   /** Spawns the server ourselves (not through the client) to know its pid and own its process group. */
   private async spawnServer(lockEnv: Readonly<Record<string, string>>): Promise<cp.ChildProcess> {
     const t = this.toolchain;
-    const env: NodeJS.ProcessEnv = { ...process.env };
+    // The user's own env may say otherwise (e.g. RUSTUP_AUTO_INSTALL=1): theirs wins.
+    const env: NodeJS.ProcessEnv = { ...process.env, ...NO_AUTO_INSTALL_ENV };
     for (const [k, v] of Object.entries(this.config.env)) env[k] = substitute(v, t);
     Object.assign(env, lockEnv);
     this.spawnError = null;
