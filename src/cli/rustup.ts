@@ -1,9 +1,9 @@
-import { acquireRead, acquireWrite, describeHolder, type LockHandle, type ReadLock } from '../lock';
+import { acquireRead, acquireWrite, describeHolder, HELD_ENV, toolchainKey, WRITING_ENV, type LockHandle, type ReadLock } from '../lock';
 import { rustupLockPlan } from '../toolchains';
 import { COMMON, parseArgs } from './args';
 import { runChild, trapSignals } from './child';
 import { commonOptions, say } from './common';
-import { runLocked } from './locked';
+import { runLocked, type LockedRun } from './locked';
 
 /** toolchain-lock's own options before rustup's arguments (`--lock-dir DIR`, `--poll-interval=MS`). */
 function splitOwnOptions(argv: readonly string[]): { own: string[]; rustupArgs: readonly string[] } {
@@ -19,6 +19,18 @@ function splitOwnOptions(argv: readonly string[]): { own: string[]; rustupArgs: 
   return { own, rustupArgs: argv.slice(i) };
 }
 
+/** How `runRustup` runs rustup besides its lock plan. */
+export interface RustupRun {
+  /** The rustup to run: `rustup` from PATH, or the real one behind a shim. */
+  readonly program: string;
+  readonly lockDir: string;
+  readonly pollIntervalMs: number | undefined;
+  readonly env?: NodeJS.ProcessEnv;
+  readonly child?: LockedRun<LockHandle>['child'];
+  /** Run straight, taking no lock, when an ancestor already holds every lock the plan needs (a shim). */
+  readonly straightWhenHeld?: boolean;
+}
+
 /**
  * `rustup ARGS…`: runs rustup with exactly the locks that command needs (docs/CLI.md has the
  * table): the write locks of the toolchains it changes, a read lock for `rustup run T`, none for
@@ -27,38 +39,59 @@ function splitOwnOptions(argv: readonly string[]): { own: string[]; rustupArgs: 
 export async function rustupCommand(argv: readonly string[]): Promise<number> {
   const { own, rustupArgs } = splitOwnOptions(argv);
   const common = commonOptions(parseArgs('rustup', own, { flags: [], values: [] }));
-  const plan = rustupLockPlan(rustupArgs, { cwd: process.cwd() });
-  const cmd = ['rustup', ...rustupArgs];
+  return runRustup(rustupArgs, { program: 'rustup', ...common });
+}
+
+/** True when an ancestor holds `mode` locks of all `keys` (write covers read). */
+function heldByAncestor(keys: readonly string[], mode: 'read' | 'write', env: NodeJS.ProcessEnv): boolean {
+  const writing = new Set((env[WRITING_ENV] ?? '').split(','));
+  const reading = new Set((env[HELD_ENV] ?? '').split(','));
+  return keys.length > 0 && keys.every((k) => writing.has(k) || (mode === 'read' && reading.has(k)));
+}
+
+/** Runs rustup with ARGS under the locks of its plan; resolves with rustup's status. */
+export async function runRustup(rustupArgs: readonly string[], run: RustupRun): Promise<number> {
+  const env = run.env ?? process.env;
+  const plan = rustupLockPlan(rustupArgs, { cwd: process.cwd(), env });
+  const cmd = [run.program, ...rustupArgs];
+  const shown = ['rustup', ...rustupArgs].join(' ');
   const names = plan.toolchains.map((t) => t.name).join(', ');
+  const straight = async (): Promise<number> => {
+    const trap = trapSignals();
+    try {
+      return await runChild(cmd, { ...run.child, fds: [], env, trap, onSpawn: () => {} });
+    } finally {
+      trap.dispose();
+    }
+  };
+  if (plan.mode === 'none') return straight();
+  // Under `toolchain-lock update stable`, its own `rustup update stable` must not wait for itself.
+  if (run.straightWhenHeld && heldByAncestor(plan.toolchains.map((t) => toolchainKey(t.path)), plan.mode, env)) return straight();
   if (plan.unknown) {
     say(`toolchain-lock does not know \`rustup ${plan.command}\`; it runs with the write locks of every installed toolchain to be safe${names ? ` (${names})` : ''}.`);
   }
-  const lockOptions = { lockDir: common.lockDir, pollIntervalMs: common.pollIntervalMs };
+  const lockOptions = { lockDir: run.lockDir, pollIntervalMs: run.pollIntervalMs, env };
   if (plan.mode === 'read') {
     const [toolchain] = plan.toolchains;
     return runLocked<ReadLock>({
       what: `read lock of ${names}`,
       mode: 'read',
       cmd,
+      env,
+      child: run.child,
       acquire: (options) => acquireRead(toolchain!, { ...options, ...lockOptions }),
       whileHeld: (lock) =>
         lock.onUpdatePending((writer) => {
-          say(`an update of ${names} is waiting for \`${cmd.join(' ')}\` to finish: ${describeHolder(writer)}. It starts when this command exits.`);
+          say(`an update of ${names} is waiting for \`${shown}\` to finish: ${describeHolder(writer)}. It starts when this command exits.`);
         }),
     });
   }
-  if (plan.mode === 'write') {
-    return runLocked<LockHandle>({
-      what: `write lock of ${names}`,
-      mode: 'write',
-      cmd,
-      acquire: (options) => acquireWrite(plan.toolchains, { ...options, ...lockOptions }),
-    });
-  }
-  const trap = trapSignals();
-  try {
-    return await runChild(cmd, { fds: [], env: process.env, trap, onSpawn: () => {} });
-  } finally {
-    trap.dispose();
-  }
+  return runLocked<LockHandle>({
+    what: `write lock of ${names}`,
+    mode: 'write',
+    cmd,
+    env,
+    child: run.child,
+    acquire: (options) => acquireWrite(plan.toolchains, { ...options, ...lockOptions }),
+  });
 }
