@@ -147,7 +147,7 @@ export async function shimExecCommand(argv: readonly string[]): Promise<number> 
   if (call.electron) delete env.ELECTRON_RUN_AS_NODE;
   const real = call.real ?? findReal(call.program, call.dir, env);
   if (real === null) {
-    say(`no real ${call.program} on PATH after the shims in ${call.dir}. Install rustup, or put its directory (~/.cargo/bin) on PATH after the shims.`);
+    say(`no real ${call.program} on PATH besides the shims in ${call.dir}. Install rustup, or put its directory (~/.cargo/bin) on PATH after the shims.`);
     return EXIT.notFound;
   }
   warnAboutPath(call, env);

@@ -46,8 +46,8 @@ export function programIn(dir: string, program: string, env: NodeJS.ProcessEnv =
 
 /**
  * The real program behind the shim for `program` in `ownDir`: the first one on PATH after a shim
- * directory, never in one; when no shim directory is on PATH (a shim run by its full path), the
- * first one on PATH. Null when there is none.
+ * directory, never in one; when there is none after (a shim run by its full path, or put behind
+ * ~/.cargo/bin), the first one on PATH. Null when there is none at all.
  */
 export function findReal(program: string, ownDir: string, env: NodeJS.ProcessEnv = process.env, platform: NodeJS.Platform = process.platform): string | null {
   let first: string | null = null;
@@ -62,7 +62,7 @@ export function findReal(program: string, ownDir: string, env: NodeJS.ProcessEnv
     if (after) return found;
     first ??= found;
   }
-  return after ? null : first;
+  return first;
 }
 
 /** How a shim directory stands on PATH. */
