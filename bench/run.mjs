@@ -1,11 +1,12 @@
-// npm run bench: the engine against raw fs-ext flock and proper-lockfile, in one run, on this
-// machine. Prints a table; asserts nothing (tests assert behaviour, this measures speed).
+// npm run bench: the engine against raw fs-ext flock and proper-lockfile, and the shims against
+// plain rustup (bench/shims.mjs), in one run, on this machine. Prints a table; asserts nothing (tests assert behaviour, this measures speed).
 import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import * as readline from 'node:readline';
 import { fileURLToPath } from 'node:url';
+import { shimRows } from './shims.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const quick = process.argv.includes('--quick');
@@ -294,6 +295,8 @@ process.stderr.write('measuring notification and drain…\n');
 const note = await notification();
 const drains = [];
 for (const n of DRAIN_N) drains.push([n, await drain(n), await drainPeer(n)]);
+process.stderr.write('measuring the shims on the rustup test bed…\n');
+const shimLines = await shimRows({ quick });
 
 const line = (cells, widths) => cells.map((c, i) => String(c).padEnd(widths[i])).join(' | ');
 const widths = [58, 26];
@@ -320,4 +323,6 @@ for (const [n, d, peer] of drains) {
   console.log('  ' + line([`N = ${n}`, `${fmt(d.whole)} | ${fmt(d.tail)}`], [58, 60]));
   console.log('  ' + line([`  fs-ext, N = ${n} (told to release by the benchmark)`, `n/a | ${fmt(peer)}`], [58, 60]));
 }
+console.log('shims: plain cargo, rustc, rustup through toolchain-lock (the real rustup on a local test bed)');
+for (const l of shimLines) console.log(l);
 process.exit(0);
