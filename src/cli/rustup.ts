@@ -1,4 +1,4 @@
-import { acquireRead, acquireWrite, describeHolder, HELD_ENV, toolchainKey, WRITING_ENV, type LockHandle, type ReadLock } from '../lock';
+import { acquireRead, acquireWrite, describeHolder, heldKeys, HELD_ENV, toolchainKey, WRITING_ENV, type LockHandle, type ReadLock } from '../lock';
 import { rustupLockPlan } from '../toolchains';
 import { COMMON, parseArgs } from './args';
 import { runChild, trapSignals } from './child';
@@ -44,8 +44,8 @@ export async function rustupCommand(argv: readonly string[]): Promise<number> {
 
 /** True when an ancestor holds `mode` locks of all `keys` (write covers read). */
 function heldByAncestor(keys: readonly string[], mode: 'read' | 'write', env: NodeJS.ProcessEnv): boolean {
-  const writing = new Set((env[WRITING_ENV] ?? '').split(','));
-  const reading = new Set((env[HELD_ENV] ?? '').split(','));
+  const writing = heldKeys(env, WRITING_ENV);
+  const reading = heldKeys(env, HELD_ENV);
   return keys.length > 0 && keys.every((k) => writing.has(k) || (mode === 'read' && reading.has(k)));
 }
 

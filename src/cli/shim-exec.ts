@@ -1,6 +1,6 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { acquireRead, acquireWrite, defaultLockDir, describeHolder, HELD_ENV, toolchainKey, WRITING_ENV, type LockHandle, type ReadLock } from '../lock';
+import { acquireRead, acquireWrite, defaultLockDir, describeHolder, heldKeys, HELD_ENV, toolchainKey, WRITING_ENV, type LockHandle, type ReadLock } from '../lock';
 import {
   findReal,
   programIn,
@@ -63,7 +63,7 @@ function warnAboutPath(call: ShimCall, env: NodeJS.ProcessEnv): void {
 
 /** The locks ancestors hold, as their marker in our environment says. */
 function heldByAncestor(key: string, env: NodeJS.ProcessEnv): boolean {
-  return [HELD_ENV, WRITING_ENV].some((name) => (env[name] ?? '').split(',').includes(key));
+  return [HELD_ENV, WRITING_ENV].some((name) => heldKeys(env, name).has(key));
 }
 
 /** Runs `cmd` with no lock of its own (none is needed, or an ancestor holds it). */

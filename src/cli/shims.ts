@@ -38,7 +38,11 @@ function installedPrograms(dir: string): string[] | null {
   }
 }
 
-const ON_HINT = 'Turn them on with `eval "$(toolchain-lock shell-init bash)"` at the end of ~/.bashrc (zsh, fish, powershell: see `toolchain-lock help shell-init`).';
+/** How to put `dir` on PATH: the shell-init line, naming the directory when it is not the default. */
+function onHint(dir: string): string {
+  const flag = dir === defaultShimDir() ? '' : ` --dir ${/^[\w./-]+$/.test(dir) ? dir : `'${dir.replace(/'/g, `'\\''`)}'`}`;
+  return `Turn them on with \`eval "$(toolchain-lock shell-init bash${flag})"\` at the end of ~/.bashrc (zsh, fish, powershell: see \`toolchain-lock help shell-init\`).`;
+}
 
 /** What `shims dir` says about a directory, line by line; the first says whether they are in effect. */
 export function describeShimDir(report: ShimPathReport, programs: readonly string[] | null): string[] {
@@ -50,7 +54,7 @@ export function describeShimDir(report: ShimPathReport, programs: readonly strin
     return lines;
   }
   if (report.inEffect) lines.push(`in effect: plain ${programs.join(', ')} run through the shims in ${path.dirname(report.resolved!)}.`);
-  else if (!onPath) lines.push(`not in effect: ${report.dir} is not on PATH. ${ON_HINT}`);
+  else if (!onPath) lines.push(`not in effect: ${report.dir} is not on PATH. ${onHint(report.dir)}`);
   else if (report.ahead.length > 0) {
     lines.push(`not in effect: ${report.ahead.join(', ')} ${report.ahead.length === 1 ? 'comes' : 'come'} before ${report.dir} on PATH, so plain rustup, cargo, ... run without the lock. Put the shims first: the \`toolchain-lock shell-init\` line goes at the end of your shell profile.`);
   } else lines.push(`not in effect: no rustup on PATH behind the shims in ${report.dir}.`);

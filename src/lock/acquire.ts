@@ -14,7 +14,7 @@ import { thisOs } from './os';
 import { watchForWriters } from './pending';
 import { waitFor } from './wait';
 
-export { HELD_ENV, WRITING_ENV, DEFAULT_POLL_MS, type AcquireOptions, type LockHandle, type ReadLock } from './options';
+export { heldKeys, HELD_ENV, WRITING_ENV, DEFAULT_POLL_MS, type AcquireOptions, type LockHandle, type ReadLock } from './options';
 
 function makeHandle(ctx: Context, mode: LockMode, parties: Party[], options: AcquireOptions): LockHandle {
   let released = false;

@@ -1,5 +1,5 @@
 // The engine's public surface. Nothing here knows about VS Code or the command line.
-export { acquireRead, acquireWrite, HELD_ENV, WRITING_ENV, DEFAULT_POLL_MS, type AcquireOptions, type LockHandle, type ReadLock } from './acquire';
+export { acquireRead, acquireWrite, heldKeys, HELD_ENV, WRITING_ENV, DEFAULT_POLL_MS, type AcquireOptions, type LockHandle, type ReadLock } from './acquire';
 export { status, watch, type StatusOptions, type WatchOptions, type LockEvent, type LockEventKind } from './inspect';
 export type { Holder, LockState, LockStatus } from './status';
 export { LockError, isLockError, type LockErrorCode } from './errors';

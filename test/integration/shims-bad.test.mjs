@@ -159,3 +159,22 @@ test('the rustup shim: a change waits for the write lock, a read-only command do
   assert.match((await w.start(['rustup', 'toolchain', 'list']).result()).stdout, /^dev2$/m);
   assert.deepEqual(await heldLocks(w.env), []);
 });
+
+test('the Windows shim is a .cmd that always runs toolchain-lock (text only: no Windows here); Electron only for the runtime', async (t) => {
+  const w = shimWorld(t);
+  const lib = (await bundle(path.join(w.dir, 'bundle'), 'toolchains', "export * from './src/toolchains';")).module;
+  assert.equal(lib.shimFileName('cargo', 'win32'), 'cargo.cmd');
+  const text = lib.shimScript('cargo', 'C:\\Users\\me\\AppData\\Local\\toolchain-lock\\shims', { node: 'C:\\Code\\Code.exe', cli: 'C:\\ext\\dist\\cli.js', electron: true }, 'win32');
+  assert.equal(
+    text,
+    [
+      '@echo off',
+      'rem toolchain-lock shim: runs `cargo` under the lock of the toolchain it uses. Written by `toolchain-lock shims install`; `toolchain-lock shims uninstall` removes it.',
+      'setlocal',
+      'set ELECTRON_RUN_AS_NODE=1',
+      '"C:\\Code\\Code.exe" "C:\\ext\\dist\\cli.js" shims exec --dir "C:\\Users\\me\\AppData\\Local\\toolchain-lock\\shims" --electron -- cargo %*',
+      '',
+    ].join('\r\n'),
+  );
+  assert.throws(() => lib.shimScript('a b', 'C:\\s', { node: 'n', cli: 'c', electron: false }, 'win32'), /not a program name a shim can have/);
+});

@@ -93,7 +93,7 @@ test('shims dir says whether the shims are in effect: first, absent, behind ~/.c
 
   const absent = await dirOf([w.cargoBin, ...w.system].join(':'));
   assert.equal(absent.code, 1);
-  assert.match(absent.stdout, /not in effect: .* is not on PATH\. Turn them on with `eval "\$\(toolchain-lock shell-init bash\)"`/);
+  assert.match(absent.stdout, new RegExp(`not in effect: ${w.shimDir} is not on PATH\\. Turn them on with \`eval "\\$\\(toolchain-lock shell-init bash --dir ${w.shimDir}\\)"\``));
 
   const behind = await dirOf([w.cargoBin, w.shimDir, ...w.system].join(':'));
   assert.equal(behind.code, 1);
