@@ -5,7 +5,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { cli, start, startProcess, statusOf } from '../fixtures/cli-harness.mjs';
+import { BLOCKED_MS, settlesWithin, startProcess, statusOf } from '../fixtures/cli-harness.mjs';
 import { full, machineRustup, shimWorld } from '../fixtures/shim-world.mjs';
 
 const skipNoRustup = (t) => {
@@ -94,6 +94,11 @@ test('Ctrl-C to the process group reaches the program once (the shim does not se
   const p = w.start(['rustup', 'run', 'stable', 'sh', '-c', counter], { detached: true });
   await p.waitFor('stdout', /ready/);
   assert.deepEqual(await heldLocks(w.env), [`${full('stable')} read`]);
+  // SIGINT to the shim alone is not passed on: a terminal sends Ctrl-C to the whole group, the
+  // program included, and a copy from the shim would make two. (Both at once coalesce, so this is
+  // what tells them apart.)
+  process.kill(p.pid, 'SIGINT');
+  assert.equal(await settlesWithin(p.waitFor('stdout', /INT/), BLOCKED_MS), false, 'the shim passed SIGINT on');
   process.kill(-p.pid, 'SIGINT');
   await p.waitFor('stdout', /INT/);
   p.send('one');
