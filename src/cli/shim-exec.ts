@@ -54,7 +54,7 @@ function parseShimCall(argv: readonly string[]): ShimCall {
 /** Says what is wrong with PATH, once per top-level call (a nested one was told already). */
 function warnAboutPath(call: ShimCall, env: NodeJS.ProcessEnv): void {
   if (env[SHIM_TOOLCHAIN_ENV]) return;
-  const report = shimPathReport(call.dir, call.program, env);
+  const report = shimPathReport(call.dir, call.program, env, process.platform, (a, b) => a === b);
   if (report.positions.length > 1) warn(`the shim directory ${call.dir} is on PATH ${report.positions.length} times; once is enough (\`toolchain-lock shell-init\` puts it there once).`);
   if (report.ahead.length > 0) {
     warn(`${report.ahead[0]} comes before the shims in ${call.dir} on PATH, so a plain \`${call.program}\` runs ${path.join(report.ahead[0]!, call.program)} without the lock. Put the shims first: \`toolchain-lock shell-init\` at the end of your shell profile.`);

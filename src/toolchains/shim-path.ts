@@ -79,17 +79,29 @@ export interface ShimPathReport {
   readonly ahead: readonly string[];
 }
 
-/** Where `dir` stands on PATH for plain calls of `program` (rustup, as every shim stands with it). */
-export function shimPathReport(dir: string, program: string, env: NodeJS.ProcessEnv = process.env, platform: NodeJS.Platform = process.platform): ShimPathReport {
+/**
+ * Where `dir` stands on PATH for plain calls of `program` (rustup, as every shim stands with it).
+ * `same` tells two spellings of a directory apart; a shim on its way to the real program passes
+ * plain string equality, which costs no system call where `sameDir` resolves links.
+ */
+export function shimPathReport(
+  dir: string,
+  program: string,
+  env: NodeJS.ProcessEnv = process.env,
+  platform: NodeJS.Platform = process.platform,
+  same: (a: string, b: string) => boolean = sameDir,
+): ShimPathReport {
   const entries = pathEntries(env, platform);
-  const positions = entries.flatMap((d, i) => (sameDir(d, dir) ? [i] : []));
+  const positions = entries.flatMap((d, i) => (same(d, dir) ? [i] : []));
   let resolved: string | null = null;
   let inEffect = false;
   let shimSeen = false;
   const ahead: string[] = [];
   for (const d of entries) {
-    const shimDir = sameDir(d, dir) || isShimDir(d, dir);
+    const shimDir = same(d, dir) || isShimDir(d, dir);
     shimSeen ||= shimDir;
+    // Behind the first shim directory only the first program found matters.
+    if (shimSeen && resolved !== null) break;
     const found = programIn(d, program, env, platform);
     if (found === null) continue;
     if (resolved === null) {
