@@ -158,7 +158,8 @@ export async function shimRows({ quick }) {
     fs.writeFileSync(path.join(crate, 'src', 'main.rs'), 'fn main() {}\n');
     for (const i of [0, 1]) await run(['cargo', 'build', '-q'], { env: { ...plainEnv, CARGO_TARGET_DIR: path.join(crate, `target-${i}`) }, cwd: crate });
     lines.push('rustup#988: plain rustup update stable while plain rustc --version (3 loops) and cargo build (2 loops) run');
-    for (const [label, env] of [['without shims (the control)', plainEnv], ['with the shims', shimEnv]]) {
+    // The shims first: the control's update may leave the toolchain broken (rustup#988), and the next update repairs it.
+    for (const [label, env] of [['with the shims', shimEnv], ['without shims (the control)', plainEnv]]) {
       const r = await loop988(bed, env, crate, release++);
       const say = (c) => `${c.failed} of ${c.n} failed${c.sample ? ` (${c.sample.slice(0, 60)})` : ''}`;
       row(`${label}: rustc --version`, say(r.rustc));

@@ -106,3 +106,13 @@ export function runChild(cmd: readonly string[], options: ChildOptions): Promise
     });
   });
 }
+
+/** Runs `cmd` holding no lock (none is needed, or an ancestor holds it), with signals trapped for it. */
+export async function runUnlocked(cmd: readonly string[], options: { readonly env: NodeJS.ProcessEnv } & Pick<ChildOptions, 'forward' | 'onExit'>): Promise<number> {
+  const trap = trapSignals();
+  try {
+    return await runChild(cmd, { ...options, fds: [], trap, onSpawn: () => {} });
+  } finally {
+    trap.dispose();
+  }
+}

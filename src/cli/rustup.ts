@@ -1,7 +1,7 @@
 import { acquireRead, acquireWrite, describeHolder, heldKeys, HELD_ENV, toolchainKey, WRITING_ENV, type LockHandle, type ReadLock } from '../lock';
 import { rustupLockPlan } from '../toolchains';
 import { COMMON, parseArgs } from './args';
-import { runChild, trapSignals } from './child';
+import { runUnlocked } from './child';
 import { commonOptions, say } from './common';
 import { runLocked, type LockedRun } from './locked';
 
@@ -56,14 +56,7 @@ export async function runRustup(rustupArgs: readonly string[], run: RustupRun): 
   const cmd = [run.program, ...rustupArgs];
   const shown = ['rustup', ...rustupArgs].join(' ');
   const names = plan.toolchains.map((t) => t.name).join(', ');
-  const straight = async (): Promise<number> => {
-    const trap = trapSignals();
-    try {
-      return await runChild(cmd, { ...run.child, fds: [], env, trap, onSpawn: () => {} });
-    } finally {
-      trap.dispose();
-    }
-  };
+  const straight = (): Promise<number> => runUnlocked(cmd, { ...run.child, env });
   if (plan.mode === 'none') return straight();
   // Under `toolchain-lock update stable`, its own `rustup update stable` must not wait for itself.
   if (run.straightWhenHeld && heldByAncestor(plan.toolchains.map((t) => toolchainKey(t.path)), plan.mode, env)) return straight();

@@ -13,7 +13,7 @@ import {
   whichToolchain,
   type ActiveToolchain,
 } from '../toolchains';
-import { runChild, trapSignals, type ChildOptions } from './child';
+import { runUnlocked, type ChildOptions } from './child';
 import { say, warn } from './common';
 import { EXIT, UsageError } from './exit-codes';
 import { runLocked } from './locked';
@@ -66,16 +66,6 @@ function heldByAncestor(key: string, env: NodeJS.ProcessEnv): boolean {
   return [HELD_ENV, WRITING_ENV].some((name) => heldKeys(env, name).has(key));
 }
 
-/** Runs `cmd` with no lock of its own (none is needed, or an ancestor holds it). */
-async function runStraight(cmd: readonly string[], env: NodeJS.ProcessEnv, child: ShimChild): Promise<number> {
-  const trap = trapSignals();
-  try {
-    return await runChild(cmd, { ...child, fds: [], env, trap, onSpawn: () => {} });
-  } finally {
-    trap.dispose();
-  }
-}
-
 /**
  * A toolchain the call needs that is not installed: rustup's proxy would install it first. That
  * install runs under the toolchain's write lock (`rustup toolchain install`, with what the
@@ -109,11 +99,11 @@ async function runProxy(call: ShimCall, real: string, env: NodeJS.ProcessEnv, lo
   const childEnv = { ...env };
   delete childEnv[SHIM_TOOLCHAIN_ENV];
   // No toolchain applies: rustup says so itself, and there is nothing to lock.
-  if (found === null) return runStraight(cmd, childEnv, child);
+  if (found === null) return runUnlocked(cmd, { ...child, env: childEnv });
   const t = found.toolchain;
   const marker = shimMarker(t, env);
   if (marker !== null) childEnv[SHIM_TOOLCHAIN_ENV] = marker;
-  if (heldByAncestor(toolchainKey(t.path), env)) return runStraight(cmd, childEnv, child);
+  if (heldByAncestor(toolchainKey(t.path), env)) return runUnlocked(cmd, { ...child, env: childEnv });
   if (t.missing && t.kind === 'rustup' && t.rustupName && rustupAutoInstalls(env)) {
     const installed = await installFirst(found, real, env, lockDir, child);
     if (installed === null) {
