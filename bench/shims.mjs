@@ -100,7 +100,7 @@ function lightBed() {
 /** Measures every row; returns the lines to print (the caller prints them in its table). */
 export async function shimRows({ quick }) {
   if (rustupSource() === null) return ['shims: skipped: no rustup'];
-  const bed = quick ? lightBed() : await rustupTestbed({ releases: 9 });
+  const bed = quick ? lightBed() : await rustupTestbed({ releases: 11 });
   try {
     const lockDir = path.join(bed.root, 'locks');
     const shimDir = path.join(bed.root, 'shims');
@@ -137,7 +137,7 @@ export async function shimRows({ quick }) {
     }
     const updates = { plain: [], wrapped: [] };
     let release = 2;
-    for (let i = 0; i < 3; i++) {
+    for (let i = 0; i < 4; i++) {
       for (const kind of i % 2 === 0 ? ['plain', 'wrapped'] : ['wrapped', 'plain']) {
         bed.publish(release++);
         const argv = kind === 'plain' ? [path.join(bed.bin, 'rustup'), 'update', 'stable'] : [process.execPath, CLI, 'rustup', 'update', 'stable'];
@@ -147,7 +147,7 @@ export async function shimRows({ quick }) {
       }
     }
     const [up, uw] = [median(updates.plain), median(updates.wrapped)];
-    lines.push('rustup update stable on the test bed (a real reinstall; median of 3, alternating)');
+    lines.push('rustup update stable on the test bed (a real reinstall; median of 4 each, alternating)');
     row('plain rustup update stable', `${(up / 1000).toFixed(2)} s`);
     row('toolchain-lock rustup update stable', `${(uw / 1000).toFixed(2)} s`);
     row('difference (goal ≤ +5%)', `${(((uw - up) / up) * 100).toFixed(1)}%`);
