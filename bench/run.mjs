@@ -323,6 +323,6 @@ for (const [n, d, peer] of drains) {
   console.log('  ' + line([`N = ${n}`, `${fmt(d.whole)} | ${fmt(d.tail)}`], [58, 60]));
   console.log('  ' + line([`  fs-ext, N = ${n} (told to release by the benchmark)`, `n/a | ${fmt(peer)}`], [58, 60]));
 }
-console.log('shims: plain cargo, rustc, rustup through toolchain-lock (the real rustup on a local test bed)');
+console.log(`shims: plain cargo, rustc, rustup through toolchain-lock (the machine's real rustup; ${quick ? 'its toolchains, read only' : 'updates on a local test bed'})`);
 for (const l of shimLines) console.log(l);
 process.exit(0);
