@@ -178,3 +178,14 @@ test('the Windows shim is a .cmd that always runs toolchain-lock (text only: no 
   );
   assert.throws(() => lib.shimScript('a b', 'C:\\s', { node: 'n', cli: 'c', electron: false }, 'win32'), /not a program name a shim can have/);
 });
+
+test("an Electron runtime's ELECTRON_RUN_AS_NODE reaches toolchain-lock, not the program (Node stands in for Electron: it ignores the variable)", async (t) => {
+  if (skipNoRustup(t)) return;
+  const w = shimWorld(t);
+  const lib = (await bundle(path.join(w.dir, 'bundle'), 'toolchains', "export * from './src/toolchains';")).module;
+  lib.installShims(w.shimDir, ['rustup'], { node: process.execPath, cli: path.resolve('dist/cli.js'), electron: true });
+  const r = await w.start(['rustup', 'run', 'stable', 'sh', '-c', 'echo "${ELECTRON_RUN_AS_NODE-unset} $TOOLCHAIN_LOCK_HELD"']).result();
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stdout, /^unset stable-.*-[0-9a-f]{12}\n$/);
+  assert.deepEqual(await heldLocks(w.env), []);
+});
