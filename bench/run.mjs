@@ -1,11 +1,12 @@
-// npm run bench: the engine against raw fs-ext flock and proper-lockfile, in one run, on this
-// machine. Prints a table; asserts nothing (tests assert behaviour, this measures speed).
+// npm run bench: the engine against raw fs-ext flock and proper-lockfile, and the shims against
+// plain rustup (bench/shims.mjs), in one run, on this machine. Prints a table; asserts nothing (tests assert behaviour, this measures speed).
 import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import * as readline from 'node:readline';
 import { fileURLToPath } from 'node:url';
+import { shimRows } from './shims.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const quick = process.argv.includes('--quick');
@@ -348,6 +349,8 @@ process.stderr.write('measuring notification and drain…\n');
 const note = await notification();
 const drains = [];
 for (const n of DRAIN_N) drains.push([n, await drain(n), await drainPeer(n)]);
+process.stderr.write('measuring the shims on the rustup test bed…\n');
+const shimLines = await shimRows({ quick });
 
 process.stderr.write('measuring an update beside a window running rust-analyzer…\n');
 const ra = await coordinatedStop();
@@ -382,4 +385,6 @@ console.log('  ' + line(['toolchain-lock engine + extension (stand-in rust-analy
 console.log('  ' + line(['  its server\'s own shutdown (asked → it and its child exited)', fmt(ra.own)], widths));
 console.log('  ' + line(['  the window\'s stop (stop command → its processes gone)', fmt(ra.stops)], widths));
 console.log('  ' + line(['  beyond its own shutdown, per round (goal ≤ 50 ms)', fmt(ra.beyond)], widths));
+console.log(`shims: plain cargo, rustc, rustup through toolchain-lock (the machine's real rustup; ${quick ? 'its toolchains, read only' : 'updates on a local test bed'})`);
+for (const l of shimLines) console.log(l);
 process.exit(0);

@@ -49,6 +49,7 @@ const BY_CODE: Readonly<Record<LockErrorCode | ToolchainErrorCode | 'E_USAGE', O
   E_UNKNOWN_TOOLCHAIN: { status: EXIT.config },
   E_NO_RUSTUP: { status: EXIT.config },
   E_BAD_TOML: { status: EXIT.config },
+  E_SHIM_DIR: { status: EXIT.config },
   E_ABORTED: { status: EXIT.interrupted, hint: 'Nothing was run and no lock is held.' },
   E_NATIVE_MODULE: { status: EXIT.internal },
 };

@@ -26,6 +26,8 @@ export const USAGE: Readonly<Record<string, string>> = {
   which: 'which [+TOOLCHAIN] [DIR] [--json]',
   rustup: 'rustup ARG ...',
   clean: 'clean [TOOLCHAIN ...] [--json]',
+  shims: 'shims install|dir|uninstall [--dir DIR] [--json]',
+  'shell-init': 'shell-init bash|zsh|fish|powershell [--dir DIR] [--off]',
   help: 'help [COMMAND]',
 };
 
@@ -47,8 +49,9 @@ ${TOOLCHAIN}
 ${COMMON}
 
 Exit statuses: CMD's own when it ran; 64 usage; 75 timeout or --no-wait refused; 76 nested
-update refused; 77 lock-directory problem; 78 unknown toolchain; 126/127 CMD not executable/
-not found; 130 interrupted while waiting; 70 internal error. See docs/CLI.md.
+update refused; 77 lock-directory problem; 78 unknown toolchain, no rustup, a file that is not
+valid TOML, or a shim directory we cannot write; 126/127 CMD not executable/not found; 130
+interrupted while waiting; 70 internal error. See docs/CLI.md.
 `,
   status: `${usage('status')}
 
@@ -140,6 +143,47 @@ up their toolchains' files themselves, so this is only needed to tidy up by hand
 
   --json    {"lockDir", "removed": [{"file", "reason"}]}; reason is "dead record" or
             "abandoned temporary file"
+
+${COMMON}
+`,
+  shims: `${usage('shims')}
+
+Shims make plain \`rustup\`, \`cargo\`, \`rustc\`, ... take the toolchain lock. Each shim runs the
+real program (the next one on PATH after the shims): \`rustup ARGS\` as \`toolchain-lock rustup
+ARGS\`, any other program under the read lock of the toolchain rustup picks for that call
+(+toolchain, RUSTUP_TOOLCHAIN, override, toolchain file, default). A toolchain that is not
+installed is installed first under its write lock, as rustup would. Calls nested in a locked
+one (cargo -> build script -> rustc) run straight, without starting Node. Exit statuses, signals,
+streams and the terminal are the real program's; 127 when there is no real program.
+
+  install     writes a shim for rustup and each of its proxies ($CARGO_HOME/bin, default
+              ~/.cargo/bin) into DIR and prints DIR
+  dir         prints DIR and whether the shims are in effect (first on PATH, ahead of
+              rustup's directory); exit 0 when they are, 1 when not
+  uninstall   removes the shims (only files it wrote) and prints DIR
+  --dir DIR   the shim directory (default: $TOOLCHAIN_LOCK_SHIM_DIR, else
+              ~/.local/share/toolchain-lock/shims or $XDG_DATA_HOME/toolchain-lock/shims;
+              ~/Library/Application Support/toolchain-lock/shims on macOS;
+              %LOCALAPPDATA%\\toolchain-lock\\shims on Windows)
+  --json      \`dir\` as JSON: dir, installed, programs, inEffect, onPath, resolved, ahead
+
+Turn them on in a shell with \`toolchain-lock shell-init\`. VS Code's terminals get them from
+the extension (setting toolchainLock.terminalShims).
+
+${COMMON}
+`,
+  'shell-init': `${usage('shell-init')}
+
+Prints what a shell profile runs to put the shims first on PATH (once, however often it runs):
+  bash        eval "$(toolchain-lock shell-init bash)"                  in ~/.bashrc
+  zsh         eval "$(toolchain-lock shell-init zsh)"                   in ~/.zshrc
+  fish        toolchain-lock shell-init fish | source                   in ~/.config/fish/config.fish
+  powershell  toolchain-lock shell-init powershell | Out-String | Invoke-Expression   in $PROFILE
+Put it after anything else that changes PATH (such as . "$HOME/.cargo/env"). To turn the shims
+off, remove that line; --off prints what takes them off PATH in the current shell.
+
+  --dir DIR   the shim directory (default as for \`shims\`)
+  --off       take DIR off PATH instead
 
 ${COMMON}
 `,

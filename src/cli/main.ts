@@ -4,6 +4,8 @@ import { describeFailure, EXIT, UsageError } from './exit-codes';
 import { HELP, printHelp, version } from './help';
 import { runCommand } from './run';
 import { rustupCommand } from './rustup';
+import { shellInitCommand } from './shell-init';
+import { shimsCommand } from './shims';
 import { statusCommand } from './status';
 import { updateCommand } from './update';
 import { watchCommand } from './watch';
@@ -20,6 +22,8 @@ const COMMANDS: Readonly<Record<string, Command>> = {
   which: whichCommand,
   rustup: rustupCommand,
   clean: cleanCommand,
+  shims: shimsCommand,
+  'shell-init': shellInitCommand,
   async help(argv) {
     const topic = argv.find((a) => !a.startsWith('-'));
     if (topic !== undefined && !Object.hasOwn(HELP, topic)) throw new UsageError(`No command \`${topic}\`. Commands: ${Object.keys(COMMANDS).join(', ')}.`);

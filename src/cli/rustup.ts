@@ -1,10 +1,22 @@
-import { acquireRead, acquireWrite, type LockHandle, type ReadLock } from '../lock';
+import { acquireRead, acquireWrite, heldKeys, HELD_ENV, toolchainKey, WRITING_ENV, type LockHandle, type ReadLock } from '../lock';
 import { rustupLockPlan } from '../toolchains';
 import { COMMON, leadingOptions, parseArgs } from './args';
-import { runChild, trapSignals } from './child';
+import { runUnlocked } from './child';
 import { commonOptions, say, sayWhenAnUpdateWaits } from './common';
-import { runLocked } from './locked';
+import { runLocked, type LockedRun } from './locked';
 
+
+/** How `runRustup` runs rustup besides its lock plan. */
+export interface RustupRun {
+  /** The rustup to run: `rustup` from PATH, or the real one behind a shim. */
+  readonly program: string;
+  readonly lockDir: string;
+  readonly pollIntervalMs: number | undefined;
+  readonly env?: NodeJS.ProcessEnv;
+  readonly child?: LockedRun<LockHandle>['child'];
+  /** Run straight, taking no lock, when an ancestor already holds every lock the plan needs (a shim). */
+  readonly straightWhenHeld?: boolean;
+}
 
 /**
  * `rustup ARGS…`: runs rustup with exactly the locks that command needs (docs/CLI.md has the
@@ -15,35 +27,48 @@ export async function rustupCommand(argv: readonly string[]): Promise<number> {
   // toolchain-lock's own options before rustup's arguments (`--lock-dir DIR`, `--poll-interval=MS`).
   const { options: own, rest: rustupArgs } = leadingOptions(argv, (arg) => COMMON.values.includes(arg.split('=')[0]!));
   const common = commonOptions(parseArgs('rustup', own, { flags: [], values: [] }));
-  const plan = rustupLockPlan(rustupArgs, { cwd: process.cwd() });
-  const cmd = ['rustup', ...rustupArgs];
+  return runRustup(rustupArgs, { program: 'rustup', ...common });
+}
+
+/** True when an ancestor holds `mode` locks of all `keys` (write covers read). */
+function heldByAncestor(keys: readonly string[], mode: 'read' | 'write', env: NodeJS.ProcessEnv): boolean {
+  const writing = heldKeys(env, WRITING_ENV);
+  const reading = heldKeys(env, HELD_ENV);
+  return keys.length > 0 && keys.every((k) => writing.has(k) || (mode === 'read' && reading.has(k)));
+}
+
+/** Runs rustup with ARGS under the locks of its plan; resolves with rustup's status. */
+export async function runRustup(rustupArgs: readonly string[], run: RustupRun): Promise<number> {
+  const env = run.env ?? process.env;
+  const plan = rustupLockPlan(rustupArgs, { cwd: process.cwd(), env });
+  const cmd = [run.program, ...rustupArgs];
   const names = plan.toolchains.map((t) => t.name).join(', ');
+  const straight = (): Promise<number> => runUnlocked(cmd, { ...run.child, env });
+  if (plan.mode === 'none') return straight();
+  // Under `toolchain-lock update stable`, its own `rustup update stable` must not wait for itself.
+  if (run.straightWhenHeld && heldByAncestor(plan.toolchains.map((t) => toolchainKey(t.path)), plan.mode, env)) return straight();
   if (plan.unknown) {
     say(`toolchain-lock does not know \`rustup ${plan.command}\`; it runs with the write locks of every installed toolchain to be safe${names ? ` (${names})` : ''}.`);
   }
-  const lockOptions = { lockDir: common.lockDir, pollIntervalMs: common.pollIntervalMs };
+  const lockOptions = { lockDir: run.lockDir, pollIntervalMs: run.pollIntervalMs, env };
   if (plan.mode === 'read') {
     const [toolchain] = plan.toolchains;
     return runLocked<ReadLock>({
       what: `read lock of ${names}`,
       mode: 'read',
       cmd,
+      env,
+      child: run.child,
       acquire: (options) => acquireRead(toolchain!, { ...options, ...lockOptions }),
-      whileHeld: sayWhenAnUpdateWaits(names, cmd),
+      whileHeld: sayWhenAnUpdateWaits(names, ['rustup', ...rustupArgs]),
     });
   }
-  if (plan.mode === 'write') {
-    return runLocked<LockHandle>({
-      what: `write lock of ${names}`,
-      mode: 'write',
-      cmd,
-      acquire: (options) => acquireWrite(plan.toolchains, { ...options, ...lockOptions }),
-    });
-  }
-  const trap = trapSignals();
-  try {
-    return await runChild(cmd, { fds: [], env: process.env, trap, onSpawn: () => {} });
-  } finally {
-    trap.dispose();
-  }
+  return runLocked<LockHandle>({
+    what: `write lock of ${names}`,
+    mode: 'write',
+    cmd,
+    env,
+    child: run.child,
+    acquire: (options) => acquireWrite(plan.toolchains, { ...options, ...lockOptions }),
+  });
 }

@@ -41,6 +41,8 @@ export interface Config {
   readonly stopTimeoutMs: number;
   /** 0: wait for the write lock until cancelled. */
   readonly updateTimeoutMs: number;
+  /** Put the shims first on PATH in integrated terminals (plain cargo, rustc, rustup take the lock). */
+  readonly terminalShims: boolean;
   /** Entries that were ignored, and why. */
   readonly problems: readonly string[];
 }
@@ -174,6 +176,7 @@ export function readConfig(trusted: boolean = vscode.workspace.isTrusted): Confi
     pollIntervalMs: num(cfg.get('pollInterval'), 1000, 50),
     stopTimeoutMs: num(cfg.get('stopTimeout'), 5000, 100),
     updateTimeoutMs: num(cfg.get('updateTimeout'), 300_000, 0),
+    terminalShims: cfg.get('terminalShims') !== false,
     problems,
   };
 }

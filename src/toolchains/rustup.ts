@@ -91,6 +91,8 @@ export interface RustupSettings {
   readonly defaultHostTriple?: string;
   /** `rustup override set` entries: directory → toolchain name. */
   readonly overrides: ReadonlyMap<string, string>;
+  /** `rustup set auto-install disable` was run. */
+  readonly autoInstallDisabled?: true;
 }
 
 /** rustup's settings.toml; empty when absent. A file that is not TOML is an error naming it. */
@@ -102,7 +104,24 @@ export function rustupSettings(env: NodeJS.ProcessEnv = process.env): RustupSett
   const overrides = Object.entries(tomlTable(doc, 'overrides') ?? {}).filter((e): e is [string, string] => typeof e[1] === 'string');
   const defaultToolchain = tomlString(doc, 'default_toolchain');
   const defaultHostTriple = tomlString(doc, 'default_host_triple') ?? tomlString(doc, 'default_host');
-  return { file, overrides: new Map(overrides), ...(defaultToolchain ? { defaultToolchain } : {}), ...(defaultHostTriple ? { defaultHostTriple } : {}) };
+  const autoInstallDisabled = tomlString(doc, 'auto_install') === 'disable';
+  return {
+    file,
+    overrides: new Map(overrides),
+    ...(defaultToolchain ? { defaultToolchain } : {}),
+    ...(defaultHostTriple ? { defaultHostTriple } : {}),
+    ...(autoInstallDisabled ? { autoInstallDisabled } : {}),
+  };
+}
+
+/**
+ * True when a proxy (cargo, rustc, ...) installs a toolchain it is asked for that is missing, as
+ * rustup 1.28.1 and later do unless RUSTUP_AUTO_INSTALL=0 or `rustup set auto-install disable`.
+ * rustup's proxies set RUSTUP_AUTO_INSTALL=0 for their children: nested calls never install.
+ */
+export function rustupAutoInstalls(env: NodeJS.ProcessEnv = process.env, settings: RustupSettings = rustupSettings(env)): boolean {
+  if (env.RUSTUP_AUTO_INSTALL === '0') return false;
+  return settings.autoInstallDisabled !== true;
 }
 
 const ARCH: Readonly<Record<string, string>> = { x64: 'x86_64', arm64: 'aarch64' };
