@@ -13,15 +13,14 @@ import { createRequire } from 'node:module';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { after, before, beforeEach, test } from 'node:test';
-import { cli, FIXTURES } from '../fixtures/cli-harness.mjs';
-import { rustupSource, rustupTestbed } from '../fixtures/rustup-testbed.mjs';
-import { bundle, fakeServerPath, fakeVscodePath, repoRoot, tempDir, until, hostTriple, resetFakeVscode } from './extension-harness.mjs';
+import { cli } from '../fixtures/cli-harness.mjs';
+import { bundle, fakeVscodePath, until, hostTriple, resetFakeVscode } from './extension-harness.mjs';
+import { rustupWorlds } from './extension-rustup-world.mjs';
 
 const require = createRequire(import.meta.url);
 const vscode = require(fakeVscodePath);
 const { state } = vscode;
-const triple = hostTriple;
-const full = (n) => `${n}-${triple}`;
+const full = (n) => `${n}-${hostTriple}`;
 
 let ext;
 let buildDir;
@@ -32,116 +31,7 @@ before(async () => {
 after(() => fs.rmSync(buildDir, { recursive: true, force: true }));
 
 beforeEach(() => resetFakeVscode(state));
-
-const ENV_KEYS = ['RUSTUP_HOME', 'RUSTUP_TOOLCHAIN', 'PATH', 'TOOLCHAIN_LOCK_DIR', 'FAKE_RUSTUP_LOG', 'FAKE_RUSTUP_HOST', 'FAKE_RUSTUP_EXIT', 'FAKE_RUSTUP_ERROR', 'FAKE_RUSTUP_HANG'];
-
-/**
- * A rustup home with stable (the default) and nightly, a folder pinned to `pin` by its
- * rust-toolchain.toml, a managed server (user settings, no "toolchain": the folder's), and the
- * stand-in rustup first on PATH. The lock directory is set in the settings only: whatever the
- * stand-in's `status --json` sees, it sees because the extension passed that directory on.
- */
-function world(t, { pin = '1.80.0', toml = '' } = {}) {
-  const root = tempDir(t);
-  const rustupHome = path.join(root, 'rustup');
-  for (const n of ['stable', 'nightly']) fs.mkdirSync(path.join(rustupHome, 'toolchains', full(n), 'bin'), { recursive: true });
-  fs.writeFileSync(path.join(rustupHome, 'settings.toml'), `default_host_triple = "${triple}"\ndefault_toolchain = "${full('stable')}"\n`);
-  const project = path.join(root, 'proj');
-  fs.mkdirSync(project);
-  fs.writeFileSync(path.join(project, 'rust-toolchain.toml'), `[toolchain]\nchannel = "${pin}"\n${toml}`);
-  const bin = path.join(root, 'bin');
-  fs.mkdirSync(bin);
-  fs.writeFileSync(path.join(bin, 'rustup'), `#!/bin/sh\nexec ${JSON.stringify(process.execPath)} ${JSON.stringify(path.join(FIXTURES, 'fake-rustup.mjs'))} "$@"\n`, { mode: 0o755 });
-  const rustupLog = path.join(root, 'rustup.log');
-  const lockDir = path.join(root, 'locks');
-  const serverLog = path.join(root, 'server.log');
-
-  const saved = Object.fromEntries(ENV_KEYS.map((k) => [k, process.env[k]]));
-  t.after(() => {
-    for (const [k, v] of Object.entries(saved)) v === undefined ? delete process.env[k] : (process.env[k] = v);
-  });
-  for (const k of ENV_KEYS) delete process.env[k];
-  Object.assign(process.env, { RUSTUP_HOME: rustupHome, PATH: `${bin}${path.delimiter}${saved.PATH}`, FAKE_RUSTUP_LOG: rustupLog, FAKE_RUSTUP_HOST: triple });
-
-  state.globalConfig['toolchainLock.lockDir'] = lockDir;
-  state.globalConfig['toolchainLock.servers'] = [{ id: 'fake-ls', command: process.execPath, args: [fakeServerPath], env: { FAKE_LS_LOG: serverLog }, documentSelector: [{ language: 'plaintext' }] }];
-  state.folders = [project];
-  const context = { subscriptions: [], extensionPath: repoRoot, globalStorageUri: vscode.Uri.file(path.join(root, 'storage')), environmentVariableCollection: { clear() {}, prepend() {}, replace() {}, append() {} } };
-  /** The stand-in's records since the last call. */
-  const calls = () => {
-    const text = fs.existsSync(rustupLog) ? fs.readFileSync(rustupLog, 'utf8') : '';
-    fs.rmSync(rustupLog, { force: true });
-    return text.split('\n').filter(Boolean).map((l) => JSON.parse(l));
-  };
-  const dirOf = (n) => path.join(rustupHome, 'toolchains', full(n));
-  const keyOf = (n) => ext.module.engine.toolchainKey(ext.module.engine.canonicalToolchainPath(dirOf(n)));
-  const lockOf = (n) => ext.module.engine.status({ lockDir, toolchains: [{ name: n, path: dirOf(n) }] })[0];
-  return { root, rustupHome, project, lockDir, rustupLog, context, calls, dirOf, keyOf, lockOf, env: () => ({ ...process.env, TOOLCHAIN_LOCK_DIR: lockDir }) };
-}
-
-const BED_KEYS = ['CARGO_HOME', 'RUSTUP_DIST_SERVER', 'RUSTUP_UPDATE_ROOT', 'RUSTUP_TERM_COLOR', 'CARGO_TERM_COLOR', 'CARGO_NET_OFFLINE', 'NO_PROXY', 'no_proxy', 'RUSTUP_AUTO_INSTALL'];
-
-/**
- * world() with the real rustup: a bed (stable installed, the default) whose dist is served over
- * HTTP, its environment in process.env for the extension. `locksAt(channel)` are the locks (key,
- * mode) the lock directory showed when rustup asked for that channel's manifest; `hold(channel)`
- * keeps that request pending until `release()`; `fail(channel)` answers it 404 once. Null (the test
- * skipped) without rustup.
- */
-async function realWorld(t, options = {}) {
-  if (rustupSource() === null) {
-    console.log('skipped: no rustup');
-    t.skip('no rustup');
-    return null;
-  }
-  const bed = await rustupTestbed();
-  t.after(() => bed.cleanup());
-  const w = world(t, options);
-  const seen = new Map();
-  const holds = new Map();
-  const failing = new Set();
-  const manifest = (channel) => `/dist/channel-rust-${channel}.toml.sha256`;
-  const served = await bed.serve({
-    onRequest: async (p) => {
-      const channel = /^\/dist\/channel-rust-(.+)\.toml\.sha256$/.exec(p)?.[1];
-      if (channel === undefined) return undefined;
-      seen.set(channel, ext.module.engine.status({ lockDir: w.lockDir }).filter((l) => l.state !== 'free').map((l) => [l.key, l.state]));
-      if (failing.delete(channel)) return 404;
-      await holds.get(channel)?.promise;
-      return undefined;
-    },
-  });
-  t.after(() => served.close());
-  const saved = Object.fromEntries(BED_KEYS.map((k) => [k, process.env[k]]));
-  t.after(() => {
-    for (const [k, v] of Object.entries(saved)) v === undefined ? delete process.env[k] : (process.env[k] = v);
-  });
-  for (const k of [...ENV_KEYS, ...BED_KEYS]) if (k !== 'TOOLCHAIN_LOCK_DIR') delete process.env[k];
-  for (const k of ['PATH', 'RUSTUP_HOME', ...BED_KEYS]) if (served.env[k] !== undefined) process.env[k] = served.env[k];
-  // Report, never install behind the extension's back (a proxy call of a missing toolchain).
-  process.env.RUSTUP_AUTO_INSTALL = '0';
-  const dirOf = (n) => bed.toolchainDir(n);
-  const keyOf = (n) => ext.module.engine.toolchainKey(ext.module.engine.canonicalToolchainPath(dirOf(n)));
-  const lockOf = (n) => ext.module.engine.status({ lockDir: w.lockDir, toolchains: [{ name: n, path: dirOf(n) }] })[0];
-  return {
-    ...w,
-    bed,
-    served,
-    rustupHome: bed.rustupHome,
-    dirOf,
-    keyOf,
-    lockOf,
-    locksAt: (channel) => seen.get(channel),
-    asked: (channel) => served.requests.includes(manifest(channel)),
-    hold(channel) {
-      let release;
-      const promise = new Promise((resolve) => (release = resolve));
-      holds.set(channel, { promise });
-      return () => release();
-    },
-    fail: (channel) => failing.add(channel),
-  };
-}
+const { world, realWorld } = rustupWorlds(() => ext);
 
 const log = () => state.outputs.get('Toolchain Lock')?.lines ?? [];
 const logHas = (s) => log().some((l) => l.includes(s));
@@ -277,25 +167,27 @@ test('cancelling an install stops rustup and leaves no lock (real rustup, held m
   assert.equal(starts(), 0);
 });
 
-test('untrusted workspace: a toolchain its rust-toolchain.toml names is not installed from here until the workspace is trusted', async (t) => {
-  const w = world(t);
+test('untrusted workspace: a toolchain its rust-toolchain.toml names is not installed from here until the workspace is trusted (real rustup)', async (t) => {
+  const w = await realWorld(t, { pin: 'beta' });
+  if (!w) return;
   state.trusted = false;
   activate(t, w);
-  const offer = await offerOf(/^Toolchain 1\.80\.0 is not installed/);
+  const offer = await offerOf(/^Toolchain beta is not installed/);
   assert.match(offer.text, /untrusted/);
   assert.deepEqual(offer.items, ['Manage Workspace Trust', 'Open log']);
   offer.choose('Manage Workspace Trust');
   await until(() => state.executed.includes('workbench.trust.manage'), 'trust management opened');
   assert.equal(await command('toolchainLock.installToolchain')(), false);
   assert.ok(state.messages.some((m) => m.kind === 'error' && /untrusted/.test(m.text) && m !== offer), JSON.stringify(state.messages.map((m) => m.text)));
-  assert.deepEqual(w.calls(), [], 'rustup never ran');
+  assert.deepEqual(w.served.requests, [], 'rustup never ran');
 
   state.trusted = true;
   vscode.emitters.trust.fire();
-  const trusted = await offerOf(/^Toolchain 1\.80\.0 is not installed: rust-toolchain.toml in .* pins it, and fake-ls needs it\.$/);
+  const trusted = await offerOf(/^Toolchain beta is not installed: rust-toolchain.toml in .* pins it, and fake-ls needs it\.$/);
   assert.deepEqual(trusted.items, ['Install toolchain', 'Open log']);
   trusted.choose('Install toolchain');
-  await until(() => starts() === 1, 'server starts once trusted and installed');
+  await until(() => starts() === 1, 'server starts once trusted and installed', 120_000);
+  assert.deepEqual(w.locksAt('beta'), [[w.keyOf('beta'), 'write']]);
 });
 
 test('a pinned name rustup cannot install is reported as such, without an install offer', async (t) => {
@@ -308,8 +200,9 @@ test('a pinned name rustup cannot install is reported as such, without an instal
   assert.deepEqual(w.calls(), []);
 });
 
-test('rust-analyzer on a pinned toolchain that is not installed: the same offer; the install restarts it', async (t) => {
-  const w = world(t);
+test('rust-analyzer on a pinned toolchain that is not installed: the same offer; the install restarts it (real rustup)', async (t) => {
+  const w = await realWorld(t, { pin: 'beta' });
+  if (!w) return;
   delete state.globalConfig['toolchainLock.servers'];
   fs.writeFileSync(path.join(w.project, 'Cargo.toml'), '[package]\nname = "p"\n');
   const ra = [];
@@ -317,13 +210,13 @@ test('rust-analyzer on a pinned toolchain that is not installed: the same offer;
   state.commands.set('rust-analyzer.stopServer', async () => void ra.push('stop'));
   state.commands.set('rust-analyzer.startServer', async () => void ra.push('start'));
   activate(t, w);
-  const offer = await offerOf(/^Toolchain 1\.80\.0 is not installed/);
-  assert.equal(offer.text, `Toolchain 1.80.0 is not installed: rust-toolchain.toml in ${w.project} pins it, and rust-analyzer needs it.`);
+  const offer = await offerOf(/^Toolchain beta is not installed/);
+  assert.equal(offer.text, `Toolchain beta is not installed: rust-toolchain.toml in ${w.project} pins it, and rust-analyzer needs it.`);
   offer.choose('Install toolchain');
-  await until(() => ra.join() === 'stop,start', `rust-analyzer stopped for the install and started after: ${ra}`);
-  const [call] = w.calls();
-  assert.deepEqual(call.locks.map((l) => [l.key, l.state]), [[w.keyOf('1.80.0'), 'write']]);
-  await until(() => w.lockOf('1.80.0').holders.length === 1, 'its read lock is taken back');
+  await until(() => ra.join() === 'stop,start', `rust-analyzer stopped for the install and started after: ${ra}`, 120_000);
+  assert.deepEqual(w.locksAt('beta'), [[w.keyOf('beta'), 'write']]);
+  assert.ok(fs.existsSync(path.join(w.dirOf('beta'), 'bin', 'rustc')), 'the real rustup installed it');
+  await until(() => w.lockOf('beta').holders.length === 1, 'its read lock is taken back');
 });
 
 test('the install brings what rust-toolchain.toml asks for besides the channel; nothing it says becomes an option', async (t) => {
@@ -338,17 +231,17 @@ test('the install brings what rust-toolchain.toml asks for besides the channel; 
   assert.ok(logHas('asks for "--help", which rustup does not name that way: left out of the install'), log().join('\n'));
 });
 
-test('a server whose "toolchain" setting names a rustup toolchain that is not installed gets the same offer', async (t) => {
-  const w = world(t, { pin: 'stable' });
-  state.globalConfig['toolchainLock.servers'][0].toolchain = '1.81.0';
+test('a server whose "toolchain" setting names a rustup toolchain that is not installed gets the same offer (real rustup)', async (t) => {
+  const w = await realWorld(t, { pin: 'stable' });
+  if (!w) return;
+  state.globalConfig['toolchainLock.servers'][0].toolchain = 'nightly';
   activate(t, w);
-  const offer = await offerOf(/^Toolchain 1\.81\.0 is not installed/);
-  assert.equal(offer.text, 'Toolchain 1.81.0 is not installed: the toolchainLock settings name it, and fake-ls needs it.');
+  const offer = await offerOf(/^Toolchain nightly is not installed/);
+  assert.equal(offer.text, 'Toolchain nightly is not installed: the toolchainLock settings name it, and fake-ls needs it.');
   assert.deepEqual(offer.items, ['Install toolchain', 'Open log']);
   assert.equal(findMessage(/Unknown toolchain/), undefined, JSON.stringify(state.messages.map((m) => m.text)));
   offer.choose('Install toolchain');
-  await until(() => starts() === 1, `server starts after the install; log:\n${log().join('\n')}`);
-  const [call] = w.calls();
-  assert.deepEqual(call.args, ['toolchain', 'install', full('1.81.0')]);
-  assert.deepEqual(call.locks.map((l) => [l.key, l.state]), [[w.keyOf('1.81.0'), 'write']]);
+  await until(() => starts() === 1, `server starts after the install; log:\n${log().join('\n')}`, 120_000);
+  assert.deepEqual(w.locksAt('nightly'), [[w.keyOf('nightly'), 'write']]);
+  assert.ok(fs.existsSync(path.join(w.dirOf('nightly'), 'bin', 'rustc')), 'the real rustup installed it');
 });
