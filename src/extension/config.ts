@@ -39,7 +39,14 @@ export interface Config {
   readonly updateTimeoutMs: number;
   /** Entries that were ignored, and why. */
   readonly problems: readonly string[];
+  /** When the status bar item shows. */
+  readonly statusBarShow: StatusBarShow;
+  /** Notify when someone else's update stops a server of this window. */
+  readonly notifyServerStopped: boolean;
 }
+
+export const STATUS_BAR_SHOW = ['always', 'whenRelevant', 'never'] as const;
+export type StatusBarShow = (typeof STATUS_BAR_SHOW)[number];
 
 /** Settings that name commands or paths: in an untrusted workspace only user/machine values count. */
 export const RESTRICTED = ['servers', 'coordinatedExtensions', 'toolchains', 'lockDir'] as const;
@@ -149,6 +156,8 @@ export function readConfig(trusted: boolean = vscode.workspace.isTrusted): Confi
     stopTimeoutMs: num(cfg.get('stopTimeout'), 5000, 100),
     updateTimeoutMs: num(cfg.get('updateTimeout'), 300_000, 0),
     problems,
+    statusBarShow: STATUS_BAR_SHOW.find((v) => v === cfg.get('statusBar.show')) ?? 'whenRelevant',
+    notifyServerStopped: cfg.get('notifications.serverStopped') !== false,
   };
 }
 

@@ -2,25 +2,11 @@
 // the pending writer; picking one offers what can be done about it.
 import * as vscode from 'vscode';
 import { describeHolder, status, type LockStatus } from '../lock';
+import { describeLock, LOCK_STATE as STATE } from './lockdescribe';
 import type { Ctx } from './ctx';
 import { updateToolchain } from './update';
 
-const STATE: Record<LockStatus['state'], string> = {
-  free: 'free',
-  read: 'held for read',
-  write: 'being updated',
-  'update-pending': 'update pending',
-};
-
-/** Plain-text description of one lock, for the quick pick and the clipboard. */
-export function describeLock(s: LockStatus): string {
-  const lines = [`${s.toolchain?.name ?? s.key}: ${STATE[s.state]}`, `  directory: ${s.toolchain?.path ?? 'unknown'}`, `  lock file: ${s.lockFile}`];
-  for (const h of s.holders) lines.push(`  ${h.mode === 'write' ? 'writer' : 'reader'}: ${describeHolder(h)}${h.self ? ' [this window]' : ''}`);
-  if (s.writer && !s.holders.includes(s.writer)) lines.push(`  pending writer: ${describeHolder(s.writer)}`);
-  for (const h of s.waiting) if (h !== s.writer) lines.push(`  waiting (${h.mode}): ${describeHolder(h)}`);
-  for (const p of s.problems) lines.push(`  unreadable record ${p.file}: ${p.reason}`);
-  return lines.join('\n');
-}
+export { describeLock } from './lockdescribe';
 
 export async function showLocks(ctx: Ctx): Promise<void> {
   let locks: LockStatus[];

@@ -71,7 +71,8 @@ function shortState(t: ToolchainSnapshot, lock: LockStatus | undefined, holders:
   }
 }
 
-function longState(t: ToolchainSnapshot, lock: LockStatus | undefined): string {
+/** A toolchain's state as a sentence (tooltip, Toolchain Locks view). */
+export function longState(t: ToolchainSnapshot, lock: LockStatus | undefined): string {
   switch (t.state) {
     case 'holding':
       return `held for read by this window${lock && lock.holders.length > 1 ? ` and ${lock.holders.length - 1} other holder${lock.holders.length > 2 ? 's' : ''}` : ''}`;

@@ -217,13 +217,18 @@ export async function runUnderWriteLock(ctx: Ctx, job: LockedJob): Promise<boole
 
 const KEEP_UPDATE_LOGS = 20;
 
+/** How a toolchain name appears in its update logs' file names. */
+export function updateLogStem(name: string): string {
+  return name.replace(/[^A-Za-z0-9._-]/g, '_');
+}
+
 /** A fresh log file for an update's output; the oldest beyond KEEP_UPDATE_LOGS go. */
 export function newUpdateLog(dir: string, name: string): string {
   fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
   const logs = updateLogs(dir);
   for (const old of logs.slice(KEEP_UPDATE_LOGS - 1)) fs.rmSync(old, { force: true });
   const stamp = new Date().toISOString().replace(/[:.]/g, '-');
-  return path.join(dir, `${name.replace(/[^A-Za-z0-9._-]/g, '_')}-${stamp}.log`);
+  return path.join(dir, `${updateLogStem(name)}-${stamp}.log`);
 }
 
 /** The update logs in `dir`, newest first. */
