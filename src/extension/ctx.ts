@@ -7,6 +7,7 @@ import { listRustupToolchains, resolveToolchain, type ResolvedToolchain } from '
 import { registerCommands } from './commands';
 import { configImpact, readConfig, SECTION, type Config } from './config';
 import { InstallOffers } from './install';
+import { useTranslator } from './l10n';
 import { LockCoordinator } from './lockstate';
 import { Presentation } from './presentation';
 import { buildUnits } from './servers';
@@ -43,6 +44,7 @@ export class Ctx {
   private disposed = false;
 
   constructor(readonly extension: vscode.ExtensionContext) {
+    useTranslator((message, ...args) => vscode.l10n.t(message, ...args));
     this.log = vscode.window.createOutputChannel('Toolchain Lock', { log: true });
     this.serverOutput = vscode.window.createOutputChannel('Toolchain Lock Servers');
     this.updateOutput = vscode.window.createOutputChannel('Toolchain Lock Update');

@@ -5,6 +5,7 @@
 // writer, waiting updates, this window's servers). A new kind of row is one more function there.
 import * as path from 'node:path';
 import { describeHolder, holderCommand, type Holder, type LockStatus } from '../lock';
+import { l10n } from './l10n';
 import type { ToolchainSnapshot } from './lockstate';
 import { describeLock } from './lockdescribe';
 import { longState, updatePid, type StatusInput } from './render';
@@ -47,10 +48,10 @@ function clock(iso: string | null): string | null {
 
 /** Which party holds: this window, another editor window (named), the CLI, plain flock, or a tool. */
 export function holderParty(h: Holder): string {
-  if (h.self) return 'this window';
-  if (h.foreign) return 'plain flock';
-  if (h.client === 'vscode') return `window ${h.command[1] ?? h.command[0] ?? ''}`.trim();
-  if (h.client === 'cli') return 'terminal or script (toolchain-lock)';
+  if (h.self) return l10n.t('this window');
+  if (h.foreign) return l10n.t('plain flock');
+  if (h.client === 'vscode') return l10n.t('window {0}', h.command[1] ?? h.command[0] ?? '').trim();
+  if (h.client === 'cli') return l10n.t('terminal or script (toolchain-lock)');
   return h.client ?? 'unknown';
 }
 
@@ -63,8 +64,8 @@ function programOf(h: Holder): string {
 function holderNode(parent: string, h: Holder, role: 'holder' | 'writer'): LockNode {
   const pid = role === 'writer' ? (updatePid(h) ?? h.pid) : h.pid;
   const since = clock(h.since);
-  const what = role === 'writer' ? (h.state === 'held' ? 'updating' : 'update waiting') : h.state === 'held' ? 'reading' : 'waiting to read';
-  const description = [what, `pid ${pid}`, since ? `since ${since}` : '', holderParty(h)].filter(Boolean).join(' · ');
+  const what = role === 'writer' ? (h.state === 'held' ? l10n.t('updating') : l10n.t('update waiting')) : h.state === 'held' ? l10n.t('reading') : l10n.t('waiting to read');
+  const description = [what, l10n.t('pid {0}', pid), since ? l10n.t('since {0}', since) : '', holderParty(h)].filter(Boolean).join(' · ');
   return {
     id: `${parent}/${role}/${h.host}/${h.pid}/${h.since ?? ''}`,
     label: programOf(h),
@@ -100,8 +101,8 @@ const servers: ChildKind = (t, _lock, id) =>
   t.units.map((u) => ({
     id: `${id}/server/${u.id}`,
     label: u.id,
-    description: u.failed ? `failed: ${u.failed}` : u.running ? `running${u.pid ? ` · pid ${u.pid}` : ''}` : 'stopped',
-    tooltip: `${u.id}: ${u.owned ? 'started by Toolchain Lock' : 'another extension’s server'}`,
+    description: u.failed ? l10n.t('failed: {0}', u.failed) : u.running ? (u.pid ? l10n.t('running · pid {0}', u.pid) : l10n.t('running')) : l10n.t('stopped'),
+    tooltip: u.owned ? l10n.t('{0}: started by Toolchain Lock', u.id) : l10n.t('{0}: another extension’s server', u.id),
     icon: u.failed ? 'error' : u.running ? 'server-process' : 'debug-pause',
     context: ['server'],
     details: `server ${u.id}: ${u.failed ? `failed: ${u.failed}` : u.running ? 'running' : 'stopped'}`,
@@ -149,7 +150,7 @@ function toolchainNode(t: ToolchainSnapshot, input: TreeInput): LockNode {
 /** The top-level rows: every toolchain this window uses, then those it misses. */
 export function lockTree(input: TreeInput): LockNode[] {
   if (input.unavailable !== null) {
-    return [{ id: 'unavailable', label: 'Locking is unavailable in this editor', description: input.unavailable, tooltip: input.unavailable, icon: 'error', context: ['unavailable'], details: input.unavailable, children: [] }];
+    return [{ id: 'unavailable', label: l10n.t('Locking is unavailable in this editor'), description: input.unavailable, tooltip: input.unavailable, icon: 'error', context: ['unavailable'], details: input.unavailable, children: [] }];
   }
   const ts = [...input.toolchains].sort((a, b) => a.toolchain.name.localeCompare(b.toolchain.name) || a.key.localeCompare(b.key));
   const rows = ts.map((t) => toolchainNode(t, input));
@@ -157,7 +158,7 @@ export function lockTree(input: TreeInput): LockNode[] {
     rows.push({
       id: `missing/${m.path}`,
       label: m.name,
-      description: 'not installed',
+      description: l10n.t('not installed'),
       tooltip: m.why,
       icon: 'cloud-download',
       context: ['missing'],

@@ -10,6 +10,7 @@ import { commandCollision } from './command-collision.mjs';
 import { electronSuite } from './electron-suite.mjs';
 import { artifactsDir, selectCodeServer } from './harness.mjs';
 import { hostKillScenario } from './host-kill-scenario.mjs';
+import { marketplaceScenario } from './marketplace-scenario.mjs';
 import { settingsScenario } from './settings-scenario.mjs';
 import { packageVsix } from './support.mjs';
 import { trustScenario } from './trust-scenario.mjs';
@@ -38,5 +39,6 @@ export function e2eSuite(version) {
     settingsScenario(vsix, { skip: version === '4.100.3' ? false : 'VS Code 1.139: the command palette does not reopen over an edited settings.json under automation' });
     electronSuite(vsix);
     commandCollision(vsix);
+    marketplaceScenario(vsix);
   });
 }

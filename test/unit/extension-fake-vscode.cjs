@@ -177,7 +177,11 @@ function configuration(section) {
     get: (key, fallback) => get(key) ?? fallback,
     has: (key) => get(key) !== undefined,
     inspect: (key) => ({ key, globalValue: state.globalConfig[`${section}.${key}`], workspaceValue: state.config[`${section}.${key}`], defaultValue: undefined }),
-    update: async () => undefined,
+    // As a user's "Don't show again" would: into User settings, with a change event.
+    update: async (key, value) => {
+      state.globalConfig[`${section}.${key}`] = value;
+      emitters.config.fire({ affectsConfiguration: (s) => `${section}.${key}` === s || `${section}.${key}`.startsWith(`${s}.`) });
+    },
   };
 }
 
