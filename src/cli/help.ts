@@ -24,6 +24,7 @@ Usage:
   toolchain-lock watch [TOOLCHAIN ...] [--json]
   toolchain-lock which [DIR] [--json]
   toolchain-lock rustup ARG ...
+  toolchain-lock completions bash|zsh|fish|powershell
   toolchain-lock help [COMMAND]
   toolchain-lock --version
 
@@ -117,6 +118,14 @@ toolchain. The table is in docs/CLI.md. Exits with rustup's status.
 Options of toolchain-lock go before \`rustup\`: toolchain-lock --lock-dir DIR rustup update
 
 ${COMMON}
+`,
+  completions: `Usage: toolchain-lock completions bash|zsh|fish|powershell
+
+Prints a completion script for the shell, made from the commands and their options:
+  bash        eval "$(toolchain-lock completions bash)"           (in ~/.bashrc)
+  zsh         source <(toolchain-lock completions zsh)            (in ~/.zshrc)
+  fish        toolchain-lock completions fish | source            (in config.fish)
+  powershell  toolchain-lock completions powershell | Out-String | Invoke-Expression  (in $PROFILE)
 `,
   help: `Usage: toolchain-lock help [COMMAND]
 

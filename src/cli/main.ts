@@ -1,4 +1,5 @@
 import { COMMON } from './args';
+import { completionsCommand } from './completions';
 import { describeFailure, EXIT, UsageError } from './exit-codes';
 import { HELP, printHelp, version } from './help';
 import { runCommand } from './run';
@@ -18,6 +19,7 @@ const COMMANDS: Readonly<Record<string, Command>> = {
   watch: watchCommand,
   which: whichCommand,
   rustup: rustupCommand,
+  completions: (argv) => completionsCommand(argv, Object.keys(COMMANDS)),
   async help(argv) {
     const topic = argv.find((a) => !a.startsWith('-'));
     if (topic !== undefined && !Object.hasOwn(HELP, topic)) throw new UsageError(`No command \`${topic}\`. Commands: ${Object.keys(COMMANDS).join(', ')}.`);

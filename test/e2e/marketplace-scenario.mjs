@@ -11,7 +11,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { startFixture, stopFixture } from './fixture.mjs';
-import { screenshot } from './harness.mjs';
+import { readmeScreenshot, screenshot } from './harness.mjs';
 import { explainFailure, repoRoot, startCli, waitFor, waitForStatus, within } from './support.mjs';
 
 const IMAGES = 'https://github.com/toolchain-lock/toolchain-lock/raw/HEAD/';
@@ -93,10 +93,17 @@ export function marketplaceScenario(getVsix) {
         if ((await header.getAttribute('aria-expanded')) === 'false') await header.click();
         const rows = await waitFor('the toolchain, this window and the server in the view', async (saw) => {
           const r = saw(await viewRows(page));
-          return r.some((x) => /^demo held for read by this window/.test(x)) && r.some((x) => /reading · pid \d+ .*this window/.test(x)) && r.some((x) => /^typescript running/.test(x)) && r;
+          return r.some((x) => /^demo\s*held for read by this window/.test(x)) && r.some((x) => /reading · pid \d+ .*this window/.test(x)) && r.some((x) => /^typescript\s*running/.test(x)) && r;
         });
         assert.ok(rows.length >= 3);
+        // Room for the view, and the row's inline actions (shown on hover).
+        await page.keyboard.press('Control+K');
+        await page.keyboard.press('W');
+        const pane = page.locator('.pane:has(.pane-header:has-text("Toolchain Locks"))');
+        await pane.locator('.monaco-list-row').first().hover();
+        await pane.locator('.monaco-list-row .action-label.codicon-sync').first().waitFor({ timeout: 15_000 });
         await screenshot(page, 'e2e-10b-locks-view');
+        await readmeScreenshot(page, 'view', [pane]);
         const cli = startCli(['update', f.toolchain, '--lock-dir', f.lockDir, '--', process.execPath, demoUpdate, f.toolchain, '3']);
         try {
           await waitFor('the update in the view', async (saw) => (saw(await viewRows(page))).some((x) => /updating · pid \d+ .*toolchain-lock/.test(x)));
@@ -108,7 +115,7 @@ export function marketplaceScenario(getVsix) {
         }
         await waitFor('the view back to normal', async (saw) => {
           const r = saw(await viewRows(page));
-          return r.some((x) => /^demo held for read by this window/.test(x)) && !r.some((x) => /updating/.test(x));
+          return r.some((x) => /^demo\s*held for read by this window/.test(x)) && !r.some((x) => /updating/.test(x));
         });
       }));
   });
