@@ -3,7 +3,7 @@
 // change of the locks or the servers; nothing here looks by itself.
 import * as path from 'node:path';
 import type * as vscode from 'vscode';
-import type { LockStatus } from '../lock';
+import { toolchainKey, type LockStatus } from '../lock';
 import { resolveToolchain, type ConfiguredToolchain } from '../toolchains';
 import type { Config } from './config';
 import { CONTEXT_KEYS, ContextKeys } from './contextkeys';
@@ -68,11 +68,15 @@ export class Presentation implements vscode.Disposable {
     }
     let known = this.updatable.get(t.key);
     if (known === undefined) {
-      try {
-        known = updateCommandOf(resolveToolchain(t.toolchain.path, { configured: config.toolchains })) !== undefined;
-      } catch {
-        known = false;
-      }
+      // By name first: a configured toolchain's update command belongs to its name, not its path.
+      known = [t.toolchain.name, t.toolchain.path].some((name) => {
+        try {
+          const resolved = resolveToolchain(name, { configured: config.toolchains });
+          return toolchainKey(resolved.path) === t.key && updateCommandOf(resolved) !== undefined;
+        } catch {
+          return false;
+        }
+      });
       this.updatable.set(t.key, known);
     }
     return known;
