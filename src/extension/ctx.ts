@@ -174,7 +174,7 @@ export class Ctx {
       command: [`${vscode.env.appName} window`, vscode.workspace.name ?? '(no folder)'],
       hooks: {
         onChange: () => this.render(),
-        onStepAside: (info) => announceStepAside(info, this.config.notifyServerStopped, this.log),
+        onStepAside: (info) => announceStepAside(info, this.config.notifyServerStopped, this.log, (this.coordinator?.snapshot() ?? []).flatMap((t) => t.units.filter((u) => u.restartOnly).map((u) => u.id))),
         onUnitFailed: (id, why) => this.reportUnitFailure(id, why),
         onLockError: (t, err) => this.reportLockError(t, err),
         onWarning: (m) => this.reportProblem(m),

@@ -101,7 +101,17 @@ const servers: ChildKind = (t, _lock, id) =>
   t.units.map((u) => ({
     id: `${id}/server/${u.id}`,
     label: u.id,
-    description: u.failed ? l10n.t('failed: {0}', u.failed) : u.running ? (u.pid ? l10n.t('running · pid {0}', u.pid) : l10n.t('running')) : l10n.t('stopped'),
+    description: u.failed
+      ? l10n.t('failed: {0}', u.failed)
+      : u.restartOnly
+        ? u.running
+          ? l10n.t('running · restart only: keeps running during updates')
+          : l10n.t('keeps running during the update; restarted after it')
+        : u.running
+          ? u.pid
+            ? l10n.t('running · pid {0}', u.pid)
+            : l10n.t('running')
+          : l10n.t('stopped'),
     tooltip: u.owned ? l10n.t('{0}: started by Toolchain Lock', u.id) : l10n.t('{0}: another extension’s server', u.id),
     icon: u.failed ? 'error' : u.running ? 'server-process' : 'debug-pause',
     context: ['server'],

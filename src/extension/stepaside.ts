@@ -11,18 +11,22 @@ import { updatePid } from './render';
 export const SERVER_STOPPED_SETTING = 'notifications.serverStopped';
 
 /** The notification's text: the toolchain, the update and its pid, the servers that wait for it. */
-export function stepAsideText(info: StepAside): string {
+export function stepAsideText(info: StepAside, restartOnly: readonly string[] = []): string {
   const w = info.writer;
   const pid = updatePid(w);
   const from = pid !== undefined ? ` (pid ${pid})` : w.purpose ? ` (${w.purpose})` : '';
-  return vscode.l10n.t('Toolchain {0} is being updated by “{1}”{2}; {3} will restart when it finishes', info.toolchain.name, holderCommand(w), from, info.units.join(', '));
+  const text = vscode.l10n.t('Toolchain {0} is being updated by “{1}”{2}; {3} will restart when it finishes', info.toolchain.name, holderCommand(w), from, info.units.join(', '));
+  const kept = info.units.filter((u) => restartOnly.includes(u));
+  // Said plainly: these servers were not stopped, only their extensions can restart them.
+  return kept.length === 0 ? text : `${text}. ${vscode.l10n.t('{0} keeps running during the update: its extension can only restart it', kept.join(', '))}`;
 }
 
-export function announceStepAside(info: StepAside, enabled: boolean, log: vscode.LogOutputChannel): void {
+/** `restartOnly`: ids of the servers among info.units that keep running (restart-only). */
+export function announceStepAside(info: StepAside, enabled: boolean, log: vscode.LogOutputChannel, restartOnly: readonly string[] = []): void {
   if (info.units.length === 0 || !enabled) return;
   const show = vscode.l10n.t('Show Locks');
   const never = vscode.l10n.t('Don’t Show Again');
-  void vscode.window.showInformationMessage(stepAsideText(info), show, never).then((choice) => {
+  void vscode.window.showInformationMessage(stepAsideText(info, restartOnly), show, never).then((choice) => {
     if (choice === show) void vscode.commands.executeCommand(`${LOCKS_VIEW}.focus`).then(undefined, (err: unknown) => log.warn(`cannot show the Locks view: ${String(err)}`));
     if (choice === never) {
       void vscode.workspace

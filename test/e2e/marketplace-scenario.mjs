@@ -96,18 +96,25 @@ export function marketplaceScenario(getVsix) {
           return r.some((x) => /^demo\s*held for read by this window/.test(x)) && r.some((x) => /reading · pid \d+ .*this window/.test(x)) && r.some((x) => /^typescript\s*running/.test(x)) && r;
         });
         assert.ok(rows.length >= 3);
-        // Room for the view, and the row's inline actions (shown on hover).
+        // Room for the view: no editor, a wider side bar.
         await page.keyboard.press('Control+K');
         await page.keyboard.press('W');
+        const sash = await page.locator('[id="workbench.parts.sidebar"]').boundingBox();
+        await page.mouse.move(sash.x + sash.width, 400);
+        await page.mouse.down();
+        await page.mouse.move(sash.x + 560, 400, { steps: 5 });
+        await page.mouse.up();
+        // The selected row shows its inline actions (Update safely, Copy details) without a hover.
         const pane = page.locator('.pane:has(.pane-header:has-text("Toolchain Locks"))');
-        await pane.locator('.monaco-list-row').first().hover();
+        await pane.locator('.monaco-list-row').first().click();
+        await page.mouse.move(900, 300);
         await pane.locator('.monaco-list-row .action-label.codicon-sync').first().waitFor({ timeout: 15_000 });
         await screenshot(page, 'e2e-10b-locks-view');
-        await readmeScreenshot(page, 'view', [pane]);
         const cli = startCli(['update', f.toolchain, '--lock-dir', f.lockDir, '--', process.execPath, demoUpdate, f.toolchain, '3']);
         try {
           await waitFor('the update in the view', async (saw) => (saw(await viewRows(page))).some((x) => /updating · pid \d+ .*toolchain-lock/.test(x)));
           await screenshot(page, 'e2e-10b-locks-view-update');
+          await readmeScreenshot(page, 'view', [pane, page.locator('[id="workbench.parts.statusbar"] [id$="toolchainLock.status"]')]);
           const result = await within(90_000, 'the CLI update to finish', cli.exited);
           assert.equal(result.code, 0, cli.output());
         } finally {

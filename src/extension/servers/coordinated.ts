@@ -2,7 +2,7 @@
 // and start through its commands, and hold the read lock while that extension is active.
 import * as vscode from 'vscode';
 import type { Toolchain } from '../../lock';
-import type { CoordinatedConfig } from '../config';
+import type { CommandsConfig } from '../config';
 import type { Logger } from '../lockstate';
 import type { ServerUnit, UnitExit } from './unit';
 
@@ -21,7 +21,7 @@ export class CoordinatedServer implements ServerUnit {
   private stoppedByUs = false;
 
   constructor(
-    private readonly config: CoordinatedConfig,
+    private readonly config: CommandsConfig,
     readonly toolchains: readonly Toolchain[],
     private readonly log: Logger,
   ) {
