@@ -248,4 +248,32 @@ test('a pseudo-locale bundle translates the view, the status bar tooltip words a
   assert.deepEqual(note.items, ['⟦SHOW LOCKS⟧', '⟦DON’T SHOW AGAIN⟧']);
   writer.release();
   await until(() => w.ra.calls.length === 2, 'restart');
+  // Commands' messages and pickers too.
+  await state.commands.get('toolchainLock.openUpdateLog')();
+  assert.equal(state.messages.at(-1).text, '⟦NO UPDATE HAS RUN FROM VS CODE YET.⟧');
+  state.quickPick = () => undefined;
+  await state.commands.get('toolchainLock.updateToolchain')();
+  assert.equal(state.lastQuickPick.options.title, '⟦UPDATE TOOLCHAIN SAFELY⟧');
+  assert.equal(state.lastQuickPick.options.placeHolder, '⟦WHICH TOOLCHAIN?⟧');
+});
+
+test('Getting started: four steps, each with its shipped page and commands that exist', () => {
+  const pkg = JSON.parse(fs.readFileSync(path.join(repoRoot, 'package.json'), 'utf8'));
+  const nls = JSON.parse(fs.readFileSync(path.join(repoRoot, 'package.nls.json'), 'utf8'));
+  const [walk] = pkg.contributes.walkthroughs;
+  assert.deepEqual(walk.steps.map((s) => s.id), ['servers', 'update', 'shims', 'cli']);
+  const ours = new Set(pkg.contributes.commands.map((c) => c.command));
+  const ignore = fs.readFileSync(path.join(repoRoot, '.vscodeignore'), 'utf8');
+  for (const step of walk.steps) {
+    const page = path.join(repoRoot, step.media.markdown);
+    assert.ok(fs.existsSync(page), `${step.media.markdown} exists`);
+    assert.match(ignore, /!media\/walkthrough\/\*\.md/, 'the pages are shipped');
+    const description = nls[step.description.slice(1, -1)];
+    for (const [, id] of description.matchAll(/\(command:([\w.]+)/g)) {
+      assert.ok(ours.has(id) || id === 'toolchainLock.locks.focus' || id.startsWith('workbench.action.'), `${step.id}: command ${id}`);
+    }
+  }
+  // The shims step names the setting and the CLI commands as they are specified (issue 16).
+  const shims = fs.readFileSync(path.join(repoRoot, 'media', 'walkthrough', 'shims.md'), 'utf8');
+  for (const s of ['toolchainLock.terminalShims', 'toolchain-lock shims install', 'toolchain-lock shell-init bash']) assert.ok(shims.includes(s), s);
 });
