@@ -1,7 +1,9 @@
 // Every contributed command, in one table; handlers are thin and call into the services. Where a
 // command applies is said by package.json's `when` clauses over the context keys (contextkeys.ts),
-// so the palette and the Locks view offer only what can run. Commands run from a Locks view row
-// get the row (a LockNode) as their argument.
+// so the palette and the Locks view offer only what can run. A command that needs working locks
+// (`needsLocking`) runs its handler only once the window can lock; until then, or where it never
+// can, the one disabled handler says why, so handlers never check readiness themselves.
+// Commands run from a Locks view row get the row (a LockNode) as their argument.
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { SECTION } from './config';
@@ -13,6 +15,9 @@ import type { LockNode } from './locktree';
 import { updateLogs, updateLogStem, updateToolchain } from './update';
 
 type Handler = (ctx: Ctx, ...args: unknown[]) => unknown;
+
+/** Commands that change toolchains: they need the native lock and a started coordinator. */
+const NEEDS_LOCKING: ReadonlySet<string> = new Set(['toolchainLock.updateToolchain', 'toolchainLock.installToolchain']);
 
 export const COMMANDS = {
   /** Optional argument: a toolchain name or path (or a Locks view row), to skip the quick pick. */
@@ -32,7 +37,24 @@ export const COMMANDS = {
 export type CommandId = keyof typeof COMMANDS;
 
 export function registerCommands(ctx: Ctx): vscode.Disposable[] {
-  return Object.entries(COMMANDS).map(([id, handler]: [string, Handler]) => vscode.commands.registerCommand(id, (...args: unknown[]) => handler(ctx, ...args)));
+  return Object.entries(COMMANDS).map(([id, enabled]: [string, Handler]) =>
+    vscode.commands.registerCommand(id, (...args: unknown[]) => (NEEDS_LOCKING.has(id) && !canLock(ctx) ? disabled(ctx) : enabled(ctx, ...args))),
+  );
+}
+
+function canLock(ctx: Ctx): boolean {
+  return ctx.unavailable === null && ctx.coordinator !== undefined;
+}
+
+/** What a command that changes toolchains does where the window cannot lock (yet). */
+function disabled(ctx: Ctx): false {
+  if (ctx.unavailable !== null) {
+    const log = vscode.l10n.t('Open log');
+    void vscode.window.showErrorMessage(vscode.l10n.t('Toolchain Lock cannot lock in this editor, so it will not pretend to: {0}', ctx.unavailable), log).then((c) => c === log && ctx.log.show());
+  } else {
+    void vscode.window.showWarningMessage(vscode.l10n.t('Toolchain Lock is still starting; try again in a moment.'));
+  }
+  return false;
 }
 
 /** Opens the newest update log (of `name` when given): also one an earlier window (or one that died) left behind. */

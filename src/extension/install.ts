@@ -147,12 +147,8 @@ async function installMissing(ctx: Ctx, m: MissingToolchain): Promise<boolean> {
   return true;
 }
 
-/** The command handler; `name` picks one of the missing toolchains without asking. */
+/** The command handler (run once the window can lock: commands.ts); `name` picks one of the missing toolchains without asking. */
 export async function installToolchain(ctx: Ctx, name?: string): Promise<boolean> {
-  if (ctx.unavailable) {
-    void vscode.window.showErrorMessage(vscode.l10n.t('Toolchain Lock cannot install safely in this editor, so it will not pretend to: {0}', ctx.unavailable), vscode.l10n.t('Open log')).then((c) => c && ctx.log.show());
-    return false;
-  }
   const missing = ctx.installs.current();
   if (missing.length === 0) {
     void vscode.window.showInformationMessage(vscode.l10n.t('No toolchain this window needs is missing.'));

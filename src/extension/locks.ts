@@ -4,7 +4,6 @@ import * as vscode from 'vscode';
 import { describeHolder, status, type LockStatus } from '../lock';
 import { describeLock, LOCK_STATE as STATE } from './lockdescribe';
 import type { Ctx } from './ctx';
-import { updateToolchain } from './update';
 
 export { describeLock } from './lockdescribe';
 
@@ -35,7 +34,8 @@ export async function showLocks(ctx: Ctx): Promise<void> {
   const [update, copy, log] = [vscode.l10n.t('Update safely'), vscode.l10n.t('Copy details'), vscode.l10n.t('Open log')];
   const actions = [...(s.toolchain ? [update] : []), copy, log];
   const action = await vscode.window.showQuickPick(actions, { title: s.toolchain?.name ?? s.key, placeHolder: describeLock(s).split('\n')[0] });
-  if (action === update && s.toolchain) await updateToolchain(ctx, s.toolchain.path);
+  // Through the command: it runs only where the window can lock, and says why not elsewhere.
+  if (action === update && s.toolchain) await vscode.commands.executeCommand('toolchainLock.updateToolchain', s.toolchain.path);
   if (action === copy) await vscode.env.clipboard.writeText(describeLock(s));
   if (action === log) ctx.log.show();
 }

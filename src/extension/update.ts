@@ -64,16 +64,8 @@ function find(ctx: Ctx, known: readonly ResolvedToolchain[], name: string): Reso
   }
 }
 
-/** The command handler; `name` (a toolchain name or path) skips the quick pick. */
+/** The command handler (run once the window can lock: commands.ts); `name` (a toolchain name or path) skips the quick pick. */
 export async function updateToolchain(ctx: Ctx, name?: string): Promise<boolean> {
-  if (ctx.unavailable) {
-    void vscode.window.showErrorMessage(vscode.l10n.t('Toolchain Lock cannot update safely in this editor, so it will not pretend to: {0}', ctx.unavailable), vscode.l10n.t('Open log')).then((c) => c && ctx.log.show());
-    return false;
-  }
-  if (!ctx.coordinator) {
-    void vscode.window.showWarningMessage(vscode.l10n.t('Toolchain Lock is still starting; try again in a moment.'));
-    return false;
-  }
   const known = ctx.knownToolchains();
   const toolchain = name ? find(ctx, known, name) : await pickToolchain(ctx, known);
   if (!toolchain) {

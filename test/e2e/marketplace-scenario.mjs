@@ -106,8 +106,12 @@ export function marketplaceScenario(getVsix) {
         await page.mouse.up();
         // The selected row shows its inline actions (Update safely, Copy details) without a hover.
         const pane = page.locator('.pane:has(.pane-header:has-text("Toolchain Locks"))');
-        await pane.locator('.monaco-list-row').first().click();
+        const first = pane.locator('.monaco-list-row').first();
+        await first.click();
+        // A click on a row with children also toggles it: open it again, the selection stays.
+        if ((await first.getAttribute('aria-expanded')) === 'false') await page.keyboard.press('ArrowRight');
         await page.mouse.move(900, 300);
+        await waitFor('the rows open again', async () => (await viewRows(page)).length >= 3);
         await pane.locator('.monaco-list-row .action-label.codicon-sync').first().waitFor({ timeout: 15_000 });
         await screenshot(page, 'e2e-10b-locks-view');
         const cli = startCli(['update', f.toolchain, '--lock-dir', f.lockDir, '--', process.execPath, demoUpdate, f.toolchain, '3']);

@@ -200,6 +200,13 @@ test('the native lock module cannot load: status bar and a notification say so, 
   await until(() => state.messages.some((m) => m.kind === 'error' && /cannot lock toolchains in this editor: Toolchain Lock cannot lock in Node .* on linux-x64: there is no native lock module for linux-x64/.test(m.text)), 'notification');
   assert.equal(await state.commands.get('toolchainLock.updateToolchain')('stable'), false);
   assert.ok(state.messages.some((m) => m.kind === 'error' && /will not pretend/.test(m.text)));
+  // The one disabled handler answers every command that changes toolchains.
+  const refusals = state.messages.filter((m) => /will not pretend/.test(m.text)).length;
+  assert.equal(await state.commands.get('toolchainLock.installToolchain')('1.80.0'), false);
+  assert.equal(state.messages.filter((m) => /will not pretend/.test(m.text)).length, refusals + 1);
+  // The palette hides "Update toolchain safely" (when: !toolchainLock.unavailable); the view says why.
+  await until(() => state.context.get('toolchainLock.unavailable') === true, 'context key');
+  assert.equal(state.treeViews.get('toolchainLock.locks').provider.getChildren()[0].label, 'Locking is unavailable in this editor');
   assert.deepEqual(w.ra.calls, [], 'rust-analyzer keeps running');
 });
 
