@@ -214,8 +214,11 @@ export class Ctx {
     this.config = readConfig();
     const impact = force ? 'lock' : configImpact(before, this.config);
     // Terminals opened from now on get the new values, whatever else the change needs.
-    if (force || JSON.stringify(before) !== JSON.stringify(this.config)) this.terminal.apply(this.config);
-    this.render();
+    if (force || JSON.stringify(before) !== JSON.stringify(this.config)) {
+      this.terminal.apply(this.config);
+      // statusBar.show and the like: nothing else would redraw for them (the 5 s look must not).
+      this.render();
+    }
     if (impact === 'none') return;
     this.log.info(`settings changed (${impact === 'lock' ? 'lock directory, poll interval or trust: taking the locks anew' : 'servers or toolchains'})`);
     if (impact === 'units') return this.scheduleUnits();
