@@ -239,6 +239,7 @@ test('a pseudo-locale bundle translates the view, the status bar tooltip words a
   await until(() => rows().length === 1 && rows()[0].children.length >= 2, 'rows');
   const [row] = rows();
   assert.equal(row.description, '⟦HELD FOR READ BY THIS WINDOW⟧');
+  await until(() => item().tooltip?.value.includes('**stable** — ⟦HELD FOR READ BY THIS WINDOW⟧'), `tooltip: ${item().tooltip?.value}`);
   const mine = row.children.find((c) => c.context.includes('holder'));
   assert.match(mine.description, /^⟦READING⟧ · ⟦PID \d+⟧ · ⟦SINCE .+⟧ · ⟦THIS WINDOW⟧$/);
   const writer = spawnWriter(t, ext.file, w.lockDir, { name: 'stable', path: w.stable });
