@@ -28,6 +28,7 @@ export const USAGE: Readonly<Record<string, string>> = {
   clean: 'clean [TOOLCHAIN ...] [--json]',
   shims: 'shims install|dir|uninstall [--dir DIR] [--json]',
   'shell-init': 'shell-init bash|zsh|fish|powershell [--dir DIR] [--off]',
+  completions: 'completions bash|zsh|fish|powershell',
   help: 'help [COMMAND]',
 };
 
@@ -186,6 +187,14 @@ off, remove that line; --off prints what takes them off PATH in the current shel
   --off       take DIR off PATH instead
 
 ${COMMON}
+`,
+  completions: `${usage('completions')}
+
+Prints a completion script for the shell, made from the commands and their options:
+  bash        eval "$(toolchain-lock completions bash)"           (in ~/.bashrc)
+  zsh         source <(toolchain-lock completions zsh)            (in ~/.zshrc)
+  fish        toolchain-lock completions fish | source            (in config.fish)
+  powershell  toolchain-lock completions powershell | Out-String | Invoke-Expression  (in $PROFILE)
 `,
   help: `${usage('help')}
 

@@ -1,5 +1,6 @@
 import { COMMON, leadingOptions } from './args';
 import { cleanCommand } from './clean';
+import { completionsCommand } from './completions';
 import { describeFailure, EXIT, UsageError } from './exit-codes';
 import { HELP, printHelp, version } from './help';
 import { runCommand } from './run';
@@ -24,6 +25,7 @@ const COMMANDS: Readonly<Record<string, Command>> = {
   clean: cleanCommand,
   shims: shimsCommand,
   'shell-init': shellInitCommand,
+  completions: (argv) => completionsCommand(argv, Object.keys(COMMANDS)),
   async help(argv) {
     const topic = argv.find((a) => !a.startsWith('-'));
     if (topic !== undefined && !Object.hasOwn(HELP, topic)) throw new UsageError(`No command \`${topic}\`. Commands: ${Object.keys(COMMANDS).join(', ')}.`);

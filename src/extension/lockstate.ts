@@ -71,6 +71,8 @@ export interface UnitSnapshot {
   readonly running: boolean;
   readonly failed: string | null;
   readonly pid: number | undefined;
+  /** It can only be restarted: it keeps running during an update. */
+  readonly restartOnly: boolean;
 }
 
 export interface ToolchainSnapshot {
@@ -232,7 +234,7 @@ export class LockCoordinator {
         writer: e.writer,
         blockers: e.blockers,
         error: e.error,
-        units: units.map((s) => ({ id: s.unit.id, owned: s.unit.owned, wanted: s.wanted, running: s.running, failed: s.failed, pid: s.unit.pid })),
+        units: units.map((s) => ({ id: s.unit.id, owned: s.unit.owned, wanted: s.wanted, running: s.running, failed: s.failed, pid: s.unit.pid, restartOnly: s.unit.restartOnly === true })),
       }));
   }
 

@@ -2,6 +2,7 @@
 // the status bar can never disagree with the state it is rendered from.
 import * as path from 'node:path';
 import { describeRole, holderCommand, type Holder, type LockStatus } from '../lock';
+import { l10n } from './l10n';
 import type { ToolchainSnapshot } from './lockstate';
 
 /** The only commands the tooltip's links may run (MarkdownString.isTrusted.enabledCommands). */
@@ -71,20 +72,23 @@ function shortState(t: ToolchainSnapshot, lock: LockStatus | undefined, holders:
   }
 }
 
-function longState(t: ToolchainSnapshot, lock: LockStatus | undefined): string {
+/** A toolchain's state as a sentence (tooltip, Toolchain Locks view). */
+export function longState(t: ToolchainSnapshot, lock: LockStatus | undefined): string {
+  const others = lock ? lock.holders.length - 1 : 0;
   switch (t.state) {
     case 'holding':
-      return `held for read by this window${lock && lock.holders.length > 1 ? ` and ${lock.holders.length - 1} other holder${lock.holders.length > 2 ? 's' : ''}` : ''}`;
+      // One message per plural form: a translation never has to build a plural from parts.
+      return others <= 0 ? l10n.t('held for read by this window') : others === 1 ? l10n.t('held for read by this window and 1 other holder') : l10n.t('held for read by this window and {0} other holders', others);
     case 'acquiring':
-      return 'this window waits for the read lock';
+      return l10n.t('this window waits for the read lock');
     case 'pending':
-      return 'being updated by someone else; this window’s servers are stopped until it is done';
+      return l10n.t('being updated by someone else; this window’s servers are stopped until it is done');
     case 'updating':
-      return 'being updated from this window';
+      return l10n.t('being updated from this window');
     case 'error':
-      return `not locked: ${t.error ?? 'unknown error'}`;
+      return l10n.t('not locked: {0}', t.error ?? l10n.t('unknown error'));
     case 'idle':
-      return 'not used by this window';
+      return l10n.t('not used by this window');
   }
 }
 

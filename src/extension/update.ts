@@ -12,7 +12,7 @@ import { CancelledError, runCommand } from './run';
 
 
 /** The argv that updates `t`, if we know one. */
-function defaultUpdateOf(t: ResolvedToolchain): readonly string[] | undefined {
+export function defaultUpdateOf(t: ResolvedToolchain): readonly string[] | undefined {
   const update = updateCommandOf([t]);
   return 'argv' in update ? update.argv : undefined;
 }
@@ -38,7 +38,7 @@ async function pickToolchain(ctx: Ctx, known: readonly ResolvedToolchain[]): Pro
     detail: t.path,
     toolchain: t,
   }));
-  const picked = await vscode.window.showQuickPick(items, { title: 'Update toolchain safely', placeHolder: 'Which toolchain?', matchOnDetail: true });
+  const picked = await vscode.window.showQuickPick(items, { title: vscode.l10n.t('Update toolchain safely'), placeHolder: vscode.l10n.t('Which toolchain?'), matchOnDetail: true });
   return picked?.toolchain;
 }
 
@@ -53,27 +53,19 @@ function find(ctx: Ctx, known: readonly ResolvedToolchain[], name: string): Reso
   }
 }
 
-/** The command handler; `name` (a toolchain name or path) skips the quick pick. */
+/** The command handler (run once the window can lock: commands.ts); `name` (a toolchain name or path) skips the quick pick. */
 export async function updateToolchain(ctx: Ctx, name?: string): Promise<boolean> {
-  if (ctx.unavailable) {
-    void vscode.window.showErrorMessage(`Toolchain Lock cannot update safely in this editor, so it will not pretend to: ${ctx.unavailable}`, 'Open log').then((c) => c && ctx.log.show());
-    return false;
-  }
-  if (!ctx.coordinator) {
-    void vscode.window.showWarningMessage('Toolchain Lock is still starting; try again in a moment.');
-    return false;
-  }
   const known = ctx.knownToolchains();
   const toolchain = name ? find(ctx, known, name) : await pickToolchain(ctx, known);
   if (!toolchain) {
-    if (name) void vscode.window.showErrorMessage(`Unknown toolchain "${name}". Known: ${known.map((t) => t.name).join(', ') || 'none'}.`);
+    if (name) void vscode.window.showErrorMessage(vscode.l10n.t('Unknown toolchain "{0}". Known: {1}.', name, known.map((t) => t.name).join(', ') || vscode.l10n.t('none')));
     return false;
   }
   const update = updateCommandOf([toolchain]);
   if (!('argv' in update)) {
-    const why = 'linked' in update ? ' is a linked toolchain (rustup cannot update it) and' : '';
+    const why = 'linked' in update ? vscode.l10n.t(' is a linked toolchain (rustup cannot update it) and') : '';
     void vscode.window.showErrorMessage(
-      `Toolchain ${toolchain.name}${why} has no update command. Add one in the setting toolchainLock.toolchains ("updateCommand": [program, args...]).`,
+      vscode.l10n.t('Toolchain {0}{1} has no update command. Add one in the setting toolchainLock.toolchains ("updateCommand": [program, args...]).', toolchain.name, why),
     );
     return false;
   }
@@ -90,8 +82,8 @@ export interface LockedJob {
 }
 
 const WORDS = {
-  update: { doing: 'Updating', noun: 'Update', done: 'updated', afterCancel: 'servers restart on what is there' },
-  install: { doing: 'Installing', noun: 'Install', done: 'installed', afterCancel: 'it is not installed' },
+  update: { doing: 'Updating', done: 'updated' },
+  install: { doing: 'Installing', done: 'installed' },
 } as const;
 
 /** Where update and install commands run: not in a folder, whose own files could steer them. */
@@ -144,7 +136,7 @@ function outputTail(): { add(text: string): void; lines(): string } {
 export async function runUnderWriteLock(ctx: Ctx, job: LockedJob): Promise<boolean> {
   const coordinator = ctx.coordinator;
   if (!coordinator) {
-    void vscode.window.showWarningMessage('Toolchain Lock is still starting; try again in a moment.');
+    void vscode.window.showWarningMessage(vscode.l10n.t('Toolchain Lock is still starting; try again in a moment.'));
     return false;
   }
   const { toolchain, argv, label } = job;
@@ -166,15 +158,15 @@ export async function runUnderWriteLock(ctx: Ctx, job: LockedJob): Promise<boole
     // A command that runs toolchain-lock itself must find the locks this window takes.
     const lockDirEnv = ctx.config.lockDir !== undefined ? { TOOLCHAIN_LOCK_DIR: ctx.lockDir() } : {};
     await vscode.window.withProgress(
-      { location: vscode.ProgressLocation.Notification, title: `${words.doing} ${label}`, cancellable: true },
+      { location: vscode.ProgressLocation.Notification, title: job.kind === 'update' ? vscode.l10n.t('Updating {0}', label) : vscode.l10n.t('Installing {0}', label), cancellable: true },
       async (progress, token) => {
         const abort = new AbortController();
         token.onCancellationRequested(() => abort.abort());
-        progress.report({ message: 'stopping this window’s servers…' });
+        progress.report({ message: vscode.l10n.t('stopping this window’s servers…') });
         await coordinator.update(
           toolchains,
           async (lock) => {
-            progress.report({ message: `running ${argv.join(' ')}` });
+            progress.report({ message: vscode.l10n.t('running {0}', argv.join(' ')) });
             const logFile = newUpdateLog(ctx.updateLogDir(), toolchain.name);
             out.appendLine(`$ ${argv.join(' ')}    (output also in ${logFile})`);
             ctx.log.info(`${job.kind} of ${label}: output in ${logFile}`);
@@ -198,7 +190,7 @@ export async function runUnderWriteLock(ctx: Ctx, job: LockedJob): Promise<boole
             timeoutMs: ctx.config.updateTimeoutMs > 0 ? ctx.config.updateTimeoutMs : undefined,
             onWait: (blockers) => {
               const who = describeHolders(blockers);
-              progress.report({ message: `waiting for ${who}` });
+              progress.report({ message: vscode.l10n.t('waiting for {0}', who) });
               out.appendLine(`Waiting for the write lock: ${who}`);
               ctx.log.info(`${job.kind} of ${label} waits for ${who}`);
             },
@@ -211,8 +203,15 @@ export async function runUnderWriteLock(ctx: Ctx, job: LockedJob): Promise<boole
     const why = cancelled ? '' : [message(err), tail.lines()].filter(Boolean).join(' ');
     out.appendLine(cancelled ? 'Cancelled.' : `Failed: ${why}`);
     ctx.log.error(`${job.kind} of ${label} ${cancelled ? 'cancelled' : `failed: ${why}`}`);
-    const text = cancelled ? `${words.noun} of ${label} cancelled; ${words.afterCancel}.` : `${words.doing} ${label} failed: ${why}`;
-    void vscode.window.showErrorMessage(text, 'Show output').then((c) => c && out.show());
+    const text =
+      job.kind === 'update'
+        ? cancelled
+          ? vscode.l10n.t('Update of {0} cancelled; servers restart on what is there.', label)
+          : vscode.l10n.t('Updating {0} failed: {1}', label, why)
+        : cancelled
+          ? vscode.l10n.t('Install of {0} cancelled; it is not installed.', label)
+          : vscode.l10n.t('Installing {0} failed: {1}', label, why);
+    void vscode.window.showErrorMessage(text, vscode.l10n.t('Show output')).then((c) => c && out.show());
     return false;
   }
   const seconds = ((Date.now() - started) / 1000).toFixed(1);
@@ -224,13 +223,18 @@ export async function runUnderWriteLock(ctx: Ctx, job: LockedJob): Promise<boole
 
 const KEEP_UPDATE_LOGS = 20;
 
+/** How a toolchain name appears in its update logs' file names. */
+export function updateLogStem(name: string): string {
+  return name.replace(/[^A-Za-z0-9._-]/g, '_');
+}
+
 /** A fresh log file for an update's output; the oldest beyond KEEP_UPDATE_LOGS go. */
 export function newUpdateLog(dir: string, name: string): string {
   fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
   const logs = updateLogs(dir);
   for (const old of logs.slice(KEEP_UPDATE_LOGS - 1)) fs.rmSync(old, { force: true });
   const stamp = new Date().toISOString().replace(/[:.]/g, '-');
-  return path.join(dir, `${name.replace(/[^A-Za-z0-9._-]/g, '_')}-${stamp}.log`);
+  return path.join(dir, `${updateLogStem(name)}-${stamp}.log`);
 }
 
 /** The update logs in `dir`, newest first. */

@@ -66,7 +66,16 @@ test('zero configuration: rust-analyzer + a Cargo folder → read lock on its ru
   const pkg = JSON.parse(fs.readFileSync(path.join(repoRoot, 'package.json'), 'utf8'));
   const contributed = pkg.contributes.commands.map((c) => c.command).sort();
   for (const id of contributed) assert.ok(state.commands.has(id), `no handler for ${id}`);
-  assert.deepEqual(contributed, ['toolchainLock.installToolchain', 'toolchainLock.openLog', 'toolchainLock.openUpdateLog', 'toolchainLock.showLocks', 'toolchainLock.updateToolchain']);
+  assert.deepEqual(contributed, [
+    'toolchainLock.copyDetails',
+    'toolchainLock.installToolchain',
+    'toolchainLock.openLog',
+    'toolchainLock.openSettings',
+    'toolchainLock.openUpdateLog',
+    'toolchainLock.refreshLocks',
+    'toolchainLock.showLocks',
+    'toolchainLock.updateToolchain',
+  ]);
   await until(() => item().text === '$(lock) stable (1)', `status text, got ${item().text}`);
   assert.equal(item().name, 'Toolchain Lock');
   assert.equal(item().alignment, vscode.StatusBarAlignment.Left);
@@ -92,16 +101,18 @@ test('a CLI update: rust-analyzer stopped through its command, one notification 
   await writer.next('acquired');
   assert.deepEqual(w.ra.calls, ['stop']);
   await until(() => item().text.startsWith('$(sync~spin) stable: '), `spinning status, got ${item().text}`);
-  const note = state.progress.find((p) => /is being updated/.test(p.options.title));
-  assert.equal(note.options.title, `Toolchain stable is being updated by “rustup update stable” (pid ${writer.child.pid}); rust-analyzer will restart when it finishes`);
-  assert.equal(note.done, false);
+  const note = state.messages.find((m) => /is being updated/.test(m.text));
+  assert.equal(note.kind, 'info');
+  assert.equal(note.text, `Toolchain stable is being updated by “rustup update stable” (pid ${writer.child.pid}); rust-analyzer will restart when it finishes`);
+  assert.deepEqual(note.items, ['Show Locks', 'Don’t Show Again']);
+  // No progress notification that nobody can cancel.
+  assert.equal(state.progress.filter((p) => p.options.location === vscode.ProgressLocation.Notification && /is being updated/.test(p.options.title)).length, 0);
   assert.ok(logHas(`update pending by rustup update stable (pid ${writer.child.pid}`));
   writer.release();
   await until(() => w.ra.calls.length === 2, 'restart');
   assert.deepEqual(w.ra.calls, ['stop', 'start']);
-  await until(() => note.done, 'notification closes');
   await until(() => item().text === '$(lock) stable (1)', `status back, got ${item().text}`);
-  assert.equal(state.progress.filter((p) => /is being updated/.test(p.options.title)).length, 1);
+  assert.equal(state.messages.filter((m) => /is being updated/.test(m.text)).length, 1);
 });
 
 test('"Update toolchain safely" with a toolchain argument: stops, runs the command with live output, restarts', async (t) => {
@@ -191,6 +202,13 @@ test('the native lock module cannot load: status bar and a notification say so, 
   await until(() => state.messages.some((m) => m.kind === 'error' && /cannot lock toolchains in this editor: Toolchain Lock cannot lock in Node .* on linux-x64: there is no native lock module for linux-x64/.test(m.text)), 'notification');
   assert.equal(await state.commands.get('toolchainLock.updateToolchain')('stable'), false);
   assert.ok(state.messages.some((m) => m.kind === 'error' && /will not pretend/.test(m.text)));
+  // The one disabled handler answers every command that changes toolchains.
+  const refusals = state.messages.filter((m) => /will not pretend/.test(m.text)).length;
+  assert.equal(await state.commands.get('toolchainLock.installToolchain')('1.80.0'), false);
+  assert.equal(state.messages.filter((m) => /will not pretend/.test(m.text)).length, refusals + 1);
+  // The palette hides "Update toolchain safely" (when: !toolchainLock.unavailable); the view says why.
+  await until(() => state.context.get('toolchainLock.unavailable') === true, 'context key');
+  assert.equal(state.treeViews.get('toolchainLock.locks').provider.getChildren()[0].label, 'Locking is unavailable in this editor');
   assert.deepEqual(w.ra.calls, [], 'rust-analyzer keeps running');
 });
 

@@ -184,7 +184,8 @@ export const hostTriple = `${{ x64: 'x86_64', arm64: 'aarch64' }[process.arch]}-
 
 /** Puts the fake `vscode`'s recorded state back to a fresh window's: no commands, messages, settings or folders; trusted. */
 export function resetFakeVscode(state) {
-  for (const k of ['commands', 'outputs', 'extensions']) state[k].clear();
+  for (const k of ['commands', 'outputs', 'extensions', 'context', 'treeViews']) state[k].clear();
+  state.l10nBundle = null;
   for (const k of ['executed', 'statusItems', 'messages', 'progress']) state[k].length = 0;
   state.config = {};
   state.globalConfig = {};

@@ -5,7 +5,7 @@
 import * as vscode from 'vscode';
 import type { Toolchain } from '../../lock';
 import { isAlive, processTableSupported, type ProcessEntry } from '../../lock/proctable';
-import type { CoordinatedConfig } from '../config';
+import type { CommandsConfig } from '../config';
 import type { Logger } from '../lockstate';
 import { findServerProcesses, serverRule, type ServerRule } from './coordinated-procs';
 import type { ServerUnit, UnitExit } from './unit';
@@ -71,7 +71,7 @@ export class CoordinatedServer implements ServerUnit {
   private readonly startListeners = new Set<() => void>();
 
   constructor(
-    private readonly config: CoordinatedConfig,
+    private readonly config: CommandsConfig,
     readonly toolchains: readonly Toolchain[],
     private readonly options: CoordinatedOptions,
   ) {

@@ -19,6 +19,8 @@ export interface ServerUnit {
   readonly toolchains: readonly Toolchain[];
   /** True for servers this extension started and must stop when it is done with them. */
   readonly owned: boolean;
+  /** True for a server that can only be restarted: it keeps running during an update. */
+  readonly restartOnly?: boolean;
   /** Its main process, when known. */
   readonly pid: number | undefined;
   /** True when the server is up or coming up. */
