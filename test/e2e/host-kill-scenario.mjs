@@ -12,7 +12,7 @@ import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { startFixture, stopFixture } from './fixture.mjs';
 import { runCommand, screenshot } from './harness.mjs';
-import { cliStatus, explainFailure, extensionHostsOf, isAlive, lockOf, readersOf, repoRoot, sleep, startCli, toastsSettled, waitFor, within } from './support.mjs';
+import { cliClean, cliStatus, explainFailure, extensionHostsOf, isAlive, lockOf, readersOf, repoRoot, sleep, startCli, toastsSettled, waitFor, within } from './support.mjs';
 import { steady } from './window-scenarios.mjs';
 
 const demoUpdate = path.join(repoRoot, 'scripts', 'demo-update.mjs');
@@ -194,11 +194,17 @@ export function hostKillScenario(getVsix) {
           assert.equal(recordFiles(f).length, 1, `${name}: one record, the new window's: ${recordFiles(f).join(', ')}`);
           t.diagnostic(`kill ${i + 1}: ${name}; extension host restarted ${how}${phase.update ? '; the update completed' : ''}`);
         }
-        // All done: with code-server gone, no lock is held and no record is left.
+        // All done: with code-server gone, no lock is held, nobody is reported holding or waiting,
+        // and what a killed last host left is only dead records, which `clean` removes (status
+        // only looks, PROTOCOL.md §4.2).
         await f.browser.close();
         await f.server.stop();
         const s = cliStatus(f.lockDir).toolchains.find((x) => x.path === f.toolchain);
+        assert.deepEqual([s.holders, s.waiting, s.writer], [[], [], null], JSON.stringify(s));
         const locksHeld = [s.lockFile, s.gateFile].filter((file) => !free(file, 'write'));
+        const dead = recordFiles(f);
+        const cleaned = cliClean(f.lockDir).removed.map((r) => path.basename(r.file)).filter((file) => file.endsWith('.json'));
+        assert.deepEqual(cleaned.sort(), [...dead].sort(), 'clean removed exactly the records left behind');
         const recordsLeft = recordFiles(f);
         t.diagnostic(
           `extension host killed ${counts.kills} times; restarted ${Object.entries(counts.restarts).map(([k, n]) => `${n}× ${k}`).join(', ')}; ` +

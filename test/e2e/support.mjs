@@ -84,6 +84,13 @@ export function cliStatus(lockDir) {
   return JSON.parse(r.stdout);
 }
 
+/** `toolchain-lock clean --json`: removes what dead parties left (status only looks); returns what it removed. */
+export function cliClean(lockDir) {
+  const r = spawnSync(process.execPath, [cliPath, 'clean', '--json', '--lock-dir', lockDir], { encoding: 'utf8', timeout: 30_000 });
+  if (r.status !== 0) throw new Error(`toolchain-lock clean failed (${r.status}): ${r.stderr}`);
+  return JSON.parse(r.stdout);
+}
+
 // ---- real processes --------------------------------------------------------------------------
 
 function readProc(pid, file) {

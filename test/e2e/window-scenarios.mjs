@@ -194,8 +194,8 @@ export function windowScenarios(getVsix) {
           await screenshot(page, 'e2e-4-show-locks');
           const demoRow = rows.find((r) => r.includes('demo'));
           assert.ok(demoRow, JSON.stringify(rows));
-          assert.match(demoRow, new RegExp(`read: code-server window ${path.basename(f.workspace)} \\[language servers: typescript\\] \\(pid ${w.host}, .*\\) \\(this window\\)`));
-          assert.match(demoRow, new RegExp(`read: ${process.execPath.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} -e .* \\[e2e build\\] \\(pid ${cliHolder.pid}, `));
+          assert.match(demoRow, new RegExp(`reader: code-server window ${path.basename(f.workspace)} \\[language servers: typescript\\] \\(pid ${w.host}, .*\\) \\(this window\\)`));
+          assert.match(demoRow, new RegExp(`reader: ${process.execPath.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} -e .* \\[e2e build\\] \\(pid ${cliHolder.pid}, `));
           // Picking the lock offers what can be done about it.
           await page.locator('.quick-input-widget .quick-input-list .monaco-list-row', { hasText: 'demo' }).first().click();
           const actions = await waitFor('the actions quick pick', async (saw) => {
