@@ -4,15 +4,17 @@ import { COMMON, parseArgs } from './args';
 import { runChild, trapSignals } from './child';
 import { commonOptions, say } from './common';
 import { runLocked } from './locked';
+import { checkUnlocked, UNLOCKED_OPTIONS, unlockedChoice } from './unlocked';
 
-/** toolchain-lock's own options before rustup's arguments (`--lock-dir DIR`, `--poll-interval=MS`). */
+/** toolchain-lock's own options before rustup's arguments (`--lock-dir DIR`, `--poll-interval=MS`, `--unlocked fail`). */
 function splitOwnOptions(argv: readonly string[]): { own: string[]; rustupArgs: readonly string[] } {
   const own: string[] = [];
+  const ours: readonly string[] = [...COMMON.values, ...UNLOCKED_OPTIONS];
   let i = 0;
   for (; i < argv.length; i++) {
     const arg = argv[i]!;
     const name = arg.includes('=') ? arg.slice(0, arg.indexOf('=')) : arg;
-    if (!COMMON.values.includes(name)) break;
+    if (!ours.includes(name)) break;
     own.push(arg);
     if (name === arg) own.push(argv[++i] ?? '');
   }
@@ -26,7 +28,9 @@ function splitOwnOptions(argv: readonly string[]): { own: string[]; rustupArgs: 
  */
 export async function rustupCommand(argv: readonly string[]): Promise<number> {
   const { own, rustupArgs } = splitOwnOptions(argv);
-  const common = commonOptions(parseArgs('rustup', own, { flags: [], values: [] }));
+  const ownArgs = parseArgs('rustup', own, { flags: [], values: [...UNLOCKED_OPTIONS] });
+  const common = commonOptions(ownArgs);
+  const unlocked = unlockedChoice(ownArgs);
   const plan = rustupLockPlan(rustupArgs, { cwd: process.cwd() });
   const cmd = ['rustup', ...rustupArgs];
   const names = plan.toolchains.map((t) => t.name).join(', ');
@@ -53,6 +57,7 @@ export async function rustupCommand(argv: readonly string[]): Promise<number> {
       mode: 'write',
       cmd,
       acquire: (options) => acquireWrite(plan.toolchains, { ...options, ...lockOptions }),
+      beforeRun: (_lock, signal) => checkUnlocked(plan.toolchains, unlocked, { lockDir: common.lockDir, signal }),
     });
   }
   const trap = trapSignals();

@@ -9,7 +9,8 @@ export type LockErrorCode =
   | 'E_ABORTED'
   | 'E_LOCK_HUNG'
   | 'E_NATIVE_MODULE'
-  | 'E_RELEASED';
+  | 'E_RELEASED'
+  | 'E_UNLOCKED_PROCESSES';
 
 /** An engine failure with a code a program can switch on and a message a person can act on. */
 export class LockError extends Error {

@@ -8,18 +8,29 @@ import { subscribe, type Disposable } from './notify';
 import { readRecords, sweepTemporaryFiles } from './records';
 import { describeLock, listKeys, type Holder, type LockStatus } from './status';
 import { DEFAULT_POLL_MS } from './options';
+import { listProcesses, type ProcessInfo } from './proctable';
+import { lockCoverage, findUnlocked, lockedPids } from './unlocked';
+import { findWriter, toolchainWhole, type UnlockedWriter } from './writer';
 
 export interface StatusOptions {
   readonly lockDir?: string;
   /** Only these toolchains (reported even when nobody ever locked them); default all in the directory. */
   readonly toolchains?: readonly Toolchain[];
+  /**
+   * Read the process table for `unlocked` and `unlockedWriter` (default true). It reads a few
+   * files per process on the machine: lock-event paths that refresh often leave it out.
+   */
+  readonly observe?: boolean;
 }
 
 /** Reads the state of every lock in the lock directory (or of the named toolchains) without taking any. */
 export function status(options: StatusOptions = {}): LockStatus[] {
   const dir = options.lockDir ?? defaultLockDir();
   if (!fs.existsSync(dir)) {
-    return (options.toolchains ?? []).map((t) => emptyStatus(dir, t));
+    const empty = (options.toolchains ?? []).map((t) => emptyStatus(dir, t));
+    if (options.observe === false || empty.length === 0) return empty;
+    const table = listProcesses();
+    return empty.map((s) => ({ ...s, ...observe(s, table) }));
   }
   checkLockDir(dir);
   // One read of the kernel's table for every key: it is expensive (see readKernelLockTable).
@@ -28,11 +39,29 @@ export function status(options: StatusOptions = {}): LockStatus[] {
   sweepTemporaryFiles(dir, temporary);
   const wanted = options.toolchains?.map((t) => ({ key: toolchainKey(t.path), t }));
   const keys = wanted ? wanted.map((w) => w.key) : listKeys(dir);
+  const table = options.observe === false ? null : listProcesses();
   return keys.map((key, i) => {
     const s = describeLock(dir, key, { kernel, cleanup: true }, byKey.get(key) ?? [], problems.filter((p) => p.file.startsWith(`${key}~`)));
     const t = wanted?.[i]?.t;
-    return s.toolchain || !t ? s : { ...s, toolchain: { name: t.name, path: canonicalToolchainPath(t.path) } };
+    const described = s.toolchain || !t ? s : { ...s, toolchain: { name: t.name, path: canonicalToolchainPath(t.path) } };
+    return table ? { ...described, ...observe(described, table) } : described;
   });
+}
+
+/** What the process table and the files say about a toolchain beyond its lock (never a lock). */
+function observe(s: LockStatus, table: readonly ProcessInfo[]): Pick<LockStatus, 'unlocked' | 'unlockedWriter'> {
+  const root = s.toolchain?.path;
+  if (!root || !fs.existsSync(root)) return { unlocked: [], unlockedWriter: null };
+  const locked = lockedPids(s.holders);
+  const unlocked = findUnlocked(root, s.lockFile, locked, table);
+  // A holder of the write lock changing the toolchain is a normal update.
+  if (s.state === 'write') return { unlocked, unlockedWriter: null };
+  const covered = lockCoverage(s.lockFile, locked, table);
+  let unlockedWriter: UnlockedWriter | null = findWriter(root, table, covered, { anyOpener: false });
+  if (unlockedWriter === null && !toolchainWhole(root)) {
+    unlockedWriter = findWriter(root, table, covered, { anyOpener: true }) ?? { pid: null, command: [], exe: null, user: null, since: null, evidence: 'incomplete' };
+  }
+  return { unlocked, unlockedWriter };
 }
 
 function emptyStatus(dir: string, t: Toolchain): LockStatus {
@@ -78,7 +107,7 @@ export function watch(options: WatchOptions): Disposable {
   let recheck: NodeJS.Timeout | undefined;
   const snapshot = (): Map<string, Map<string, Holder>> => {
     const out = new Map<string, Map<string, Holder>>();
-    const statuses = status(options);
+    const statuses = status({ ...options, observe: false });
     const now = Date.now();
     const seenForeign = new Set<string>();
     for (const s of statuses) {

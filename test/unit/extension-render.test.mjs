@@ -22,7 +22,7 @@ const tc = (over = {}) => ({
   toolchain: { name: 'stable', path: '/home/u/.rustup/toolchains/stable-x86_64-unknown-linux-gnu' }, key: 'stable-x86_64-unknown-linux-gnu-0123456789ab',
   state: 'holding', since: 1000, writer: null, blockers: [], error: null, units: [{ id: 'rust-analyzer', wanted: true, running: true, failed: null, pid: undefined }], ...over,
 });
-const lock = (holders, over = {}) => ({ key: 'stable-x86_64-unknown-linux-gnu-0123456789ab', toolchain: null, lockFile: '/l', gateFile: '/g', state: 'read', holders, writer: null, waiting: [], problems: [], ...over });
+const lock = (holders, over = {}) => ({ key: 'stable-x86_64-unknown-linux-gnu-0123456789ab', toolchain: null, lockFile: '/l', gateFile: '/g', state: 'read', holders, writer: null, waiting: [], problems: [], unlocked: [], unlockedWriter: null, ...over });
 
 test('holding: lock icon, toolchain and holder count; tooltip lists holders, marks this window, has the links', () => {
   const mine = holder({ self: true, pid: 1 });
