@@ -37,6 +37,9 @@ export interface Config {
   readonly stopTimeoutMs: number;
   /** 0: wait for the write lock until cancelled. */
   readonly updateTimeoutMs: number;
+  /** What an update does about processes running from the toolchain without a lock. */
+  readonly unlockedProcesses: 'wait' | 'proceed' | 'fail';
+  readonly unlockedTimeoutMs: number;
   /** Entries that were ignored, and why. */
   readonly problems: readonly string[];
 }
@@ -148,8 +151,16 @@ export function readConfig(trusted: boolean = vscode.workspace.isTrusted): Confi
     pollIntervalMs: num(cfg.get('pollInterval'), 1000, 50),
     stopTimeoutMs: num(cfg.get('stopTimeout'), 5000, 100),
     updateTimeoutMs: num(cfg.get('updateTimeout'), 300_000, 0),
+    unlockedProcesses: unlockedPolicy(cfg.get('unlockedProcesses'), problems),
+    unlockedTimeoutMs: num(cfg.get('unlockedTimeout'), 30_000, 0),
     problems,
   };
+}
+
+function unlockedPolicy(v: Json, problems: string[]): Config['unlockedProcesses'] {
+  if (v === undefined || v === 'wait' || v === 'proceed' || v === 'fail') return (v as Config['unlockedProcesses'] | undefined) ?? 'wait';
+  problems.push(`toolchainLock.unlockedProcesses must be "wait", "proceed" or "fail", not ${JSON.stringify(v)}; using "wait".`);
+  return 'wait';
 }
 
 function expandHome(p: string): string {

@@ -8,6 +8,7 @@ import { registerCommands } from './commands';
 import { configImpact, readConfig, SECTION, type Config } from './config';
 import { InstallOffers } from './install';
 import { LockCoordinator, type StepAside } from './lockstate';
+import { announceOutsideChange, UnlockedObserver } from './outside';
 import { updatePid } from './render';
 import { buildUnits } from './servers';
 import { Serial } from './servers/unit';
@@ -35,6 +36,12 @@ export class Ctx {
   private readonly disposables: vscode.Disposable[] = [];
   private lockWatch: Disposable | undefined;
   private locks = new Map<string, LockStatus>();
+  private readonly unlocked = new UnlockedObserver({
+    lockDir: () => this.lockDir(),
+    toolchains: () => (this.coordinator?.snapshot() ?? []).map((t) => t.toolchain),
+    changed: () => this.render(),
+    warn: (m) => this.log.warn(m),
+  });
   private readonly shownProblems = new Set<string>();
   /** Open step-aside notifications by toolchain key: they name the update's pid once it runs. */
   private readonly stepAsides = new Map<string, { pid: number | undefined; report: (message: string) => void }>();
@@ -103,7 +110,7 @@ export class Ctx {
   /** Re-renders the status bar from the current state. */
   render(): void {
     if (this.disposed) return;
-    this.statusBar.render(() => ({ toolchains: this.coordinator?.snapshot() ?? [], locks: this.locks, unavailable: this.unavailable, now: Date.now() }));
+    this.statusBar.render(() => ({ toolchains: this.coordinator?.snapshot() ?? [], locks: this.locks, unlocked: this.unlocked.byKey, unavailable: this.unavailable, now: Date.now() }));
   }
 
   /** Every toolchain the user can update from here: configured, rustup's, and those in use. */
@@ -137,6 +144,7 @@ export class Ctx {
     // VS Code gives deactivate a few seconds; servers get two of them to stop gracefully. A
     // rebuild under way ends first (its stops are bounded), and none starts after this.
     await this.lifecycle.run(() => this.stopLocking(Math.min(this.config.stopTimeoutMs, 2000)));
+    this.unlocked.dispose();
     this.statusBar.dispose();
     this.serverOutput.dispose();
     this.updateOutput.dispose();
@@ -156,6 +164,10 @@ export class Ctx {
       hooks: {
         onChange: () => this.render(),
         onStepAside: (info) => this.announceStepAside(info),
+        onOutsideChange: (info) => {
+          this.unlocked.refresh();
+          return announceOutsideChange(info);
+        },
         onUnitFailed: (id, why) => this.reportUnitFailure(id, why),
         onLockError: (t, err) => this.reportLockError(t, err),
         onWarning: (m) => this.reportProblem(m),

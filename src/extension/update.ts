@@ -5,7 +5,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { describeHolders, isLockError, status, type LockStatus } from '../lock';
+import { describeHolders, describeUnlocked, isLockError, LockError, status, waitForUnlocked, type LockStatus, type UnlockedReport } from '../lock';
 import { resolveToolchain, rustupWrites, type ResolvedToolchain } from '../toolchains';
 import type { Ctx } from './ctx';
 import { runCommand } from './run';
@@ -167,6 +167,7 @@ export async function runUnderWriteLock(ctx: Ctx, job: LockedJob): Promise<boole
         await coordinator.update(
           toolchains,
           async (lock) => {
+            await checkUnlocked(ctx, toolchains, { abort: abort.signal, report: (m) => progress.report({ message: m }), out });
             progress.report({ message: `running ${argv.join(' ')}` });
             const logFile = newUpdateLog(ctx.updateLogDir(), toolchain.name);
             out.appendLine(`$ ${argv.join(' ')}    (output also in ${logFile})`);
@@ -213,6 +214,46 @@ export async function runUnderWriteLock(ctx: Ctx, job: LockedJob): Promise<boole
   ctx.log.info(`${job.kind} of ${label} done in ${seconds} s`);
   vscode.window.setStatusBarMessage(`$(check) ${label} ${words.done}`, 5000);
   return true;
+}
+
+function unlockedList(reports: readonly UnlockedReport[]): string {
+  return reports.map((r) => `${r.toolchain.name}: ${r.processes.map(describeUnlocked).join('; ')}`).join('; ');
+}
+
+/**
+ * Holding the write locks, before the command runs: programs running from the toolchains without
+ * a lock are named in the progress and the output, waited for, and then the update goes on or
+ * stops as `toolchainLock.unlockedProcesses` says (the CLI's `--unlocked`).
+ */
+async function checkUnlocked(ctx: Ctx, toolchains: readonly ResolvedToolchain[], io: { abort: AbortSignal; report(message: string): void; out: vscode.OutputChannel }): Promise<void> {
+  const policy = ctx.config.unlockedProcesses;
+  const timeoutMs = policy === 'fail' ? 0 : ctx.config.unlockedTimeoutMs;
+  let named = false;
+  const left = await waitForUnlocked(toolchains, {
+    lockDir: ctx.lockDir(),
+    timeoutMs,
+    signal: io.abort,
+    onProcesses(reports) {
+      const list = unlockedList(reports);
+      const wait = timeoutMs > 0 ? `; waiting up to ${Math.round(timeoutMs / 1000)} s for them to exit` : '';
+      io.report(`running without a lock: ${list}${wait}`);
+      io.out.appendLine(`${named ? 'Still running' : 'Running'} from the toolchain without a lock: ${list}${wait}`);
+      ctx.log.info(`update: running without a lock: ${list}`);
+      named = true;
+    },
+  });
+  if (left.length === 0) {
+    if (named) io.out.appendLine('They have exited; the update starts.');
+    return;
+  }
+  if (policy === 'proceed') {
+    io.out.appendLine('Updating anyway (toolchainLock.unlockedProcesses is "proceed"): they may fail while their files are replaced.');
+    return;
+  }
+  throw new LockError(
+    'E_UNLOCKED_PROCESSES',
+    `Not updating: programs run from the toolchain without a lock and would have files replaced under them: ${unlockedList(left)}. Stop them and try again, or set toolchainLock.unlockedProcesses to "proceed".`,
+  );
 }
 
 const KEEP_UPDATE_LOGS = 20;

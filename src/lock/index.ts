@@ -14,3 +14,4 @@ export { listProcesses, descendantsOf, type ProcessInfo } from './proctable';
 export { describeUnlocked, type UnlockedProcess } from './unlocked';
 export { waitForUnlocked, type UnlockedReport, type UnlockedWaitOptions } from './unlocked-wait';
 export { describeUnlockedWriter, type UnlockedWriter } from './writer';
+export { watchUnlockedChanges, WRITER_GRACE_MS, type ChangeWatch, type ChangeWatchOptions, type UnlockedChange } from './toolchain-changes';

@@ -11,6 +11,7 @@ import { DEFAULT_POLL_MS } from './options';
 import { listProcesses, type ProcessInfo } from './proctable';
 import { lockCoverage, findUnlocked, lockedPids } from './unlocked';
 import { findWriter, toolchainWhole, type UnlockedWriter } from './writer';
+import { watchUnlockedChanges, WRITER_GRACE_MS, type ChangeWatch, type UnlockedChange } from './toolchain-changes';
 
 export interface StatusOptions {
   readonly lockDir?: string;
@@ -57,10 +58,12 @@ function observe(s: LockStatus, table: readonly ProcessInfo[]): Pick<LockStatus,
   // A holder of the write lock changing the toolchain is a normal update.
   if (s.state === 'write') return { unlocked, unlockedWriter: null };
   const covered = lockCoverage(s.lockFile, locked, table);
-  let unlockedWriter: UnlockedWriter | null = findWriter(root, table, covered, { anyOpener: false });
-  if (unlockedWriter === null && !toolchainWhole(root)) {
-    unlockedWriter = findWriter(root, table, covered, { anyOpener: true }) ?? { pid: null, command: [], exe: null, user: null, since: null, evidence: 'incomplete' };
-  }
+  const found = findWriter(root, table, covered, { anyOpener: false });
+  // A holder running rustup changes it under its read lock: the tool's own business, not reported.
+  if (found) return { unlocked, unlockedWriter: found.byHolder ? null : found.writer };
+  if (toolchainWhole(root)) return { unlocked, unlockedWriter: null };
+  const opener = findWriter(root, table, covered, { anyOpener: true });
+  const unlockedWriter: UnlockedWriter = opener && !opener.byHolder ? opener.writer : { pid: null, command: [], exe: null, user: null, since: null, evidence: 'incomplete' };
   return { unlocked, unlockedWriter };
 }
 
@@ -87,6 +90,11 @@ export interface WatchOptions extends StatusOptions {
   readonly onWarning?: (message: string) => void;
   /** Called after each refresh with the full picture, for status displays. */
   readonly onStatus?: (statuses: readonly LockStatus[]) => void;
+  /**
+   * A toolchain's files change while nobody holds its write lock (`started`), and the change is
+   * over (`done`). Watched for every toolchain the watch knows a directory of, only when given.
+   */
+  readonly onUnlockedChange?: (change: UnlockedChange) => void;
 }
 
 const FOREIGN_CONFIRM_MS = 50;
@@ -105,6 +113,21 @@ export function watch(options: WatchOptions): Disposable {
   // foreign flock holder: a new foreign party is reported only once a second look still sees it.
   const foreignSince = new Map<string, number>();
   let recheck: NodeJS.Timeout | undefined;
+  const changeWatches = new Map<string, ChangeWatch>();
+  /** When each key last had a writer (pending or active), as the snapshots saw it. */
+  const writerSeenAt = new Map<string, number>();
+  const watchChanges = (statuses: readonly LockStatus[]): void => {
+    const onChange = options.onUnlockedChange;
+    if (!onChange) return;
+    for (const s of statuses) {
+      if (!s.toolchain || changeWatches.has(s.key)) continue;
+      const key = s.key;
+      changeWatches.set(
+        key,
+        watchUnlockedChanges(s.toolchain, { lockDir: dir, onChange, onWarning: options.onWarning, writerSeenLately: () => Date.now() - (writerSeenAt.get(key) ?? -Infinity) < WRITER_GRACE_MS }),
+      );
+    }
+  };
   const snapshot = (): Map<string, Map<string, Holder>> => {
     const out = new Map<string, Map<string, Holder>>();
     const statuses = status({ ...options, observe: false });
@@ -132,6 +155,8 @@ export function watch(options: WatchOptions): Disposable {
       out.set(s.key, parties);
     }
     for (const id of foreignSince.keys()) if (!seenForeign.has(id)) foreignSince.delete(id);
+    for (const s of statuses) if (s.writer?.mode === 'write') writerSeenAt.set(s.key, now);
+    watchChanges(statuses);
     options.onStatus?.(statuses);
     return out;
   };
@@ -183,6 +208,8 @@ export function watch(options: WatchOptions): Disposable {
   });
   return {
     dispose() {
+      for (const w of changeWatches.values()) w.dispose();
+      changeWatches.clear();
       clearTimeout(recheck);
       clearTimeout(scheduled);
       sub.dispose();

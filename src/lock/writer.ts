@@ -59,24 +59,33 @@ function asWriter(p: ProcessInfo, evidence: UnlockedWriter['evidence']): Unlocke
   return { pid: p.pid, command: p.command, exe: p.exe, user: p.user, since: p.since, evidence };
 }
 
+/** A writer found, and whether a lock holder (or its descendant) is the one writing. */
+export interface FoundWriter {
+  readonly writer: UnlockedWriter;
+  readonly byHolder: boolean;
+  /** The writer's row of the process table (its startTime tells it from a reused pid). */
+  readonly process: ProcessInfo;
+}
+
 /**
- * The process that changes `root` without a lock, from the process table: first a rustup of this
- * toolchain's RUSTUP_HOME running a changing command; with `anyOpener`, else any process with a
- * file open or its directory inside the toolchain. Processes in `covered` (lock holders and their
- * descendants) and this process are never named.
+ * The process that changes `root`, from the process table: first a rustup of this toolchain's
+ * RUSTUP_HOME running a changing command (also when a lock holder runs it, which `byHolder` then
+ * says); with `anyOpener`, else any process not `covered` by the lock with a file open or its
+ * directory inside the toolchain. This process is never named.
  */
-export function findWriter(root: string, table: readonly ProcessInfo[], covered: (p: ProcessInfo) => boolean, options: { readonly anyOpener: boolean }): UnlockedWriter | null {
-  const candidates = table.filter((p) => p.pid !== process.pid && !covered(p));
-  for (const p of candidates) {
+export function findWriter(root: string, table: readonly ProcessInfo[], covered: (p: ProcessInfo) => boolean, options: { readonly anyOpener: boolean }): FoundWriter | null {
+  const others = table.filter((p) => p.pid !== process.pid);
+  for (const p of others) {
     if (!isChangingRustup(p)) continue;
     const home = rustupHomeOf(p.pid);
     // Unknown home (another user's process): a changing rustup is still the likeliest writer.
-    if (home === null || isInside(path.join(home, 'toolchains'), root)) return asWriter(p, 'rustup');
+    if (home === null || isInside(path.join(home, 'toolchains'), root)) return { writer: asWriter(p, 'rustup'), byHolder: covered(p), process: p };
   }
   if (!options.anyOpener) return null;
-  for (const p of candidates) {
+  for (const p of others) {
+    if (covered(p)) continue;
     const cwd = thisOs.processCwd(p.pid);
-    if ((cwd !== null && isInside(root, cwd)) || (thisOs.openFiles(p.pid) ?? []).some((f) => isInside(root, f))) return asWriter(p, 'open-files');
+    if ((cwd !== null && isInside(root, cwd)) || (thisOs.openFiles(p.pid) ?? []).some((f) => isInside(root, f))) return { writer: asWriter(p, 'open-files'), byHolder: false, process: p };
   }
   return null;
 }
