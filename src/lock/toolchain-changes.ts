@@ -46,6 +46,17 @@ export interface ChangeWatch extends Disposable {
   current(): UnlockedWriter | null | undefined;
 }
 
+/**
+ * rustup's own directories for a toolchain in `<RUSTUP_HOME>/toolchains/`: it downloads and
+ * unpacks there before it moves a single file of the toolchain, which lets servers stop before.
+ */
+function rustupDirs(root: string): string[] {
+  const toolchains = path.dirname(root);
+  if (path.basename(toolchains) !== 'toolchains') return [];
+  const home = path.dirname(toolchains);
+  return [home, path.join(home, 'tmp'), path.join(home, 'downloads')].filter((d) => fs.existsSync(d));
+}
+
 /** rustup's first moves land here; the std libraries of each target, and the binaries. */
 function watchedDirs(root: string): string[] {
   const rustlib = path.join(root, 'lib', 'rustlib');
@@ -81,8 +92,12 @@ export function watchUnlockedChanges(toolchain: Toolchain, options: ChangeWatchO
 
   const lockState = () => describeLock(lockDir, key, { kernel: thisOs.readKernelLockTable(), cleanup: false });
 
-  /** Who writes, and whether a lock explains it; null writer when nobody could be named. */
-  const judge = (): { explained: boolean; found: FoundWriter | null } => {
+  /**
+   * Who writes, and whether a lock explains it; null writer when nobody could be named. `early`:
+   * the event came from rustup's own directories, which only a rustup changing this toolchain
+   * makes a change of it.
+   */
+  const judge = (early = false): { explained: boolean; found: FoundWriter | null } => {
     const holdingRead = options.holdingRead?.() === true;
     const s = lockState();
     if (!holdingRead && s.state === 'write') {
@@ -92,7 +107,8 @@ export function watchUnlockedChanges(toolchain: Toolchain, options: ChangeWatchO
     if (Date.now() - writeSeenAt < WRITER_GRACE_MS || options.writerSeenLately?.() === true) return { explained: true, found: null };
     const table = listProcesses();
     const covered = lockCoverage(s.lockFile, lockedPids(s.holders), table);
-    const found = findWriter(root, table, covered, { anyOpener: true });
+    const found = findWriter(root, table, covered, { anyOpener: !early });
+    if (early && found?.writer.evidence !== 'rustup') return { explained: true, found: null };
     return { explained: found?.byHolder === true, found };
   };
 
@@ -125,8 +141,10 @@ export function watchUnlockedChanges(toolchain: Toolchain, options: ChangeWatchO
     options.onChange({ time: new Date().toISOString(), phase: 'done', key, toolchain: named, writer });
   };
 
+  const early = new Set(rustupDirs(root));
   const onEvent = (kind: string, dir: string): void => {
     if (disposed) return;
+    const fromRustup = early.has(dir);
     if (kind === 'gone') {
       // Moved or removed: nothing more comes from that watch; the directory in its place is watched.
       watches.get(dir)?.dispose();
@@ -135,7 +153,8 @@ export function watchUnlockedChanges(toolchain: Toolchain, options: ChangeWatchO
     }
     const now = Date.now();
     if (active) {
-      active.lastEvent = now;
+      // rustup's own directories see other toolchains' work too: only the toolchain's files keep it going.
+      if (!fromRustup) active.lastEvent = now;
       // The writer may show itself only after the first files moved (rustup unpacks first).
       if (!active.found && now - active.lookedAt > 250) {
         active.lookedAt = now;
@@ -144,7 +163,7 @@ export function watchUnlockedChanges(toolchain: Toolchain, options: ChangeWatchO
       if (!timer) arm();
       return;
     }
-    const { explained, found } = judge();
+    const { explained, found } = judge(fromRustup);
     if (explained) return;
     active = { found, lastEvent: now, lookedAt: now };
     arm();
@@ -152,7 +171,7 @@ export function watchUnlockedChanges(toolchain: Toolchain, options: ChangeWatchO
   };
 
   const rewatch = (): void => {
-    for (const dir of watchedDirs(root)) {
+    for (const dir of [...watchedDirs(root), ...early]) {
       if (watches.has(dir)) continue;
       try {
         watches.set(dir, watchDir(dir, onEvent));

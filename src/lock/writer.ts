@@ -46,13 +46,29 @@ function rustupHomeOf(pid: number): string | null {
   return home ? canonical(path.join(home, '.rustup')) : null;
 }
 
-/** A rustup process (not a proxy such as `cargo`, which is the same binary) running a changing command. */
-function isChangingRustup(p: ProcessInfo): boolean {
+/** Subcommands whose positional arguments name the toolchains they change. */
+const NAMES_TOOLCHAINS = new Set(['update', 'upgrade', 'install', 'uninstall']);
+
+/**
+ * A rustup process (not a proxy such as `cargo`, which is the same binary) running a command that
+ * changes the toolchain in `root`: `rustup update` without names changes all; with names, those
+ * (`stable` names `stable-<host>`). Commands that change the default or a component are counted
+ * for every toolchain: which one they touch is not read from the command line here.
+ */
+function isChangingRustup(p: ProcessInfo, root: string): boolean {
   const argv0 = p.command[0];
   const name = argv0 !== undefined ? baseName(argv0) : p.exe ? baseName(p.exe) : '';
-  if (name !== 'rustup' && name !== 'rustup-init') return false;
   if (name === 'rustup-init') return true;
-  return p.command.slice(1).some((a) => RUSTUP_CHANGING.has(a));
+  if (name !== 'rustup') return false;
+  const args = p.command.slice(1);
+  const at = args.findIndex((a) => RUSTUP_CHANGING.has(a));
+  if (at < 0) return false;
+  const sub = args[at]!;
+  const rest = args.slice(at + 1);
+  const positional = (sub === 'toolchain' ? rest.slice(1) : rest).filter((a) => !a.startsWith('-'));
+  if (!NAMES_TOOLCHAINS.has(sub === 'toolchain' ? (rest[0] ?? '') : sub) || positional.length === 0) return true;
+  const dir = path.basename(root);
+  return positional.some((t) => dir === t || dir.startsWith(`${t}-`));
 }
 
 function asWriter(p: ProcessInfo, evidence: UnlockedWriter['evidence']): UnlockedWriter {
@@ -76,7 +92,7 @@ export interface FoundWriter {
 export function findWriter(root: string, table: readonly ProcessInfo[], covered: (p: ProcessInfo) => boolean, options: { readonly anyOpener: boolean }): FoundWriter | null {
   const others = table.filter((p) => p.pid !== process.pid);
   for (const p of others) {
-    if (!isChangingRustup(p)) continue;
+    if (!isChangingRustup(p, root)) continue;
     const home = rustupHomeOf(p.pid);
     // Unknown home (another user's process): a changing rustup is still the likeliest writer.
     if (home === null || isInside(path.join(home, 'toolchains'), root)) return { writer: asWriter(p, 'rustup'), byHolder: covered(p), process: p };
