@@ -80,6 +80,7 @@ function shortState(t: ToolchainSnapshot, lock: LockStatus | undefined, holders:
 }
 
 function longState(t: ToolchainSnapshot, lock: LockStatus | undefined): string {
+  if (t.outside) return 'being changed outside Toolchain Lock; this window’s servers are stopped until it is over';
   switch (t.state) {
     case 'holding':
       return `held for read by this window${lock && lock.holders.length > 1 ? ` and ${lock.holders.length - 1} other holder${lock.holders.length > 2 ? 's' : ''}` : ''}`;
