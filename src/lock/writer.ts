@@ -99,9 +99,10 @@ export function findWriter(root: string, table: readonly ProcessInfo[], covered:
   }
   if (!options.anyOpener) return null;
   for (const p of others) {
-    if (covered(p)) continue;
     const cwd = thisOs.processCwd(p.pid);
-    if ((cwd !== null && isInside(root, cwd)) || (thisOs.openFiles(p.pid) ?? []).some((f) => isInside(root, f))) return { writer: asWriter(p, 'open-files'), byHolder: false, process: p };
+    const inside = (cwd !== null && isInside(root, cwd)) || (thisOs.openFiles(p.pid) ?? []).some((f) => isInside(root, f));
+    // Coverage last: it reads the descriptors of the process and its ancestors.
+    if (inside && !covered(p)) return { writer: asWriter(p, 'open-files'), byHolder: false, process: p };
   }
   return null;
 }
