@@ -1,11 +1,12 @@
-// npm run bench: the engine against raw fs-ext flock and proper-lockfile, in one run, on this
-// machine. Prints a table; asserts nothing (tests assert behaviour, this measures speed).
+// npm run bench: the engine against raw fs-ext flock and proper-lockfile, and the shims against
+// plain rustup (bench/shims.mjs), in one run, on this machine. Prints a table; asserts nothing (tests assert behaviour, this measures speed).
 import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import * as readline from 'node:readline';
 import { fileURLToPath } from 'node:url';
+import { shimRows } from './shims.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const quick = process.argv.includes('--quick');
@@ -17,6 +18,9 @@ const IDLE_MS = quick ? 3000 : 10000;
 const SETTLE_MS = quick ? 2000 : 15000;
 const DRAIN_N = quick ? [1, 10] : [1, 10, 50];
 const POLL_MS = 1000;
+const RA_ROUNDS = quick ? 10 : 40;
+/** How long the rust-analyzer stand-in's server takes to shut down. */
+const RA_SHUTDOWN_MS = 100;
 
 const root = fs.mkdtempSync(path.join(os.tmpdir(), 'tcl-bench-'));
 process.on('exit', () => fs.rmSync(root, { recursive: true, force: true }));
@@ -271,6 +275,57 @@ async function idleCpu(impl) {
   return (after.user + after.system - before.user - before.system) / 1000;
 }
 
+/**
+ * An update beside a window whose rust-analyzer (the stand-in: its server runs a real
+ * rust-analyzer-proc-macro-srv and takes RA_SHUTDOWN_MS to shut down) must stop first: writer
+ * announces → writer holds, i.e. when its command would start. The window's own log says how long
+ * the stop took (stop command → server and proc-macro server gone).
+ */
+async function coordinatedStop() {
+  const window = spawn(process.execPath, [path.join(here, 'ra-window.mjs'), path.join(root, 'ra-window'), String(RA_SHUTDOWN_MS)], { stdio: ['pipe', 'pipe', 'inherit'] });
+  const lines = [];
+  let ready;
+  const readyP = new Promise((resolve) => (ready = resolve));
+  readline.createInterface({ input: window.stdout }).on('line', (l) => {
+    const ev = JSON.parse(l);
+    if (ev.ev === 'ready') ready(ev);
+    else lines.push(ev.line);
+  });
+  const until = async (pred, what) => {
+    const end = Date.now() + 60_000;
+    while (!pred()) {
+      if (Date.now() > end) throw new Error(`bench: no ${what}; window log:\n${lines.join('\n')}`);
+      await sleep(5);
+    }
+  };
+  const { lockDir, toolchain } = await readyP;
+  const writer = party('engine', lockDir, toolchain);
+  await writer.next('ready');
+  const matching = (re) => lines.map((l) => re.exec(l)).filter(Boolean);
+  const whole = [];
+  const stops = [];
+  const own = [];
+  const beyond = [];
+  for (let i = 0; i < RA_ROUNDS; i++) {
+    await until(() => matching(/server rust-analyzer started/).length === i + 1, 'server start');
+    const wFrom = writer.mark();
+    writer.cmd('write');
+    const announced = await writer.next('announcing', wFrom);
+    const acquired = await writer.next('acquired', wFrom);
+    whole.push(ms(acquired.t - announced.t));
+    await until(() => matching(/server rust-analyzer stopped in (\d+) ms/).length === i + 1, 'stop line');
+    stops.push(Number(matching(/server rust-analyzer stopped in (\d+) ms/)[i][1]));
+    await until(() => matching(/server exited .* ([\d.]+) ms after shutdown/).length === i + 1, 'the stand-in\'s shutdown time');
+    own.push(Number(matching(/server exited .* ([\d.]+) ms after shutdown/)[i][1]));
+    beyond.push(whole[i] - own[i]);
+    await writer.cmd('release', 'released');
+  }
+  writer.kill();
+  window.stdin.end();
+  await new Promise((r) => (window.exitCode !== null ? r() : window.once('exit', r)));
+  return { whole: stats(whole), stops: stats(stops), own: stats(own), beyond: stats(beyond) };
+}
+
 const impls = [
   ['engine', 'toolchain-lock engine (try-lock + kernel close events, records, gate)'],
   ['fsext', 'fs-ext blocking flock (thread pool), no records'],
@@ -294,6 +349,11 @@ process.stderr.write('measuring notification and drain…\n');
 const note = await notification();
 const drains = [];
 for (const n of DRAIN_N) drains.push([n, await drain(n), await drainPeer(n)]);
+process.stderr.write('measuring the shims on the rustup test bed…\n');
+const shimLines = await shimRows({ quick });
+
+process.stderr.write('measuring an update beside a window running rust-analyzer…\n');
+const ra = await coordinatedStop();
 
 const line = (cells, widths) => cells.map((c, i) => String(c).padEnd(widths[i])).join(' | ');
 const widths = [58, 26];
@@ -320,4 +380,11 @@ for (const [n, d, peer] of drains) {
   console.log('  ' + line([`N = ${n}`, `${fmt(d.whole)} | ${fmt(d.tail)}`], [58, 60]));
   console.log('  ' + line([`  fs-ext, N = ${n} (told to release by the benchmark)`, `n/a | ${fmt(peer)}`], [58, 60]));
 }
+console.log(`update beside one window running rust-analyzer whose server takes ${RA_SHUTDOWN_MS} ms to shut down (writer announces → writer holds, its command starts)`);
+console.log('  ' + line(['toolchain-lock engine + extension (stand-in rust-analyzer)', fmt(ra.whole)], widths));
+console.log('  ' + line(['  its server\'s own shutdown (asked → it and its child exited)', fmt(ra.own)], widths));
+console.log('  ' + line(['  the window\'s stop (stop command → its processes gone)', fmt(ra.stops)], widths));
+console.log('  ' + line(['  beyond its own shutdown, per round (goal ≤ 50 ms)', fmt(ra.beyond)], widths));
+console.log(`shims: plain cargo, rustc, rustup through toolchain-lock (the machine's real rustup; ${quick ? 'its toolchains, read only' : 'updates on a local test bed'})`);
+for (const l of shimLines) console.log(l);
 process.exit(0);

@@ -4,7 +4,9 @@
  * go), it reports IN_CLOSE on lock and gate files: the kernel sends it whenever any holder's
  * descriptor closes, including when the holder is SIGKILLed, which no file event shows otherwise.
  *
- *   watchStart(callback(wd, kind, name))   kind: "entry" | "close" | "open" | "change" | "overflow" | "gone"
+ *   watchStart(callback(wd, kind, name))   kind: "entry" | "dir-entry" | "close" | "open" | "change" | "overflow" | "gone" | "failed"
+ *                                          "failed": the thread ended on an error (wd -1, name "poll: <strerror>"
+ *                                          or "read: …"); no event comes any more, callers must poll
  *   watchAdd(path, what) -> wd             what: "entries" | "arrivals" | "changes" (a directory) | "closes" | "opens-closes"
  *   watchRemove(wd)
  *   watchKeepAlive(bool)                   whether pending watches keep the process alive
@@ -14,6 +16,7 @@
 #include <poll.h>
 #include <pthread.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
@@ -30,6 +33,9 @@ typedef struct {
   int stop_fd;
   pthread_t thread;
   int running;
+  /* Fault injection for the test of a failing thread (TOOLCHAIN_LOCK_TEST_WATCH_FAULT=read):
+   * the first read(2) fails with EIO, as a real failure would. Nothing else sets it. */
+  int fail_first_read;
   napi_threadsafe_function tsfn;
 } watcher;
 
@@ -39,9 +45,9 @@ typedef struct {
   char name[];
 } event_msg;
 
-/* Records are written to a temporary file and renamed into place, and removed when released. */
 /* The watched directory or file itself removed or moved away: nothing more will come from it. */
 #define GONE_MASK (IN_DELETE_SELF | IN_MOVE_SELF)
+/* Records are written to a temporary file and renamed into place, and removed when released. */
 #define ENTRY_MASK (IN_CREATE | IN_DELETE | IN_MOVED_TO | IN_MOVED_FROM | GONE_MASK)
 /* Names that appear only: an idle reader waits for a writer's record, and must not be woken by
  * every other reader's record going (50 readers draining would wake each other 2,500 times). */
@@ -65,6 +71,24 @@ static const char *kind_of(uint32_t mask) {
   return NULL;
 }
 
+static void post(watcher *w, int wd, const char *kind, const char *name, size_t len) {
+  event_msg *msg = malloc(sizeof *msg + len + 1);
+  if (!msg) return;
+  msg->wd = wd;
+  msg->kind = kind;
+  memcpy(msg->name, name, len);
+  msg->name[len] = 0;
+  if (napi_call_threadsafe_function(w->tsfn, msg, napi_tsfn_nonblocking) != napi_ok) free(msg);
+}
+
+/* The thread cannot go on: say so, or waiters that rely on its events would never wake. */
+static void *fail(watcher *w, const char *syscall, int err) {
+  char text[160];
+  int n = snprintf(text, sizeof text, "%s: %s (errno %d)", syscall, strerror(err), err);
+  post(w, -1, "failed", text, n < 0 ? 0 : (size_t)n < sizeof text ? (size_t)n : sizeof text - 1);
+  return NULL;
+}
+
 static void *run(void *arg) {
   watcher *w = arg;
   /* Large enough for many events at once; inotify events are aligned for struct inotify_event. */
@@ -73,27 +97,25 @@ static void *run(void *arg) {
   for (;;) {
     if (poll(fds, 2, -1) < 0) {
       if (errno == EINTR) continue;
-      break;
+      return fail(w, "poll", errno);
     }
     if (fds[1].revents) break;
     ssize_t n = read(w->inotify_fd, buf, sizeof buf);
+    if (w->fail_first_read) {
+      w->fail_first_read = 0;
+      n = -1;
+      errno = EIO;
+    }
     if (n < 0) {
       if (errno == EINTR || errno == EAGAIN) continue;
-      break;
+      return fail(w, "read", errno);
     }
     for (char *p = buf; p < buf + n;) {
       const struct inotify_event *ev = (const struct inotify_event *)p;
       p += sizeof *ev + ev->len;
       const char *kind = kind_of(ev->mask);
       if (!kind) continue;
-      size_t len = ev->len ? strnlen(ev->name, ev->len) : 0;
-      event_msg *msg = malloc(sizeof *msg + len + 1);
-      if (!msg) continue;
-      msg->wd = ev->wd;
-      msg->kind = kind;
-      memcpy(msg->name, ev->name, len);
-      msg->name[len] = 0;
-      if (napi_call_threadsafe_function(w->tsfn, msg, napi_tsfn_nonblocking) != napi_ok) free(msg);
+      post(w, ev->wd, kind, ev->name, ev->len ? strnlen(ev->name, ev->len) : 0);
     }
   }
   return NULL;
@@ -155,6 +177,8 @@ static napi_value js_watch_start(napi_env env, napi_callback_info info) {
   }
   watcher *w = calloc(1, sizeof *w);
   if (!w) return throw_errno(env, "calloc", NULL);
+  const char *fault = getenv("TOOLCHAIN_LOCK_TEST_WATCH_FAULT");
+  w->fail_first_read = fault != NULL && strcmp(fault, "read") == 0;
   w->inotify_fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
   w->stop_fd = w->inotify_fd < 0 ? -1 : eventfd(0, EFD_CLOEXEC);
   if (w->inotify_fd < 0 || w->stop_fd < 0) {

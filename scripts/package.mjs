@@ -23,7 +23,12 @@ const EXPECTED = [
   'extension/readme.md',
   'extension/changelog.md',
   'extension/LICENSE.txt',
-  'extension/media/icon.png',
+  'extension/package.nls.json',
+  'extension/l10n/bundle.l10n.json',
+  ...fs.readdirSync(path.join(root, 'media'), { recursive: true })
+    .map((f) => `media/${f.split(path.sep).join('/')}`)
+    .filter((f) => /^media\/(icon\.png|lock\.svg|screenshot-[\w-]+\.png|walkthrough\/[\w-]+\.md)$/.test(f))
+    .map((f) => `extension/${f}`),
   'extension/dist/extension.js',
   'extension/dist/cli.js',
   ...Object.keys(TARGETS).map((t) => `extension/prebuilds/${t}/${BINARY_NAME}`),
@@ -47,9 +52,11 @@ run(process.execPath, ['esbuild.mjs', '--production']);
 
 const out = path.resolve(values.out ?? path.join(root, `${pkg.name}-${pkg.version}.vsix`));
 fs.mkdirSync(path.dirname(out), { recursive: true });
-// The bundles carry every JavaScript dependency, so node_modules has nothing to ship. README links
-// are relative to the repository; the marketplace page is not where people read docs/.
-run(vsce, ['package', '--no-dependencies', '--no-rewrite-relative-links', '--out', out]);
+// The bundles carry every JavaScript dependency, so node_modules has nothing to ship. vsce rewrites
+// the README's relative links to the repository (images: raw/HEAD, pages: blob/HEAD): the
+// Marketplace and Open VSX resolve nothing against the VSIX, and the Extensions view shows the
+// same README. The images are shipped too, and the e2e "details page" test checks every one.
+run(vsce, ['package', '--no-dependencies', '--out', out]);
 
 // The VSIX is a zip; list it with the tool every machine has here (python3's zipfile).
 const listing = execFileSync('python3', ['-c', 'import sys,zipfile;print("\\n".join(zipfile.ZipFile(sys.argv[1]).namelist()))', out], { encoding: 'utf8' })

@@ -1,3 +1,11 @@
+// Why not node:util parseArgs (even with `tokens`): three contracts it cannot keep without our
+// own loop around it. (1) `toolchain-lock [OPTIONS] COMMAND …` and `toolchain-lock [OPTIONS]
+// rustup ARG …` stop at the first word that is not ours; parseArgs has no "stop at the first
+// positional", so it would parse (and in strict mode reject) rustup's own options such as
+// `--toolchain`. (2) Its errors are its own (ERR_PARSE_ARGS_*), while ours say what to write
+// instead and exit 64 naming the command's help; mapping them back needs the same knowledge of
+// the options as this loop. (3) A value that starts with `-` (`--lock-dir -tmp-locks`) is an
+// error there, a value here. So the loop stays, small and with one table (OptionSpec).
 import { UsageError } from './exit-codes';
 
 /** What a command accepts besides positionals. */
@@ -19,6 +27,26 @@ export interface ParsedArgs {
 
 /** Options every command accepts. */
 export const COMMON: OptionSpec = { flags: ['--help'], values: ['--lock-dir', '--poll-interval'] };
+
+/**
+ * The options before a command name, or before rustup's arguments: those `isOurs` accepts, with
+ * the value of a value option (`--lock-dir DIR`; `--lock-dir=DIR` is one word). The one place
+ * where leading options are split off (main.ts, rustup.ts).
+ */
+export function leadingOptions(
+  argv: readonly string[],
+  isOurs: (arg: string) => boolean,
+  values: readonly string[] = COMMON.values,
+): { readonly options: string[]; readonly rest: readonly string[] } {
+  const options: string[] = [];
+  let i = 0;
+  for (; i < argv.length && isOurs(argv[i]!); i++) {
+    const arg = argv[i]!;
+    options.push(arg);
+    if (values.includes(arg)) options.push(argv[++i] ?? '');
+  }
+  return { options, rest: argv.slice(i) };
+}
 
 /** Parses a command's arguments; options and positionals may mix until `--`. */
 export function parseArgs(command: string, argv: readonly string[], spec: OptionSpec): ParsedArgs {

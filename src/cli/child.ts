@@ -44,6 +44,16 @@ export interface ChildOptions {
   readonly trap: SignalTrap;
   /** Called with the child's pid as soon as it exists. */
   readonly onSpawn: (pid: number) => void;
+  /**
+   * The trapped signals passed on to the child (default: all). A shim leaves out SIGINT: the
+   * terminal sends Ctrl-C to its whole foreground process group, the child included, and a
+   * second copy from us would reach the program twice.
+   */
+  readonly forward?: readonly NodeJS.Signals[];
+  /** The child's stdout goes to our stderr (an install run before the program the user asked for). */
+  readonly stdoutToStderr?: boolean;
+  /** Told the signal that killed the child, or null when it exited. */
+  readonly onExit?: (signal: NodeJS.Signals | null) => void;
 }
 
 /**
@@ -53,7 +63,7 @@ export interface ChildOptions {
  */
 export function runChild(cmd: readonly string[], options: ChildOptions): Promise<number> {
   const [program, ...args] = cmd as [string, ...string[]];
-  const child = spawn(program, args, { stdio: ['inherit', 'inherit', 'inherit', ...options.fds], env: options.env });
+  const child = spawn(program, args, { stdio: ['inherit', options.stdoutToStderr ? 2 : 'inherit', 'inherit', ...options.fds], env: options.env });
   if (child.pid !== undefined) {
     try {
       options.onSpawn(child.pid);
@@ -63,6 +73,7 @@ export function runChild(cmd: readonly string[], options: ChildOptions): Promise
     }
   }
   options.trap.setHandler((signal) => {
+    if (options.forward && !options.forward.includes(signal)) return;
     try {
       child.kill(signal);
     } catch {
@@ -89,6 +100,19 @@ export function runChild(cmd: readonly string[], options: ChildOptions): Promise
         settle(EXIT.notExecutable);
       }
     });
-    child.once('exit', (code, signal) => settle(code ?? (signal ? signalStatus(signal) : EXIT.internal)));
+    child.once('exit', (code, signal) => {
+      options.onExit?.(signal);
+      settle(code ?? (signal ? signalStatus(signal) : EXIT.internal));
+    });
   });
+}
+
+/** Runs `cmd` holding no lock (none is needed, or an ancestor holds it), with signals trapped for it. */
+export async function runUnlocked(cmd: readonly string[], options: { readonly env: NodeJS.ProcessEnv } & Pick<ChildOptions, 'forward' | 'onExit'>): Promise<number> {
+  const trap = trapSignals();
+  try {
+    return await runChild(cmd, { ...options, fds: [], trap, onSpawn: () => {} });
+  } finally {
+    trap.dispose();
+  }
 }

@@ -1,4 +1,4 @@
-import { defaultLockDir, type Holder } from '../lock';
+import { defaultLockDir, describeHolder, type Disposable, type ReadLock } from '../lock';
 import { resolveToolchain, type ResolvedToolchain } from '../toolchains';
 import { numberOption, type ParsedArgs } from './args';
 import { UsageError } from './exit-codes';
@@ -34,8 +34,10 @@ export function warn(message: string): void {
   say(`warning: ${message}`);
 }
 
-/** A short label for what a party is doing to the lock. */
-export function roleOf(h: Holder): string {
-  if (h.mode === 'write') return h.state === 'waiting' ? 'update pending' : 'updating';
-  return h.state === 'waiting' ? 'queued reader' : 'reader';
+/** While CMD runs under a read lock: tells, once per writer, that an update waits for it. */
+export function sayWhenAnUpdateWaits(names: string, cmd: readonly string[]): (lock: ReadLock) => Disposable {
+  return (lock) =>
+    lock.onUpdatePending((writer) => {
+      say(`an update of ${names} is waiting for \`${cmd.join(' ')}\` to finish: ${describeHolder(writer)}. It starts when this command exits.`);
+    });
 }

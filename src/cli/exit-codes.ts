@@ -40,6 +40,8 @@ const BY_CODE: Readonly<Record<LockErrorCode | ToolchainErrorCode | 'E_USAGE', O
   E_TIMEOUT: { status: EXIT.tempFail, hint: 'Try again when they are done, or give a longer --timeout.' },
   E_WOULD_BLOCK: { status: EXIT.tempFail, hint: 'Try again when they are done, or leave out --no-wait to wait for them.' },
   E_LOCK_HUNG: { status: EXIT.tempFail },
+  E_LOCK_UNSUPPORTED: { status: EXIT.lockDir },
+  E_LOCK_FAILED: { status: EXIT.internal, hint: 'The operating system refused a lock call it should allow; please report it with the message above.' },
   E_NESTED_WRITE: { status: EXIT.nested },
   E_LOCKDIR_UNSAFE: { status: EXIT.lockDir },
   E_LOCKDIR_UNWRITABLE: { status: EXIT.lockDir },
@@ -47,10 +49,10 @@ const BY_CODE: Readonly<Record<LockErrorCode | ToolchainErrorCode | 'E_USAGE', O
   E_UNKNOWN_TOOLCHAIN: { status: EXIT.config },
   E_NO_RUSTUP: { status: EXIT.config },
   E_BAD_TOML: { status: EXIT.config },
+  E_SHIM_DIR: { status: EXIT.config },
   E_ABORTED: { status: EXIT.interrupted, hint: 'Nothing was run and no lock is held.' },
   E_NATIVE_MODULE: { status: EXIT.internal },
   E_UNLOCKED_PROCESSES: { status: EXIT.tempFail, hint: 'Nothing was run and no lock is held. Stop them and try again, or give --unlocked proceed to update anyway.' },
-  E_RELEASED: { status: EXIT.internal, hint: 'This is a bug in toolchain-lock; please report it.' },
 };
 
 /** The status of a process killed by `signal`, as a shell reports it (128 + N). */

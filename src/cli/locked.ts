@@ -1,5 +1,5 @@
 import type { AcquireOptions, Disposable, LockHandle } from '../lock';
-import { runChild, trapSignals } from './child';
+import { runChild, trapSignals, type ChildOptions } from './child';
 import { warn } from './common';
 import { signalStatus } from './exit-codes';
 import { waitReporter } from './waiting';
@@ -15,6 +15,12 @@ export interface LockedRun<L extends LockHandle> {
   readonly beforeRun?: (lock: L, signal: AbortSignal) => Promise<void>;
   /** Extra behaviour while CMD runs under the lock. */
   readonly whileHeld?: (lock: L) => Disposable;
+  /** CMD's environment (default ours); the lock's nesting marker is added to it. */
+  readonly env?: NodeJS.ProcessEnv;
+  /** Checked once the lock is held: true runs nothing and resolves with 0 (the work was done meanwhile). */
+  readonly needless?: () => boolean;
+  /** How CMD is run: which signals it gets from us, where its stdout goes (runChild). */
+  readonly child?: Pick<ChildOptions, 'forward' | 'stdoutToStderr' | 'onExit'>;
 }
 
 /**
@@ -37,11 +43,12 @@ export async function runLocked<L extends LockHandle>(run: LockedRun<L>): Promis
   reporter.done(true);
   try {
     if (trap.received) return signalStatus(trap.received);
+    if (run.needless?.()) return 0;
     await run.beforeRun?.(lock, controller.signal);
     if (trap.received) return signalStatus(trap.received);
     const extra = run.whileHeld?.(lock);
     try {
-      return await runChild(run.cmd, { fds: lock.fds, env: { ...process.env, ...lock.childEnv() }, trap, onSpawn: (pid) => lock.addChild(pid) });
+      return await runChild(run.cmd, { ...run.child, fds: lock.fds, env: { ...(run.env ?? process.env), ...lock.childEnv() }, trap, onSpawn: (pid) => lock.addChild(pid) });
     } finally {
       extra?.dispose();
     }

@@ -1,8 +1,12 @@
-import { COMMON } from './args';
+import { COMMON, leadingOptions } from './args';
+import { cleanCommand } from './clean';
+import { completionsCommand } from './completions';
 import { describeFailure, EXIT, UsageError } from './exit-codes';
 import { HELP, printHelp, version } from './help';
 import { runCommand } from './run';
 import { rustupCommand } from './rustup';
+import { shellInitCommand } from './shell-init';
+import { shimsCommand } from './shims';
 import { statusCommand } from './status';
 import { updateCommand } from './update';
 import { watchCommand } from './watch';
@@ -18,6 +22,10 @@ const COMMANDS: Readonly<Record<string, Command>> = {
   watch: watchCommand,
   which: whichCommand,
   rustup: rustupCommand,
+  clean: cleanCommand,
+  shims: shimsCommand,
+  'shell-init': shellInitCommand,
+  completions: (argv) => completionsCommand(argv, Object.keys(COMMANDS)),
   async help(argv) {
     const topic = argv.find((a) => !a.startsWith('-'));
     if (topic !== undefined && !Object.hasOwn(HELP, topic)) throw new UsageError(`No command \`${topic}\`. Commands: ${Object.keys(COMMANDS).join(', ')}.`);
@@ -28,26 +36,27 @@ const COMMANDS: Readonly<Record<string, Command>> = {
 /** Runs the tool on its arguments (without node and script) and resolves with the exit status. */
 export async function main(argv: readonly string[]): Promise<number> {
   // Options common to all commands may also come before the command name.
-  const leading: string[] = [];
-  let i = 0;
-  for (; i < argv.length && argv[i]!.startsWith('-') && argv[i] !== '--'; i++) {
-    const arg = argv[i]!;
+  const { options: leading, rest } = leadingOptions(argv, (arg) => arg.startsWith('-') && arg !== '--');
+  for (let j = 0; j < leading.length; j++) {
+    const arg = leading[j]!;
+    if (COMMON.values.includes(arg)) {
+      j++; // its value, whatever it looks like
+      continue;
+    }
     if (arg === '--help' || arg === '-h') return printHelp('main');
     if (arg === '--version' || arg === '-V') {
       process.stdout.write(`toolchain-lock ${version()}\n`);
       return EXIT.ok;
     }
-    leading.push(arg);
-    if (COMMON.values.includes(arg)) leading.push(argv[++i] ?? '');
   }
-  const name = argv[i];
+  const name = rest[0];
   if (name === undefined) {
     process.stderr.write(HELP.main!);
     return EXIT.usage;
   }
   const command = Object.hasOwn(COMMANDS, name) ? COMMANDS[name] : undefined;
   if (!command) throw new UsageError(`Unknown command \`${name}\`. Commands: ${Object.keys(COMMANDS).join(', ')}.`);
-  return command([...leading, ...argv.slice(i + 1)]);
+  return command([...leading, ...rest.slice(1)]);
 }
 
 // `toolchain-lock watch | head -1`: once the reader of our output is gone, so are we.

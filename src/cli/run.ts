@@ -1,7 +1,7 @@
-import { acquireRead, describeHolder, type ReadLock } from '../lock';
+import { acquireRead, type ReadLock } from '../lock';
 import { ToolchainError, type ResolvedToolchain } from '../toolchains';
 import { parseArgs } from './args';
-import { commonOptions, resolveSpecs, say } from './common';
+import { commonOptions, resolveSpecs, sayWhenAnUpdateWaits } from './common';
 import { UsageError } from './exit-codes';
 import { printHelp } from './help';
 import { runLocked } from './locked';
@@ -42,9 +42,6 @@ export async function runCommand(argv: readonly string[]): Promise<number> {
     acquire: (options) =>
       acquireRead(toolchain, { ...options, lockDir: common.lockDir, purpose: args.values.get('--purpose'), pollIntervalMs: common.pollIntervalMs }),
     // The writer waits for CMD; say so once, so nobody wonders why their update does not start.
-    whileHeld: (lock) =>
-      lock.onUpdatePending((writer) => {
-        say(`an update of ${toolchain.name} is waiting for \`${cmd.join(' ')}\` to finish: ${describeHolder(writer)}. It starts when this command exits.`);
-      }),
+    whileHeld: sayWhenAnUpdateWaits(toolchain.name, cmd),
   });
 }

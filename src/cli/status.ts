@@ -1,6 +1,6 @@
-import { describeHolder, describeUnlocked, describeUnlockedWriter, PROTOCOL_VERSION, status, type Holder, type LockStatus } from '../lock';
+import { describeHolder, describeRole, describeUnlocked, describeUnlockedWriter, PROTOCOL_VERSION, status, type Holder, type LockStatus } from '../lock';
 import { parseArgs } from './args';
-import { commonOptions, resolveSpecs, roleOf } from './common';
+import { commonOptions, resolveSpecs } from './common';
 import { UsageError } from './exit-codes';
 import { printHelp } from './help';
 
@@ -39,7 +39,7 @@ export function statusDocument(lockDir: string, statuses: readonly LockStatus[])
 }
 
 function holderLine(h: Holder): string {
-  return `    ${roleOf(h).padEnd(14)} ${describeHolder(h)}`;
+  return `    ${describeRole(h).padEnd(14)} ${describeHolder(h)}`;
 }
 
 /** The readable form: one block per toolchain, one line per party. */

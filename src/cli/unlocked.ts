@@ -28,15 +28,25 @@ function policyOf(raw: string, from: string, command: string): UnlockedPolicy {
 /** Flags first, then the environment; `--no-wait` makes the wait zero (they are still named). */
 export function unlockedChoice(args: ParsedArgs, options: { readonly noWait?: boolean } = {}): UnlockedChoice {
   const flag = args.values.get('--unlocked');
-  const envPolicy = process.env[UNLOCKED_ENV];
-  const policy = flag !== undefined ? policyOf(flag, '--unlocked', args.command) : envPolicy ? policyOf(envPolicy, UNLOCKED_ENV, args.command) : 'wait';
-  let seconds = numberOption(args, '--unlocked-timeout', 'a number of seconds (e.g. 30)');
-  if (seconds === undefined && process.env[UNLOCKED_TIMEOUT_ENV]) {
-    const raw = process.env[UNLOCKED_TIMEOUT_ENV]!;
+  const seconds = numberOption(args, '--unlocked-timeout', 'a number of seconds (e.g. 30)');
+  return choose(flag === undefined ? undefined : policyOf(flag, '--unlocked', args.command), seconds, process.env, args.command, options.noWait ?? false);
+}
+
+/** The environment's choice alone, for a caller without our flags (the rustup shim). */
+export function unlockedChoiceFromEnv(env: NodeJS.ProcessEnv, command: string): UnlockedChoice {
+  return choose(undefined, undefined, env, command, false);
+}
+
+function choose(flagPolicy: UnlockedPolicy | undefined, flagSeconds: number | undefined, env: NodeJS.ProcessEnv, command: string, noWait: boolean): UnlockedChoice {
+  const envPolicy = env[UNLOCKED_ENV];
+  const policy = flagPolicy ?? (envPolicy ? policyOf(envPolicy, UNLOCKED_ENV, command) : 'wait');
+  let seconds = flagSeconds;
+  const raw = env[UNLOCKED_TIMEOUT_ENV];
+  if (seconds === undefined && raw) {
     seconds = Number(raw);
-    if (raw.trim() === '' || !Number.isFinite(seconds) || seconds < 0) throw new UsageError(`${UNLOCKED_TIMEOUT_ENV} wants a number of seconds, not "${raw}".`, args.command);
+    if (raw.trim() === '' || !Number.isFinite(seconds) || seconds < 0) throw new UsageError(`${UNLOCKED_TIMEOUT_ENV} wants a number of seconds, not "${raw}".`, command);
   }
-  const timeoutMs = policy === 'fail' || options.noWait ? 0 : Math.round((seconds ?? DEFAULT_UNLOCKED_TIMEOUT_S) * 1000);
+  const timeoutMs = policy === 'fail' || noWait ? 0 : Math.round((seconds ?? DEFAULT_UNLOCKED_TIMEOUT_S) * 1000);
   return { policy, timeoutMs };
 }
 

@@ -1,5 +1,5 @@
 import { acquireWrite, type LockHandle } from '../lock';
-import type { ResolvedToolchain } from '../toolchains';
+import { updateCommandOf, type ResolvedToolchain } from '../toolchains';
 import { numberOption, parseArgs } from './args';
 import { commonOptions, resolveSpecs } from './common';
 import { UsageError } from './exit-codes';
@@ -9,15 +9,11 @@ import { checkUnlocked, UNLOCKED_OPTIONS, unlockedChoice } from './unlocked';
 
 /** The command that updates these toolchains when none was given after `--`. */
 function defaultUpdateCommand(toolchains: readonly ResolvedToolchain[], specs: readonly string[]): readonly string[] {
-  const linked = toolchains.find((t) => t.linked);
-  if (linked) throw new UsageError(`${linked.name} is a linked toolchain: rustup cannot update it; give the command after \`--\``, 'update');
-  const only = toolchains.length === 1 ? toolchains[0] : undefined;
-  if (only?.updateCommand) return only.updateCommand;
-  const rustupNames = toolchains.map((t) => t.rustupName);
-  if (rustupNames.every((n): n is string => n !== undefined)) return ['rustup', 'update', ...rustupNames];
-  const unmanaged = toolchains.filter((t) => t.rustupName === undefined).map((t) => t.name);
+  const update = updateCommandOf(toolchains);
+  if ('argv' in update) return update.argv;
+  if ('linked' in update) throw new UsageError(`${update.linked.name} is a linked toolchain: rustup cannot update it; give the command after \`--\``, 'update');
   throw new UsageError(
-    `No update command is known for ${unmanaged.join(', ')} (not a rustup toolchain). Give it after \`--\`: ` +
+    `No update command is known for ${update.unmanaged.map((t) => t.name).join(', ')} (not a rustup toolchain). Give it after \`--\`: ` +
       `toolchain-lock update ${specs.join(' ')} -- CMD [ARG ...]`,
     'update',
   );

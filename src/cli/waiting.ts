@@ -1,5 +1,4 @@
-import { describeHolder, type Holder } from '../lock';
-import { roleOf } from './common';
+import { describeHolder, describeRole, type Holder } from '../lock';
 
 /** Tells the user, on stderr, who a lock request is waiting for. */
 export interface WaitReporter {
@@ -25,7 +24,7 @@ export function waitReporter(what: string, options: { readonly mode: 'read' | 'w
       // A reader waits only for writers; the engine also lists the readers it shares the lock with.
       const writers = all.filter((h) => h.mode === 'write');
       const blockers = options.mode === 'read' && writers.length > 0 ? writers : all;
-      const list = blockers.map((h) => `${roleOf(h)} ${describeHolder(h)}`).join('; ');
+      const list = blockers.map((h) => `${describeRole(h)} ${describeHolder(h)}`).join('; ');
       const who = blockers.length === 0 ? 'a holder we cannot name (another host or PID namespace?)' : blockers.length === 1 ? list : `${blockers.length} parties: ${list}`;
       const text = `toolchain-lock: waiting for the ${what}; blocked by ${who}`;
       if (text === lastText) return;

@@ -2,20 +2,21 @@
 // `activate` builds it, `deactivate` disposes it; nothing else keeps long-lived state.
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { defaultLockDir, describeHolder, holderCommand, isLockError, nativeLock, toolchainKey, watch, type Disposable, type LockStatus, type Toolchain } from '../lock';
+import { defaultLockDir, describeHolder, holderCommand, isLockError, message, nativeLock, status, toolchainKey, watch, type Disposable, type LockStatus, type Toolchain } from '../lock';
 import { listRustupToolchains, resolveToolchain, type ResolvedToolchain } from '../toolchains';
 import { registerCommands } from './commands';
 import { configImpact, readConfig, SECTION, type Config } from './config';
 import { InstallOffers } from './install';
-import { LockCoordinator, type StepAside } from './lockstate';
+import { useTranslator } from './l10n';
+import { LockCoordinator, type StoppedUnlocked } from './lockstate';
+import { Presentation } from './presentation';
 import { announceOutsideChange, UnlockedObserver } from './outside';
 import { updatePid } from './render';
 import { buildUnits } from './servers';
 import { Serial } from './servers/unit';
-import { StatusBar } from './statusbar';
+import { announceStepAside } from './stepaside';
 import { TerminalEnvironment } from './terminal';
 
-const message = (err: unknown): string => (err instanceof Error ? err.message : String(err));
 
 export class Ctx {
   readonly log: vscode.LogOutputChannel;
@@ -29,7 +30,8 @@ export class Ctx {
   readonly installs = new InstallOffers(this);
   /** Why locking cannot work in this editor (native module), or null. */
   unavailable: string | null = null;
-  private readonly statusBar: StatusBar;
+  /** The status bar item, the Toolchain Locks view and the context keys, rendered from state. */
+  readonly presentation: Presentation;
   private readonly terminal: TerminalEnvironment;
   /** Start, every rebuild of the coordinator and dispose run one at a time: never two coordinators. */
   private readonly lifecycle = new Serial();
@@ -43,18 +45,17 @@ export class Ctx {
     warn: (m) => this.log.warn(m),
   });
   private readonly shownProblems = new Set<string>();
-  /** Open step-aside notifications by toolchain key: they name the update's pid once it runs. */
-  private readonly stepAsides = new Map<string, { pid: number | undefined; report: (message: string) => void }>();
   private rebuildTimer: NodeJS.Timeout | undefined;
   private refreshTimer: NodeJS.Timeout | undefined;
   private unitsVersion = 0;
   private disposed = false;
 
   constructor(readonly extension: vscode.ExtensionContext) {
+    useTranslator((message, ...args) => vscode.l10n.t(message, ...args));
     this.log = vscode.window.createOutputChannel('Toolchain Lock', { log: true });
     this.serverOutput = vscode.window.createOutputChannel('Toolchain Lock Servers');
     this.updateOutput = vscode.window.createOutputChannel('Toolchain Lock Update');
-    this.statusBar = new StatusBar();
+    this.presentation = new Presentation(this.log);
     this.terminal = new TerminalEnvironment(extension, this.log);
     this.config = readConfig();
     this.disposables.push(
@@ -107,10 +108,29 @@ export class Ctx {
     return path.join(this.extension.globalStorageUri.fsPath, 'update-logs');
   }
 
-  /** Re-renders the status bar from the current state. */
+  /** Re-renders the status bar, the Locks view and the context keys from the current state. */
   render(): void {
     if (this.disposed) return;
-    this.statusBar.render(() => ({ toolchains: this.coordinator?.snapshot() ?? [], locks: this.locks, unlocked: this.unlocked.byKey, unavailable: this.unavailable, now: Date.now() }));
+    this.presentation.render({
+      toolchains: this.coordinator?.snapshot() ?? [],
+      locks: this.locks,
+      unlocked: this.unlocked.byKey,
+      unavailable: this.unavailable,
+      missing: this.installs.current(),
+      config: this.config,
+      updateLogDir: this.updateLogDir(),
+    });
+  }
+
+  /** Reads the lock directory once (Refresh in the Locks view); the watch keeps it current otherwise. */
+  refreshLocks(): void {
+    try {
+      this.locks = new Map(status({ lockDir: this.lockDir() }).map((s) => [s.key, s]));
+    } catch (err) {
+      this.log.warn(`cannot read the lock directory ${this.lockDir()}: ${message(err)}`);
+    }
+    void this.coordinator?.refresh();
+    this.render();
   }
 
   /** Every toolchain the user can update from here: configured, rustup's, and those in use. */
@@ -145,7 +165,7 @@ export class Ctx {
     // rebuild under way ends first (its stops are bounded), and none starts after this.
     await this.lifecycle.run(() => this.stopLocking(Math.min(this.config.stopTimeoutMs, 2000)));
     this.unlocked.dispose();
-    this.statusBar.dispose();
+    this.presentation.dispose();
     this.serverOutput.dispose();
     this.updateOutput.dispose();
     this.log.dispose();
@@ -163,12 +183,13 @@ export class Ctx {
       command: [`${vscode.env.appName} window`, vscode.workspace.name ?? '(no folder)'],
       hooks: {
         onChange: () => this.render(),
-        onStepAside: (info) => this.announceStepAside(info),
+        onStepAside: (info) => announceStepAside(info, this.config.notifyServerStopped, this.log, (this.coordinator?.snapshot() ?? []).flatMap((t) => t.units.filter((u) => u.restartOnly).map((u) => u.id))),
         onOutsideChange: (info) => {
           this.unlocked.refresh();
           return announceOutsideChange(info);
         },
         onUnitFailed: (id, why) => this.reportUnitFailure(id, why),
+        onStoppedUnlocked: (info) => this.reportStoppedUnlocked(info),
         onLockError: (t, err) => this.reportLockError(t, err),
         onWarning: (m) => this.reportProblem(m),
       },
@@ -183,11 +204,6 @@ export class Ctx {
         onStatus: (statuses) => {
           this.locks = new Map(statuses.map((s) => [s.key, s]));
           this.render();
-          for (const [key, note] of this.stepAsides) {
-            const writer = this.locks.get(key)?.writer;
-            const pid = writer ? updatePid(writer) : undefined;
-            if (pid !== undefined && pid !== note.pid) note.report(`running as pid ${(note.pid = pid)}`);
-          }
         },
         onWarning: (m) => this.reportProblem(m),
       });
@@ -212,7 +228,11 @@ export class Ctx {
     this.config = readConfig();
     const impact = force ? 'lock' : configImpact(before, this.config);
     // Terminals opened from now on get the new values, whatever else the change needs.
-    if (force || JSON.stringify(before) !== JSON.stringify(this.config)) this.terminal.apply(this.config);
+    if (force || JSON.stringify(before) !== JSON.stringify(this.config)) {
+      this.terminal.apply(this.config);
+      // statusBar.show and the like: nothing else would redraw for them (the 5 s look must not).
+      this.render();
+    }
     if (impact === 'none') return;
     this.log.info(`settings changed (${impact === 'lock' ? 'lock directory, poll interval or trust: taking the locks anew' : 'servers or toolchains'})`);
     if (impact === 'units') return this.scheduleUnits();
@@ -266,22 +286,16 @@ export class Ctx {
     void vscode.window.showWarningMessage(`Toolchain Lock: ${text}`, 'Open log').then((c) => c && this.log.show());
   }
 
-  /** One non-modal notification per update, gone when the servers are back. */
-  private announceStepAside(info: StepAside): (() => void) | undefined {
-    if (info.units.length === 0) return undefined;
+  /** Once per server and update: a restart of theirs during an update is undone, never silently. */
+  private reportStoppedUnlocked(info: StoppedUnlocked): void {
     const w = info.writer;
-    const pid = updatePid(w);
-    const from = pid !== undefined ? ` (pid ${pid})` : w.purpose ? ` (${w.purpose})` : '';
-    const title = `Toolchain ${info.toolchain.name} is being updated by “${holderCommand(w)}”${from}; ${info.units.join(', ')} will restart when it finishes`;
-    const key = toolchainKey(info.toolchain.path);
-    let finish: () => void = () => undefined;
-    const done = new Promise<void>((resolve) => (finish = resolve));
-    void vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title, cancellable: false }, (progress) => {
-      const note = { pid, report: (message: string) => progress.report({ message }) };
-      this.stepAsides.set(key, note);
-      return done.finally(() => this.stepAsides.get(key) === note && this.stepAsides.delete(key));
-    });
-    return finish;
+    const pid = w ? updatePid(w) : undefined;
+    const key = `${info.unitId} ${toolchainKey(info.toolchain.path)} ${w ? `${w.pid} ${w.since ?? ''}` : 'waiting'}`;
+    if (this.shownProblems.has(key)) return;
+    this.shownProblems.add(key);
+    const by = w ? ` by “${holderCommand(w)}”${pid !== undefined ? ` (pid ${pid})` : ''}` : '';
+    const text = `${info.unitId} was started while toolchain ${info.toolchain.name} is being updated${by}; Toolchain Lock stopped it again. It starts when the update finishes.`;
+    void vscode.window.showWarningMessage(text, 'Open log').then((c) => c && this.log.show());
   }
 
   private reportUnitFailure(id: string, why: string): void {

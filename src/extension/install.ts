@@ -143,19 +143,16 @@ async function installMissing(ctx: Ctx, m: MissingToolchain): Promise<boolean> {
   const key = keyOf(m);
   const failed = (ctx.coordinator?.snapshot() ?? []).filter((t) => t.key === key).flatMap((t) => t.units.filter((u) => u.failed !== null).map((u) => u.id));
   ctx.log.info(`${m.shown.name} installed; starting ${failed.join(', ') || 'nothing (no server waits for it)'}`);
-  await Promise.all(failed.map((id) => ctx.coordinator?.retry(id)));
+  const coordinator = ctx.coordinator;
+  if (coordinator) await Promise.all(failed.map((id) => coordinator.retry(id)));
   return true;
 }
 
-/** The command handler; `name` picks one of the missing toolchains without asking. */
+/** The command handler (run once the window can lock: commands.ts); `name` picks one of the missing toolchains without asking. */
 export async function installToolchain(ctx: Ctx, name?: string): Promise<boolean> {
-  if (ctx.unavailable) {
-    void vscode.window.showErrorMessage(`Toolchain Lock cannot install safely in this editor, so it will not pretend to: ${ctx.unavailable}`, 'Open log').then((c) => c && ctx.log.show());
-    return false;
-  }
   const missing = ctx.installs.current();
   if (missing.length === 0) {
-    void vscode.window.showInformationMessage('No toolchain this window needs is missing.');
+    void vscode.window.showInformationMessage(vscode.l10n.t('No toolchain this window needs is missing.'));
     return false;
   }
   let m: MissingToolchain | undefined;
@@ -166,7 +163,7 @@ export async function installToolchain(ctx: Ctx, name?: string): Promise<boolean
     m = missing[0];
   } else {
     const items = missing.map((x) => ({ label: x.shown.name, description: namedBy(x), detail: x.toolchain.path, missing: x }));
-    m = (await vscode.window.showQuickPick(items, { title: 'Install missing toolchain', placeHolder: 'Which toolchain?' }))?.missing;
+    m = (await vscode.window.showQuickPick(items, { title: vscode.l10n.t('Install missing toolchain'), placeHolder: vscode.l10n.t('Which toolchain?') }))?.missing;
   }
   return m ? installMissing(ctx, m) : false;
 }

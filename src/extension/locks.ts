@@ -1,54 +1,42 @@
 // "Toolchain Lock: Show who holds which lock": every lock in the lock directory, its holders and
 // the pending writer; picking one offers what can be done about it.
 import * as vscode from 'vscode';
-import { describeHolder, status, type LockStatus } from '../lock';
+import { describeHolder, describeLockState, describeRole, message, status, type LockStatus } from '../lock';
 import type { Ctx } from './ctx';
-import { updateToolchain } from './update';
 
-const STATE: Record<LockStatus['state'], string> = {
-  free: 'free',
-  read: 'held for read',
-  write: 'being updated',
-  'update-pending': 'update pending',
-};
+import { describeLock } from './lockdescribe';
 
-/** Plain-text description of one lock, for the quick pick and the clipboard. */
-export function describeLock(s: LockStatus): string {
-  const lines = [`${s.toolchain?.name ?? s.key}: ${STATE[s.state]}`, `  directory: ${s.toolchain?.path ?? 'unknown'}`, `  lock file: ${s.lockFile}`];
-  for (const h of s.holders) lines.push(`  ${h.mode === 'write' ? 'writer' : 'reader'}: ${describeHolder(h)}${h.self ? ' [this window]' : ''}`);
-  if (s.writer && !s.holders.includes(s.writer)) lines.push(`  pending writer: ${describeHolder(s.writer)}`);
-  for (const h of s.waiting) if (h !== s.writer) lines.push(`  waiting (${h.mode}): ${describeHolder(h)}`);
-  for (const p of s.problems) lines.push(`  unreadable record ${p.file}: ${p.reason}`);
-  return lines.join('\n');
-}
+export { describeLock };
 
 export async function showLocks(ctx: Ctx): Promise<void> {
   let locks: LockStatus[];
   try {
     locks = status({ lockDir: ctx.lockDir() });
   } catch (err) {
-    void vscode.window.showErrorMessage(`Cannot read the lock directory ${ctx.lockDir()}: ${err instanceof Error ? err.message : String(err)}`);
+    void vscode.window.showErrorMessage(vscode.l10n.t('Cannot read the lock directory {0}: {1}', ctx.lockDir(), message(err)));
     return;
   }
   if (locks.length === 0) {
-    void vscode.window.showInformationMessage(`No toolchain has been locked yet (lock directory ${ctx.lockDir()}).`);
+    void vscode.window.showInformationMessage(vscode.l10n.t('No toolchain has been locked yet (lock directory {0}).', ctx.lockDir()));
     return;
   }
   const items = locks.map((s) => {
     const who = [...s.holders, ...(s.writer && !s.holders.includes(s.writer) ? [s.writer] : [])];
     return {
       label: `${s.state === 'free' ? '$(unlock)' : s.state === 'read' ? '$(lock)' : '$(sync)'} ${s.toolchain?.name ?? s.key}`,
-      description: `${STATE[s.state]}${s.holders.length > 0 ? ` · ${s.holders.length} holder${s.holders.length > 1 ? 's' : ''}` : ''}`,
-      detail: who.map((h) => `${h.mode === 'write' ? (h.state === 'held' ? 'writing' : 'wants to write') : 'read'}: ${describeHolder(h)}${h.self ? ' (this window)' : ''}`).join(' | ') || s.toolchain?.path,
+      description: `${describeLockState(s.state)}${s.holders.length === 0 ? '' : ` · ${s.holders.length === 1 ? vscode.l10n.t('1 holder') : vscode.l10n.t('{0} holders', s.holders.length)}`}`,
+      detail: who.map((h) => `${describeRole(h)}: ${describeHolder(h)}${h.self ? ' (this window)' : ''}`).join(' | ') || s.toolchain?.path,
       lock: s,
     };
   });
-  const picked = await vscode.window.showQuickPick(items, { title: `Locks in ${ctx.lockDir()}`, matchOnDescription: true, matchOnDetail: true });
+  const picked = await vscode.window.showQuickPick(items, { title: vscode.l10n.t('Locks in {0}', ctx.lockDir()), matchOnDescription: true, matchOnDetail: true });
   if (!picked) return;
   const s = picked.lock;
-  const actions = [...(s.toolchain ? ['Update safely'] : []), 'Copy details', 'Open log'];
+  const [update, copy, log] = [vscode.l10n.t('Update safely'), vscode.l10n.t('Copy details'), vscode.l10n.t('Open log')];
+  const actions = [...(s.toolchain ? [update] : []), copy, log];
   const action = await vscode.window.showQuickPick(actions, { title: s.toolchain?.name ?? s.key, placeHolder: describeLock(s).split('\n')[0] });
-  if (action === 'Update safely' && s.toolchain) await updateToolchain(ctx, s.toolchain.path);
-  if (action === 'Copy details') await vscode.env.clipboard.writeText(describeLock(s));
-  if (action === 'Open log') ctx.log.show();
+  // Through the command: it runs only where the window can lock, and says why not elsewhere.
+  if (action === update && s.toolchain) await vscode.commands.executeCommand('toolchainLock.updateToolchain', s.toolchain.path);
+  if (action === copy) await vscode.env.clipboard.writeText(describeLock(s));
+  if (action === log) ctx.log.show();
 }

@@ -1,10 +1,10 @@
 // One state machine per toolchain this window uses: it owns the read lock and orchestrates
 // stop → release → reacquire → restart around updates. No `vscode` here, so the unit tests drive
 // it under plain Node with fake servers and the real engine.
-import { acquireRead, acquireWrite, describeHolder, describeHolders, describeUnlockedWriter, HELD_ENV, isLockError, toolchainKey, watchUnlockedChanges, WRITER_GRACE_MS } from '../lock';
+import { acquireRead, acquireWrite, describeHolder, describeHolders, describeUnlockedWriter, HELD_ENV, heldKeys, isLockError, message, toolchainKey, watchUnlockedChanges, WRITER_GRACE_MS } from '../lock';
 import type { ChangeWatch, Disposable, Holder, LockHandle, ReadLock, Toolchain, UnlockedWriter } from '../lock';
 import { Serial, type ServerUnit } from './servers/unit';
-import { message, ServerSlots, type Logger, type Slot } from './slots';
+import { ServerSlots, type Logger, type Slot } from './slots';
 
 export type { Logger } from './slots';
 
@@ -29,6 +29,14 @@ export interface OutsideChange {
   readonly units: readonly string[];
 }
 
+/** Why a server that came up on its own was stopped again. */
+export interface StoppedUnlocked {
+  readonly unitId: string;
+  readonly toolchain: Toolchain;
+  /** The update it gave way to, when known. */
+  readonly writer: Holder | null;
+}
+
 export interface CoordinatorHooks {
   onChange?(): void;
   /** Servers were stopped for a change without a lock; the returned function runs once it is over. */
@@ -36,6 +44,8 @@ export interface CoordinatorHooks {
   /** Servers were stopped for someone else's update; the returned function runs once they are back. */
   onStepAside?(info: StepAside): (() => void) | void;
   onUnitFailed?(unitId: string, message: string): void;
+  /** Another extension's server came up while its toolchain could not be used and was stopped again. */
+  onStoppedUnlocked?(info: StoppedUnlocked): void;
   onLockError?(toolchain: Toolchain, error: unknown): void;
   /** The engine cannot watch as it would like (e.g. the inotify limit) and polls instead. */
   onWarning?(message: string): void;
@@ -72,6 +82,8 @@ export interface UnitSnapshot {
   readonly running: boolean;
   readonly failed: string | null;
   readonly pid: number | undefined;
+  /** It can only be restarted: it keeps running during an update. */
+  readonly restartOnly: boolean;
 }
 
 export interface ToolchainSnapshot {
@@ -143,6 +155,10 @@ export class LockCoordinator {
         // Nothing else needs the lock? Then let it go; never loop restarting.
         for (const t of slot.unit.toolchains) void this.settle(this.entryFor(t));
       },
+      released: (slot) => {
+        for (const t of slot.unit.toolchains) void this.settle(this.entryFor(t));
+      },
+      startedOnItsOwn: (slot) => void this.adopt(slot),
     });
   }
 
@@ -156,16 +172,10 @@ export class LockCoordinator {
     await Promise.all([...touched].map((e) => this.settle(e)));
   }
 
-  /** Notices coordinated servers that came up on their own since they were registered. */
+  /** Notices coordinated servers that came up on their own and were not reported (a unit without a watch). */
   async refresh(): Promise<void> {
-    const touched = new Set<Entry>();
-    for (const s of this.servers.all()) {
-      if (s.wanted || s.failed || !s.unit.isRunning()) continue;
-      s.wanted = s.running = true;
-      this.options.log.info(`server ${s.unit.id} is running; taking its toolchains' read locks`);
-      for (const t of s.unit.toolchains) touched.add(this.entryFor(t));
-    }
-    await Promise.all([...touched].map((e) => this.settle(e)));
+    const found = this.servers.all().filter((s) => !s.running && !s.starting && !s.failed && s.unit.isRunning());
+    await Promise.all(found.map((s) => this.adopt(s)));
   }
 
   /** Clears a server's failure and starts it again if its toolchains allow. */
@@ -243,7 +253,7 @@ export class LockCoordinator {
         writer: e.writer,
         blockers: e.blockers,
         error: e.error,
-        units: units.map((s) => ({ id: s.unit.id, owned: s.unit.owned, wanted: s.wanted, running: s.running, failed: s.failed, pid: s.unit.pid })),
+        units: units.map((s) => ({ id: s.unit.id, owned: s.unit.owned, wanted: s.wanted, running: s.running, failed: s.failed, pid: s.unit.pid, restartOnly: s.unit.restartOnly === true })),
         outside: e.outside ? { writer: e.outside.writer } : null,
       }));
   }
@@ -284,10 +294,10 @@ export class LockCoordinator {
 
   /** Marks a server's processes as running under the read locks of its toolchains. */
   private childEnv(toolchains: readonly Toolchain[]): Record<string, string> {
-    const held = new Set((process.env[HELD_ENV] ?? '').split(',').filter(Boolean));
+    const held = heldKeys(process.env);
     for (const t of toolchains) {
       const lock = this.entries.get(toolchainKey(t.path))?.lock;
-      if (lock) for (const k of (lock.childEnv()[HELD_ENV] ?? '').split(',').filter(Boolean)) held.add(k);
+      if (lock) for (const k of heldKeys(lock.childEnv())) held.add(k);
     }
     return held.size > 0 ? { [HELD_ENV]: [...held].join(',') } : {};
   }
@@ -296,13 +306,14 @@ export class LockCoordinator {
     return this.slotsOn(e).some((s) => s.wanted && !s.failed);
   }
 
-  private setState(e: Entry, state: ToolchainState, writer: Holder | null = null): void {
+  /** Every field a state shows is set before anyone is told (a status bar renders on the change). */
+  private setState(e: Entry, state: ToolchainState, writer: Holder | null = null, error: string | null = null): void {
     if (e.state !== state) e.since = Date.now();
     if (e.state === 'pending' || e.state === 'updating' || state === 'pending' || state === 'updating') e.writerSeenAt = Date.now();
     e.state = state;
     e.writer = writer;
     if (state !== 'acquiring' && state !== 'pending') e.blockers = [];
-    if (state !== 'error') e.error = null;
+    e.error = state === 'error' ? error : null;
     this.changed();
   }
 
@@ -374,13 +385,13 @@ export class LockCoordinator {
           // Servers that came up before us (another extension's) must not run through an update.
           log.info(`read lock of ${e.toolchain.name} is taken (${message(err)}); stopping its servers and waiting`);
           noWait = false;
-          await this.stopSlotsOn(e);
+          const stopped = await this.stopSlotsOn(e);
+          for (const unitId of stopped) this.options.hooks?.onStoppedUnlocked?.({ unitId, toolchain: e.toolchain, writer: null });
           continue;
         }
         if (this.disposed || e.preempted) return;
         log.error(`cannot take the read lock of ${e.toolchain.name}: ${message(err)}`);
-        this.setState(e, 'error');
-        e.error = message(err);
+        this.setState(e, 'error', null, message(err));
         this.options.hooks?.onLockError?.(e.toolchain, err);
         return;
       }
@@ -483,6 +494,36 @@ export class LockCoordinator {
     } catch (err) {
       log.warn(`cannot watch ${e.toolchain.path} for changes without a lock: ${message(err)}`);
     }
+  }
+
+  /**
+   * A server came up without us (the user's "Restart server", a settings change): it runs under the
+   * read locks if they are held or can be had; while its toolchain is being updated, or this window
+   * still waits for the lock, or its files are being changed without a lock, it is stopped again
+   * at once, the user is told why, and it starts with the others once the lock is held.
+   */
+  private async adopt(s: Slot): Promise<void> {
+    if (this.disposed || s.running || s.starting) return;
+    s.failed = null;
+    s.wanted = s.running = true;
+    this.changed();
+    const entries = s.unit.toolchains.map((t) => this.entryFor(t));
+    const blocked = entries.find((e) => e.outside || e.state === 'pending' || e.state === 'updating' || e.state === 'acquiring');
+    if (blocked) {
+      const why = blocked.outside
+        ? `it is being changed outside Toolchain Lock${blocked.outside.writer ? ` by ${describeUnlockedWriter(blocked.outside.writer)}` : ''}`
+        : blocked.state === 'acquiring'
+          ? 'this window waits for its read lock'
+          : `it is being updated${blocked.writer ? ` by ${describeHolder(blocked.writer)}` : ''}`;
+      this.options.log.warn(`server ${s.unit.id} was started while ${blocked.toolchain.name} cannot be used (${why}); stopping it again`);
+      this.options.hooks?.onStoppedUnlocked?.({ unitId: s.unit.id, toolchain: blocked.toolchain, writer: blocked.writer });
+      await s.serial.run(() => this.servers.stop(s));
+      // It stays wanted: it starts again once the read locks are held.
+      void this.startReady();
+      return;
+    }
+    this.options.log.info(`server ${s.unit.id} was started by its extension; ${entries.every((e) => e.lock) ? 'it runs under the read lock' : "taking its toolchains' read locks"}`);
+    await Promise.all(entries.map((e) => this.settle(e)));
   }
 
   private stopSlotsOn(e: Entry): Promise<string[]> {

@@ -2,14 +2,16 @@
 // (one notification while it lasts), and programs running from its toolchains without a lock
 // (looked up now and then for the tooltip; the process table is too costly to read on every event).
 import * as vscode from 'vscode';
-import { describeUnlockedWriter, status, type Toolchain, type UnlockedProcess } from '../lock';
+import { describeUnlockedWriter, message, status, type Toolchain, type UnlockedProcess } from '../lock';
 import type { OutsideChange } from './lockstate';
 
 /** One notification for the whole change; it closes when the change is over and the servers are back. */
 export function announceOutsideChange(info: OutsideChange): () => void {
-  const who = info.writer ? describeUnlockedWriter(info.writer) : 'a process that could not be named';
-  const servers = info.units.length > 0 ? `; ${info.units.join(', ')} stopped and will restart when it is over` : '';
-  const title = `${info.toolchain.name} is being changed outside Toolchain Lock by ${who}${servers}`;
+  const who = info.writer ? describeUnlockedWriter(info.writer) : vscode.l10n.t('a process that could not be named');
+  const title =
+    info.units.length > 0
+      ? vscode.l10n.t('{0} is being changed outside Toolchain Lock by {1}; {2} stopped and will restart when it is over', info.toolchain.name, who, info.units.join(', '))
+      : vscode.l10n.t('{0} is being changed outside Toolchain Lock by {1}', info.toolchain.name, who);
   let finish: () => void = () => undefined;
   const done = new Promise<void>((resolve) => (finish = resolve));
   void vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title, cancellable: false }, () => done);
@@ -48,7 +50,7 @@ export class UnlockedObserver implements vscode.Disposable {
         this.source.changed();
       }
     } catch (err) {
-      this.source.warn(`cannot look for programs running without a lock: ${err instanceof Error ? err.message : String(err)}`);
+      this.source.warn(`cannot look for programs running without a lock: ${message(err)}`);
     }
   }
 

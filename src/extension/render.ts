@@ -1,7 +1,8 @@
 // State → status bar text, tooltip and background. Pure (no `vscode`), so it is unit-tested and
 // the status bar can never disagree with the state it is rendered from.
 import * as path from 'node:path';
-import { describeUnlockedWriter, holderCommand, type Holder, type LockStatus, type UnlockedProcess } from '../lock';
+import { describeRole, describeUnlockedWriter, holderCommand, type Holder, type LockStatus, type UnlockedProcess } from '../lock';
+import { l10n } from './l10n';
 import type { ToolchainSnapshot } from './lockstate';
 
 /** The only commands the tooltip's links may run (MarkdownString.isTrusted.enabledCommands). */
@@ -55,7 +56,7 @@ function whoLine(h: Holder): string {
 
 function outsideWho(t: ToolchainSnapshot): string {
   const w = t.outside?.writer;
-  return w ? describeUnlockedWriter(w) : 'an unknown process';
+  return w ? describeUnlockedWriter(w) : l10n.t('an unknown process');
 }
 
 function shortState(t: ToolchainSnapshot, lock: LockStatus | undefined, holders: number): string {
@@ -79,27 +80,30 @@ function shortState(t: ToolchainSnapshot, lock: LockStatus | undefined, holders:
   }
 }
 
-function longState(t: ToolchainSnapshot, lock: LockStatus | undefined): string {
-  if (t.outside) return 'being changed outside Toolchain Lock; this window’s servers are stopped until it is over';
+/** A toolchain's state as a sentence (tooltip, Toolchain Locks view). */
+export function longState(t: ToolchainSnapshot, lock: LockStatus | undefined): string {
+  const others = lock ? lock.holders.length - 1 : 0;
+  if (t.outside) return l10n.t('being changed outside Toolchain Lock; this window’s servers are stopped until it is over');
   switch (t.state) {
     case 'holding':
-      return `held for read by this window${lock && lock.holders.length > 1 ? ` and ${lock.holders.length - 1} other holder${lock.holders.length > 2 ? 's' : ''}` : ''}`;
+      // One message per plural form: a translation never has to build a plural from parts.
+      return others <= 0 ? l10n.t('held for read by this window') : others === 1 ? l10n.t('held for read by this window and 1 other holder') : l10n.t('held for read by this window and {0} other holders', others);
     case 'acquiring':
-      return 'this window waits for the read lock';
+      return l10n.t('this window waits for the read lock');
     case 'pending':
-      return 'being updated by someone else; this window’s servers are stopped until it is done';
+      return l10n.t('being updated by someone else; this window’s servers are stopped until it is done');
     case 'updating':
-      return 'being updated from this window';
+      return l10n.t('being updated from this window');
     case 'error':
-      return `not locked: ${t.error ?? 'unknown error'}`;
+      return l10n.t('not locked: {0}', t.error ?? l10n.t('unknown error'));
     case 'idle':
-      return 'not used by this window';
+      return l10n.t('not used by this window');
   }
 }
 
 function holderLine(h: Holder): string {
   const parts = [
-    h.mode === 'write' ? (h.state === 'held' ? 'writing' : 'waiting to write') : h.state === 'held' ? 'read' : 'waiting to read',
+    describeRole(h),
     md(holderCommand(h)),
     `pid ${h.pid}${h.children.length > 0 ? ` running pid ${h.children.join(', ')}` : ''}`,
     `host ${md(h.host)}`,
@@ -125,10 +129,13 @@ function unlockedLine(p: UnlockedProcess): string {
 function section(t: ToolchainSnapshot, lock: LockStatus | undefined, unlocked: readonly UnlockedProcess[]): string[] {
   const lines = [`**${md(t.toolchain.name)}** — ${md(longState(t, lock))}`, '', md(t.toolchain.path), ''];
   if (t.outside) {
-    lines.push(`**Being changed outside Toolchain Lock by ${md(outsideWho(t))}**: this window’s servers stay stopped until the writer is gone, the files are quiet and the toolchain is whole again.`, '');
+    lines.push(
+      `**${l10n.t('Being changed outside Toolchain Lock by {0}', md(outsideWho(t)))}**: ${l10n.t('this window’s servers stay stopped until the writer is gone, the files are quiet and the toolchain is whole again.')}`,
+      '',
+    );
   }
   if (unlocked.length > 0) {
-    lines.push('Running from it without a lock (an update would replace files under them):');
+    lines.push(l10n.t('Running from it without a lock (an update would replace files under them):'));
     for (const p of unlocked) lines.push(unlockedLine(p));
     lines.push('');
   }

@@ -20,11 +20,22 @@ export interface RunOptions {
   readonly killGraceMs?: number;
 }
 
-/** Resolves when `argv` exits with status 0; rejects with a message naming the status otherwise. */
+/** The user cancelled the command (before it started, or while it ran: then it was stopped). */
+export class CancelledError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'CancelledError';
+  }
+}
+
+/**
+ * Resolves when `argv` exits with status 0; rejects with a message naming the status otherwise,
+ * or with a CancelledError when `signal` aborts it.
+ */
 export async function runCommand(argv: readonly string[], options: RunOptions): Promise<void> {
   const [program, ...args] = argv;
   if (!program) throw new Error('The update command is empty.');
-  if (options.signal?.aborted) throw new Error('Cancelled before the update command started.');
+  if (options.signal?.aborted) throw new CancelledError('Cancelled before the update command started.');
   const out = fs.openSync(options.logFile, fs.constants.O_WRONLY | fs.constants.O_APPEND | fs.constants.O_CREAT | (fs.constants.O_NOFOLLOW ?? 0), 0o600);
   const tail = tailFile(options.logFile, fs.fstatSync(out).size, options.onOutput);
   let child;
@@ -57,7 +68,7 @@ export async function runCommand(argv: readonly string[], options: RunOptions): 
   try {
     const { code, signal } = await exited;
     tail.stop();
-    if (cancelled) throw new Error(`Cancelled: ${program} was stopped (${signal ?? `exit status ${code}`}).`);
+    if (cancelled) throw new CancelledError(`Cancelled: ${program} was stopped (${signal ?? `exit status ${code}`}).`);
     if (code !== 0) throw new Error(`${argv.join(' ')} failed (${signal ? `killed by ${signal}` : `exit status ${code}`}).`);
   } finally {
     tail.stop();

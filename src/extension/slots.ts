@@ -2,8 +2,8 @@
 // toolchains allow, stopping them within stopTimeout (then killing), failures that are not retried.
 // No `vscode` here either.
 import * as fs from 'node:fs';
-import type { Toolchain } from '../lock';
-import { Serial, type ServerUnit } from './servers/unit';
+import { message, type Toolchain } from '../lock';
+import { Serial, type ServerUnit, type UnitExit } from './servers/unit';
 
 export interface Logger {
   info(message: string): void;
@@ -27,6 +27,7 @@ export interface Slot {
   /** Why it could not start; it is not restarted until retried. */
   failed: string | null;
   readonly exitSub: { dispose(): void };
+  readonly startSub: { dispose(): void } | undefined;
 }
 
 /** What the slots need from the lock side. */
@@ -43,9 +44,12 @@ export interface SlotHost {
   childEnv(toolchains: readonly Toolchain[]): Record<string, string>;
   /** A server failed for good: report it and let go of locks nobody needs any more. */
   failed(slot: Slot, why: string): void;
+  /** Its owner stopped it on purpose: let go of locks nobody needs any more. */
+  released(slot: Slot): void;
+  /** Another extension started its server without us: take its locks, or stop it again if they cannot be had now. */
+  startedOnItsOwn(slot: Slot): void;
 }
 
-export const message = (err: unknown): string => (err instanceof Error ? err.message : String(err));
 
 export class ServerSlots {
   private readonly slots = new Map<string, Slot>();
@@ -60,7 +64,7 @@ export class ServerSlots {
     return this.slots.get(id);
   }
 
-  /** Slots whose server uses a toolchain with this key. */
+  /** Slots whose server uses a toolchain that `matches`. */
   using(matches: (t: Toolchain) => boolean): Slot[] {
     return this.all().filter((s) => s.unit.toolchains.some(matches));
   }
@@ -75,13 +79,28 @@ export class ServerSlots {
       if (u && u.signature === s.unit.signature) continue;
       this.slots.delete(id);
       s.exitSub.dispose();
+      s.startSub?.dispose();
       s.wanted = false;
       removed.push(s);
     }
     for (const u of units) {
       if (this.slots.has(u.id)) continue;
       const running = u.isRunning();
-      const slot: Slot = { unit: u, serial: new Serial(), wanted: u.owned || running, running, starting: false, cancelStart: null, failed: null, exitSub: u.onDidExit((exit) => this.onExit(slot, exit.final, exit.message)) };
+      // An owner that waits for our start (initializeStopped) wants its server as much as we do.
+      const wanted = u.owned || running || u.startsStopped === true;
+      const slot: Slot = {
+        unit: u,
+        serial: new Serial(),
+        wanted,
+        running,
+        starting: false,
+        cancelStart: null,
+        failed: null,
+        exitSub: u.onDidExit((exit) => this.onExit(slot, exit)),
+        startSub: u.onDidStart?.(() => {
+          if (!this.host.disposed() && this.slots.get(u.id) === slot) this.host.startedOnItsOwn(slot);
+        }),
+      };
       this.slots.set(u.id, slot);
       added.push(slot);
     }
@@ -144,7 +163,10 @@ export class ServerSlots {
   }
 
   dispose(): void {
-    for (const s of this.slots.values()) s.exitSub.dispose();
+    for (const s of this.slots.values()) {
+      s.exitSub.dispose();
+      s.startSub?.dispose();
+    }
   }
 
   private mayStart(s: Slot): boolean {
@@ -205,8 +227,18 @@ export class ServerSlots {
     }
   }
 
-  private onExit(s: Slot, final: boolean, why: string): void {
+  private onExit(s: Slot, exit: UnitExit): void {
     if (this.host.disposed() || this.slots.get(s.unit.id) !== s) return;
+    const { final, message: why } = exit;
+    if (exit.byOwner) {
+      // The user's own stop: respected, and its locks go; it is wanted again when it starts again.
+      this.host.log.info(`server ${s.unit.id}: ${why}; it stays stopped`);
+      s.wanted = false;
+      s.running = false;
+      this.host.changed();
+      this.host.released(s);
+      return;
+    }
     this.host.log.warn(`server ${s.unit.id} exited unexpectedly (${why})${final ? '' : '; its client restarts it'}`);
     if (final) this.fail(s, `it exited and will not be restarted (${why})`);
   }

@@ -12,7 +12,12 @@ export class StatusBar implements vscode.Disposable {
     this.item.name = 'Toolchain Lock';
     this.item.command = 'toolchainLock.showLocks';
     this.item.text = '$(lock) Toolchain Lock';
-    this.item.show();
+  }
+
+  /** Shows or hides the item (toolchainLock.statusBar.show); it is rendered either way. */
+  setVisible(visible: boolean): void {
+    if (visible) this.item.show();
+    else this.item.hide();
   }
 
   /** Renders now, and again when a wait turns "long" by itself. */

@@ -5,32 +5,22 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { describeHolders, describeUnlocked, isLockError, LockError, status, waitForUnlocked, type LockStatus, type UnlockedReport } from '../lock';
-import { resolveToolchain, rustupWrites, type ResolvedToolchain } from '../toolchains';
+import { describeHolders, describeLockState, isLockError, message, status, type LockStatus } from '../lock';
+import { NO_AUTO_INSTALL_ENV, resolveToolchain, rustupWrites, updateCommandOf, type ResolvedToolchain } from '../toolchains';
 import type { Ctx } from './ctx';
-import { runCommand } from './run';
+import { CancelledError, runCommand } from './run';
+import { checkUnlocked } from './update-unlocked';
 
-const message = (err: unknown): string => (err instanceof Error ? err.message : String(err));
 
-/** The argv that updates `t`, if we know one. rustup cannot update a linked toolchain. */
-export function updateCommandOf(t: ResolvedToolchain): readonly string[] | undefined {
-  if (t.updateCommand && t.updateCommand.length > 0) return t.updateCommand;
-  if (t.rustupName && !t.linked) return ['rustup', 'update', t.rustupName];
-  return undefined;
+/** The argv that updates `t`, if we know one. */
+export function defaultUpdateOf(t: ResolvedToolchain): readonly string[] | undefined {
+  const update = updateCommandOf([t]);
+  return 'argv' in update ? update.argv : undefined;
 }
 
-function describeLockState(s: LockStatus | undefined): string {
-  if (!s) return 'free';
-  switch (s.state) {
-    case 'free':
-      return 'free';
-    case 'read':
-      return `held for read by ${s.holders.length}`;
-    case 'write':
-      return 'being updated';
-    case 'update-pending':
-      return 'update pending';
-  }
+function lockStateOf(s: LockStatus | undefined): string {
+  if (!s) return describeLockState('free');
+  return s.state === 'read' ? `${describeLockState('read')} by ${s.holders.length}` : describeLockState(s.state);
 }
 
 async function pickToolchain(ctx: Ctx, known: readonly ResolvedToolchain[]): Promise<ResolvedToolchain | undefined> {
@@ -43,13 +33,13 @@ async function pickToolchain(ctx: Ctx, known: readonly ResolvedToolchain[]): Pro
   const inUse = new Set((ctx.coordinator?.snapshot() ?? []).map((s) => s.key));
   const items = known.map((t, i) => ({
     label: t.name,
-    description: [describeLockState(statuses[i]), statuses[i] && inUse.has(statuses[i].key) ? 'used by this window' : '', updateCommandOf(t) ? '' : 'no update command']
+    description: [lockStateOf(statuses[i]), statuses[i] && inUse.has(statuses[i].key) ? 'used by this window' : '', defaultUpdateOf(t) ? '' : 'no update command']
       .filter(Boolean)
       .join(' · '),
     detail: t.path,
     toolchain: t,
   }));
-  const picked = await vscode.window.showQuickPick(items, { title: 'Update toolchain safely', placeHolder: 'Which toolchain?', matchOnDetail: true });
+  const picked = await vscode.window.showQuickPick(items, { title: vscode.l10n.t('Update toolchain safely'), placeHolder: vscode.l10n.t('Which toolchain?'), matchOnDetail: true });
   return picked?.toolchain;
 }
 
@@ -64,28 +54,23 @@ function find(ctx: Ctx, known: readonly ResolvedToolchain[], name: string): Reso
   }
 }
 
-/** The command handler; `name` (a toolchain name or path) skips the quick pick. */
+/** The command handler (run once the window can lock: commands.ts); `name` (a toolchain name or path) skips the quick pick. */
 export async function updateToolchain(ctx: Ctx, name?: string): Promise<boolean> {
-  if (ctx.unavailable) {
-    void vscode.window.showErrorMessage(`Toolchain Lock cannot update safely in this editor, so it will not pretend to: ${ctx.unavailable}`, 'Open log').then((c) => c && ctx.log.show());
-    return false;
-  }
-  if (!ctx.coordinator) {
-    void vscode.window.showWarningMessage('Toolchain Lock is still starting; try again in a moment.');
-    return false;
-  }
   const known = ctx.knownToolchains();
   const toolchain = name ? find(ctx, known, name) : await pickToolchain(ctx, known);
   if (!toolchain) {
-    if (name) void vscode.window.showErrorMessage(`Unknown toolchain "${name}". Known: ${known.map((t) => t.name).join(', ') || 'none'}.`);
+    if (name) void vscode.window.showErrorMessage(vscode.l10n.t('Unknown toolchain "{0}". Known: {1}.', name, known.map((t) => t.name).join(', ') || vscode.l10n.t('none')));
     return false;
   }
-  const argv = updateCommandOf(toolchain);
-  if (!argv) {
-    void vscode.window.showErrorMessage(`Toolchain ${toolchain.name} has no update command. Add one in the setting toolchainLock.toolchains ("updateCommand": [program, args...]).`);
+  const update = updateCommandOf([toolchain]);
+  if (!('argv' in update)) {
+    const why = 'linked' in update ? vscode.l10n.t(' is a linked toolchain (rustup cannot update it) and') : '';
+    void vscode.window.showErrorMessage(
+      vscode.l10n.t('Toolchain {0}{1} has no update command. Add one in the setting toolchainLock.toolchains ("updateCommand": [program, args...]).', toolchain.name, why),
+    );
     return false;
   }
-  return runUnderWriteLock(ctx, { kind: 'update', toolchain, label: toolchain.name, argv });
+  return runUnderWriteLock(ctx, { kind: 'update', toolchain, label: toolchain.name, argv: update.argv });
 }
 
 /** A command that changes a toolchain, run from this window under the write lock. */
@@ -98,8 +83,8 @@ export interface LockedJob {
 }
 
 const WORDS = {
-  update: { doing: 'Updating', noun: 'Update', done: 'updated', afterCancel: 'servers restart on what is there' },
-  install: { doing: 'Installing', noun: 'Install', done: 'installed', afterCancel: 'it is not installed' },
+  update: { doing: 'Updating', done: 'updated' },
+  install: { doing: 'Installing', done: 'installed' },
 } as const;
 
 /** Where update and install commands run: not in a folder, whose own files could steer them. */
@@ -116,15 +101,30 @@ function locksOf(job: LockedJob): ResolvedToolchain[] {
   return [job.toolchain, ...more.filter((t) => t.path !== job.toolchain.path)];
 }
 
-/** The last lines a command wrote, kept short: its own reason when it fails. */
+/** Lines rustup and cargo start their reason with. */
+const ERROR_LINE = /^error(?:\[[^\]]*\])?:/;
+
+/**
+ * A command's own reason when it fails, kept short: its last `error: …` line (rustup and cargo
+ * print a backtrace after it under RUST_BACKTRACE), else the last lines it wrote.
+ */
 function outputTail(): { add(text: string): void; lines(): string } {
   let tail = '';
+  let partial = '';
+  let error: string | undefined;
+  const see = (line: string): void => {
+    if (ERROR_LINE.test(line.trim())) error = line.trim();
+  };
   return {
     add(text) {
       tail = (tail + text).slice(-2000);
+      const lines = (partial + text).split(/\r?\n/);
+      partial = lines.pop()!.slice(-2000);
+      lines.forEach(see);
     },
     lines() {
-      return tail.split(/\r?\n/).map((l) => l.trim()).filter(Boolean).slice(-2).join(' / ');
+      see(partial);
+      return error ?? tail.split(/\r?\n/).map((l) => l.trim()).filter(Boolean).slice(-2).join(' / ');
     },
   };
 }
@@ -137,7 +137,7 @@ function outputTail(): { add(text: string): void; lines(): string } {
 export async function runUnderWriteLock(ctx: Ctx, job: LockedJob): Promise<boolean> {
   const coordinator = ctx.coordinator;
   if (!coordinator) {
-    void vscode.window.showWarningMessage('Toolchain Lock is still starting; try again in a moment.');
+    void vscode.window.showWarningMessage(vscode.l10n.t('Toolchain Lock is still starting; try again in a moment.'));
     return false;
   }
   const { toolchain, argv, label } = job;
@@ -159,23 +159,23 @@ export async function runUnderWriteLock(ctx: Ctx, job: LockedJob): Promise<boole
     // A command that runs toolchain-lock itself must find the locks this window takes.
     const lockDirEnv = ctx.config.lockDir !== undefined ? { TOOLCHAIN_LOCK_DIR: ctx.lockDir() } : {};
     await vscode.window.withProgress(
-      { location: vscode.ProgressLocation.Notification, title: `${words.doing} ${label}`, cancellable: true },
+      { location: vscode.ProgressLocation.Notification, title: job.kind === 'update' ? vscode.l10n.t('Updating {0}', label) : vscode.l10n.t('Installing {0}', label), cancellable: true },
       async (progress, token) => {
         const abort = new AbortController();
         token.onCancellationRequested(() => abort.abort());
-        progress.report({ message: 'stopping this window’s servers…' });
+        progress.report({ message: vscode.l10n.t('stopping this window’s servers…') });
         await coordinator.update(
           toolchains,
           async (lock) => {
             await checkUnlocked(ctx, toolchains, { abort: abort.signal, report: (m) => progress.report({ message: m }), out });
-            progress.report({ message: `running ${argv.join(' ')}` });
+            progress.report({ message: vscode.l10n.t('running {0}', argv.join(' ')) });
             const logFile = newUpdateLog(ctx.updateLogDir(), toolchain.name);
             out.appendLine(`$ ${argv.join(' ')}    (output also in ${logFile})`);
             ctx.log.info(`${job.kind} of ${label}: output in ${logFile}`);
             await runCommand(argv, {
               logFile,
               cwd: commandCwd(),
-              env: { ...process.env, ...lockDirEnv, ...lock.childEnv() },
+              env: { ...process.env, ...NO_AUTO_INSTALL_ENV, ...lockDirEnv, ...lock.childEnv() },
               fds: lock.fds,
               signal: abort.signal,
               onOutput: (text) => {
@@ -192,7 +192,7 @@ export async function runUnderWriteLock(ctx: Ctx, job: LockedJob): Promise<boole
             timeoutMs: ctx.config.updateTimeoutMs > 0 ? ctx.config.updateTimeoutMs : undefined,
             onWait: (blockers) => {
               const who = describeHolders(blockers);
-              progress.report({ message: `waiting for ${who}` });
+              progress.report({ message: vscode.l10n.t('waiting for {0}', who) });
               out.appendLine(`Waiting for the write lock: ${who}`);
               ctx.log.info(`${job.kind} of ${label} waits for ${who}`);
             },
@@ -201,12 +201,19 @@ export async function runUnderWriteLock(ctx: Ctx, job: LockedJob): Promise<boole
       },
     );
   } catch (err) {
-    const cancelled = isLockError(err, 'E_ABORTED') || /^Cancelled/.test(message(err));
+    const cancelled = err instanceof CancelledError || isLockError(err, 'E_ABORTED');
     const why = cancelled ? '' : [message(err), tail.lines()].filter(Boolean).join(' ');
     out.appendLine(cancelled ? 'Cancelled.' : `Failed: ${why}`);
     ctx.log.error(`${job.kind} of ${label} ${cancelled ? 'cancelled' : `failed: ${why}`}`);
-    const text = cancelled ? `${words.noun} of ${label} cancelled; ${words.afterCancel}.` : `${words.doing} ${label} failed: ${why}`;
-    void vscode.window.showErrorMessage(text, 'Show output').then((c) => c && out.show());
+    const text =
+      job.kind === 'update'
+        ? cancelled
+          ? vscode.l10n.t('Update of {0} cancelled; servers restart on what is there.', label)
+          : vscode.l10n.t('Updating {0} failed: {1}', label, why)
+        : cancelled
+          ? vscode.l10n.t('Install of {0} cancelled; it is not installed.', label)
+          : vscode.l10n.t('Installing {0} failed: {1}', label, why);
+    void vscode.window.showErrorMessage(text, vscode.l10n.t('Show output')).then((c) => c && out.show());
     return false;
   }
   const seconds = ((Date.now() - started) / 1000).toFixed(1);
@@ -216,47 +223,12 @@ export async function runUnderWriteLock(ctx: Ctx, job: LockedJob): Promise<boole
   return true;
 }
 
-function unlockedList(reports: readonly UnlockedReport[]): string {
-  return reports.map((r) => `${r.toolchain.name}: ${r.processes.map(describeUnlocked).join('; ')}`).join('; ');
-}
-
-/**
- * Holding the write locks, before the command runs: programs running from the toolchains without
- * a lock are named in the progress and the output, waited for, and then the update goes on or
- * stops as `toolchainLock.unlockedProcesses` says (the CLI's `--unlocked`).
- */
-async function checkUnlocked(ctx: Ctx, toolchains: readonly ResolvedToolchain[], io: { abort: AbortSignal; report(message: string): void; out: vscode.OutputChannel }): Promise<void> {
-  const policy = ctx.config.unlockedProcesses;
-  const timeoutMs = policy === 'fail' ? 0 : ctx.config.unlockedTimeoutMs;
-  let named = false;
-  const left = await waitForUnlocked(toolchains, {
-    lockDir: ctx.lockDir(),
-    timeoutMs,
-    signal: io.abort,
-    onProcesses(reports) {
-      const list = unlockedList(reports);
-      const wait = timeoutMs > 0 ? `; waiting up to ${Math.round(timeoutMs / 1000)} s for them to exit` : '';
-      io.report(`running without a lock: ${list}${wait}`);
-      io.out.appendLine(`${named ? 'Still running' : 'Running'} from the toolchain without a lock: ${list}${wait}`);
-      ctx.log.info(`update: running without a lock: ${list}`);
-      named = true;
-    },
-  });
-  if (left.length === 0) {
-    if (named) io.out.appendLine('They have exited; the update starts.');
-    return;
-  }
-  if (policy === 'proceed') {
-    io.out.appendLine('Updating anyway (toolchainLock.unlockedProcesses is "proceed"): they may fail while their files are replaced.');
-    return;
-  }
-  throw new LockError(
-    'E_UNLOCKED_PROCESSES',
-    `Not updating: programs run from the toolchain without a lock and would have files replaced under them: ${unlockedList(left)}. Stop them and try again, or set toolchainLock.unlockedProcesses to "proceed".`,
-  );
-}
-
 const KEEP_UPDATE_LOGS = 20;
+
+/** How a toolchain name appears in its update logs' file names. */
+export function updateLogStem(name: string): string {
+  return name.replace(/[^A-Za-z0-9._-]/g, '_');
+}
 
 /** A fresh log file for an update's output; the oldest beyond KEEP_UPDATE_LOGS go. */
 export function newUpdateLog(dir: string, name: string): string {
@@ -264,7 +236,7 @@ export function newUpdateLog(dir: string, name: string): string {
   const logs = updateLogs(dir);
   for (const old of logs.slice(KEEP_UPDATE_LOGS - 1)) fs.rmSync(old, { force: true });
   const stamp = new Date().toISOString().replace(/[:.]/g, '-');
-  return path.join(dir, `${name.replace(/[^A-Za-z0-9._-]/g, '_')}-${stamp}.log`);
+  return path.join(dir, `${updateLogStem(name)}-${stamp}.log`);
 }
 
 /** The update logs in `dir`, newest first. */

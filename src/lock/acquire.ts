@@ -1,8 +1,9 @@
 // acquireRead / acquireWrite: the protocol of docs/PROTOCOL.md §3 over the parties' lock files.
-import { LockError } from './errors';
+import { cleanKeys } from './clean';
+import { LockError, message } from './errors';
 import { lockFilePath } from './files';
 import { unlock } from './flock';
-import { processStartTime, selfIdentity } from './identity';
+import { childIdentity, selfIdentity } from './identity';
 import { canonicalToolchainPath, toolchainKey, type Toolchain } from './keys';
 import { recordLiveness } from './liveness';
 import type { Disposable } from './notify';
@@ -14,9 +15,10 @@ import { thisOs } from './os';
 import { watchForWriters } from './pending';
 import { waitFor } from './wait';
 
-export { HELD_ENV, WRITING_ENV, DEFAULT_POLL_MS, type AcquireOptions, type LockHandle, type ReadLock } from './options';
+export { heldKeys, HELD_ENV, WRITING_ENV, DEFAULT_POLL_MS, type AcquireOptions, type LockHandle, type ReadLock } from './options';
 
-function makeHandle(ctx: Context, mode: LockMode, parties: Party[], options: AcquireOptions): LockHandle {
+/** `beforeRelease` runs while the lock is still held, right before it goes. */
+function makeHandle(ctx: Context, mode: LockMode, parties: Party[], options: AcquireOptions, beforeRelease?: () => void): LockHandle {
   let released = false;
   const handle: LockHandle = {
     mode,
@@ -31,11 +33,12 @@ function makeHandle(ctx: Context, mode: LockMode, parties: Party[], options: Acq
     async release() {
       if (released) return;
       released = true;
+      beforeRelease?.();
       for (const p of parties) closeParty(ctx, p);
     },
     addChild(pid: number) {
       if (released) return;
-      const child = { pid, startTime: selfIdentity().procConsistent ? processStartTime(pid) : null };
+      const child = childIdentity(pid);
       // A handle exists only once the lock is held, even if the writer's own record update is still queued.
       for (const p of parties) publish(ctx, p, { state: 'held', children: [...p.record.children, child] });
     },
@@ -70,7 +73,7 @@ export async function acquireRead(toolchain: Toolchain, options: AcquireOptions 
       try {
         p.lockHeld = await attempt(ctx, p.lockFd, 'read', p.lockFile);
       } finally {
-        unlock(p.gateFd);
+        unlock(p.gateFd, p.gateFile);
       }
       return p.lockHeld;
     });
@@ -80,6 +83,7 @@ export async function acquireRead(toolchain: Toolchain, options: AcquireOptions 
     throw err;
   }
   const handle = makeHandle(ctx, 'read', [p], options);
+  cleanUpAfter(ctx, [p]);
   return Object.assign(handle, {
     onUpdatePending(listener: (writer: Holder) => void): Disposable {
       const watcher = watchForWriters(ctx, p, () => handle.released, listener);
@@ -151,25 +155,46 @@ export async function acquireWrite(toolchains: readonly Toolchain[], options: Ac
     for (const p of parties) closeParty(ctx, p);
     throw err;
   }
-  const handle = makeHandle(ctx, 'write', parties, options);
-  // The kernel lock is ours now; the records only tell others, so the caller does not wait for
-  // them (they cost more than the hand-off itself). Until then our record says "waiting", which
-  // readers treat alike: a writer is in the way.
-  setImmediate(() => {
-    if (handle.released) return;
+  // PROTOCOL.md §3 writer step 4, once, while LOCK_EX is ours: right after the hand-off, or on a
+  // release that comes first (a short update), never after (a new holder's record would go).
+  let settled = false;
+  const settle = (announce: boolean): void => {
+    if (settled) return;
+    settled = true;
     try {
       for (const p of parties) {
         // Holding LOCK_EX proves nobody else holds the lock: every other held record is stale.
         for (const s of readRecords(ctx.dir, p.key).records) {
           if (s.record.id !== p.record.id && s.record.state === 'held') removeRecordFile(ctx.dir, s.file);
         }
-        publish(ctx, p, { state: 'held' });
+        if (announce) publish(ctx, p, { state: 'held' });
       }
     } catch (err) {
-      ctx.warn(`Holding the write lock, but could not update its record in ${ctx.dir}: ${(err as Error).message}. \`status\` may show the update as pending.`);
+      ctx.warn(`Holding the write lock, but could not update its records in ${ctx.dir}: ${message(err)}. \`status\` may show the update as pending.`);
+    }
+  };
+  const handle = makeHandle(ctx, 'write', parties, options, () => settle(false));
+  // The kernel lock is ours now; the records only tell others, so the caller does not wait for
+  // them (they cost more than the hand-off itself). Until then our record says "waiting", which
+  // readers treat alike: a writer is in the way.
+  setImmediate(() => settle(true));
+  cleanUpAfter(ctx, parties);
+  return handle;
+}
+
+/**
+ * Parties that take a lock clean up after those that died (PROTOCOL.md §4.2): dead records and
+ * abandoned temporary files of their keys, off the hand-off's path. Dead is dead whenever it is
+ * proved, so this may run after a release.
+ */
+function cleanUpAfter(ctx: Context, parties: readonly Party[]): void {
+  setImmediate(() => {
+    try {
+      cleanKeys(ctx.dir, parties.map((p) => p.key));
+    } catch (err) {
+      ctx.warn(`Could not clean up dead records in ${ctx.dir}: ${message(err)}`);
     }
   });
-  return handle;
 }
 
 /**
@@ -214,7 +239,7 @@ function deferToEarlierReaders(ctx: Context, p: Party, deferral: Map<Party, numb
   if (earlier.length === 0) return null;
   const started = deferral.get(p);
   if (started !== undefined && Date.now() - started > 2 * ctx.pollMs) return null;
-  unlock(p.gateFd);
+  unlock(p.gateFd, p.gateFile);
   p.gateHeld = false;
   if (started === undefined) deferral.set(p, Date.now());
   // Releasing a flock makes no file event; rewriting our record wakes the queued readers (every

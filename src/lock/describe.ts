@@ -1,4 +1,22 @@
-import type { Holder } from './status';
+import type { Holder, LockState } from './status';
+
+const STATE_WORDS: Readonly<Record<LockState, string>> = {
+  free: 'free',
+  read: 'held for read',
+  write: 'being updated',
+  'update-pending': 'update pending',
+};
+
+/** How a lock's state is said to people (CLI, quick picks, status bar). */
+export function describeLockState(state: LockState): string {
+  return STATE_WORDS[state];
+}
+
+/** What a party does to the lock, in a word or two: reader, queued reader, updating, update pending. */
+export function describeRole(h: Pick<Holder, 'mode' | 'state'>): string {
+  if (h.mode === 'write') return h.state === 'waiting' ? 'update pending' : 'updating';
+  return h.state === 'waiting' ? 'queued reader' : 'reader';
+}
 
 const MAX_COMMAND = 80;
 

@@ -1,13 +1,21 @@
 // The lock primitive, typed: flock(2) on Linux and macOS, LockFileEx on Windows, both through our
 // native module. Every call is a non-blocking try; waiting is wait.ts's job.
-import { LockError } from './errors';
+import { LockError, lockFailure } from './errors';
 import { nativeLock } from './native';
 
 export type FlockMode = 'read' | 'write';
 
-/** Tries to take the lock without blocking; false when someone else holds a conflicting lock. */
-export function tryLock(handle: number, mode: FlockMode): boolean {
-  return nativeLock().tryLock(handle, mode === 'write');
+/**
+ * Tries to take the lock of `file` (open as `handle`) without blocking; false when someone else
+ * holds a conflicting lock. A failing call throws a LockError naming the operation and `file`.
+ */
+export function tryLock(handle: number, mode: FlockMode, file: string): boolean {
+  const native = nativeLock();
+  try {
+    return native.tryLock(handle, mode === 'write');
+  } catch (cause) {
+    throw lockFailure(mode === 'write' ? 'lock (exclusive)' : 'lock (shared)', file, cause);
+  }
 }
 
 /** Calls on a thread of the native module that have not returned yet, by handle. */
@@ -46,7 +54,7 @@ export function tryLockOffThread(handle: number, mode: FlockMode, limitMs: numbe
         else if (taken) unlockQuietly(handle);
         return;
       }
-      if (err) reject(err);
+      if (err) reject(lockFailure(mode === 'write' ? 'lock (exclusive)' : 'lock (shared)', where, err));
       else resolve(taken);
     });
   });
@@ -54,15 +62,20 @@ export function tryLockOffThread(handle: number, mode: FlockMode, limitMs: numbe
 
 function unlockQuietly(handle: number): void {
   try {
-    unlock(handle);
+    nativeLock().unlock(handle);
   } catch {
     // Closing it drops the lock anyway.
   }
 }
 
-/** Drops whatever lock this handle holds. */
-export function unlock(handle: number): void {
-  nativeLock().unlock(handle);
+/** Drops whatever lock this handle (of `file`) holds. */
+export function unlock(handle: number, file: string): void {
+  const native = nativeLock();
+  try {
+    native.unlock(handle);
+  } catch (cause) {
+    throw lockFailure('unlock', file, cause);
+  }
 }
 
 /** Closes a lock file handle (which drops its lock); a second close is harmless. */

@@ -1,11 +1,12 @@
 // The engine's public surface. Nothing here knows about VS Code or the command line.
-export { acquireRead, acquireWrite, HELD_ENV, WRITING_ENV, DEFAULT_POLL_MS, type AcquireOptions, type LockHandle, type ReadLock } from './acquire';
+export { acquireRead, acquireWrite, heldKeys, HELD_ENV, WRITING_ENV, DEFAULT_POLL_MS, type AcquireOptions, type LockHandle, type ReadLock } from './acquire';
+export { clean, type CleanOptions, type Removed } from './clean';
 export { status, watch, type StatusOptions, type WatchOptions, type LockEvent, type LockEventKind } from './inspect';
 export type { Holder, LockState, LockStatus } from './status';
-export { LockError, isLockError, type LockErrorCode } from './errors';
+export { LockError, isLockError, lockFailure, message, type LockErrorCode } from './errors';
 export { defaultLockDir, ensureLockDir } from './lockdir';
 export { toolchainKey, canonicalToolchainPath, type Toolchain } from './keys';
-export { describeHolder, describeHolders, holderCommand } from './describe';
+export { describeHolder, describeHolders, describeLockState, describeRole, holderCommand } from './describe';
 export { PROTOCOL_VERSION, type LockMode } from './records';
 export { nativeLock, nativeModulePath, runtimeDescription } from './native';
 export { fileSystemKind } from './netfs';

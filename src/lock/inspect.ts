@@ -5,7 +5,7 @@ import { canonicalToolchainPath, toolchainKey, type Toolchain } from './keys';
 import { fileSystemKind } from './netfs';
 import { thisOs } from './os';
 import { subscribe, type Disposable } from './notify';
-import { readRecords, sweepTemporaryFiles } from './records';
+import { readRecords } from './records';
 import { describeLock, listKeys, type Holder, type LockStatus } from './status';
 import { DEFAULT_POLL_MS } from './options';
 import { listProcesses, type ProcessInfo } from './proctable';
@@ -24,7 +24,7 @@ export interface StatusOptions {
   readonly observe?: boolean;
 }
 
-/** Reads the state of every lock in the lock directory (or of the named toolchains) without taking any. */
+/** Reads the state of every lock in the lock directory (or of the named toolchains) without taking any, and without writing. */
 export function status(options: StatusOptions = {}): LockStatus[] {
   const dir = options.lockDir ?? defaultLockDir();
   if (!fs.existsSync(dir)) {
@@ -36,13 +36,13 @@ export function status(options: StatusOptions = {}): LockStatus[] {
   checkLockDir(dir);
   // One read of the kernel's table for every key: it is expensive (see readKernelLockTable).
   const kernel = fileSystemKind(dir).network ? null : thisOs.readKernelLockTable();
-  const { byKey, problems, temporary } = readRecords(dir);
-  sweepTemporaryFiles(dir, temporary);
+  // Looking never writes: dead records are left out here, and removed by parties taking a lock or by clean().
+  const { byKey, problems } = readRecords(dir);
   const wanted = options.toolchains?.map((t) => ({ key: toolchainKey(t.path), t }));
   const keys = wanted ? wanted.map((w) => w.key) : listKeys(dir);
   const table = options.observe === false ? null : listProcesses();
   return keys.map((key, i) => {
-    const s = describeLock(dir, key, { kernel, cleanup: true }, byKey.get(key) ?? [], problems.filter((p) => p.file.startsWith(`${key}~`)));
+    const s = describeLock(dir, key, { kernel, cleanup: false }, byKey.get(key) ?? [], problems.filter((p) => p.file.startsWith(`${key}~`)));
     const t = wanted?.[i]?.t;
     const described = s.toolchain || !t ? s : { ...s, toolchain: { name: t.name, path: canonicalToolchainPath(t.path) } };
     return table ? { ...described, ...observe(described, table) } : described;

@@ -4,7 +4,7 @@
 import * as path from 'node:path';
 import { nativeLock } from './native';
 
-export type KernelEventKind = 'entry' | 'dir-entry' | 'change' | 'close' | 'open' | 'overflow' | 'gone';
+export type KernelEventKind = 'entry' | 'dir-entry' | 'change' | 'close' | 'open' | 'overflow' | 'gone' | 'failed';
 /**
  * "entries": names in a directory that appear or go; "arrivals": only those that appear;
  * "changes": entries (subdirectories too) plus writes and mode changes of its files;
@@ -20,7 +20,7 @@ interface NativeWatch {
   watchKeepAlive(on: boolean): void;
 }
 
-/** Called with the path watched, the kind, and for a directory the name of the entry. */
+/** Called with the path watched, the kind, and for a directory the name of the entry ("failed": why). */
 export type KernelListener = (watched: string, kind: KernelEventKind, name: string) => void;
 
 interface PathWatch {
@@ -34,12 +34,23 @@ const byPath = new Map<string, PathWatch>();
 const byWd = new Map<number, string>();
 let native: NativeWatch | null | undefined;
 let keepAlive = 0;
+/** Why the native watcher's thread ended, once it has: no event comes any more. */
+let failure: string | null = null;
 
 function nativeWatch(): NativeWatch | null {
   if (native !== undefined) return native;
   const m = nativeLock() as unknown as Partial<NativeWatch>;
   if (typeof m.watchStart !== 'function') return (native = null);
   m.watchStart((wd, kind, name) => {
+    if (kind === 'failed') {
+      // Every watch is dead: its listeners must poll from now on, and nobody may add a new one.
+      failure = `the kernel watcher thread stopped on ${name}`;
+      const all = [...byPath];
+      byPath.clear();
+      byWd.clear();
+      for (const [watched, w] of all) for (const l of [...w.listeners.keys()]) l(watched, kind, failure);
+      return;
+    }
     if (kind === 'overflow') {
       // The kernel dropped events: everyone re-checks everything.
       for (const [watched, w] of byPath) for (const l of [...w.listeners.keys()]) l(watched, kind, '');
@@ -77,12 +88,14 @@ function widest(listeners: ReadonlyMap<KernelListener, WatchWhat>): WatchWhat | 
 
 /**
  * Watches `file` for `what` until disposed. Throws the system error when the kernel refuses
- * (e.g. ENOSPC: the user's inotify watch limit); callers then poll instead. A listener may also
+ * (e.g. ENOSPC: the user's inotify watch limit), or once the watcher thread has failed; callers
+ * then poll instead, as they do when a "failed" event ends their watch. A listener may also
  * hear events a wider watch of the same path brings.
  */
 export function kernelWatch(file: string, what: WatchWhat, listener: KernelListener): { dispose(): void } {
   const w = nativeWatch();
   if (!w) throw new Error('kernel wake-ups are not available on this platform');
+  if (failure !== null) throw new Error(failure);
   const absolute = path.resolve(file);
   let entry = byPath.get(absolute);
   if (!entry || WIDER[what] > WIDER[entry.what]) {

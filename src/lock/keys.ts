@@ -9,17 +9,36 @@ export interface Toolchain {
 }
 
 /**
- * The canonical form of a toolchain directory. A path whose last component is a symbolic link
- * (`/opt/current -> llvm-14`, flipped by A/B updaters) is that link, its parent made real: one
- * toolchain, one lock, across flips. Otherwise the real path of its deepest existing ancestor with
- * the rest appended: a toolchain being installed may not exist yet, and its key must not change
- * when the install creates it under a symlinked ancestor.
+ * The canonical form of a toolchain directory (PROTOCOL.md §2). A path whose last component is a
+ * name that is a symbolic link (`/opt/current -> llvm-14`, flipped by A/B updaters) is that link,
+ * its parent made real: one toolchain, one lock, across flips. Otherwise the real path of its
+ * deepest existing ancestor with the rest appended: a toolchain being installed may not exist
+ * yet, and its key must not change when the install creates it under a symlinked ancestor.
+ * `..` and `.` are resolved as the kernel resolves them (after the links before them), never
+ * textually first: `linkfar/../plain` is the `plain` beside linkfar's target, and `link/.` is the
+ * target itself. Trailing separators are ignored.
  */
 export function canonicalToolchainPath(dir: string): string {
-  const absolute = path.resolve(dir);
-  const parent = path.dirname(absolute);
-  if (parent !== absolute && isSymlink(absolute)) return path.join(realAncestry(parent), path.basename(absolute));
+  // A trailing separator is dropped (`current/`, as shells complete it, is still the link).
+  const raw = absoluteUnnormalized(dir);
+  const absolute = path.parse(raw).root === raw ? raw : raw.replace(/[\\/]+$/, '');
+  const last = lastComponent(absolute);
+  if (last !== '' && last !== '.' && last !== '..' && isSymlink(absolute)) {
+    return path.join(realAncestry(absolute.slice(0, absolute.length - last.length)), last);
+  }
   return realAncestry(absolute);
+}
+
+/** `dir` made absolute against the working directory, with `..` and `.` left for the kernel. */
+function absoluteUnnormalized(dir: string): string {
+  if (path.isAbsolute(dir)) return dir;
+  const cwd = process.cwd();
+  return cwd.endsWith(path.sep) ? cwd + dir : cwd + path.sep + dir;
+}
+
+function lastComponent(p: string): string {
+  const parts = p.split(path.sep === '\\' ? /[\\/]/ : /\//);
+  return parts[parts.length - 1] ?? '';
 }
 
 function isSymlink(p: string): boolean {
@@ -30,7 +49,10 @@ function isSymlink(p: string): boolean {
   }
 }
 
-/** The real path of the deepest existing ancestor of `absolute`, with the rest appended. */
+/**
+ * The real path of the deepest existing ancestor of `absolute`, with the rest appended (there,
+ * where nothing exists to resolve, `..` and `.` apply textually).
+ */
 function realAncestry(absolute: string): string {
   const missing: string[] = [];
   for (let existing = absolute; ; ) {
@@ -38,7 +60,7 @@ function realAncestry(absolute: string): string {
       return path.join(fs.realpathSync.native(existing), ...missing.reverse());
     } catch {
       const parent = path.dirname(existing);
-      if (parent === existing) return absolute;
+      if (parent === existing) return path.resolve(absolute);
       missing.push(path.basename(existing));
       existing = parent;
     }

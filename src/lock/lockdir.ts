@@ -90,11 +90,11 @@ export function openLockFile(file: string): number {
     if (isLockError(cause)) throw cause;
     const code = errnoCode(cause);
     if (code === 'ELOOP' || code === 'EMLINK') {
-      throw new LockError('E_LOCKFILE_UNSAFE', `The lock file ${file} is a symbolic link; refusing to follow it. Delete the link.`, { cause });
+      throw new LockError('E_LOCKFILE_UNSAFE', `The lock file ${file} is a symbolic link; refusing to follow it. Delete the link.`, { cause, op: 'open', path: file });
     }
     if (code === 'EFTYPE') {
-      throw new LockError('E_LOCKFILE_UNSAFE', `The lock file ${file} is not a regular file. Delete it; it will be recreated.`, { cause });
+      throw new LockError('E_LOCKFILE_UNSAFE', `The lock file ${file} is not a regular file. Delete it; it will be recreated.`, { cause, op: 'open', path: file });
     }
-    throw new LockError('E_LOCKDIR_UNWRITABLE', `Cannot open the lock file ${file} (${code ?? String(cause)}).`, { cause });
+    throw new LockError('E_LOCKDIR_UNWRITABLE', `Cannot open the lock file ${file} (${code ?? String(cause)}).`, { cause, op: 'open', path: file });
   }
 }

@@ -41,6 +41,7 @@ export function nativeLock(): NativeLock {
   try {
     // A static import would make the whole engine unloadable when the binary is missing; the
     // extension must still start and say what is wrong.
+    // eslint-disable-next-line @typescript-eslint/no-require-imports -- a path known only at run time
     loaded = require(file) as NativeLock;
     return loaded;
   } catch (cause) {

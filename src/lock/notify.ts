@@ -67,6 +67,12 @@ export function subscribe(dir: string, options: SubscribeOptions, listener: List
 function kernelSubscription(dir: string, options: SubscribeOptions, listener: Listener): Subscription {
   let fallback: Subscription | null = null;
   const onEvent = (watched: string, kind: string, name: string): void => {
+    if (kind === 'failed') {
+      warnOnce(options, `Cannot watch ${dir} with the kernel any more (${name}); changes are noticed by polling.`);
+      fallback ??= fallbackSubscription(dir, { ...options, useWatcher: false, pollMs: options.pollMs ?? DEFAULT_POLL_MS }, listener);
+      listener(null, 'poll');
+      return;
+    }
     if (kind === 'gone') {
       // The directory or a lock file went away or was replaced: nothing more will come from it.
       warnOnce(options, `${watched} was removed or moved while in use; changes are noticed by polling.`);

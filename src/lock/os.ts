@@ -14,7 +14,7 @@ import { windowsSeam } from './os-windows';
 export interface OsSeam {
   /** The per-user lock directory when TOOLCHAIN_LOCK_DIR is not set (docs/PROTOCOL.md §1). */
   defaultLockDir(env: NodeJS.ProcessEnv, home: string): string;
-  /** Throws a message when others could tamper with `dir` (owner, mode); `st` is its lstat. */
+  /** Why others could tamper with `dir` (owner, mode), or null when they cannot; `st` is its lstat. */
   refuseForeignDir(dir: string, st: fs.Stats): string | null;
   /** Network file systems (locks and change events cross machines only by polling), by statfs or path. */
   networkFileSystem(dir: string): string | null;

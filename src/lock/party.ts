@@ -111,9 +111,9 @@ export function closeParty(ctx: Context, p: Party): void {
   // A child that inherited the lock (an update run by a window being closed) still holds it
   // through the same open file: unlocking would take it from the child, and the record names it.
   const inherited = childStillHolds(p);
-  for (const [held, fd] of [[p.lockHeld && !inherited, p.lockFd], [p.gateHeld, p.gateFd]] as const) {
+  for (const [held, fd, file] of [[p.lockHeld && !inherited, p.lockFd, p.lockFile], [p.gateHeld, p.gateFd, p.gateFile]] as const) {
     try {
-      if (held) unlock(fd);
+      if (held) unlock(fd, file);
     } catch {
       // Closing the descriptor below drops the lock anyway.
     }
@@ -137,5 +137,5 @@ function childStillHolds(p: Party): boolean {
 
 /** One non-blocking try; on a network file system off the event loop and bounded in time. */
 export function attempt(ctx: Context, fd: number, mode: FlockMode, file: string): Promise<boolean> | boolean {
-  return ctx.network ? tryLockOffThread(fd, mode, ctx.lockCallLimitMs, file) : tryLock(fd, mode);
+  return ctx.network ? tryLockOffThread(fd, mode, ctx.lockCallLimitMs, file) : tryLock(fd, mode, file);
 }

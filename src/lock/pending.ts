@@ -30,7 +30,7 @@ export function watchForWriters(ctx: Context, p: Party, released: () => boolean,
   // network file system, where a failed call counts as no confirmation).
   const whenGateKnown = (then: (taken: boolean) => void): void => {
     const answer = (free: boolean): void => {
-      if (free) unlock(p.gateFd);
+      if (free) unlock(p.gateFd, p.gateFile);
       then(!free);
     };
     const r = attempt(ctx, p.gateFd, 'read', p.gateFile);

@@ -2,6 +2,7 @@
 // users' exe, maps, fds and environment are hidden unless we are root; such fields stay null.
 import * as fs from 'node:fs';
 import { processCommandLine } from './proclocks';
+import { readStat } from './procstat';
 import type { ProcessInfo } from './proctable';
 
 /** USER_HZ: /proc reports times in these ticks, 100 on every architecture Linux exposes it for. */
@@ -33,7 +34,8 @@ function userOf(uid: number): string | null {
   return users.get(uid) ?? String(uid);
 }
 
-function readLink(file: string): string | null {
+/** A /proc link's target; a file replaced on disk (an update) reads as "/path (deleted)": it is still that file. */
+export function readLink(file: string): string | null {
   try {
     return fs.readlinkSync(file).replace(/ \(deleted\)$/, '');
   } catch {
@@ -41,27 +43,23 @@ function readLink(file: string): string | null {
   }
 }
 
-function readProcess(pid: number, btime: number | null): ProcessInfo | null {
-  let stat: string;
+function readInfo(pid: number, btime: number | null): ProcessInfo | null {
+  const stat = readStat(pid);
   let status: string;
   try {
-    stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
     status = fs.readFileSync(`/proc/${pid}/status`, 'utf8');
   } catch {
     return null; // exited meanwhile
   }
-  // The command name (field 2) may hold spaces and parentheses; fields resume after the last ')'.
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  const ppid = Number(fields[4 - 3]);
-  const startTime = fields[22 - 3] ?? null;
+  if (stat === null) return null;
   const uidMatch = /^Uid:\s+(\d+)/m.exec(status);
   const uid = uidMatch ? Number(uidMatch[1]) : null;
-  const ticks = startTime !== null && /^\d+$/.test(startTime) ? Number(startTime) : null;
+  const ticks = stat.startTime === null ? null : Number(stat.startTime);
   return {
     pid,
-    ppid: Number.isInteger(ppid) && ppid > 0 ? ppid : null,
+    ppid: Number.isInteger(stat.ppid) && stat.ppid > 0 ? stat.ppid : null,
     exe: readLink(`/proc/${pid}/exe`),
-    startTime,
+    startTime: stat.startTime,
     since: btime !== null && ticks !== null ? new Date((btime + ticks / TICKS_PER_SECOND) * 1000).toISOString() : null,
     uid,
     user: uid === null ? null : userOf(uid),
@@ -80,7 +78,7 @@ export function listLinuxProcesses(): ProcessInfo[] {
   const out: ProcessInfo[] = [];
   for (const name of names) {
     if (!/^\d+$/.test(name)) continue;
-    const p = readProcess(Number(name), btime);
+    const p = readInfo(Number(name), btime);
     if (p) out.push(p);
   }
   return out;

@@ -82,16 +82,20 @@ const TEMPORARY = /^\..+\.\d+\.[0-9a-f]{6}\.tmp$/;
 // in between. Old enough that clock skew on a network file system cannot make a fresh one look so.
 const ABANDONED_AFTER_MS = 5 * 60_000;
 
-/** Removes, of these temporary files in `dir`, those that writers killed between writing and renaming left behind. */
-export function sweepTemporaryFiles(dir: string, names: readonly string[], now = Date.now()): void {
+/** Removes, of these temporary files in `dir`, those that writers killed between writing and renaming left behind; returns them. */
+export function sweepTemporaryFiles(dir: string, names: readonly string[], now = Date.now()): string[] {
+  const removed: string[] = [];
   for (const name of names) {
     try {
       const st = fs.lstatSync(path.join(dir, name));
-      if (st.isFile() && now - st.mtimeMs > ABANDONED_AFTER_MS) fs.unlinkSync(path.join(dir, name));
+      if (!st.isFile() || now - st.mtimeMs <= ABANDONED_AFTER_MS) continue;
+      fs.unlinkSync(path.join(dir, name));
+      removed.push(name);
     } catch {
       // Renamed or removed meanwhile, or not ours to remove (a sticky directory).
     }
   }
+  return removed;
 }
 
 /** Why a record file was ignored. */

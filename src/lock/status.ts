@@ -1,9 +1,9 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { isToolchainKey, type Toolchain } from './keys';
-import { selfIdentity } from './identity';
+import { processExited, selfIdentity } from './identity';
 import { recordLiveness, type Liveness } from './liveness';
-import { processCommandLine, type KernelLock, type KernelLockTable } from './proclocks';
+import { lockHeirs, processCommandLine, type KernelLock, type KernelLockTable } from './proclocks';
 import { readRecords, removeRecordFile, type HolderRecord, type LockMode, type RecordProblem, type StoredRecord } from './records';
 import { lockFilePath, gateFilePath, readMeta } from './files';
 import { closeHandle, tryLock, unlock } from './flock';
@@ -82,7 +82,15 @@ export function holderFromRecord(stored: StoredRecord, liveness: Liveness): Hold
   };
 }
 
-function foreignHolder(k: KernelLock): Holder {
+/**
+ * A holder the kernel lists without a record. Its pid may be gone (a `flock(1)` SIGKILLed while
+ * its command runs): then the processes that hold the lock through its descriptor are its
+ * children, and what they run is its command; liveness is unknown if none of them can be seen.
+ */
+function foreignHolder(k: KernelLock, file: { dev: number; ino: number } | null): Holder {
+  const gone = !fs.existsSync(`/proc/${k.pid}`) || processExited(k.pid);
+  const heirs = gone && file !== null ? lockHeirs(k.pid, file) : [];
+  const shown = heirs[0] ?? k.pid;
   return {
     mode: k.mode,
     state: k.blocked ? 'waiting' : 'held',
@@ -90,12 +98,12 @@ function foreignHolder(k: KernelLock): Holder {
     host: selfIdentity().host,
     user: null,
     client: null,
-    command: processCommandLine(k.pid) ?? [],
+    command: processCommandLine(shown) ?? [],
     purpose: null,
     since: null,
-    liveness: 'alive',
+    liveness: gone && heirs.length === 0 ? 'unknown' : 'alive',
     foreign: true,
-    children: [],
+    children: heirs,
     self: false,
     recordId: null,
   };
@@ -135,12 +143,17 @@ export function describeLock(dir: string, key: string, options: DescribeOptions,
 
   let mainLocks: KernelLock[] | null = null;
   let gateLocks: KernelLock[] | null = null;
+  const mainFile = options.kernel ? statOf(lockFile) : null;
+  const gateStat = options.kernel ? statOf(gateFile) : null;
   if (options.kernel) {
-    mainLocks = statLocks(options.kernel, lockFile);
-    gateLocks = statLocks(options.kernel, gateFile);
+    mainLocks = mainFile ? options.kernel.locksOf(mainFile) : [];
+    gateLocks = gateStat ? options.kernel.locksOf(gateStat) : [];
   }
 
-  const samePidSpace = (r: HolderRecord): boolean => r.host === self.host && r.pidNamespace === self.pidNamespace && self.procConsistent;
+  const samePidSpace = (r: HolderRecord): boolean => r.host === self.host && r.bootId === self.bootId && r.pidNamespace === self.pidNamespace && self.procConsistent;
+  // With the kernel's table every holder of a local lock is in it: a held record of another boot
+  // of this host names nobody (PROTOCOL.md §4.2). Not provably dead, so kept; said, not hidden.
+  const earlierBoot = (r: HolderRecord): boolean => r.host === self.host && r.bootId !== null && self.bootId !== null && r.bootId !== self.bootId;
   const kernelPids = new Set((mainLocks ?? []).filter((k) => !k.blocked).map((k) => k.pid));
   const holders: Holder[] = [];
   const waiting: Holder[] = [];
@@ -157,18 +170,22 @@ export function describeLock(dir: string, key: string, options: DescribeOptions,
       waiting.push(h);
       continue;
     }
+    if (mainLocks !== null && earlierBoot(r)) {
+      problems.push({ file: s.file, reason: `held by pid ${r.pid} of another boot of this host (${r.bootId}): it holds nothing now; the next writer removes it` });
+      continue;
+    }
     // A held record whose process the kernel does not list is between unlock and record removal.
     if (mainLocks !== null && samePidSpace(r) && !kernelPids.has(r.pid) && !r.children.some((c) => kernelPids.has(c.pid))) continue;
     holders.push(h);
   }
   for (const k of mainLocks ?? []) {
     if (recordPids.has(k.pid) || k.pid === self.pid) continue;
-    (k.blocked ? waiting : holders).push(foreignHolder(k));
+    (k.blocked ? waiting : holders).push(foreignHolder(k, mainFile));
   }
   for (const k of gateLocks ?? []) {
     // A foreign process holding the gate exclusively is a writer announcing itself without a record
     // (or one whose record we read before it was written): pending, not holding the lock.
-    if (k.mode === 'write' && !k.blocked && !recordPids.has(k.pid) && k.pid !== self.pid) waiting.push({ ...foreignHolder(k), state: 'waiting' });
+    if (k.mode === 'write' && !k.blocked && !recordPids.has(k.pid) && k.pid !== self.pid) waiting.push({ ...foreignHolder(k, gateStat), state: 'waiting' });
   }
 
   let state: LockState;
@@ -198,11 +215,11 @@ export function describeLock(dir: string, key: string, options: DescribeOptions,
   };
 }
 
-function statLocks(kernel: KernelLockTable, file: string): KernelLock[] {
+function statOf(file: string): fs.Stats | null {
   try {
-    return kernel.locksOf(fs.statSync(file));
+    return fs.statSync(file);
   } catch {
-    return [];
+    return null;
   }
 }
 
@@ -220,12 +237,12 @@ function probeState(lockFile: string): LockState | null {
     return null;
   }
   try {
-    if (tryLock(fd, 'write')) {
-      unlock(fd);
+    if (tryLock(fd, 'write', lockFile)) {
+      unlock(fd, lockFile);
       return 'free';
     }
-    if (tryLock(fd, 'read')) {
-      unlock(fd);
+    if (tryLock(fd, 'read', lockFile)) {
+      unlock(fd, lockFile);
       return 'read';
     }
     return 'write';

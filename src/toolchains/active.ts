@@ -40,7 +40,8 @@ type Request = { readonly name: string } | { readonly path: string } | { readonl
 /**
  * Reads `rust-toolchain` or `rust-toolchain.toml` in `dir` as rustup does: the legacy file is a
  * bare name when it has one line, else TOML like the other; `[toolchain]` has `channel` or `path`
- * (relative to the file). With neither (only components, targets, …) the default toolchain applies.
+ * (absolute), not both. With neither but components or targets, the default toolchain applies; a
+ * file with no `[toolchain]` table, or with nothing in it that rustup counts, is refused (E_BAD_TOML).
  */
 function toolchainFileIn(dir: string): { request: Request; file: string; wants?: ToolchainWants } | null {
   for (const name of ['rust-toolchain', 'rust-toolchain.toml']) {
@@ -55,11 +56,19 @@ function toolchainFileIn(dir: string): { request: Request; file: string; wants?:
     }
     if (text.trim() === '') throw new ToolchainError('E_BAD_TOML', `${file} is empty. Name a toolchain in it (\`[toolchain]\` \`channel = "stable"\`) or remove it.`);
     const section = tomlTable(parseToml(text, file), 'toolchain');
+    // rustup 1.29 refuses these files rather than falling back to the default toolchain.
+    const bad = (why: string): never => {
+      throw new ToolchainError('E_BAD_TOML', `${file} ${why}; rustup refuses it too. Name a toolchain in it (\`[toolchain]\` \`channel = "stable"\`) or remove it.`);
+    };
+    if (section === undefined) bad('has no [toolchain] table');
     const channel = tomlString(section, 'channel');
     const wants = wantsOf(section);
-    if (channel) return { request: { name: channel }, file, ...(wants ? { wants } : {}) };
     const custom = tomlString(section, 'path');
-    if (custom) return { request: { path: path.resolve(dir, custom) }, file };
+    if (channel !== undefined && custom !== undefined) bad('names both a channel and a path');
+    if (channel) return { request: { name: channel }, file, ...(wants ? { wants } : {}) };
+    if (custom) return { request: { path: custom }, file };
+    // A profile alone does not count: rustup calls that "missing toolchain properties".
+    if (!['components', 'targets'].some((k) => section![k] !== undefined)) bad('has no channel, path, components or targets under [toolchain]');
     return { request: { useDefault: true }, file, ...(wants ? { wants } : {}) };
   }
   return null;
@@ -80,6 +89,23 @@ function overrideFor(dir: string, settings: RustupSettings): Request | null {
     if (path.resolve(key) === dir || realPathOrNull(key) === dir) return { name };
   }
   return null;
+}
+
+/**
+ * A custom toolchain given by path, as rustup accepts one for RUSTUP_TOOLCHAIN, `+TOOLCHAIN` or a
+ * toolchain file: absolute, with a bin/ directory (rustup: "relative path toolchain", "has no bin/
+ * directory"). `what` names where the path came from.
+ */
+function checkedToolchainPath(p: string, what: string): string {
+  if (!path.isAbsolute(p)) throw new ToolchainError('E_UNKNOWN_TOOLCHAIN', `${what} names the relative path ${p}; rustup takes only an absolute path for a custom toolchain.`);
+  let bin = false;
+  try {
+    bin = fs.statSync(path.join(p, 'bin')).isDirectory();
+  } catch {
+    // Not there: reported below.
+  }
+  if (!bin) throw new ToolchainError('E_UNKNOWN_TOOLCHAIN', `${what} names ${p}, which has no bin/ directory: not a toolchain rustup can run.`);
+  return p;
 }
 
 function fromRequest(request: Request, env: NodeJS.ProcessEnv, settings: RustupSettings): ResolvedToolchain | null {
@@ -107,6 +133,15 @@ export function rustupNamed(name: string, env: NodeJS.ProcessEnv = process.env):
   return fromRequest({ name }, env, rustupSettings(env))!;
 }
 
+/**
+ * The toolchain of a proxy's or rustup's leading `+TOOLCHAIN`, which beats every other rule: a
+ * name as rustupNamed reads it, or an absolute path to a toolchain with a bin/ directory.
+ */
+export function commandLineToolchain(name: string, env: NodeJS.ProcessEnv = process.env): ResolvedToolchain {
+  if (isPathSpec(name)) checkedToolchainPath(name, `+${name}`);
+  return rustupNamed(name, env);
+}
+
 /** `start` and its ancestors up to the root. */
 function ancestors(start: string): string[] {
   const out: string[] = [];
@@ -128,6 +163,9 @@ function ancestors(start: string): string[] {
 export function whichToolchain(dir: string, env: NodeJS.ProcessEnv = process.env): ActiveToolchain | null {
   const settings = rustupSettings(env);
   const found = (request: Request, source: ToolchainSource, sourceFile: string | null, wants?: ToolchainWants): ActiveToolchain | null => {
+    // Unlike `rustup run PATH` and friends, a pin by path must be one rustup would run.
+    if ('path' in request) checkedToolchainPath(request.path, sourceFile ?? 'RUSTUP_TOOLCHAIN');
+    else if ('name' in request && source !== 'override' && isPathSpec(request.name)) checkedToolchainPath(request.name, sourceFile ?? 'RUSTUP_TOOLCHAIN');
     const toolchain = fromRequest(request, env, settings);
     return toolchain ? { toolchain, source, sourceFile, ...(wants ? { wants } : {}) } : null;
   };

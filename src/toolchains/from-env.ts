@@ -23,7 +23,7 @@ export function configuredFromEnv(env: NodeJS.ProcessEnv = process.env): Configu
     if (typeof v !== 'object' || v === null) continue;
     const e = v as Record<string, unknown>;
     if (typeof e.name !== 'string' || (typeof e.path !== 'string' && typeof e.rustup !== 'string')) continue;
-    const updateCommand = Array.isArray(e.updateCommand) && e.updateCommand.every((a) => typeof a === 'string') ? (e.updateCommand as string[]) : undefined;
+    const updateCommand = Array.isArray(e.updateCommand) && e.updateCommand.every((a) => typeof a === 'string') ? e.updateCommand : undefined;
     out.push({
       name: e.name,
       ...(typeof e.path === 'string' ? { path: e.path } : {}),

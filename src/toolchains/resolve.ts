@@ -19,15 +19,22 @@ export interface ResolveOptions {
   readonly allowMissing?: boolean;
 }
 
+/** What Node puts in a path string in place of bytes that are not UTF-8. */
+const NOT_UTF8 = '\uFFFD';
+
 /** True when a spec is a directory path rather than a name. */
 export function isPathSpec(spec: string): boolean {
   return spec.includes('/') || spec.includes(path.sep) || spec.startsWith('.') || spec.startsWith('~');
 }
 
-/** Expands a leading `~` and makes the path absolute against `cwd`. */
+/**
+ * Expands a leading `~` and makes the path absolute against `cwd`, leaving `..` and `.` to be
+ * resolved after the links before them (PROTOCOL.md §2), not textually.
+ */
 export function expandPath(p: string, env: NodeJS.ProcessEnv, cwd: string): string {
-  const expanded = p === '~' ? homeDir(env) : p.startsWith('~/') || p.startsWith(`~${path.sep}`) ? path.join(homeDir(env), p.slice(2)) : p;
-  return path.resolve(cwd, expanded);
+  const expanded = p === '~' ? homeDir(env) : p.startsWith('~/') || p.startsWith(`~${path.sep}`) ? `${homeDir(env)}${path.sep}${p.slice(2)}` : p;
+  if (path.isAbsolute(expanded)) return expanded;
+  return cwd.endsWith(path.sep) ? cwd + expanded : cwd + path.sep + expanded;
 }
 
 /** The canonical path of an existing directory, or undefined. */
@@ -52,19 +59,32 @@ function fromPath(spec: string, env: NodeJS.ProcessEnv, cwd: string, what: strin
   const absolute = expandPath(spec, env, cwd);
   // A link (`current -> llvm-14`) stays the link: A/B updaters flip it, and it stays one toolchain.
   const canonical = canonicalToolchainPath(absolute);
+  if (canonical.includes(NOT_UTF8)) {
+    // Node hands such names over with U+FFFD in place of each bad byte: `bad\xff` and `bad\xfe`
+    // would share one key (PROTOCOL.md §2 defines keys for UTF-8 paths only).
+    throw new ToolchainError('E_UNKNOWN_TOOLCHAIN', `${what} ${canonical} is not valid UTF-8 (shown with \uFFFD): a toolchain lock needs a path it can name exactly. Rename the directory or name it through a link.`);
+  }
   if (!isDirectory(absolute)) {
     // An install is about to create it: its lock is that of the directory it will be.
     if (allowMissing && !fs.existsSync(absolute)) return { name: path.basename(canonical), path: canonical, kind: 'path', missing: true };
-    throw new ToolchainError('E_UNKNOWN_TOOLCHAIN', `${what} ${absolute} is not an existing directory. Give the directory the toolchain is installed in.`);
+    throw new ToolchainError('E_UNKNOWN_TOOLCHAIN', `${what} ${canonical} is not an existing directory. Give the directory the toolchain is installed in.`);
   }
   const resolved: ResolvedToolchain = { name: path.basename(canonical), path: canonical, kind: 'path' };
   // A path into rustup's toolchains directory is that rustup toolchain: same lock, and rustup can update it (unless it is linked).
   const rustupDir = existingDirectory(rustupToolchainsDir(env));
   if (rustupDir !== undefined && path.dirname(canonical) === rustupDir) {
-    const r = rustupToolchain(resolved.name, env);
-    return { ...resolved, rustupName: resolved.name, ...(r.linked ? { linked: true } : { updateCommand: ['rustup', 'update', resolved.name] }) };
+    return { ...resolved, ...rustupFacts(rustupToolchain(resolved.name, env)) };
   }
   return resolved;
+}
+
+/** What a toolchain standing for a rustup one keeps of it: its name, whether it is linked, its update. */
+function rustupFacts(r: ResolvedToolchain): Pick<ResolvedToolchain, 'rustupName' | 'linked' | 'updateCommand'> {
+  return {
+    ...(r.rustupName !== undefined ? { rustupName: r.rustupName } : {}),
+    ...(r.linked ? { linked: true } : {}),
+    ...(r.updateCommand ? { updateCommand: r.updateCommand } : {}),
+  };
 }
 
 /** A channel rustup could install, when allowed and there is a rustup home to install it in. */
@@ -114,10 +134,14 @@ function unknown(spec: string, env: NodeJS.ProcessEnv, configured: readonly Conf
 }
 
 function fromConfigured(c: ConfiguredToolchain, env: NodeJS.ProcessEnv, cwd: string, configured: readonly ConfiguredToolchain[]): ResolvedToolchain {
-  const withUpdate = (r: ResolvedToolchain): ResolvedToolchain => {
-    const updateCommand = c.updateCommand ?? r.updateCommand;
-    return { name: c.name, path: r.path, kind: 'configured', ...(r.rustupName ? { rustupName: r.rustupName } : {}), ...(updateCommand ? { updateCommand } : {}) };
-  };
+  // A configured update command wins; else that of the rustup toolchain it stands for (none if linked).
+  const withUpdate = (r: ResolvedToolchain): ResolvedToolchain => ({
+    name: c.name,
+    path: r.path,
+    kind: 'configured',
+    ...rustupFacts(r),
+    ...(c.updateCommand ? { updateCommand: c.updateCommand } : {}),
+  });
   if (c.path !== undefined) return withUpdate(fromPath(c.path, env, cwd, `The configured toolchain "${c.name}" points at`));
   if (c.rustup !== undefined) {
     const r = fromRustup(c.rustup, env, configured);

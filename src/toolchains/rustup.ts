@@ -4,6 +4,14 @@ import * as path from 'node:path';
 import { canonicalToolchainPath } from '../lock';
 import { parseToml, readTextFile, tomlString, tomlTable } from './toml';
 import type { ResolvedToolchain } from './types';
+import { rustupUpdateCommand } from './update-command';
+
+/**
+ * For every process this extension starts: a rustup proxy never installs a missing toolchain
+ * behind our back (and outside any write lock), as rust-analyzer does for its own children; a
+ * missing toolchain goes through the install offer instead.
+ */
+export const NO_AUTO_INSTALL_ENV: Readonly<Record<string, string>> = { RUSTUP_AUTO_INSTALL: '0' };
 
 /** rustup's home: RUSTUP_HOME, else ~/.rustup. */
 export function rustupHome(env: NodeJS.ProcessEnv = process.env): string {
@@ -51,7 +59,7 @@ export function rustupToolchain(dirName: string, env: NodeJS.ProcessEnv = proces
     path: canonicalToolchainPath(dir),
     kind: 'rustup',
     rustupName: dirName,
-    ...(linked ? { linked: true } : { updateCommand: ['rustup', 'update', dirName] }),
+    ...(linked ? { linked: true } : { updateCommand: rustupUpdateCommand([dirName]) }),
     ...(isDirectory(dir) ? {} : { missing: true }),
   };
 }
@@ -66,7 +74,8 @@ export function rustupToolchainNames(env: NodeJS.ProcessEnv = process.env): stri
     return null;
   }
   // Linked toolchains (`rustup toolchain link`) are symlinks to directories: statSync follows them.
-  return names.filter((n) => !n.startsWith('.') && isDirectory(path.join(dir, n))).sort();
+  // A name that is not UTF-8 (U+FFFD in its place) cannot be keyed exactly (PROTOCOL.md §2).
+  return names.filter((n) => !n.startsWith('.') && !n.includes('\uFFFD') && isDirectory(path.join(dir, n))).sort();
 }
 
 /** Every toolchain rustup has installed or linked, without running rustup. */
@@ -82,6 +91,8 @@ export interface RustupSettings {
   readonly defaultHostTriple?: string;
   /** `rustup override set` entries: directory → toolchain name. */
   readonly overrides: ReadonlyMap<string, string>;
+  /** `rustup set auto-install disable` was run. */
+  readonly autoInstallDisabled?: true;
 }
 
 /** rustup's settings.toml; empty when absent. A file that is not TOML is an error naming it. */
@@ -93,7 +104,24 @@ export function rustupSettings(env: NodeJS.ProcessEnv = process.env): RustupSett
   const overrides = Object.entries(tomlTable(doc, 'overrides') ?? {}).filter((e): e is [string, string] => typeof e[1] === 'string');
   const defaultToolchain = tomlString(doc, 'default_toolchain');
   const defaultHostTriple = tomlString(doc, 'default_host_triple') ?? tomlString(doc, 'default_host');
-  return { file, overrides: new Map(overrides), ...(defaultToolchain ? { defaultToolchain } : {}), ...(defaultHostTriple ? { defaultHostTriple } : {}) };
+  const autoInstallDisabled = tomlString(doc, 'auto_install') === 'disable';
+  return {
+    file,
+    overrides: new Map(overrides),
+    ...(defaultToolchain ? { defaultToolchain } : {}),
+    ...(defaultHostTriple ? { defaultHostTriple } : {}),
+    ...(autoInstallDisabled ? { autoInstallDisabled } : {}),
+  };
+}
+
+/**
+ * True when a proxy (cargo, rustc, ...) installs a toolchain it is asked for that is missing, as
+ * rustup 1.28.1 and later do unless RUSTUP_AUTO_INSTALL=0 or `rustup set auto-install disable`.
+ * rustup's proxies set RUSTUP_AUTO_INSTALL=0 for their children: nested calls never install.
+ */
+export function rustupAutoInstalls(env: NodeJS.ProcessEnv = process.env, settings: RustupSettings = rustupSettings(env)): boolean {
+  if (env.RUSTUP_AUTO_INSTALL === '0') return false;
+  return settings.autoInstallDisabled !== true;
 }
 
 const ARCH: Readonly<Record<string, string>> = { x64: 'x86_64', arm64: 'aarch64' };

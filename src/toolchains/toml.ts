@@ -4,6 +4,7 @@ import { ToolchainError } from './errors';
 
 // smol-toml is an ES module with a CommonJS build; its types describe the ES module only, so the
 // CommonJS build is required here and typed from them (esbuild bundles it either way).
+// eslint-disable-next-line @typescript-eslint/no-require-imports -- see above
 const { parse } = require('smol-toml') as { readonly parse: typeof Parse };
 
 /**
@@ -16,12 +17,12 @@ export type TomlTable = Readonly<Record<string, unknown>>;
 /** Parses `text` read from `file`; a file that is not TOML is an error naming it. */
 export function parseToml(text: string, file: string): TomlTable {
   try {
-    return parse(text) as TomlTable;
+    return parse(text);
   } catch (err) {
     const e = err as Error & { line?: number };
     const detail = e.message.split('\n')[0]!.replace(/^Invalid TOML document:\s*/, '').replace(/[.\s]+$/, '');
     const where = typeof e.line === 'number' ? `line ${e.line}: ` : '';
-    throw new ToolchainError('E_BAD_TOML', `${file} is not valid TOML (${where}${detail}). Fix the file; rustup cannot read it either.`);
+    throw new ToolchainError('E_BAD_TOML', `${file} is not valid TOML (${where}${detail}). Fix the file; rustup cannot read it either.`, [], { cause: err });
   }
 }
 

@@ -12,7 +12,7 @@ export interface ConfiguredToolchain {
 /** A toolchain resolved to the canonical directory its lock is keyed on. */
 export interface ResolvedToolchain {
   readonly name: string;
-  /** Canonical real path of the toolchain directory. */
+  /** Canonical path of the toolchain directory (PROTOCOL.md §2): real, except that a last component that is a symlink stays the link. */
   readonly path: string;
   readonly kind: 'rustup' | 'path' | 'configured';
   /** The rustup toolchain name (directory name in $RUSTUP_HOME/toolchains), when rustup manages it. */

@@ -19,8 +19,9 @@ const HELLO = 'export function greet(name: string): string {\n  return `Hello, $
  * @param {boolean} [o.trustPrompt]
  * @param {object | ((dirs: object) => object)} [o.env] more environment for code-server
  * @param {boolean} [o.demo]         manage the demo language server (default true)
+ * @param {Record<string, string>} [o.files] more files for the workspace, by relative path
  */
-export async function startFixture({ name, vsixes, settings = {}, workspaceSettings, trustPrompt = false, env = {}, demo = true }) {
+export async function startFixture({ name, vsixes, settings = {}, workspaceSettings, trustPrompt = false, env = {}, demo = true, files = {} }) {
   const root = tempDir(`tcl-e2e-${name}-`);
   const dir = (n) => {
     const p = path.join(root, n);
@@ -42,6 +43,7 @@ export async function startFixture({ name, vsixes, settings = {}, workspaceSetti
   // at startup, which activates VS Code's built-in TypeScript extension in some windows and not in
   // others, and it shares a command id with the demo server (command-collision.mjs covers that).
   fs.writeFileSync(path.join(f.workspace, 'hello.ts'), HELLO);
+  for (const [name, text] of Object.entries(files)) fs.writeFileSync(path.join(f.workspace, name), text);
   if (workspaceSettings) {
     fs.mkdirSync(path.join(f.workspace, '.vscode'));
     fs.writeFileSync(path.join(f.workspace, '.vscode', 'settings.json'), JSON.stringify(workspaceSettings(f), null, 2));

@@ -10,6 +10,8 @@ import { commandCollision } from './command-collision.mjs';
 import { electronSuite } from './electron-suite.mjs';
 import { artifactsDir, selectCodeServer } from './harness.mjs';
 import { hostKillScenario } from './host-kill-scenario.mjs';
+import { rustAnalyzerScenario } from './rust-analyzer-scenario.mjs';
+import { marketplaceScenario } from './marketplace-scenario.mjs';
 import { settingsScenario } from './settings-scenario.mjs';
 import { packageVsix } from './support.mjs';
 import { trustScenario } from './trust-scenario.mjs';
@@ -40,5 +42,7 @@ export function e2eSuite(version) {
     electronSuite(vsix);
     commandCollision(vsix);
     unlockedScenario(vsix);
+    rustAnalyzerScenario(vsix);
+    marketplaceScenario(vsix);
   });
 }

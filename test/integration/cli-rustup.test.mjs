@@ -1,11 +1,16 @@
 // rustup-grade CLI: `which`, `run -- CMD` without TOOLCHAIN, not-installed and linked toolchains,
-// and the `rustup` wrapper. A private RUSTUP_HOME and a stand-in `rustup` on PATH that records its
-// arguments and the locks `status --json` shows while it runs (test/fixtures/fake-rustup.mjs).
+// and the `rustup` wrapper. With the real rustup on the test bed (test/fixtures/rustup-testbed.mjs):
+// real updates and installs, watched mid-download through the bed's HTTP dist. The stand-in
+// (test/fixtures/fake-rustup.mjs, which records its arguments and the locks `status --json` shows
+// while it runs) stays only for the table of every rustup command's locks: the real rustup cannot
+// report what was held while it ran a command that downloads nothing (show, uninstall, link,
+// default), and the local dist has no rustfmt, clippy, wasm32 or 1.80.0 for the rest of the rows.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { cli, FIXTURES, sandbox, statusOf } from '../fixtures/cli-harness.mjs';
+import { CLI, cli, FIXTURES, sandbox, start, statusOf } from '../fixtures/cli-harness.mjs';
+import { testbedOrSkip } from '../fixtures/rustup-testbed.mjs';
 
 const HOST = `${{ x64: 'x86_64', arm64: 'aarch64' }[process.arch]}-unknown-linux-gnu`;
 const full = (n) => `${n}-${HOST}`;
@@ -74,10 +79,6 @@ test('the rustup wrapper takes exactly the locks of each row of the table', asyn
     for (const l of call.locks) assert.equal(l.state, mode, `${label}: ${l.name}`);
     assert.equal((r.stderr.match(/does not know/g) ?? []).length, args[0] === 'frobnicate' ? 1 : 0, `${label}: ${r.stderr}`);
   }
-  // rustup's own exit status comes back; no lock is left behind.
-  const failing = await cli(['rustup', 'update', 'stable'], { env: { ...w.env, FAKE_RUSTUP_EXIT: '3' }, cwd: w.project });
-  assert.equal(failing.code, 3);
-  assert.deepEqual((await statusOf(w.env)).toolchains.filter((s) => s.state !== 'free'), []);
 });
 
 test('which follows each of rustup’s rules, and says which one chose', async (t) => {
@@ -124,47 +125,120 @@ test('which follows each of rustup’s rules, and says which one chose', async (
   assert.ok(bad.stderr.startsWith(`toolchain-lock: ${file} is not valid TOML (line 1`), bad.stderr);
 });
 
-test('run -- CMD in a pinned project holds the read lock of its toolchain; a pinned toolchain not installed is 78', async (t) => {
-  const w = rustupWorld(t);
-  const r = await cli(['run', '--', 'rustup', 'show'], { env: w.env, cwd: path.join(w.project, 'src') });
+/** A bed (null: skipped) whose dist is served over HTTP; `locksAt(path)` are the locks `status` showed when rustup asked for it. */
+async function realWorld(t) {
+  const bed = await testbedOrSkip(t);
+  if (!bed) return null;
+  const lockDir = path.join(bed.root, 'locks');
+  const seen = new Map();
+  let env;
+  const locks = async () => (await statusOf(env)).toolchains.filter((s) => s.state !== 'free').map((s) => [s.name, s.state]);
+  const served = await bed.serve({ onRequest: async (p) => seen.set(p, await locks()) });
+  t.after(() => served.close());
+  env = { ...served.env, TOOLCHAIN_LOCK_DIR: lockDir, TOOLCHAIN_LOCK_HELD: '' };
+  const manifest = (channel) => `/dist/channel-rust-${channel}.toml.sha256`;
+  /** The CLI to completion; a real update or install takes seconds. */
+  const run = (args, options = {}) => start(args, { env, ...options }).result(180_000);
+  return { bed, env, locks, run, locksAt: (channel) => seen.get(manifest(channel)), asked: (channel) => seen.has(manifest(channel)) };
+}
+
+test('real rustup: `rustup update stable` holds stable\'s write lock while rustup downloads, and updates it', async (t) => {
+  const w = await realWorld(t);
+  if (!w) return;
+  w.bed.publish(2);
+  const r = await w.run(['rustup', 'update', 'stable']);
   assert.equal(r.code, 0, r.stderr);
-  assert.deepEqual(w.calls()[0].locks.map((l) => [l.name, l.state]), [[full('nightly'), 'read']]);
-  fs.writeFileSync(path.join(w.project, 'rust-toolchain.toml'), '[toolchain]\nchannel = "1.80.0"\n');
-  const missing = await cli(['run', '--', 'rustup', 'show'], { env: w.env, cwd: w.project });
-  assert.equal(missing.code, 78);
-  assert.match(missing.stderr, new RegExp(`${full('1.80.0')}, which is not installed`));
-  assert.deepEqual(w.calls(), [], 'nothing ran');
+  assert.match(r.stdout + r.stderr, /stable-\S+ updated - rustc /);
+  assert.deepEqual(w.locksAt('stable'), [[w.bed.toolchainName('stable'), 'write']]);
+  assert.match(w.bed.marker('stable'), /release 2 /);
+  assert.deepEqual(await w.locks(), [], 'nothing held afterwards');
+  // Read-only commands take no lock and still run the real rustup.
+  const show = await w.run(['rustup', 'show', 'active-toolchain']);
+  assert.equal(show.code, 0, show.stderr);
+  assert.match(show.stdout, new RegExp(`^${w.bed.toolchainName('stable')} \\(default\\)`));
 });
 
-test('a toolchain not installed yet: update installs it under a lock whose key is the same before and after', async (t) => {
-  const w = rustupWorld(t);
-  const [before] = (await statusOf(w.env, '1.80.0')).toolchains;
-  assert.equal(before.name, full('1.80.0'));
-  assert.equal(before.path, path.join(w.home, 'toolchains', full('1.80.0')));
-  const r = await cli(['update', '1.80.0', '--', 'rustup', 'toolchain', 'install', '1.80.0'], { env: w.env });
+test('real rustup: a toolchain not installed yet is installed under a write lock whose key is the same before and after; a failed install exits with rustup\'s status and holds nothing', async (t) => {
+  const w = await realWorld(t);
+  if (!w) return;
+  const [before] = (await statusOf(w.env, 'beta')).toolchains;
+  assert.deepEqual([before.name, before.path], [w.bed.toolchainName('beta'), w.bed.toolchainDir('beta')]);
+  const r = await w.run(['update', 'beta', '--', 'rustup', 'toolchain', 'install', 'beta']);
   assert.equal(r.code, 0, r.stderr);
-  assert.deepEqual(w.calls()[0].locks, [{ name: full('1.80.0'), key: before.key, state: 'write' }]);
-  assert.ok(fs.existsSync(path.join(w.home, 'toolchains', full('1.80.0'))), 'the stand-in installed it');
-  assert.equal((await statusOf(w.env, '1.80.0')).toolchains[0].key, before.key);
+  assert.deepEqual(w.locksAt('beta'), [[w.bed.toolchainName('beta'), 'write']]);
+  assert.ok(fs.existsSync(path.join(w.bed.toolchainDir('beta'), 'bin', 'rustc')), 'the real rustup installed it');
+  assert.equal((await statusOf(w.env, 'beta')).toolchains[0].key, before.key);
+
+  // The wrapper plans the install of nightly itself; 1.80.0 is not in the dist: rustup fails.
+  const nightly = await w.run(['rustup', 'toolchain', 'install', 'nightly']);
+  assert.equal(nightly.code, 0, nightly.stderr);
+  assert.deepEqual(w.locksAt('nightly'), [[w.bed.toolchainName('nightly'), 'write']]);
+  const failing = await w.run(['rustup', 'toolchain', 'install', '1.80.0']);
+  assert.equal(failing.code, 1, 'rustup\'s own exit status');
+  assert.match(failing.stderr, /1\.80\.0/);
+  assert.deepEqual(w.locksAt('1.80.0'), [[w.bed.toolchainName('1.80.0'), 'write']]);
+  assert.equal(fs.existsSync(w.bed.toolchainDir('1.80.0')), false);
+  assert.deepEqual(await w.locks(), [], 'nothing held afterwards');
   // run of a toolchain that is not installed stays 78; so does a name that is no channel.
-  assert.equal((await cli(['run', '1.81.0', '--', 'true'], { env: w.env })).code, 78);
-  assert.equal((await cli(['update', 'stabel', '--', 'true'], { env: w.env })).code, 78);
+  assert.equal((await w.run(['run', '1.81.0', '--', 'true'])).code, 78);
+  assert.equal((await w.run(['update', 'stabel', '--', 'true'])).code, 78);
 });
 
-test('update of a linked toolchain without CMD is refused with 64; with CMD it runs', async (t) => {
-  const w = rustupWorld(t);
-  const r = await cli(['update', 'mine'], { env: w.env });
+test('real rustup: `rustup run stable CMD` and `run -- CMD` in a pinned project hold the read lock of the toolchain rustup runs', async (t) => {
+  const w = await realWorld(t);
+  if (!w) return;
+  const status = [process.execPath, CLI, 'status', '--json'];
+  const held = (r) => {
+    assert.equal(r.code, 0, r.stderr);
+    return JSON.parse(r.stdout).toolchains.filter((s) => s.state !== 'free').map((s) => [s.name, s.state]);
+  };
+  assert.deepEqual(held(await w.run(['rustup', 'run', 'stable', ...status])), [[w.bed.toolchainName('stable'), 'read']]);
+  // Pinned with the real `rustup override set` (a linked toolchain, so no download).
+  const project = path.join(w.bed.root, 'project');
+  fs.mkdirSync(path.join(project, 'src'), { recursive: true });
+  assert.equal((await w.bed.rustup(['toolchain', 'link', 'mine', w.bed.toolchainDir('stable')])).code, 0);
+  assert.equal((await w.bed.rustup(['override', 'set', 'mine'], { cwd: project })).code, 0);
+  assert.deepEqual(held(await w.run(['run', '--', ...status], { cwd: path.join(project, 'src') })), [['mine', 'read']]);
+  const rustc = await w.run(['run', '--', 'rustc', '--version'], { cwd: project });
+  assert.equal(rustc.code, 0, rustc.stderr);
+  assert.match(rustc.stdout, new RegExp(`^rustc ${w.bed.version.replaceAll('.', '\\.')} `));
+  // A pinned toolchain that is not installed: 78, and nothing ran.
+  fs.writeFileSync(path.join(project, 'rust-toolchain.toml'), '[toolchain]\nchannel = "1.80.0"\n');
+  assert.equal((await w.bed.rustup(['override', 'unset'], { cwd: project })).code, 0);
+  const missing = await w.run(['run', '--', ...status], { cwd: project });
+  assert.equal(missing.code, 78);
+  assert.match(missing.stderr, new RegExp(`${w.bed.toolchainName('1.80.0')}, which is not installed`));
+  assert.equal(missing.stdout, '', 'nothing ran');
+});
+
+test('real rustup: update of a linked toolchain without CMD is refused with 64; with CMD it runs under its write lock', async (t) => {
+  const w = await realWorld(t);
+  if (!w) return;
+  assert.equal((await w.bed.rustup(['toolchain', 'link', 'mine', w.bed.toolchainDir('stable')])).code, 0);
+  const r = await w.run(['update', 'mine']);
   assert.equal(r.code, 64);
   assert.match(r.stderr, /^toolchain-lock: mine is a linked toolchain: rustup cannot update it; give the command after `--`/);
-  assert.deepEqual(w.calls(), [], 'rustup was not run');
-  const withCmd = await cli(['update', 'mine', '--', 'rustup', 'show'], { env: w.env });
+  const withCmd = await w.run(['update', 'mine', '--', process.execPath, CLI, 'status', '--json']);
   assert.equal(withCmd.code, 0, withCmd.stderr);
-  assert.deepEqual(w.calls()[0].locks.map((l) => [l.name, l.state]), [['mine', 'write']]);
+  assert.deepEqual(JSON.parse(withCmd.stdout).toolchains.filter((s) => s.state !== 'free').map((s) => [s.name, s.state]), [['mine', 'write']]);
+});
+
+test('a configured toolchain standing for a linked one keeps it linked: no `rustup update` of it from the CLI', async (t) => {
+  const w = rustupWorld(t);
+  const env = { ...w.env, TOOLCHAIN_LOCK_TOOLCHAINS: JSON.stringify([{ name: 'cfg', rustup: 'mine' }, { name: 'cfg-own', rustup: 'mine', updateCommand: ['rustup', 'show'] }]) };
+  const r = await cli(['update', 'cfg'], { env });
+  assert.equal(r.code, 64, r.stderr);
+  assert.match(r.stderr, /^toolchain-lock: cfg is a linked toolchain: rustup cannot update it; give the command after `--`/);
+  assert.deepEqual(w.calls(), [], 'rustup was not run');
+  // Control: its own configured updateCommand still runs.
+  const own = await cli(['update', 'cfg-own'], { env });
+  assert.equal(own.code, 0, own.stderr);
+  assert.deepEqual(w.calls().map((c) => c.args), [['show']]);
 });
 
 test('which and rustup have help, and are in the main help', async () => {
   const main = await cli(['--help']);
-  for (const usage of ['which [DIR] [--json]', 'rustup ARG ...', 'run [--purpose TEXT] -- CMD [ARG ...]']) assert.ok(main.stdout.includes(`toolchain-lock ${usage}`), usage);
+  for (const usage of ['which [+TOOLCHAIN] [DIR] [--json]', 'rustup ARG ...', 'run [TOOLCHAIN] [--purpose TEXT] -- CMD [ARG ...]']) assert.ok(main.stdout.includes(`toolchain-lock ${usage}`), usage);
   for (const command of ['which', 'rustup']) {
     const r = await cli(['help', command]);
     assert.equal(r.code, 0);

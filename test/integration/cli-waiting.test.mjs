@@ -45,6 +45,8 @@ test('update waits for a plain flock -s holder, names it, and goes once it leave
   // A long lock file path may be shortened to its name in the one-line message.
   const lockFileShown = `(${s.lockFile}|…/${path.basename(s.lockFile)})`;
   await update.waitFor('stderr', new RegExp(`blocked by reader flock -s ${lockFileShown} .* \\(pid ${holder.pid}, .*plain flock, no record`));
+  assert.match(update.out.stderr.split('\n')[0], /blocked by reader flock -s/, 'the first line already names the local flock holder');
+  assert.doesNotMatch(update.out.stderr, /cannot name/);
   assert.equal(await stateOf(env, tc), 'update-pending');
   holder.leave();
   const u = await update.result();
@@ -122,7 +124,12 @@ test('SIGKILL of the run wrapper: CMD keeps the lock until it exits', async (t) 
   const tc = toolchain();
   const run = start(['run', tc, '--', ...DETACHABLE], { env });
   const cmdPid = Number((await run.waitFor('stdout', /started (\d+)/))[1]);
-  t.after(() => process.kill(cmdPid, 'SIGKILL'));
+  // Gone already (it exits on SIGUSR1 below), unless nobody has reaped it yet: either is fine.
+  t.after(() => {
+    try {
+      process.kill(cmdPid, 'SIGKILL');
+    } catch {}
+  });
   run.kill('SIGKILL');
   assert.equal((await run.exited).signal, 'SIGKILL');
   const s = (await statusOf(env, tc)).toolchains[0];
@@ -143,7 +150,12 @@ test('SIGKILL of the update wrapper: CMD keeps the write lock until it exits', a
   const tc = toolchain();
   const update = start(['update', tc, '--', ...DETACHABLE], { env });
   const cmdPid = Number((await update.waitFor('stdout', /started (\d+)/))[1]);
-  t.after(() => process.kill(cmdPid, 'SIGKILL'));
+  // Gone already (it exits on SIGUSR1 below), unless nobody has reaped it yet: either is fine.
+  t.after(() => {
+    try {
+      process.kill(cmdPid, 'SIGKILL');
+    } catch {}
+  });
   update.kill('SIGKILL');
   await update.exited;
   assert.equal(await stateOf(env, tc), 'write');
@@ -173,4 +185,26 @@ test('a plain flock -x on the gate file is a pending update, and readers queue b
   const r = await reader.result();
   assert.equal(r.code, 0, r.stderr);
   assert.match(r.stdout, /reader ran/);
+});
+
+test('a plain flock -s whose flock(1) was SIGKILLed: status names the command that still holds it, not a live dead pid', async (t) => {
+  const { env, toolchain } = sandbox(t);
+  const tc = toolchain();
+  const { lockFile } = (await statusOf(env, tc)).toolchains[0];
+  fs.mkdirSync(env.TOOLCHAIN_LOCK_DIR, { recursive: true, mode: 0o700 });
+  const holder = startProcess(['flock', '-s', lockFile, 'sh', '-c', 'echo "held $$"; exec sleep 60'], { env, detached: true });
+  t.after(() => {
+    try {
+      process.kill(-holder.pid, 'SIGKILL');
+    } catch {}
+  });
+  const child = Number((await holder.waitFor('stdout', /held (\d+)/))[1]);
+  process.kill(holder.pid, 'SIGKILL');
+  await holder.exited;
+  const s = (await statusOf(env, tc)).toolchains[0];
+  assert.equal(s.state, 'read', 'the child keeps the lock');
+  assert.equal(s.holders.length, 1, JSON.stringify(s.holders));
+  const [h] = s.holders;
+  // /proc/locks still lists the killed flock(1); the lock lives in its child's descriptor.
+  assert.deepEqual([h.foreign, h.pid, h.children, h.command[0], h.liveness], [true, holder.pid, [child], 'sleep', 'alive']);
 });

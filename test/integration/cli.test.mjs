@@ -24,7 +24,7 @@ function fakeRustup(box) {
 test('--help, help COMMAND, COMMAND --help and --version', async () => {
   const main = await cli(['--help']);
   assert.equal(main.code, 0);
-  for (const usage of ['status [TOOLCHAIN ...] [--json]', 'run TOOLCHAIN [--purpose TEXT] -- CMD [ARG ...]', 'update TOOLCHAIN [TOOLCHAIN ...] [--timeout SECONDS] [--no-wait] [-- CMD [ARG ...]]', 'watch [TOOLCHAIN ...] [--json]']) {
+  for (const usage of ['status [TOOLCHAIN ...] [--json]', 'run [TOOLCHAIN] [--purpose TEXT] -- CMD [ARG ...]', 'update TOOLCHAIN [TOOLCHAIN ...] [--timeout SECONDS] [--no-wait] [--purpose TEXT] [-- CMD [ARG ...]]', 'watch [TOOLCHAIN ...] [--json]']) {
     assert.ok(main.stdout.includes(`toolchain-lock ${usage}`), usage);
   }
   for (const command of ['status', 'run', 'update', 'watch']) {
@@ -238,4 +238,24 @@ test('an unsafe lock directory is refused with 77', async (t) => {
   const viaOption = await cli(['--lock-dir', path.join(lockDir, '..', 'fine'), 'status', '--json'], { env });
   assert.equal(viaOption.code, 0, viaOption.stderr);
   assert.equal(JSON.parse(viaOption.stdout).lockDir, path.join(lockDir, '..', 'fine'));
+});
+
+test('clean removes what dead parties left and says so; status does not', async (t) => {
+  const { env, lockDir, toolchain } = sandbox(t);
+  const tc = toolchain();
+  assert.equal((await cli(['run', tc, '--', 'true'], { env })).code, 0);
+  const [entry] = (await statusOf(env, tc)).toolchains;
+  const temp = path.join(lockDir, `.${entry.key}~aaaaaaaaaaaa.json.4242.a1b2c3.tmp`);
+  fs.writeFileSync(temp, '{');
+  const hourAgo = new Date(Date.now() - 3600_000);
+  fs.utimesSync(temp, hourAgo, hourAgo);
+  assert.equal((await cli(['status'], { env })).code, 0);
+  assert.equal(fs.existsSync(temp), true, 'status only looks');
+  const r = await cli(['clean', '--json'], { env });
+  assert.equal(r.code, 0, r.stderr);
+  assert.deepEqual(JSON.parse(r.stdout), { lockDir, removed: [{ file: path.basename(temp), reason: 'abandoned temporary file' }] });
+  assert.equal(fs.existsSync(temp), false);
+  const again = await cli(['clean', tc], { env });
+  assert.equal(again.stdout, `Nothing to clean in ${lockDir}.\n`);
+  assert.equal((await cli(['clean', '--', 'x'], { env })).code, 64);
 });

@@ -1,7 +1,7 @@
 // Chaos: engine readers and writers, CLI `run` readers, CLI `update` writers and plain flock(1)
 // clients (PROTOCOL.md §6) share one toolchain for a bounded time while random ones are SIGKILLed
 // at random points. The log checker (lock-log.mjs, whose controls are in lock-log.test.mjs) must
-// see no overlap; once everything has exited, no lock may be left held, no record left behind,
+// see no overlap; once everything has exited, no lock may be left held, no record left behind (after `clean`),
 // no update lost.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -222,6 +222,10 @@ test(`chaos: SIGKILL of random parties for ${SECONDS} s leaves no overlap, no lo
   const locksHeld = heldLockFiles(dir);
   const deadRecords = recordFiles(dir);
   const status = statusOf();
+  const afterStatus = recordFiles(dir);
+  // Looking never writes; the explicit clean-up removes what the killed parties left.
+  const cleaned = spawnSync(process.execPath, [cli, '--lock-dir', dir, 'clean'], { encoding: 'utf8' });
+  assert.equal(cleaned.status, 0, cleaned.stderr);
   const recordsLeft = recordFiles(dir);
   const tempLeft = fs.readdirSync(dir).filter((n) => n.startsWith('.'));
 
@@ -236,7 +240,7 @@ test(`chaos: SIGKILL of random parties for ${SECONDS} s leaves no overlap, no lo
   t.diagnostic(`faults injected: ${r.faults.length} (${injected} sent)`);
   t.diagnostic(`  by victim: ${count(r.faults.map((f) => `${f.kind}${f.scope === 'group' ? ' group' : ''}`))}`);
   t.diagnostic(`  by state: ${count(r.faults.map((f) => `${f.kind.startsWith('engine') ? 'engine' : 'wrapper'}: ${f.state}`))}`);
-  t.diagnostic(`overlaps: ${r.overlaps.length}; locks left held: ${locksHeld.length}; records left: ${recordsLeft.length} (${deadRecords.length} of killed parties before \`status\` looked); temporary files left: ${tempLeft.length}`);
+  t.diagnostic(`overlaps: ${r.overlaps.length}; locks left held: ${locksHeld.length}; records left: ${recordsLeft.length} (${deadRecords.length} of killed parties before \`clean\`); temporary files left: ${tempLeft.length}`);
   t.diagnostic(`updates: ${updates.map((u) => `${u.role} ${u.began} began, ${u.ended} ended`).join('; ')}; ${killedWithGroup} killed with their group on purpose; ${r.survivedWrapper.length} commands outlived their killed wrapper (${count(r.survivedWrapper.map((s) => s.role))}); updates lost: ${lost.filter((h) => h.mode === 'write').length}; reads lost: ${lost.filter((h) => h.mode === 'read').length}`);
   t.diagnostic(`served: ${r.served.read} reads, ${r.served.write} writes (${count(lines.filter((l) => l.split(' ')[3] === 'acquire').map((l) => `${l.split(' ')[2]} by ${l.split(' ')[5]}`))}); parties: ${ended.length}; lines ignored after a kill: ${r.ignoredAfterKill}`);
 
@@ -245,7 +249,8 @@ test(`chaos: SIGKILL of random parties for ${SECONDS} s leaves no overlap, no lo
   assert.deepEqual(locksHeld, [], 'no lock or gate file is held once everything has exited');
   assert.equal(status.state, 'free', JSON.stringify(status));
   assert.deepEqual([status.holders, status.waiting, status.problems], [[], [], []], JSON.stringify(status));
-  assert.deepEqual(recordsLeft, [], 'no record is left once `status` has looked');
+  assert.deepEqual(afterStatus, deadRecords, '`status` removed nothing');
+  assert.deepEqual(recordsLeft, [], 'no record is left once `clean` has run');
   assert.deepEqual(
     failed.map((p) => `${p.id} ${p.kind} exit ${p.exit.code ?? p.exit.signal ?? p.exit.error}: ${fs.readFileSync(p.errFile, 'utf8').slice(-500)}`),
     [],

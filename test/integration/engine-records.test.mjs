@@ -34,7 +34,7 @@ function ownRecord(key, tc, overrides) {
   };
 }
 
-test('a record of a dead pid is stale and removed', async (t) => {
+test('a record of a dead pid is stale: not reported, and removed by clean, not by looking', async (t) => {
   const { dir, tc, key } = await lockedDir(t);
   const gone = spawnSync(process.execPath, ['-e', 'console.log(process.pid)']);
   const deadPid = Number(String(gone.stdout).trim());
@@ -42,6 +42,8 @@ test('a record of a dead pid is stale and removed', async (t) => {
   fs.writeFileSync(file, JSON.stringify(ownRecord(key, tc, { pid: deadPid, startTime: '1' })));
   const [s] = engine.status({ lockDir: dir });
   assert.equal(s.holders.length, 0);
+  assert.equal(fs.existsSync(file), true, 'status only looks');
+  assert.deepEqual(engine.clean({ lockDir: dir }), [{ file: path.basename(file), reason: 'dead record' }]);
   assert.equal(fs.existsSync(file), false, 'the dead record was removed');
 });
 
@@ -51,6 +53,7 @@ test('a record whose pid is alive with another start time (pid reuse) is stale',
   fs.writeFileSync(file, JSON.stringify(ownRecord(key, tc, { startTime: '1', state: 'waiting', mode: 'write' })));
   const [s] = engine.status({ lockDir: dir });
   assert.equal(s.writer, null, 'the reused pid is not taken for the old writer');
+  engine.clean({ lockDir: dir });
   assert.equal(fs.existsSync(file), false);
 });
 
@@ -73,7 +76,7 @@ test('records from another host or boot are unknown, never dead', async (t) => {
   assert.deepEqual(s.waiting.map((h) => h.liveness), ['unknown', 'unknown']);
 });
 
-test('records this host wrote before it last booted are dead: removed, and no update stays pending', async (t) => {
+test('records this host wrote before it last booted are dead: removed by the next party, and no update stays pending', async (t) => {
   const { dir, tc, key } = await lockedDir(t);
   const beforeBoot = new Date(Date.now() - os.uptime() * 1000 - 3600_000).toISOString();
   const waiting = path.join(dir, `${key}~aaaaaaaaaaaa.json`);
@@ -83,13 +86,15 @@ test('records this host wrote before it last booted are dead: removed, and no up
   const [s] = engine.status({ lockDir: dir });
   assert.equal(s.state, 'free', 'no update pending from a boot that is over');
   assert.equal(s.writer, null);
-  assert.equal(fs.existsSync(waiting) || fs.existsSync(held), false, 'both records were removed');
-  // A reader is not told of that writer either.
+  assert.deepEqual([fs.existsSync(waiting), fs.existsSync(held)], [true, true], 'status only looks');
+  // A reader is not told of that writer either, and cleans up after it.
   const reader = await engine.acquireRead({ name: 'tc', path: tc }, { lockDir: dir });
   const seen = [];
   reader.onUpdatePending((w) => seen.push(w)).dispose();
   await reader.release();
   assert.deepEqual(seen, []);
+  await new Promise((resolve) => setImmediate(resolve));
+  assert.deepEqual([fs.existsSync(waiting), fs.existsSync(held)], [false, false], 'the party that took the lock removed both');
 });
 
 test('corrupted, truncated, oversized and future-version records are ignored with a reason', async (t) => {
@@ -299,5 +304,60 @@ test('temporary files a writer killed mid-write left behind are removed once old
   const hourAgo = new Date(Date.now() - 3600_000);
   for (const f of [old, oldMeta, other]) fs.utimesSync(f, hourAgo, hourAgo);
   engine.status({ lockDir: dir });
+  assert.deepEqual([old, oldMeta, fresh, other].map((f) => fs.existsSync(f)), [true, true, true, true], 'status only looks');
+  assert.deepEqual(engine.clean({ lockDir: dir }).map((r) => r.reason), ['abandoned temporary file', 'abandoned temporary file']);
   assert.deepEqual([old, oldMeta, fresh, other].map((f) => fs.existsSync(f)), [false, false, true, true]);
+});
+
+/** Every name in `dir` with its modification time: what a look must leave as it was. */
+function listing(dir) {
+  return fs.readdirSync(dir).sort().map((n) => `${n} ${fs.lstatSync(path.join(dir, n)).mtimeMs}`);
+}
+
+test('looking never writes: status and watch leave dead records and old temporary files; a party taking the lock removes them', async (t) => {
+  const { dir, tc, key } = await lockedDir(t);
+  const deadPid = Number(String(spawnSync(process.execPath, ['-e', 'console.log(process.pid)']).stdout).trim());
+  const dead = path.join(dir, `${key}~aaaaaaaaaaaa.json`);
+  fs.writeFileSync(dead, JSON.stringify(ownRecord(key, tc, { pid: deadPid, startTime: '1' })));
+  const temp = path.join(dir, `.${key}~bbbbbbbbbbbb.json.4242.a1b2c3.tmp`);
+  fs.writeFileSync(temp, '{');
+  const hourAgo = new Date(Date.now() - 3600_000);
+  fs.utimesSync(temp, hourAgo, hourAgo);
+  const before = listing(dir);
+  engine.status({ lockDir: dir });
+  engine.status({ lockDir: dir, toolchains: [{ name: 'tc', path: tc }] });
+  const w = engine.watch({ lockDir: dir, onEvent: () => {} });
+  w.dispose();
+  assert.deepEqual(listing(dir), before, 'nothing in the directory changed');
+  const reader = await engine.acquireRead({ name: 'tc', path: tc }, { lockDir: dir });
+  await new Promise((resolve) => setImmediate(resolve));
+  await reader.release();
+  assert.deepEqual([fs.existsSync(dead), fs.existsSync(temp)], [false, false], 'the reader cleaned up');
+});
+
+test('a short writer still removes a held record it proved stale (PROTOCOL.md §3 writer step 4)', async (t) => {
+  const { dir, tc, key } = await lockedDir(t);
+  // A held read record of another boot that is not provably dead: only a writer holding LOCK_EX
+  // knows it holds nothing.
+  const file = path.join(dir, `${key}~cccccccccccc.json`);
+  fs.writeFileSync(file, JSON.stringify(ownRecord(key, tc, { id: 'cccccccccccc', bootId: 'another-boot', pid: 999997 })));
+  const w = await engine.acquireWrite([{ name: 'tc', path: tc }], { lockDir: dir });
+  await w.release();
+  assert.equal(fs.existsSync(file), false, 'removed although the writer released before its records were settled');
+  // Control: a reader proves nothing and leaves it.
+  fs.writeFileSync(file, JSON.stringify(ownRecord(key, tc, { id: 'cccccccccccc', bootId: 'another-boot', pid: 999997 })));
+  const r = await engine.acquireRead({ name: 'tc', path: tc }, { lockDir: dir });
+  await new Promise((resolve) => setImmediate(resolve));
+  await r.release();
+  assert.equal(fs.existsSync(file), true);
+});
+
+test('a held record of another boot of this host is no holder, and status says why (PROTOCOL.md §4.2)', async (t) => {
+  const { dir, tc, key } = await lockedDir(t);
+  const file = `${key}~cccccccccccc.json`;
+  fs.writeFileSync(path.join(dir, file), JSON.stringify(ownRecord(key, tc, { id: 'cccccccccccc', bootId: 'another-boot', pid: 999997 })));
+  const [s] = engine.status({ lockDir: dir });
+  assert.deepEqual([s.state, s.holders], ['free', []]);
+  assert.deepEqual(s.problems.map((p) => p.file), [file]);
+  assert.match(s.problems[0].reason, /another boot of this host/);
 });

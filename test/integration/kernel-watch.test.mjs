@@ -9,6 +9,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { bundle } from '../unit/extension-harness.mjs';
+import { spawnHolder, tempDir } from '../helpers.mjs';
 
 const linux = process.platform === 'linux';
 let kw;
@@ -67,4 +68,26 @@ test('an "arrivals" watch hears names appear (created, renamed in), not go; "ent
   fs.rmSync(path.join(dir, 'marker2'));
   await arrivals.sync(dir, 'marker3');
   assert.deepEqual(arrivals.events, ['entry marker3'], 'narrowed back to arrivals');
+});
+
+test('a watcher thread that fails says so, and a waiter it would have woken polls instead', { skip: !linux && 'inotify is Linux only' }, async (t) => {
+  const root = tempDir(t);
+  const locks = path.join(root, 'locks');
+  const tc = path.join(root, 'tc');
+  fs.mkdirSync(tc);
+  const reader = spawnHolder(t, ['--dir', locks, '--mode', 'read', '--toolchain', tc]);
+  await reader.next('acquired');
+  // The native watcher of the writer's process fails its first read(2) with EIO (a fault injected
+  // for this test only): the reader's release below is the event it loses.
+  const writer = spawnHolder(t, ['--dir', locks, '--mode', 'write', '--toolchain', tc, '--poll', '100'], { env: { TOOLCHAIN_LOCK_TEST_WATCH_FAULT: 'read' } });
+  await writer.next('waiting');
+  reader.send('release');
+  await reader.next('released');
+  const warning = await writer.next('warning', { pred: (ev) => /watcher/.test(ev.message) });
+  assert.match(warning.message, /watcher thread stopped on read: Input\/output error/, warning.message);
+  await writer.next('acquired');
+  // Control: without the fault the same writer gets the lock with no warning.
+  const again = spawnHolder(t, ['--dir', locks, '--mode', 'read', '--toolchain', tc]);
+  writer.send('release');
+  await again.next('acquired');
 });

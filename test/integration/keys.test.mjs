@@ -11,25 +11,27 @@ import { CLI, cli, sandbox, start } from '../fixtures/cli-harness.mjs';
 
 const engine = createRequire(import.meta.url)('../../dist/lock.js');
 
-// PROTOCOL.md §2, written from the document: a path that is a symbolic link is its parent's
-// canonical form plus the link's name; otherwise realpath of the deepest existing ancestor plus
-// the rest; sanitize per code point; sha256 of the UTF-8 path.
+// PROTOCOL.md §2, written from the document: made absolute without normalising, trailing
+// separators dropped; a path whose last component is a name that is a symbolic link is its
+// parent's canonical form plus the link's name; otherwise realpath of the deepest existing
+// ancestor plus the rest (normalised textually); sanitize per code point; sha256 of the UTF-8 path.
 const PYTHON_CLIENT = `
 import hashlib, os, re, sys
 def canonical(p):
-    p = os.path.abspath(p)
-    if os.path.islink(p) and os.path.dirname(p) != p:
-        return os.path.join(ancestry(os.path.dirname(p)), os.path.basename(p))
+    p = os.path.join(os.getcwd(), p).rstrip('/') or '/'
+    last = p.rsplit('/', 1)[-1]
+    if last not in ('', '.', '..') and os.path.islink(p):
+        return os.path.join(ancestry(p[:len(p) - len(last)]), last)
     return ancestry(p)
 def ancestry(p):
     rest = []
     while not os.path.exists(p):
         parent = os.path.dirname(p)
         if parent == p:
-            return os.path.abspath(sys.argv[1])
+            return os.path.normpath(sys.argv[1])
         rest.append(os.path.basename(p))
         p = parent
-    return os.path.join(os.path.realpath(p), *reversed(rest))
+    return os.path.normpath(os.path.join(os.path.realpath(p), *reversed(rest)))
 c = canonical(sys.argv[1])
 name = re.sub(r'[^A-Za-z0-9._-]', '_', os.path.basename(c)).lstrip('.')[:64] or 'root'
 print(name + '-' + hashlib.sha256(c.encode('utf-8')).hexdigest()[:12])
@@ -112,4 +114,50 @@ test('a toolchain path that is a symlink flipped by A/B updates is one lock acro
   assert.equal(after.state, 'read', 'the reader that started before the flip still holds it');
   reader.child.kill('SIGTERM');
   await reader.result();
+});
+
+test('`..` and `.` after a link are resolved as the kernel resolves them, never textually first; a client of the document agrees', async (t) => {
+  const { dir, env } = sandbox(t);
+  // tc/linkfar -> far/away/target; tc/plain and far/away/plain both exist.
+  const tc = path.join(dir, 'tc');
+  fs.mkdirSync(path.join(dir, 'far', 'away', 'target'), { recursive: true });
+  fs.mkdirSync(path.join(dir, 'far', 'away', 'plain'));
+  fs.mkdirSync(path.join(tc, 'plain'), { recursive: true });
+  fs.symlinkSync(path.join(dir, 'far', 'away', 'target'), path.join(tc, 'linkfar'));
+  fs.symlinkSync(path.join(tc, 'plain'), path.join(tc, 'link'));
+  const statusKey = async (spec) => {
+    const r = await cli(['status', spec, '--json'], { env });
+    assert.equal(r.code, 0, r.stderr);
+    return JSON.parse(r.stdout).toolchains[0].key;
+  };
+  const cases = [
+    // [spelling, what realpath(1) says it is]
+    [`${tc}/linkfar/../plain`, path.join(dir, 'far', 'away', 'plain')],
+    [`${tc}/link/.`, path.join(tc, 'plain')],
+    [`${tc}/link/./`, path.join(tc, 'plain')],
+  ];
+  for (const [spelling, real] of cases) {
+    // realpath(3); Node's own fs.realpathSync normalises textually first, as the old code did.
+    assert.equal(fs.realpathSync.native(spelling), fs.realpathSync.native(real), `the kernel's view of ${spelling}`);
+    const expected = engine.toolchainKey(fs.realpathSync.native(real));
+    assert.equal(engine.toolchainKey(spelling), expected, spelling);
+    assert.equal(await statusKey(spelling), expected, `status ${spelling}`);
+    assert.equal(pythonKey(spelling), expected, `python ${spelling}`);
+  }
+  // The link named as itself (a trailing separator as shells complete it too) stays the link.
+  for (const spelling of [`${tc}/link`, `${tc}/link/`]) {
+    assert.equal(engine.toolchainKey(spelling), engine.toolchainKey(path.join(tc, 'link')));
+    assert.notEqual(engine.toolchainKey(spelling), engine.toolchainKey(path.join(tc, 'plain')), spelling);
+    assert.equal(pythonKey(spelling), engine.toolchainKey(spelling), `python ${spelling}`);
+  }
+});
+
+test('a toolchain path that is not valid UTF-8 is refused (two such names would share a key)', { skip: process.platform !== 'linux' && 'Linux file names are bytes' }, async (t) => {
+  const { dir, env } = sandbox(t);
+  for (const byte of [0xff, 0xfe]) fs.mkdirSync(Buffer.concat([Buffer.from(`${dir}/bad`), Buffer.from([byte])]));
+  const bad = fs.readdirSync(dir).filter((n) => n.startsWith('bad'));
+  assert.deepEqual(bad, ['bad\uFFFD', 'bad\uFFFD'], 'Node names both alike');
+  const r = await cli(['status', path.join(dir, bad[0]), '--json'], { env });
+  assert.equal(r.code, 78, r.stdout);
+  assert.match(r.stderr, /is not valid UTF-8/);
 });

@@ -10,22 +10,29 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { rustupSource, testbedOrSkip } from '../fixtures/rustup-testbed.mjs';
 
-/** Names, sizes and mtimes of what rustup and cargo keep in the user's homes (the toolchains' metadata, not every file). */
+/**
+ * Names, sizes, mtimes and inodes of what rustup keeps in the user's homes: ~/.cargo/bin (rustup and
+ * its proxies), ~/.rustup's settings, update hashes, toolchain directories and their rustlib
+ * metadata. Not ~/.cargo's registry or ~/.rustup/tmp, which a cargo or rustup of the user's own
+ * may touch on this shared machine while the test runs.
+ */
 function homeSnapshot() {
   const src = rustupSource();
   if (src === null) return null;
   const lines = [];
-  const list = (dir, depth) => {
+  const list = (dir, depth, skip = []) => {
     if (!fs.existsSync(dir)) return;
     for (const name of fs.readdirSync(dir).sort()) {
+      if (skip.includes(name)) continue;
       const p = path.join(dir, name);
       const st = fs.lstatSync(p);
       lines.push(`${p} ${st.size} ${st.mtimeMs} ${st.ino}`);
       if (st.isDirectory() && depth > 0) list(p, depth - 1);
     }
   };
-  list(src.rustupHome, 2);
-  list(src.cargoHome, 1);
+  list(src.rustupHome, 0, ['tmp', 'downloads']);
+  for (const d of ['toolchains', 'update-hashes']) list(path.join(src.rustupHome, d), 1);
+  list(path.join(src.cargoHome, 'bin'), 0);
   for (const tc of fs.readdirSync(path.join(src.rustupHome, 'toolchains'))) list(path.join(src.rustupHome, 'toolchains', tc, 'lib', 'rustlib'), 0);
   return lines.join('\n');
 }

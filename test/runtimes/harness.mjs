@@ -121,6 +121,45 @@ function readText(file) {
   }
 }
 
+// Debian packages (what scripts/install-system-deps.sh installs) that carry a shared library, by
+// the machine of the program that needs it (ELF e_machine).
+const LIBRARY_PACKAGES = {
+  aarch64: { 'libstdc++.so.6': 'libstdc++6-arm64-cross', 'libgcc_s.so.1': 'libgcc-s1-arm64-cross', 'libc.so.6': 'libc6-arm64-cross', 'libm.so.6': 'libc6-arm64-cross', 'libdl.so.2': 'libc6-arm64-cross', 'libpthread.so.0': 'libc6-arm64-cross' },
+  'x86-64': { 'libstdc++.so.6': 'libstdc++6', 'libgcc_s.so.1': 'libgcc-s1', 'libc.so.6': 'libc6', 'libm.so.6': 'libc6', 'libdl.so.2': 'libc6', 'libpthread.so.0': 'libc6' },
+};
+const ELF_MACHINES = { 0x3e: 'x86-64', 0xb7: 'aarch64' };
+
+/** The machine an ELF file is built for, or null. */
+export function elfMachine(file) {
+  try {
+    const fd = fs.openSync(file, 'r');
+    try {
+      const header = Buffer.alloc(20);
+      if (fs.readSync(fd, header, 0, 20, 0) < 20 || header.toString('latin1', 0, 4) !== '\x7fELF') return null;
+      // e_machine at offset 18, in the byte order of EI_DATA (1: little endian).
+      return ELF_MACHINES[header[5] === 1 ? header.readUInt16LE(18) : header.readUInt16BE(18)] ?? null;
+    } finally {
+      fs.closeSync(fd);
+    }
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * "PROGRAM: error while loading shared libraries: LIB: cannot open shared object file" names the
+ * Debian package that carries LIB for PROGRAM's machine, so a FAIL says what to install.
+ */
+export function missingLibraryHint(stderr) {
+  const m = /(\S+): error while loading shared libraries: ([^:\s]+): cannot open shared object file/.exec(stderr);
+  if (!m) return '';
+  const [, program, library] = m;
+  const machine = elfMachine(program);
+  const pkg = machine ? LIBRARY_PACKAGES[machine][library] : undefined;
+  if (pkg) return `${library} for ${machine} is missing: install the Debian package ${pkg} (scripts/install-system-deps.sh installs it)`;
+  return `${library}${machine ? ` for ${machine}` : ''} is missing: install the package that provides it (\`apt-file search ${library}\`) and add it to scripts/install-system-deps.sh`;
+}
+
 /** How a finished process ended, with the end of its stderr: for FAIL messages. */
 export function describeEnd(result) {
   const how = result.timedOut
@@ -131,7 +170,8 @@ export function describeEnd(result) {
         ? `killed by ${result.signal}`
         : `exit ${result.code}`;
   const tail = result.stderr.trim().split('\n').slice(-6).join(' | ');
-  return tail ? `${how}; stderr: ${tail}` : how;
+  const hint = missingLibraryHint(result.stderr);
+  return `${how}${hint ? ` (${hint})` : ''}${tail ? `; stderr: ${tail}` : ''}`;
 }
 
 /** Polls probe() until it returns a truthy value; fails naming `what` after timeoutMs. */

@@ -68,7 +68,16 @@ test('zero configuration: rust-analyzer + a Cargo folder → read lock on its ru
   const pkg = JSON.parse(fs.readFileSync(path.join(repoRoot, 'package.json'), 'utf8'));
   const contributed = pkg.contributes.commands.map((c) => c.command).sort();
   for (const id of contributed) assert.ok(state.commands.has(id), `no handler for ${id}`);
-  assert.deepEqual(contributed, ['toolchainLock.installToolchain', 'toolchainLock.openLog', 'toolchainLock.openUpdateLog', 'toolchainLock.showLocks', 'toolchainLock.updateToolchain']);
+  assert.deepEqual(contributed, [
+    'toolchainLock.copyDetails',
+    'toolchainLock.installToolchain',
+    'toolchainLock.openLog',
+    'toolchainLock.openSettings',
+    'toolchainLock.openUpdateLog',
+    'toolchainLock.refreshLocks',
+    'toolchainLock.showLocks',
+    'toolchainLock.updateToolchain',
+  ]);
   await until(() => item().text === '$(lock) stable (1)', `status text, got ${item().text}`);
   assert.equal(item().name, 'Toolchain Lock');
   assert.equal(item().alignment, vscode.StatusBarAlignment.Left);
@@ -80,7 +89,8 @@ test('zero configuration: rust-analyzer + a Cargo folder → read lock on its ru
   assert.equal(st.holders[0].client, 'vscode');
   const [op] = w.env.ops.filter(([, k]) => k === 'PATH');
   assert.equal(op[0], 'prepend');
-  assert.ok(fs.existsSync(path.join(op[2].slice(0, -1), 'toolchain-lock')));
+  // The launcher's directory, behind the shims' (extension-shims.test.mjs) when there is a rustup to shim.
+  assert.ok(op[2].split(path.delimiter).some((d) => d && fs.existsSync(path.join(d, 'toolchain-lock'))), op[2]);
   assert.deepEqual(w.env.ops.find(([, k]) => k === 'TOOLCHAIN_LOCK_DIR'), ['replace', 'TOOLCHAIN_LOCK_DIR', w.lockDir]);
   await state.commands.get('toolchainLock.openLog')();
   assert.equal(state.outputs.get('Toolchain Lock').shown, true);
@@ -93,16 +103,18 @@ test('a CLI update: rust-analyzer stopped through its command, one notification 
   await writer.next('acquired');
   assert.deepEqual(w.ra.calls, ['stop']);
   await until(() => item().text.startsWith('$(sync~spin) stable: '), `spinning status, got ${item().text}`);
-  const note = state.progress.find((p) => /is being updated/.test(p.options.title));
-  assert.equal(note.options.title, `Toolchain stable is being updated by “rustup update stable” (pid ${writer.child.pid}); rust-analyzer will restart when it finishes`);
-  assert.equal(note.done, false);
+  const note = state.messages.find((m) => /is being updated/.test(m.text));
+  assert.equal(note.kind, 'info');
+  assert.equal(note.text, `Toolchain stable is being updated by “rustup update stable” (pid ${writer.child.pid}); rust-analyzer will restart when it finishes`);
+  assert.deepEqual(note.items, ['Show Locks', 'Don’t Show Again']);
+  // No progress notification that nobody can cancel.
+  assert.equal(state.progress.filter((p) => p.options.location === vscode.ProgressLocation.Notification && /is being updated/.test(p.options.title)).length, 0);
   assert.ok(logHas(`update pending by rustup update stable (pid ${writer.child.pid}`));
   writer.release();
   await until(() => w.ra.calls.length === 2, 'restart');
   assert.deepEqual(w.ra.calls, ['stop', 'start']);
-  await until(() => note.done, 'notification closes');
   await until(() => item().text === '$(lock) stable (1)', `status back, got ${item().text}`);
-  assert.equal(state.progress.filter((p) => /is being updated/.test(p.options.title)).length, 1);
+  assert.equal(state.messages.filter((m) => /is being updated/.test(m.text)).length, 1);
 });
 
 test('"Update toolchain safely" with a toolchain argument: stops, runs the command with live output, restarts', async (t) => {
@@ -113,14 +125,15 @@ test('"Update toolchain safely" with a toolchain argument: stops, runs the comma
       name: 'stable',
       rustup: 'stable',
       // The command reports the nesting marker and the lock file it inherited as fd 3.
-      updateCommand: [process.execPath, '-e', `const fs = require('fs'); fs.writeFileSync(${JSON.stringify(marker)}, process.env.TOOLCHAIN_LOCK_WRITING + ' ' + fs.fstatSync(3).ino); console.log('updating stable...')`],
+      updateCommand: [process.execPath, '-e', `const fs = require('fs'); fs.writeFileSync(${JSON.stringify(marker)}, process.env.TOOLCHAIN_LOCK_WRITING + ' ' + fs.fstatSync(3).ino + ' ' + process.env.RUSTUP_AUTO_INSTALL); console.log('updating stable...')`],
     },
   ];
   await activate(t, w);
   assert.deepEqual(JSON.parse(w.env.ops.find(([, k]) => k === 'TOOLCHAIN_LOCK_TOOLCHAINS')[2]).map((c) => c.name), ['stable'], 'the terminal knows the configured toolchains');
   const ok = await state.commands.get('toolchainLock.updateToolchain')('stable');
   assert.equal(ok, true);
-  const [writing, inode] = fs.readFileSync(marker, 'utf8').split(' ');
+  const [writing, inode, autoInstall] = fs.readFileSync(marker, 'utf8').split(' ');
+  assert.equal(autoInstall, '0', 'rustup proxies under the update command never install a toolchain behind its back');
   const key = ext.module.engine.toolchainKey(w.stable);
   assert.equal(writing, key, 'the update command runs with the nested-write marker');
   assert.equal(Number(inode), fs.statSync(path.join(w.lockDir, `${key}.lock`)).ino, 'and holds the lock file, so the lock outlives the extension host');
@@ -224,6 +237,13 @@ test('the native lock module cannot load: status bar and a notification say so, 
   await until(() => state.messages.some((m) => m.kind === 'error' && /cannot lock toolchains in this editor: Toolchain Lock cannot lock in Node .* on linux-x64: there is no native lock module for linux-x64/.test(m.text)), 'notification');
   assert.equal(await state.commands.get('toolchainLock.updateToolchain')('stable'), false);
   assert.ok(state.messages.some((m) => m.kind === 'error' && /will not pretend/.test(m.text)));
+  // The one disabled handler answers every command that changes toolchains.
+  const refusals = state.messages.filter((m) => /will not pretend/.test(m.text)).length;
+  assert.equal(await state.commands.get('toolchainLock.installToolchain')('1.80.0'), false);
+  assert.equal(state.messages.filter((m) => /will not pretend/.test(m.text)).length, refusals + 1);
+  // The palette hides "Update toolchain safely" (when: !toolchainLock.unavailable); the view says why.
+  await until(() => state.context.get('toolchainLock.unavailable') === true, 'context key');
+  assert.equal(state.treeViews.get('toolchainLock.locks').provider.getChildren()[0].label, 'Locking is unavailable in this editor');
   assert.deepEqual(w.ra.calls, [], 'rust-analyzer keeps running');
 });
 
@@ -237,7 +257,7 @@ test('"Show who holds which lock" lists the locks and copies the details of one'
   };
   await state.commands.get('toolchainLock.showLocks')();
   assert.match(picks[0].items[0].description, /held for read · 1 holder/);
-  assert.match(picks[0].items[0].detail, /read: Fake Code window proj .*\(this window\)/);
+  assert.match(picks[0].items[0].detail, /^reader: Fake Code window proj .*\(this window\)/);
   assert.deepEqual(picks[1].items, ['Update safely', 'Copy details', 'Open log']);
   assert.match(state.clipboard, /^stable: held for read\n {2}directory: .*stable-/);
   assert.match(state.clipboard, /reader: Fake Code window proj \[language servers: rust-analyzer\].*\[this window\]/);

@@ -14,7 +14,7 @@ const log = (e) => {
   }
 };
 if (mode === 'hang') process.on('SIGTERM', () => log('ignored SIGTERM'));
-log(`started held=${process.env.TOOLCHAIN_LOCK_HELD || ''}`);
+log(`started held=${process.env.TOOLCHAIN_LOCK_HELD || ''} auto-install=${process.env.RUSTUP_AUTO_INSTALL ?? ''}`);
 if (mode === 'orphan') {
   const c = spawn(process.execPath, ['-e', 'setInterval(() => {}, 1000)'], { stdio: 'ignore' });
   log(`child ${c.pid}`);

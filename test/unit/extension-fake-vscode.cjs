@@ -23,12 +23,20 @@ const state = {
   outputs: new Map(),
   config: {},
   globalConfig: {},
+  /** Defaults as extensions' package.json (configurationDefaults included) give them. */
+  defaultConfig: {},
   trusted: true,
   folders: [],
   extensions: new Map(),
   quickPick: null,
   clipboard: '',
   env: new Map(),
+  /** setContext values by key. */
+  context: new Map(),
+  /** Tree views by id: { provider, view, changes }. */
+  treeViews: new Map(),
+  /** The l10n bundle in use (message → translation), as VS Code loads it for the display language. */
+  l10nBundle: null,
 };
 
 class EventEmitter {
@@ -71,6 +79,27 @@ class MarkdownString {
     this.supportThemeIcons = supportThemeIcons;
   }
 }
+class ThemeIcon {
+  constructor(id) {
+    this.id = id;
+  }
+}
+class TreeItem {
+  constructor(label, collapsibleState = 0) {
+    this.label = label;
+    this.collapsibleState = collapsibleState;
+  }
+}
+
+/** vscode.l10n.t: the bundle's translation if it has one, then {0}-style arguments filled in. */
+function l10nT(...args) {
+  const [first, ...rest] = args;
+  const message = typeof first === 'string' ? first : first.message;
+  const params = typeof first === 'string' ? rest : first.args ?? [];
+  const template = state.l10nBundle?.[message] ?? message;
+  return template.replace(/\{(\d+)\}/g, (m, i) => (params[i] === undefined ? m : String(params[i])));
+}
+
 class CancellationTokenSource {
   constructor() {
     const e = new EventEmitter();
@@ -144,13 +173,17 @@ function message(kind) {
 function configuration(section) {
   const get = (key) => {
     const full = `${section}.${key}`;
-    return full in state.config ? state.config[full] : state.globalConfig[full];
+    return full in state.config ? state.config[full] : full in state.globalConfig ? state.globalConfig[full] : state.defaultConfig[full];
   };
   return {
     get: (key, fallback) => get(key) ?? fallback,
     has: (key) => get(key) !== undefined,
-    inspect: (key) => ({ key, globalValue: state.globalConfig[`${section}.${key}`], workspaceValue: state.config[`${section}.${key}`], defaultValue: undefined }),
-    update: async () => undefined,
+    inspect: (key) => ({ key, globalValue: state.globalConfig[`${section}.${key}`], workspaceValue: state.config[`${section}.${key}`], defaultValue: state.defaultConfig[`${section}.${key}`] }),
+    // As a user's "Don't show again" would: into User settings, with a change event.
+    update: async (key, value) => {
+      state.globalConfig[`${section}.${key}`] = value;
+      emitters.config.fire({ affectsConfiguration: (s) => `${section}.${key}` === s || `${section}.${key}`.startsWith(`${s}.`) });
+    },
   };
 }
 
@@ -166,6 +199,10 @@ const api = {
   CancellationError: class CancellationError extends Error {},
   Uri,
   StatusBarAlignment: { Left: 1, Right: 2 },
+  ThemeIcon,
+  TreeItem,
+  TreeItemCollapsibleState: { None: 0, Collapsed: 1, Expanded: 2 },
+  l10n: { t: l10nT, bundle: undefined, uri: undefined },
   ProgressLocation: { SourceControl: 1, Window: 10, Notification: 15 },
   ConfigurationTarget: { Global: 1, Workspace: 2, WorkspaceFolder: 3 },
   env: {
@@ -183,6 +220,7 @@ const api = {
     },
     async executeCommand(id, ...args) {
       state.executed.push(id);
+      if (id === 'setContext') return void state.context.set(args[0], args[1]);
       const f = state.commands.get(id);
       if (!f) throw new Error(`command '${id}' not found`);
       return f(...args);
@@ -215,6 +253,13 @@ const api = {
       } finally {
         p.done = true;
       }
+    },
+    createTreeView(id, options) {
+      const entry = { provider: options.treeDataProvider, changes: 0, disposed: false };
+      const sub = entry.provider.onDidChangeTreeData?.(() => entry.changes++);
+      entry.view = { visible: true, dispose() { entry.disposed = true; sub?.dispose(); } };
+      state.treeViews.set(id, entry);
+      return entry.view;
     },
     showTextDocument: async () => undefined,
     onDidChangeActiveTextEditor: noEvent,

@@ -184,11 +184,32 @@ export const hostTriple = `${{ x64: 'x86_64', arm64: 'aarch64' }[process.arch]}-
 
 /** Puts the fake `vscode`'s recorded state back to a fresh window's: no commands, messages, settings or folders; trusted. */
 export function resetFakeVscode(state) {
-  for (const k of ['commands', 'outputs', 'extensions']) state[k].clear();
+  for (const k of ['commands', 'outputs', 'extensions', 'context', 'treeViews']) state[k].clear();
+  state.l10nBundle = null;
   for (const k of ['executed', 'statusItems', 'messages', 'progress']) state[k].length = 0;
   state.config = {};
   state.globalConfig = {};
+  state.defaultConfig = {};
   state.trusted = true;
   state.folders = [];
   state.quickPick = null;
+}
+
+export { addProcMacroSrv } from '../fixtures/fake-rust-analyzer/toolchain.mjs';
+
+export const fakeRustAnalyzerDir = path.join(repoRoot, 'test', 'fixtures', 'fake-rust-analyzer');
+
+/** Bundles the rust-analyzer stand-in against the fake `vscode` (its server script beside it). */
+export async function bundleFakeRustAnalyzer(outDir) {
+  const b = await bundle(outDir, 'fake-rust-analyzer', "module.exports = require('./test/fixtures/fake-rust-analyzer/extension.js');", { vscodeFake: fakeVscodePath, native: false });
+  fs.copyFileSync(path.join(fakeRustAnalyzerDir, 'server.js'), path.join(path.dirname(b.file), 'server.js'));
+  return b;
+}
+
+/** Every `configuration` default and `configurationDefaults` entry of an extension's package.json. */
+export function contributedDefaults(packageJsonPath) {
+  const pkg = JSON.parse(fs.readFileSync(packageJsonPath, 'utf8'));
+  const out = {};
+  for (const [k, v] of Object.entries(pkg.contributes?.configuration?.properties ?? {})) if ('default' in v) out[k] = v.default;
+  return { ...out, ...(pkg.contributes?.configurationDefaults ?? {}) };
 }

@@ -67,7 +67,7 @@ test('runCommand: cancelling ends the whole process tree', { skip: process.platf
   await until(() => /child (\d+)/.test(out), 'child started');
   const child = Number(/child (\d+)/.exec(out)[1]);
   abort.abort();
-  await assert.rejects(p, /^Error: Cancelled/);
+  await assert.rejects(p, (err) => err instanceof lib.CancelledError && /^Cancelled: /.test(err.message));
   await until(() => !alive(child), 'grandchild ended');
 });
 

@@ -53,7 +53,7 @@ test('a managed server starts under the read lock, stops through LSP shutdown/ex
   const pid1 = s.unit.pid;
   assert.ok(alive(pid1));
   assert.ok(s.log.has(`server fake-ls started pid=${pid1}`));
-  assert.match(s.serverEvents(), /started held=stable-[0-9a-f]{12}/, 'server env marks it as running under the read lock');
+  assert.match(s.serverEvents(), /started held=stable-[0-9a-f]{12} auto-install=0/, 'server env marks it as running under the read lock; rustup proxies it runs never install a toolchain');
   assert.equal(s.ownReaders(), 1);
 
   const writer = s.writer();

@@ -31,8 +31,8 @@ test('holding: lock icon, toolchain and holder count; tooltip lists holders, mar
   assert.equal(v.text, '$(lock) stable (2)');
   assert.equal(v.background, 'none');
   assert.match(v.tooltip, /\*\*stable\*\* — held for read by this window and 1 other holder/);
-  assert.match(v.tooltip, /- read · Code window proj · pid 1 · host vm · since 2026\\-01\\-01T10:00:00\\\.000Z · language servers: rust\\-analyzer · \*\*this window\*\*/);
-  assert.match(v.tooltip, /- read · toolchain\\-lock run cargo build · pid 2/);
+  assert.match(v.tooltip, /- reader · Code window proj · pid 1 · host vm · since 2026\\-01\\-01T10:00:00\\\.000Z · language servers: rust\\-analyzer · \*\*this window\*\*/);
+  assert.match(v.tooltip, /- reader · toolchain\\-lock run cargo build · pid 2/);
   assert.match(v.tooltip, /\[Update safely\]\(command:toolchainLock\.updateToolchain\?%5B%22%2Fhome%2Fu%2F\.rustup%2Ftoolchains%2Fstable-x86_64-unknown-linux-gnu%22%5D\) · \[Show locks\]\(command:toolchainLock\.showLocks\) · \[Open log\]\(command:toolchainLock\.openLog\)/);
   assert.match(v.tooltip, /Servers: rust\\-analyzer \(running\)/);
   // Deterministic: the same state renders the same.
@@ -46,7 +46,7 @@ test('pending update: spinning icon, by whom; warning background only once it wa
   assert.equal(v.text, '$(sync~spin) stable: update pending (rustup, pid 4242)');
   assert.equal(v.background, 'none');
   assert.equal(v.rerenderInMs, r.BLOCKED_LONG_MS - 1000);
-  assert.match(v.tooltip, /pending writer: waiting to write · rustup update stable · pid 4242/);
+  assert.match(v.tooltip, /pending writer: update pending · rustup update stable · pid 4242/);
   const later = r.renderStatus({ toolchains: [t], locks: new Map(), unavailable: null, now: 1000 + r.BLOCKED_LONG_MS });
   assert.equal(later.background, 'warning');
   const active = r.renderStatus({ toolchains: [tc({ state: 'pending', writer: { ...writer, state: 'held' } })], locks: new Map(), unavailable: null, now: 2000 });

@@ -1,22 +1,26 @@
 // The extension on rustup's own paths (issue 12 item 7), under a fake `vscode` with everything else
-// real: the lock, the toolchain resolver, a managed LSP server process, and a stand-in `rustup` on
-// PATH (test/fixtures/fake-rustup.mjs) that records its arguments and what `status --json` shows
-// while it runs. "Update toolchain safely" takes exactly the locks `toolchain-lock rustup` takes;
-// a pinned toolchain that is not installed is offered for install, under its write lock.
+// real: the lock, the toolchain resolver, a managed LSP server process, and the real rustup on the
+// test bed (test/fixtures/rustup-testbed.mjs), its dist served over HTTP so the test sees the locks
+// while rustup downloads, can fail a download, or hold one. "Update toolchain safely" takes exactly
+// the locks `toolchain-lock rustup` takes; a pinned toolchain that is not installed is offered for
+// install, under its write lock. A stand-in `rustup` (test/fixtures/fake-rustup.mjs, which records
+// its arguments and what `status --json` shows) stays where the real one cannot: the exact install
+// command line with components and targets the local dist does not have, and names rustup has no
+// channel for.
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import { createRequire } from 'node:module';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { after, before, beforeEach, test } from 'node:test';
-import { cli, FIXTURES } from '../fixtures/cli-harness.mjs';
-import { bundle, fakeServerPath, fakeVscodePath, repoRoot, tempDir, until, hostTriple, resetFakeVscode } from './extension-harness.mjs';
+import { cli } from '../fixtures/cli-harness.mjs';
+import { bundle, fakeVscodePath, until, hostTriple, resetFakeVscode } from './extension-harness.mjs';
+import { rustupWorlds } from './extension-rustup-world.mjs';
 
 const require = createRequire(import.meta.url);
 const vscode = require(fakeVscodePath);
 const { state } = vscode;
-const triple = hostTriple;
-const full = (n) => `${n}-${triple}`;
+const full = (n) => `${n}-${hostTriple}`;
 
 let ext;
 let buildDir;
@@ -27,52 +31,7 @@ before(async () => {
 after(() => fs.rmSync(buildDir, { recursive: true, force: true }));
 
 beforeEach(() => resetFakeVscode(state));
-
-const ENV_KEYS = ['RUSTUP_HOME', 'RUSTUP_TOOLCHAIN', 'PATH', 'TOOLCHAIN_LOCK_DIR', 'FAKE_RUSTUP_LOG', 'FAKE_RUSTUP_HOST', 'FAKE_RUSTUP_EXIT', 'FAKE_RUSTUP_ERROR', 'FAKE_RUSTUP_HANG'];
-
-/**
- * A rustup home with stable (the default) and nightly, a folder pinned to `pin` by its
- * rust-toolchain.toml, a managed server (user settings, no "toolchain": the folder's), and the
- * stand-in rustup first on PATH. The lock directory is set in the settings only: whatever the
- * stand-in's `status --json` sees, it sees because the extension passed that directory on.
- */
-function world(t, { pin = '1.80.0', toml = '' } = {}) {
-  const root = tempDir(t);
-  const rustupHome = path.join(root, 'rustup');
-  for (const n of ['stable', 'nightly']) fs.mkdirSync(path.join(rustupHome, 'toolchains', full(n), 'bin'), { recursive: true });
-  fs.writeFileSync(path.join(rustupHome, 'settings.toml'), `default_host_triple = "${triple}"\ndefault_toolchain = "${full('stable')}"\n`);
-  const project = path.join(root, 'proj');
-  fs.mkdirSync(project);
-  fs.writeFileSync(path.join(project, 'rust-toolchain.toml'), `[toolchain]\nchannel = "${pin}"\n${toml}`);
-  const bin = path.join(root, 'bin');
-  fs.mkdirSync(bin);
-  fs.writeFileSync(path.join(bin, 'rustup'), `#!/bin/sh\nexec ${JSON.stringify(process.execPath)} ${JSON.stringify(path.join(FIXTURES, 'fake-rustup.mjs'))} "$@"\n`, { mode: 0o755 });
-  const rustupLog = path.join(root, 'rustup.log');
-  const lockDir = path.join(root, 'locks');
-  const serverLog = path.join(root, 'server.log');
-
-  const saved = Object.fromEntries(ENV_KEYS.map((k) => [k, process.env[k]]));
-  t.after(() => {
-    for (const [k, v] of Object.entries(saved)) v === undefined ? delete process.env[k] : (process.env[k] = v);
-  });
-  for (const k of ENV_KEYS) delete process.env[k];
-  Object.assign(process.env, { RUSTUP_HOME: rustupHome, PATH: `${bin}${path.delimiter}${saved.PATH}`, FAKE_RUSTUP_LOG: rustupLog, FAKE_RUSTUP_HOST: triple });
-
-  state.globalConfig['toolchainLock.lockDir'] = lockDir;
-  state.globalConfig['toolchainLock.servers'] = [{ id: 'fake-ls', command: process.execPath, args: [fakeServerPath], env: { FAKE_LS_LOG: serverLog }, documentSelector: [{ language: 'plaintext' }] }];
-  state.folders = [project];
-  const context = { subscriptions: [], extensionPath: repoRoot, globalStorageUri: vscode.Uri.file(path.join(root, 'storage')), environmentVariableCollection: { clear() {}, prepend() {}, replace() {}, append() {} } };
-  /** The stand-in's records since the last call. */
-  const calls = () => {
-    const text = fs.existsSync(rustupLog) ? fs.readFileSync(rustupLog, 'utf8') : '';
-    fs.rmSync(rustupLog, { force: true });
-    return text.split('\n').filter(Boolean).map((l) => JSON.parse(l));
-  };
-  const dirOf = (n) => path.join(rustupHome, 'toolchains', full(n));
-  const keyOf = (n) => ext.module.engine.toolchainKey(ext.module.engine.canonicalToolchainPath(dirOf(n)));
-  const lockOf = (n) => ext.module.engine.status({ lockDir, toolchains: [{ name: n, path: dirOf(n) }] })[0];
-  return { root, rustupHome, project, lockDir, rustupLog, context, calls, dirOf, keyOf, lockOf, env: () => ({ ...process.env, TOOLCHAIN_LOCK_DIR: lockDir }) };
-}
+const { world, realWorld } = rustupWorlds(() => ext);
 
 const log = () => state.outputs.get('Toolchain Lock')?.lines ?? [];
 const logHas = (s) => log().some((l) => l.includes(s));
@@ -85,58 +44,60 @@ function activate(t, w) {
   t.after(() => ext.module.deactivate());
 }
 
-async function offerOf(re) {
-  await until(() => findMessage(re), `a notification matching ${re}; messages: ${JSON.stringify(state.messages.map((m) => m.text))}\nlog:\n${log().join('\n')}`);
+async function offerOf(re, timeout) {
+  await until(() => findMessage(re), `a notification matching ${re}; messages: ${JSON.stringify(state.messages.map((m) => m.text))}\nlog:\n${log().join('\n')}`, timeout);
   return findMessage(re);
 }
 
-test('"Update toolchain safely" of a rustup toolchain takes exactly the locks of `toolchain-lock rustup update`', async (t) => {
-  const w = world(t, { pin: 'stable' });
+test('"Update toolchain safely" of a rustup toolchain takes exactly the locks of `toolchain-lock rustup update` (real rustup)', async (t) => {
+  const w = await realWorld(t, { pin: 'stable' });
+  if (!w) return;
+  await w.bed.install('nightly');
   state.globalConfig['toolchainLock.toolchains'] = [{ name: 'everything', rustup: 'stable', updateCommand: ['rustup', 'update'] }];
   activate(t, w);
   await until(() => starts() === 1, `server on stable; log:\n${log().join('\n')}`);
 
-  const compare = async (name, rustupArgs) => {
+  const sorted = (locks) => [...locks].map((l) => l.join(' ')).sort();
+  const compare = async (name, rustupArgs, channels) => {
     assert.equal(await command('toolchainLock.updateToolchain')(name), true, `update ${name}`);
-    const [fromExtension, ...more] = w.calls();
-    assert.deepEqual(more, []);
+    const fromExtension = channels.map((c) => sorted(w.locksAt(c)));
     const r = await cli(['rustup', ...rustupArgs], { env: w.env(), cwd: w.project });
     assert.equal(r.code, 0, r.stderr);
-    const [fromCli] = w.calls();
-    assert.deepEqual(fromExtension.args, fromCli.args, `${name}: the same rustup command`);
-    const keys = (call) => call.locks.map((l) => `${l.key} ${l.state}`).sort();
-    assert.deepEqual(keys(fromExtension), keys(fromCli), `${name}: the same locks as toolchain-lock rustup ${rustupArgs.join(' ')}`);
+    const fromCli = channels.map((c) => sorted(w.locksAt(c)));
+    assert.deepEqual(fromExtension, fromCli, `${name}: the same locks as toolchain-lock rustup ${rustupArgs.join(' ')}`);
     return fromExtension;
   };
-  const one = await compare('stable', ['update', full('stable')]);
-  assert.deepEqual(one.locks.map((l) => [l.key, l.state]), [[w.keyOf('stable'), 'write']]);
+  w.bed.publish(2);
+  const [one] = await compare('stable', ['update', full('stable')], ['stable']);
+  assert.deepEqual(one, [`${w.keyOf('stable')} write`]);
+  assert.match(w.bed.marker('stable'), /release 2 /, 'the real rustup updated it');
   // A configured update command that is a rustup command changing more than the toolchain picked:
   // every toolchain it changes is locked, as the wrapper would.
-  const all = await compare('everything', ['update']);
-  assert.deepEqual(all.locks.map((l) => l.key).sort(), [w.keyOf('nightly'), w.keyOf('stable')].sort());
+  const all = await compare('everything', ['update'], ['stable', 'nightly']);
+  const both = [`${w.keyOf('nightly')} write`, `${w.keyOf('stable')} write`];
+  assert.deepEqual(all, [both, both]);
   await until(() => starts() === 4, 'the server restarts after each update (two from here, two from the CLI)');
 });
 
-test('a pinned toolchain that is not installed is offered for install; it installs under its write lock and the server starts', async (t) => {
-  const w = world(t);
+test('a pinned toolchain that is not installed is offered for install; it installs under its write lock and the server starts (real rustup)', async (t) => {
+  const w = await realWorld(t, { pin: 'beta' });
+  if (!w) return;
   activate(t, w);
-  const offer = await offerOf(/^Toolchain 1\.80\.0 is not installed/);
-  assert.equal(offer.text, `Toolchain 1.80.0 is not installed: rust-toolchain.toml in ${w.project} pins it, and fake-ls needs it.`);
+  const offer = await offerOf(/^Toolchain beta is not installed/);
+  assert.equal(offer.text, `Toolchain beta is not installed: rust-toolchain.toml in ${w.project} pins it, and fake-ls needs it.`);
   assert.equal(offer.kind, 'warning');
   assert.deepEqual(offer.items, ['Install toolchain', 'Open log']);
   assert.equal(findMessage(/is not running/), undefined, 'not reported as a generic failure too');
   assert.ok(logHas(`does not exist`), 'the log still says why the server did not start');
-  const key = w.keyOf('1.80.0');
+  const key = w.keyOf('beta');
 
   offer.choose('Install toolchain');
-  await until(() => starts() === 1, `server starts after the install; log:\n${log().join('\n')}`);
-  const [call, ...more] = w.calls();
-  assert.deepEqual(more, []);
-  assert.deepEqual(call.args, ['toolchain', 'install', full('1.80.0')]);
-  assert.deepEqual(call.locks.map((l) => [l.key, l.state]), [[key, 'write']], 'rustup ran under the write lock of the toolchain it installs');
-  assert.equal(ext.module.engine.toolchainKey(fs.realpathSync(w.dirOf('1.80.0'))), key, 'the same key once it exists');
+  await until(() => starts() === 1, `server starts after the install; log:\n${log().join('\n')}`, 120_000);
+  assert.deepEqual(w.locksAt('beta'), [[key, 'write']], 'rustup downloaded under the write lock of the toolchain it installs');
+  assert.ok(fs.existsSync(path.join(w.dirOf('beta'), 'bin', 'rustc')), 'the real rustup installed it');
+  assert.equal(ext.module.engine.toolchainKey(fs.realpathSync(w.dirOf('beta'))), key, 'the same key once it exists');
 
-  const progress = state.progress.find((p) => p.options.title === 'Installing 1.80.0');
+  const progress = state.progress.find((p) => p.options.title === 'Installing beta');
   assert.ok(progress, JSON.stringify(state.progress.map((p) => p.options.title)));
   assert.equal(progress.options.cancellable, true);
   assert.match(state.outputs.get('Toolchain Lock Update').text, /syncing channel updates/);
@@ -147,77 +108,86 @@ test('a pinned toolchain that is not installed is offered for install; it instal
   t.after(() => (vscode.window.showTextDocument = showTextDocument));
   await command('toolchainLock.openUpdateLog')();
   assert.equal(shown.length, 1);
-  assert.match(fs.readFileSync(shown[0], 'utf8'), /syncing channel updates for '1\.80\.0-/);
+  assert.match(fs.readFileSync(shown[0], 'utf8'), /syncing channel updates for beta-/);
 
-  await until(() => w.lockOf('1.80.0').holders.length === 1, 'the server holds the read lock');
-  const lock = w.lockOf('1.80.0');
+  await until(() => w.lockOf('beta').holders.length === 1, 'the server holds the read lock');
+  const lock = w.lockOf('beta');
   assert.equal(lock.writer, null);
   assert.equal(lock.holders[0].mode, 'read');
   assert.equal(state.messages.filter((m) => /is not installed/.test(m.text)).length, 1, 'offered once');
 });
 
-test('a failed install says why, offers the output and leaves no lock; the palette command tries again', async (t) => {
-  const w = world(t);
-  Object.assign(process.env, { FAKE_RUSTUP_EXIT: '1', FAKE_RUSTUP_ERROR: "error: could not download file from 'https://static.rust-lang.org/dist/channel-rust-1.80.0.toml.sha256'" });
+test('a failed install says why, offers the output and leaves no lock; the palette command tries again (real rustup, a download answered 404)', async (t) => {
+  const w = await realWorld(t, { pin: 'beta' });
+  if (!w) return;
+  w.fail('beta');
+  // As many Rust developers have it: rustup then prints a backtrace after its `error:` line.
+  const backtrace = process.env.RUST_BACKTRACE;
+  process.env.RUST_BACKTRACE = '1';
+  t.after(() => (backtrace === undefined ? delete process.env.RUST_BACKTRACE : (process.env.RUST_BACKTRACE = backtrace)));
   activate(t, w);
-  (await offerOf(/^Toolchain 1\.80\.0 is not installed/)).choose('Install toolchain');
-  const failed = await offerOf(/^Installing 1\.80\.0 failed/);
+  (await offerOf(/^Toolchain beta is not installed/)).choose('Install toolchain');
+  const failed = await offerOf(/^Installing beta failed/, 120_000);
   assert.equal(failed.kind, 'error');
-  assert.match(failed.text, /rustup toolchain install 1\.80\.0-\S+ failed \(exit status 1\)/);
-  assert.match(failed.text, /error: could not download file/, 'rustup’s own reason');
+  assert.match(failed.text, /rustup toolchain install beta-\S+ failed \(exit status 1\)/);
+  // rustup's reason for a manifest answered 404, not the last lines of its backtrace.
+  assert.match(failed.text, /\(exit status 1\)\. error: no release found for 'beta'$/, 'rustup’s own reason');
   assert.deepEqual(failed.items, ['Show output']);
-  const lock = w.lockOf('1.80.0');
+  const lock = w.lockOf('beta');
   assert.deepEqual([lock.holders, lock.writer, lock.waiting], [[], null, []], 'no lock left');
   assert.equal(starts(), 0);
-  assert.equal(w.calls().length, 1);
+  assert.equal(fs.existsSync(w.dirOf('beta')), false);
 
-  delete process.env.FAKE_RUSTUP_EXIT;
   assert.equal(await command('toolchainLock.installToolchain')(), true);
-  await until(() => starts() === 1, 'server starts after the second install');
-  assert.deepEqual(w.calls().map((c) => c.args), [['toolchain', 'install', full('1.80.0')]]);
+  await until(() => starts() === 1, 'server starts after the second install', 120_000);
+  assert.deepEqual(w.locksAt('beta'), [[w.keyOf('beta'), 'write']]);
   // Nothing is missing any more: the command says so and runs nothing.
+  const asked = w.served.requests.length;
   assert.equal(await command('toolchainLock.installToolchain')(), false);
   assert.ok(findMessage(/^No toolchain this window needs is missing/), JSON.stringify(state.messages.map((m) => m.text)));
-  assert.deepEqual(w.calls(), []);
+  assert.equal(w.served.requests.length, asked, 'rustup asked for nothing');
 });
 
-test('cancelling an install stops rustup and leaves no lock', async (t) => {
-  const w = world(t);
-  process.env.FAKE_RUSTUP_HANG = '1';
+test('cancelling an install stops rustup and leaves no lock (real rustup, held mid-download)', async (t) => {
+  const w = await realWorld(t, { pin: 'beta' });
+  if (!w) return;
+  const release = w.hold('beta');
+  t.after(release);
   activate(t, w);
-  await offerOf(/^Toolchain 1\.80\.0 is not installed/);
-  const installing = command('toolchainLock.installToolchain')('1.80.0');
-  await until(() => fs.existsSync(w.rustupLog), 'rustup runs');
-  const [call] = w.calls();
-  assert.deepEqual(call.locks.map((l) => l.state), ['write']);
-  state.progress.find((p) => p.options.title === 'Installing 1.80.0').cancel();
+  await offerOf(/^Toolchain beta is not installed/);
+  const installing = command('toolchainLock.installToolchain')('beta');
+  await until(() => w.asked('beta'), 'rustup asks for the manifest', 60_000);
+  assert.deepEqual(w.locksAt('beta'), [[w.keyOf('beta'), 'write']]);
+  state.progress.find((p) => p.options.title === 'Installing beta').cancel();
   assert.equal(await installing, false);
-  assert.ok(findMessage(/^Install of 1\.80\.0 cancelled/), JSON.stringify(state.messages.map((m) => m.text)));
-  const lock = w.lockOf('1.80.0');
+  assert.ok(findMessage(/^Install of beta cancelled/), JSON.stringify(state.messages.map((m) => m.text)));
+  const lock = w.lockOf('beta');
   assert.deepEqual([lock.holders, lock.writer, lock.waiting], [[], null, []], 'no lock left');
-  assert.equal(fs.existsSync(w.dirOf('1.80.0')), false);
+  assert.equal(fs.existsSync(w.dirOf('beta')), false);
   assert.equal(starts(), 0);
 });
 
-test('untrusted workspace: a toolchain its rust-toolchain.toml names is not installed from here until the workspace is trusted', async (t) => {
-  const w = world(t);
+test('untrusted workspace: a toolchain its rust-toolchain.toml names is not installed from here until the workspace is trusted (real rustup)', async (t) => {
+  const w = await realWorld(t, { pin: 'beta' });
+  if (!w) return;
   state.trusted = false;
   activate(t, w);
-  const offer = await offerOf(/^Toolchain 1\.80\.0 is not installed/);
+  const offer = await offerOf(/^Toolchain beta is not installed/);
   assert.match(offer.text, /untrusted/);
   assert.deepEqual(offer.items, ['Manage Workspace Trust', 'Open log']);
   offer.choose('Manage Workspace Trust');
   await until(() => state.executed.includes('workbench.trust.manage'), 'trust management opened');
   assert.equal(await command('toolchainLock.installToolchain')(), false);
   assert.ok(state.messages.some((m) => m.kind === 'error' && /untrusted/.test(m.text) && m !== offer), JSON.stringify(state.messages.map((m) => m.text)));
-  assert.deepEqual(w.calls(), [], 'rustup never ran');
+  assert.deepEqual(w.served.requests, [], 'rustup never ran');
 
   state.trusted = true;
   vscode.emitters.trust.fire();
-  const trusted = await offerOf(/^Toolchain 1\.80\.0 is not installed: rust-toolchain.toml in .* pins it, and fake-ls needs it\.$/);
+  const trusted = await offerOf(/^Toolchain beta is not installed: rust-toolchain.toml in .* pins it, and fake-ls needs it\.$/);
   assert.deepEqual(trusted.items, ['Install toolchain', 'Open log']);
   trusted.choose('Install toolchain');
-  await until(() => starts() === 1, 'server starts once trusted and installed');
+  await until(() => starts() === 1, 'server starts once trusted and installed', 120_000);
+  assert.deepEqual(w.locksAt('beta'), [[w.keyOf('beta'), 'write']]);
 });
 
 test('a pinned name rustup cannot install is reported as such, without an install offer', async (t) => {
@@ -230,8 +200,9 @@ test('a pinned name rustup cannot install is reported as such, without an instal
   assert.deepEqual(w.calls(), []);
 });
 
-test('rust-analyzer on a pinned toolchain that is not installed: the same offer; the install restarts it', async (t) => {
-  const w = world(t);
+test('rust-analyzer on a pinned toolchain that is not installed: the same offer; the install restarts it (real rustup)', async (t) => {
+  const w = await realWorld(t, { pin: 'beta' });
+  if (!w) return;
   delete state.globalConfig['toolchainLock.servers'];
   fs.writeFileSync(path.join(w.project, 'Cargo.toml'), '[package]\nname = "p"\n');
   const ra = [];
@@ -239,13 +210,13 @@ test('rust-analyzer on a pinned toolchain that is not installed: the same offer;
   state.commands.set('rust-analyzer.stopServer', async () => void ra.push('stop'));
   state.commands.set('rust-analyzer.startServer', async () => void ra.push('start'));
   activate(t, w);
-  const offer = await offerOf(/^Toolchain 1\.80\.0 is not installed/);
-  assert.equal(offer.text, `Toolchain 1.80.0 is not installed: rust-toolchain.toml in ${w.project} pins it, and rust-analyzer needs it.`);
+  const offer = await offerOf(/^Toolchain beta is not installed/);
+  assert.equal(offer.text, `Toolchain beta is not installed: rust-toolchain.toml in ${w.project} pins it, and rust-analyzer needs it.`);
   offer.choose('Install toolchain');
-  await until(() => ra.join() === 'stop,start', `rust-analyzer stopped for the install and started after: ${ra}`);
-  const [call] = w.calls();
-  assert.deepEqual(call.locks.map((l) => [l.key, l.state]), [[w.keyOf('1.80.0'), 'write']]);
-  await until(() => w.lockOf('1.80.0').holders.length === 1, 'its read lock is taken back');
+  await until(() => ra.join() === 'stop,start', `rust-analyzer stopped for the install and started after: ${ra}`, 120_000);
+  assert.deepEqual(w.locksAt('beta'), [[w.keyOf('beta'), 'write']]);
+  assert.ok(fs.existsSync(path.join(w.dirOf('beta'), 'bin', 'rustc')), 'the real rustup installed it');
+  await until(() => w.lockOf('beta').holders.length === 1, 'its read lock is taken back');
 });
 
 test('the install brings what rust-toolchain.toml asks for besides the channel; nothing it says becomes an option', async (t) => {
@@ -260,17 +231,17 @@ test('the install brings what rust-toolchain.toml asks for besides the channel; 
   assert.ok(logHas('asks for "--help", which rustup does not name that way: left out of the install'), log().join('\n'));
 });
 
-test('a server whose "toolchain" setting names a rustup toolchain that is not installed gets the same offer', async (t) => {
-  const w = world(t, { pin: 'stable' });
-  state.globalConfig['toolchainLock.servers'][0].toolchain = '1.81.0';
+test('a server whose "toolchain" setting names a rustup toolchain that is not installed gets the same offer (real rustup)', async (t) => {
+  const w = await realWorld(t, { pin: 'stable' });
+  if (!w) return;
+  state.globalConfig['toolchainLock.servers'][0].toolchain = 'nightly';
   activate(t, w);
-  const offer = await offerOf(/^Toolchain 1\.81\.0 is not installed/);
-  assert.equal(offer.text, 'Toolchain 1.81.0 is not installed: the toolchainLock settings name it, and fake-ls needs it.');
+  const offer = await offerOf(/^Toolchain nightly is not installed/);
+  assert.equal(offer.text, 'Toolchain nightly is not installed: the toolchainLock settings name it, and fake-ls needs it.');
   assert.deepEqual(offer.items, ['Install toolchain', 'Open log']);
   assert.equal(findMessage(/Unknown toolchain/), undefined, JSON.stringify(state.messages.map((m) => m.text)));
   offer.choose('Install toolchain');
-  await until(() => starts() === 1, `server starts after the install; log:\n${log().join('\n')}`);
-  const [call] = w.calls();
-  assert.deepEqual(call.args, ['toolchain', 'install', full('1.81.0')]);
-  assert.deepEqual(call.locks.map((l) => [l.key, l.state]), [[w.keyOf('1.81.0'), 'write']]);
+  await until(() => starts() === 1, `server starts after the install; log:\n${log().join('\n')}`, 120_000);
+  assert.deepEqual(w.locksAt('nightly'), [[w.keyOf('nightly'), 'write']]);
+  assert.ok(fs.existsSync(path.join(w.dirOf('nightly'), 'bin', 'rustc')), 'the real rustup installed it');
 });

@@ -136,11 +136,14 @@ test('other windows name an update by the pid of what it runs, not by the updati
     child.kill();
   }, { command: ['demo-update', 'v1'], purpose: 'update from Other Code' });
   await until(() => child !== undefined, 'the update runs');
-  const note = state.progress.find((p) => /is being updated/.test(p.options.title));
-  assert.equal(note.options.title, 'Toolchain demo is being updated by “demo-update v1” (update from Other Code); demo-ls will restart when it finishes');
-  await until(() => note.reports.some((r) => r.message === `running as pid ${child.pid}`), `progress ${JSON.stringify(note.reports)}`);
+  await until(() => state.messages.some((m) => /is being updated/.test(m.text)), 'the step-aside notification');
+  const note = state.messages.find((m) => /is being updated/.test(m.text));
+  assert.equal(note.text, 'Toolchain demo is being updated by “demo-update v1” (update from Other Code); demo-ls will restart when it finishes');
   const item = () => state.statusItems.find((i) => i.id === 'toolchainLock.status');
   await until(() => item().text.includes(`pid ${child.pid}`), `status bar: ${item().text}`);
+  // The Locks view names the process doing the update, as the status bar does.
+  const rows = () => state.treeViews.get('toolchainLock.locks').provider.getChildren();
+  await until(() => rows()[0]?.children.some((c) => c.context.includes('writer') && c.description.includes(`pid ${child.pid}`)), `view: ${JSON.stringify(rows())}`);
   assert.ok(!item().text.includes(`pid ${process.pid}`), item().text);
   finish();
   await update;

@@ -178,6 +178,8 @@ test('activeRustupToolchain follows rustup: env, nearest override or file, then 
   assert.deepEqual([beta.name, beta.kind, beta.path], [`beta-${HOST}`, 'rustup', path.join(home, 'toolchains', `beta-${HOST}`)]);
 
   const custom = fs.mkdtempSync(path.join(tmp, 'custom-'));
+  // rustup runs a custom toolchain only with a bin/ directory (test/integration/which-rustup.test.mjs).
+  fs.mkdirSync(path.join(custom, 'bin'));
   fs.writeFileSync(path.join(sub, 'rust-toolchain'), `[toolchain]\npath = ${JSON.stringify(custom)}\n`);
   assert.deepEqual(active(), { name: path.basename(custom), path: custom, kind: 'path' });
   // A custom toolchain path that is a link is keyed as the link, as everywhere (A/B flips).
@@ -247,4 +249,29 @@ test('not-installed channels resolve (when allowed) to where rustup will install
   assert.deepEqual([linked.path, linked.linked, linked.updateCommand], [path.join(fs.realpathSync(home), 'toolchains', 'mytc'), true, undefined]);
   const byPath = tc.resolveToolchain(path.join(home, 'toolchains', 'mytc'), { env });
   assert.deepEqual([byPath.path, byPath.rustupName, byPath.linked, byPath.updateCommand], [linked.path, 'mytc', true, undefined], 'its path in rustup\'s directory is the same linked toolchain');
+});
+
+test('a configured toolchain keeps whether its rustup toolchain is linked; the update command is derived once, for CLI and extension', () => {
+  const { home, env } = rustupHomeWith(INSTALLED);
+  const custom = fs.mkdtempSync(path.join(tmp, 'custom-'));
+  fs.symlinkSync(custom, path.join(home, 'toolchains', 'mytc'));
+  const configured = [
+    { name: 'cfg', rustup: 'mytc' },
+    { name: 'cfg-path', path: path.join(home, 'toolchains', 'mytc') },
+    { name: 'cfg-own', rustup: 'mytc', updateCommand: ['my-updater'] },
+  ];
+  for (const name of ['cfg', 'cfg-path']) {
+    const t = tc.resolveToolchain(name, { env, configured });
+    assert.deepEqual([t.linked, t.rustupName, t.updateCommand], [true, 'mytc', undefined], name);
+    assert.deepEqual(tc.updateCommandOf([t]), { linked: t }, `${name}: no default update anywhere`);
+  }
+  const own = tc.resolveToolchain('cfg-own', { env, configured });
+  assert.deepEqual(tc.updateCommandOf([own]), { argv: ['my-updater'] }, 'a configured command still wins');
+  const stable = tc.resolveToolchain('stable', { env });
+  const nightly = tc.resolveToolchain('nightly', { env });
+  assert.deepEqual(tc.updateCommandOf([stable]), { argv: ['rustup', 'update', `stable-${HOST}`] });
+  assert.deepEqual(tc.updateCommandOf([stable, nightly]), { argv: ['rustup', 'update', `stable-${HOST}`, `nightly-${HOST}`] });
+  assert.deepEqual(tc.updateCommandOf([stable, tc.resolveToolchain('cfg', { env, configured })]).linked?.name, 'cfg');
+  const plain = tc.resolveToolchain(custom, { env });
+  assert.deepEqual(tc.updateCommandOf([stable, plain]), { unmanaged: [plain] });
 });

@@ -3,12 +3,15 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import type { Toolchain } from '../../lock';
+import { message, type Toolchain } from '../../lock';
 import { hostTriple, isPathSpec, resolveToolchain, whichToolchain, type ActiveToolchain, type ResolvedToolchain, type ToolchainSource, type ToolchainWants } from '../../toolchains';
-import type { Config, CoordinatedConfig } from '../config';
+import { coordinatedMode, ownerPath, ownerWaitsForUs, type CommandsConfig, type Config, type CoordinatedConfig } from '../config';
 import type { Logger } from '../lockstate';
+import { ApiServer } from './clangdapi';
 import { CoordinatedServer, coordinatedId } from './coordinated';
 import { ManagedServer } from './managed';
+import { clangdToolchainDir, goRoot } from './presettoolchains';
+import { RestartOnlyServer } from './restartonly';
 import type { ServerUnit } from './unit';
 
 export type { ServerUnit } from './unit';
@@ -59,7 +62,6 @@ function missingCollector(): { note(found: Pick<ActiveToolchain, 'toolchain' | '
   };
 }
 
-const message = (err: unknown): string => (err instanceof Error ? err.message : String(err));
 
 function localFolders(): string[] {
   return (vscode.workspace.workspaceFolders ?? []).filter((f) => f.uri.scheme === 'file').map((f) => f.uri.fsPath);
@@ -98,6 +100,10 @@ async function coordinatedToolchains(c: CoordinatedConfig, config: Config, folde
     noteActive({ toolchain, source: 'setting', sourceFile: null }, folders[0] ?? os.homedir());
     return [toolchain];
   }
+  if (c.toolchainFrom === 'clangd' || c.toolchainFrom === 'goroot') {
+    const dir = c.toolchainFrom === 'clangd' ? clangdToolchainDir() : await goRoot();
+    return dir ? [resolveToolchain(dir, { configured: config.toolchains })] : [];
+  }
   const toolchains: ResolvedToolchain[] = [];
   for (const dir of await cargoDirs(folders)) {
     const found = whichToolchain(dir);
@@ -106,6 +112,21 @@ async function coordinatedToolchains(c: CoordinatedConfig, config: Config, folde
     toolchains.push(found.toolchain);
   }
   return unique(toolchains);
+}
+
+/** The unit for a coordinated entry, by how it is steered: commands, its exported API, or restart only. */
+function coordinatedUnit(c: CoordinatedConfig, toolchains: readonly Toolchain[], log: Logger): ServerUnit {
+  switch (coordinatedMode(c)) {
+    case 'commands': {
+      const startsStopped = c.initializeStoppedSetting !== undefined && ownerWaitsForUs(c.initializeStoppedSetting);
+      const serverPath = c.serverPathSetting !== undefined ? ownerPath(c.serverPathSetting) : undefined;
+      return new CoordinatedServer(c as CommandsConfig, toolchains, { log, startsStopped, ...(serverPath ? { serverPath } : {}) });
+    }
+    case 'api':
+      return new ApiServer(c, toolchains, log);
+    case 'restart':
+      return new RestartOnlyServer({ ...c, restartCommand: c.restartCommand ?? '' }, toolchains, log);
+  }
 }
 
 /** Resolves every configured server (and the presets that apply) to a unit. Never throws. */
@@ -136,10 +157,10 @@ export async function buildUnits(config: Config, deps: UnitDeps): Promise<BuiltU
       const id = coordinatedId(c.extensionId);
       const toolchains = await coordinatedToolchains(c, config, folders, (found, dir) => missing.note(found, dir, id));
       if (toolchains.length === 0) {
-        deps.log.info(`${c.extensionId}: no Cargo project or active rustup toolchain in this workspace; not coordinating it`);
+        deps.log.info(`${c.extensionId}: ${c.toolchainFrom === 'clangd' ? 'no clangd (clangd.path, PATH) found' : c.toolchainFrom === 'goroot' ? 'no Go toolchain (go env GOROOT) found' : 'no Cargo project or active rustup toolchain in this workspace'}; not coordinating it`);
         continue;
       }
-      units.push(new CoordinatedServer(c, toolchains.map(displayToolchain), deps.log));
+      units.push(coordinatedUnit(c, toolchains.map(displayToolchain), deps.log));
     } catch (err) {
       problems.push(`${coordinatedId(c.extensionId)}: ${message(err)}`);
     }

@@ -4,7 +4,8 @@
 import * as cp from 'node:child_process';
 import * as vscode from 'vscode';
 import { CloseAction, ErrorAction, LanguageClient, State, type DocumentSelector } from 'vscode-languageclient/node';
-import type { Toolchain } from '../../lock';
+import { message, type Toolchain } from '../../lock';
+import { NO_AUTO_INSTALL_ENV } from '../../toolchains';
 import type { ManagedServerConfig } from '../config';
 import type { Logger } from '../lockstate';
 import { groupSpawnOptions, killTree, reapTree, spawnFailure, waitForExit } from './process';
@@ -41,6 +42,9 @@ interface CommandRegistration {
  * registered — typescript-language-server's `_typescript.configurePlugin` clashes with VS Code's
  * built-in TypeScript support. Stock vscode-languageclient then fails the whole start; here each
  * command is registered on its own, a clashing one is skipped and reported, and the server runs.
+ * Both patches use internals the public API has no hook for (`_onStart`, the ExecuteCommand
+ * feature's register/unregister): the dependency is pinned exactly, and
+ * test/unit/languageclient-internals.test.mjs fails when an upgrade moves them.
  */
 class TolerantLanguageClient extends LanguageClient {
   onCommandClash: (command: string, err: unknown) => void = () => {};
@@ -153,7 +157,7 @@ export class ManagedServer implements ServerUnit {
         },
       );
       client.onCommandClash = (command, err) =>
-        this.deps.log.warn(`server ${this.config.id}: its command ${command} is already registered by another extension; not registered (${err instanceof Error ? err.message : String(err)})`);
+        this.deps.log.warn(`server ${this.config.id}: its command ${command} is already registered by another extension; not registered (${message(err)})`);
       this.client = client;
       const command = substitute(this.config.command, this.toolchain);
       try {
@@ -165,7 +169,7 @@ export class ManagedServer implements ServerUnit {
         const child = this.child;
         // Its own exit status and last words say more than "connection closed"; they come a moment later.
         if (child && this.exit === null && this.spawnError === null) await waitForExit(child, 500);
-        const why = this.exitReason() ?? (err instanceof Error ? err.message : String(err));
+        const why = this.exitReason() ?? message(err);
         if (child?.pid !== undefined) killTree(child.pid);
         await client.dispose(1000).catch(() => undefined);
         if (this.spawnError !== null) throw new Error(spawnFailure(command, this.spawnError));
@@ -218,7 +222,8 @@ export class ManagedServer implements ServerUnit {
   /** Spawns the server ourselves (not through the client) to know its pid and own its process group. */
   private async spawnServer(lockEnv: Readonly<Record<string, string>>): Promise<cp.ChildProcess> {
     const t = this.toolchain;
-    const env: NodeJS.ProcessEnv = { ...process.env };
+    // The user's own env may say otherwise (e.g. RUSTUP_AUTO_INSTALL=1): theirs wins.
+    const env: NodeJS.ProcessEnv = { ...process.env, ...NO_AUTO_INSTALL_ENV };
     for (const [k, v] of Object.entries(this.config.env)) env[k] = substitute(v, t);
     Object.assign(env, lockEnv);
     this.spawnError = null;

@@ -1,6 +1,7 @@
 // Process-tree helpers for servers and update commands. POSIX children are started in their own
 // process group (detached), so the whole tree can be signalled at once.
 import { spawnSync, type ChildProcess } from 'node:child_process';
+import { message } from '../../lock';
 
 const windows = process.platform === 'win32';
 
@@ -62,5 +63,5 @@ export function spawnFailure(program: string, err: unknown): string {
   const named = /[\\/]/.test(program);
   if (code === 'ENOENT') return named ? `${program} does not exist` : `${program} is not on PATH (give its full path)`;
   if (code === 'EACCES') return `${program} is not executable`;
-  return `${program} could not be run: ${err instanceof Error ? err.message : String(err)}`;
+  return `${program} could not be run: ${message(err)}`;
 }

@@ -7,6 +7,8 @@ export interface UnitExit {
   /** True when nobody will restart it (the client gave up, or it cannot be restarted). */
   readonly final: boolean;
   readonly message: string;
+  /** Its owner stopped it on purpose (the user's "Stop server"): not a failure, and it stays stopped. */
+  readonly byOwner?: boolean;
 }
 
 /** One language server this window runs (managed) or steers (coordinated). */
@@ -17,6 +19,8 @@ export interface ServerUnit {
   readonly toolchains: readonly Toolchain[];
   /** True for servers this extension started and must stop when it is done with them. */
   readonly owned: boolean;
+  /** True for a server that can only be restarted: it keeps running during an update. */
+  readonly restartOnly?: boolean;
   /** Its main process, when known. */
   readonly pid: number | undefined;
   /** True when the server is up or coming up. */
@@ -29,8 +33,12 @@ export interface ServerUnit {
   kill(): Promise<void>;
   /** Changes whenever its configuration does; a unit with the same id and signature is the same server. */
   readonly signature: string;
-  /** Reports exits nobody asked for (crashes). */
+  /** Reports exits nobody asked for (crashes, its owner's stop). */
   onDidExit(listener: (exit: UnitExit) => void): { dispose(): void };
+  /** Another extension's server whose owner waits for our start instead of starting it at activation. */
+  readonly startsStopped?: boolean;
+  /** Reports starts nobody here asked for (another extension's server, restarted by the user or its owner). */
+  onDidStart?(listener: () => void): { dispose(): void };
 }
 
 /** Tiny mutex: runs tasks one after another, whatever each of them throws. */
