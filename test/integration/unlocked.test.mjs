@@ -124,3 +124,41 @@ test('the rustup wrapper names the process and stops with 75 before rustup chang
   assert.equal(ok.code, 0, ok.stderr);
   assert.equal(fs.readFileSync(log, 'utf8'), 'update stable\n');
 });
+
+test('the rustup shim waits for them too, choosing by TOOLCHAIN_LOCK_UNLOCKED; read-only calls never ask', async (t) => {
+  const box = sandbox(t);
+  const home = box.env.RUSTUP_HOME;
+  const tc = path.join(home, 'toolchains', `stable-${HOST}`);
+  const srv = copyProcMacroServer(tc);
+  fs.writeFileSync(path.join(home, 'settings.toml'), `default_host_triple = "${HOST}"\ndefault_toolchain = "stable-${HOST}"\n`);
+  // The same logging stand-in as above, as the shim's real rustup (`shims exec` as the shim scripts call it).
+  const bin = path.join(box.dir, 'bin');
+  fs.mkdirSync(bin);
+  const log = path.join(box.dir, 'rustup.log');
+  const real = path.join(bin, 'rustup');
+  fs.writeFileSync(real, `#!/bin/sh\necho "$@" >> ${JSON.stringify(log)}\n`, { mode: 0o755 });
+  const shims = path.join(box.dir, 'shims');
+  fs.mkdirSync(shims);
+  const shim = (args, env) => cli(['shims', 'exec', '--dir', shims, '--real', real, '--', 'rustup', ...args], { env: { ...box.env, ...env } });
+  const server = await startServer([srv], { env: box.env, exe: srv });
+
+  const failed = await shim(['update', 'stable'], { TOOLCHAIN_LOCK_UNLOCKED: 'fail' });
+  assert.equal(failed.code, 75, failed.stderr);
+  assert.match(failed.stderr, new RegExp(`running without a lock: stable\\S*: \\S*${PROC_MACRO_SRV.replace(/[/.]/g, '\\$&')} \\(pid ${server.pid}`));
+  assert.equal(fs.existsSync(log), false, 'rustup must not have run');
+  // A bad choice is a usage error for a changing call, and no concern of a read-only one.
+  const bad = await shim(['update', 'stable'], { TOOLCHAIN_LOCK_UNLOCKED: 'maybe' });
+  assert.equal(bad.code, 64, bad.stderr);
+  assert.match(bad.stderr, /TOOLCHAIN_LOCK_UNLOCKED wants wait, proceed or fail, not "maybe"/);
+  const show = await shim(['show'], { TOOLCHAIN_LOCK_UNLOCKED: 'maybe' });
+  assert.equal(show.code, 0, show.stderr);
+  assert.equal(fs.readFileSync(log, 'utf8'), 'show\n');
+
+  // Waiting: the update runs once the server has exited.
+  const waiting = start(['shims', 'exec', '--dir', shims, '--real', real, '--', 'rustup', 'update', 'stable'], { env: { ...box.env, TOOLCHAIN_LOCK_UNLOCKED_TIMEOUT: '60' } });
+  await waiting.waitFor('stderr', /waiting up to 60 s for them to exit/);
+  server.proc.child.stdin.end();
+  const r = await waiting.result(30_000);
+  assert.equal(r.code, 0, r.stderr);
+  assert.equal(fs.readFileSync(log, 'utf8'), 'show\nupdate stable\n');
+});
