@@ -68,6 +68,11 @@ function nativeWatch(): NativeWatch | null {
   return (native = m as NativeWatch);
 }
 
+/** Whether the native watcher's thread has ended (a "failed" event): no kernel watch works any more. */
+export function kernelWatchFailed(): boolean {
+  return failure !== null;
+}
+
 /** Whether this platform's kernel can wake us (a native watcher exists). */
 export function kernelWatchAvailable(): boolean {
   try {

@@ -1,13 +1,14 @@
 // Updates without a lock: a toolchain's directories change while nobody holds its write lock
 // (a plain `rustup update` from a terminal, cron or another editor). Linux: the module's inotify
 // descriptor watches a few directories of the toolchain with "changes" (entries, writes, mode
-// changes; never reads), so nothing polls while the toolchain is quiet. Elsewhere fs.watch of the
-// same directories stands in (macOS: kqueue/FSEvents; Windows: ReadDirectoryChangesW).
+// changes; never reads), so nothing polls while the toolchain is quiet. Elsewhere, and once that
+// watcher's thread has failed, fs.watch of the same directories stands in (macOS: kqueue/FSEvents;
+// Windows: ReadDirectoryChangesW).
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { selfIdentity } from './identity';
 import { canonicalToolchainPath, toolchainKey, type Toolchain } from './keys';
-import { kernelWatch, kernelWatchAvailable } from './kernel-watch';
+import { kernelWatch, kernelWatchAvailable, kernelWatchFailed } from './kernel-watch';
 import { defaultLockDir } from './lockdir';
 import { recordLiveness } from './liveness';
 import type { Disposable } from './notify';
@@ -194,14 +195,34 @@ export function watchUnlockedChanges(toolchain: Toolchain, options: ChangeWatchO
 }
 
 function watchDir(dir: string, onEvent: (kind: string, dir: string) => void): Disposable {
-  if (kernelWatchAvailable()) {
-    return kernelWatch(dir, 'changes', (_watched, kind) => {
+  if (!kernelWatchAvailable()) return fsWatchDir(dir, onEvent);
+  let fallback: Disposable | undefined;
+  let kernel: Disposable;
+  try {
+    kernel = kernelWatch(dir, 'changes', (_watched, kind) => {
+      // The watcher thread is gone (its "failed" event): fs.watch hears this directory from now on.
+      if (kind === 'failed') fallback ??= fsWatchDir(dir, onEvent);
       // Lost events (overflow) are not a change by themselves; a change under way keeps producing more.
-      if (kind === 'change' || kind === 'entry' || kind === 'dir-entry' || kind === 'gone') onEvent(kind, dir);
+      else if (kind === 'change' || kind === 'entry' || kind === 'dir-entry' || kind === 'gone') onEvent(kind, dir);
     });
+  } catch (err) {
+    // The thread failed before this watch; any other refusal (the inotify limit) is the caller's to report.
+    if (!kernelWatchFailed()) throw err;
+    return fsWatchDir(dir, onEvent);
   }
-  // fs.watch reports renames and content changes; some platforms also report reads as changes
-  // of the access time (Windows with last-access updates on), which then count as changes.
+  return {
+    dispose() {
+      kernel.dispose();
+      fallback?.dispose();
+    },
+  };
+}
+
+/**
+ * fs.watch reports renames and content changes; some platforms also report reads as changes of
+ * the access time (Windows with last-access updates on), which then count as changes.
+ */
+function fsWatchDir(dir: string, onEvent: (kind: string, dir: string) => void): Disposable {
   const w = fs.watch(dir, { persistent: false }, () => onEvent('change', dir));
   w.on('error', () => onEvent('gone', dir));
   return { dispose: () => w.close() };

@@ -24,7 +24,7 @@ function fakeRustup(box) {
 test('--help, help COMMAND, COMMAND --help and --version', async () => {
   const main = await cli(['--help']);
   assert.equal(main.code, 0);
-  for (const usage of ['status [TOOLCHAIN ...] [--json]', 'run [TOOLCHAIN] [--purpose TEXT] -- CMD [ARG ...]', 'update TOOLCHAIN [TOOLCHAIN ...] [--timeout SECONDS] [--no-wait] [--purpose TEXT] [-- CMD [ARG ...]]', 'watch [TOOLCHAIN ...] [--json]']) {
+  for (const usage of ['status [TOOLCHAIN ...] [--json]', 'run [TOOLCHAIN] [--purpose TEXT] -- CMD [ARG ...]', 'update TOOLCHAIN [TOOLCHAIN ...] [--timeout SECONDS] [--no-wait] [--purpose TEXT] [--unlocked wait|proceed|fail] [--unlocked-timeout SECONDS] [-- CMD [ARG ...]]', 'watch [TOOLCHAIN ...] [--json]']) {
     assert.ok(main.stdout.includes(`toolchain-lock ${usage}`), usage);
   }
   for (const command of ['status', 'run', 'update', 'watch']) {

@@ -162,3 +162,22 @@ test('the rustup shim waits for them too, choosing by TOOLCHAIN_LOCK_UNLOCKED; r
   assert.equal(r.code, 0, r.stderr);
   assert.equal(fs.readFileSync(log, 'utf8'), 'show\nupdate stable\n');
 });
+
+test('a change watch whose kernel watcher thread fails goes on with fs.watch', { skip: process.platform !== 'linux' && 'inotify is Linux only' }, async (t) => {
+  const box = sandbox(t);
+  const tc = box.toolchain();
+  // The watcher thread of this process fails its first read(2) with EIO (a fault injected for tests
+  // only): the first change is lost with it; the ones after must still be heard.
+  const watcher = start(['watch', '--json', tc], { env: { ...box.env, TOOLCHAIN_LOCK_TEST_WATCH_FAULT: 'read' } });
+  t.after(() => watcher.kill('SIGKILL'));
+  await watcher.waitFor('stderr', /watching .* for lock events/);
+  // Keep changing the toolchain until the watch reports it: the change that kills the thread cannot be.
+  let n = 0;
+  const poke = setInterval(() => fs.writeFileSync(path.join(tc, 'A'), `version ${++n}\n`), 200);
+  try {
+    await watcher.waitFor('stdout', /"event":"unlocked-change","phase":"started"/, 20_000);
+  } finally {
+    clearInterval(poke);
+  }
+  await watcher.waitFor('stdout', /"event":"unlocked-change","phase":"done"/, 20_000);
+});
