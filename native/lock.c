@@ -14,6 +14,7 @@
 #include <node_api.h>
 
 #include "tl.h"
+#include "proctable.h"
 #include "watch.h"
 
 #ifdef _WIN32
@@ -227,6 +228,9 @@ NAPI_MODULE_INIT() {
     return NULL;
 #ifdef __linux__
   if (!tl_export_watch(env, exports)) return NULL;
+#endif
+#if defined(__APPLE__) || defined(_WIN32)
+  if (!tl_export_proctable(env, exports)) return NULL;
 #endif
   return exports;
 }

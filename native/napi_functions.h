@@ -6,9 +6,12 @@
 #define TL_NAPI_FUNCTIONS(X)            \
   X(napi_call_function)                 \
   X(napi_call_threadsafe_function)      \
+  X(napi_create_array)                  \
+  X(napi_create_double)                 \
   X(napi_create_error)                  \
   X(napi_create_function)               \
   X(napi_create_int64)                  \
+  X(napi_create_object)                 \
   X(napi_create_string_utf8)            \
   X(napi_create_threadsafe_function)    \
   X(napi_get_and_clear_last_exception)  \
@@ -21,6 +24,7 @@
   X(napi_get_value_int64)               \
   X(napi_get_value_string_utf8)         \
   X(napi_release_threadsafe_function)   \
+  X(napi_set_element)                   \
   X(napi_set_named_property)            \
   X(napi_throw)                         \
   X(napi_throw_error)                   \

@@ -4,10 +4,10 @@
  * go), it reports IN_CLOSE on lock and gate files: the kernel sends it whenever any holder's
  * descriptor closes, including when the holder is SIGKILLed, which no file event shows otherwise.
  *
- *   watchStart(callback(wd, kind, name))   kind: "entry" | "close" | "open" | "overflow" | "gone" | "failed"
+ *   watchStart(callback(wd, kind, name))   kind: "entry" | "dir-entry" | "close" | "open" | "change" | "overflow" | "gone" | "failed"
  *                                          "failed": the thread ended on an error (wd -1, name "poll: <strerror>"
  *                                          or "read: …"); no event comes any more, callers must poll
- *   watchAdd(path, what) -> wd             what: "entries" | "arrivals" (a directory) | "closes" | "opens-closes"
+ *   watchAdd(path, what) -> wd             what: "entries" | "arrivals" | "changes" (a directory) | "closes" | "opens-closes"
  *   watchRemove(wd)
  *   watchKeepAlive(bool)                   whether pending watches keep the process alive
  */
@@ -52,10 +52,18 @@ typedef struct {
 /* Names that appear only: an idle reader waits for a writer's record, and must not be woken by
  * every other reader's record going (50 readers draining would wake each other 2,500 times). */
 #define ARRIVAL_MASK (IN_CREATE | IN_MOVED_TO | GONE_MASK)
+/* A toolchain directory being changed: entries (files and subdirectories) appear, go or are
+ * renamed, or a file in it is written or has its mode changed. Reads (IN_ACCESS, IN_OPEN,
+ * IN_CLOSE_NOWRITE) are not changes and never wake anyone. Reported as kind "change". */
+#define CHANGE_MASK (IN_CREATE | IN_DELETE | IN_MOVED_TO | IN_MOVED_FROM | IN_MODIFY | IN_ATTRIB | GONE_MASK)
 
+/* IN_MODIFY and IN_ATTRIB are asked for by "changes" watches only, so they alone mark one; entries
+ * of subdirectories (IN_ISDIR) matter there too but never in the lock directory. */
 static const char *kind_of(uint32_t mask) {
   if (mask & IN_Q_OVERFLOW) return "overflow";
   if (mask & (IN_IGNORED | IN_DELETE_SELF | IN_MOVE_SELF | IN_UNMOUNT)) return "gone";
+  if (mask & (IN_MODIFY | IN_ATTRIB)) return "change";
+  if ((mask & IN_ISDIR) && (mask & (IN_CREATE | IN_DELETE | IN_MOVED_TO | IN_MOVED_FROM))) return "dir-entry";
   if (mask & IN_ISDIR) return NULL;
   if (mask & (IN_CREATE | IN_DELETE | IN_MOVED_TO | IN_MOVED_FROM)) return "entry";
   if (mask & (IN_CLOSE_WRITE | IN_CLOSE_NOWRITE)) return "close";
@@ -225,12 +233,14 @@ static napi_value js_watch_add(napi_env env, napi_callback_info info) {
     mask = ENTRY_MASK | IN_ONLYDIR;
   else if (strcmp(what, "arrivals") == 0)
     mask = ARRIVAL_MASK | IN_ONLYDIR;
+  else if (strcmp(what, "changes") == 0)
+    mask = CHANGE_MASK | IN_ONLYDIR;
   else if (strcmp(what, "closes") == 0)
     mask = IN_CLOSE_WRITE | IN_CLOSE_NOWRITE | GONE_MASK;
   else if (strcmp(what, "opens-closes") == 0)
     mask = IN_OPEN | IN_CLOSE_WRITE | IN_CLOSE_NOWRITE | GONE_MASK;
   else {
-    napi_throw_type_error(env, "ERR_INVALID_ARG_VALUE", "what must be \"entries\", \"arrivals\", \"closes\" or \"opens-closes\"");
+    napi_throw_type_error(env, "ERR_INVALID_ARG_VALUE", "what must be \"entries\", \"arrivals\", \"changes\", \"closes\" or \"opens-closes\"");
     return NULL;
   }
   /* Never follow a link planted in place of a lock file; IN_MASK_CREATE is not used, so adding the

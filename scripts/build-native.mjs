@@ -24,15 +24,16 @@ const zig = path.join(root, 'node_modules', '@ryoppippi', 'zig-linux-x64', 'zig'
 export const BINARY_NAME = 'toolchain_lock.node';
 const LINUX = ['lock.c', 'lock_unix.c', 'watch_linux.c'];
 const UNIX = ['lock.c', 'lock_unix.c'];
-const WINDOWS = ['lock.c', 'lock_windows.c', 'napi_windows.c'];
+const DARWIN = [...UNIX, 'proctable.c', 'proctable_darwin.c'];
+const WINDOWS = ['lock.c', 'lock_windows.c', 'napi_windows.c', 'proctable.c', 'proctable_windows.c'];
 const SHARED_FLAGS = ['-shared', '-Os', '-std=c11', '-Wall', '-Wextra', '-Werror', `-I${headers}`];
 
 /** The six release targets: zig target triple, sources and flags. */
 export const TARGETS = {
   'linux-x64': { zig: 'x86_64-linux-gnu.2.17', sources: LINUX, flags: ['-fPIC', '-s'] },
   'linux-arm64': { zig: 'aarch64-linux-gnu.2.17', sources: LINUX, flags: ['-fPIC', '-s'] },
-  'darwin-x64': { zig: 'x86_64-macos.11.0', sources: UNIX, flags: ['-undefined', 'dynamic_lookup'] },
-  'darwin-arm64': { zig: 'aarch64-macos.11.0', sources: UNIX, flags: ['-undefined', 'dynamic_lookup'] },
+  'darwin-x64': { zig: 'x86_64-macos.11.0', sources: DARWIN, flags: ['-undefined', 'dynamic_lookup'] },
+  'darwin-arm64': { zig: 'aarch64-macos.11.0', sources: DARWIN, flags: ['-undefined', 'dynamic_lookup'] },
   'win32-x64': { zig: 'x86_64-windows-gnu', sources: WINDOWS, flags: ['-DBUILDING_NODE_EXTENSION', '-s'] },
   'win32-arm64': { zig: 'aarch64-windows-gnu', sources: WINDOWS, flags: ['-DBUILDING_NODE_EXTENSION', '-s'] },
 };
@@ -59,7 +60,7 @@ function compile(target) {
   // built under its final name in a private directory, then moved into place.
   const work = fs.mkdtempSync(path.join(path.dirname(out), '.build-'));
   const temp = path.join(work, BINARY_NAME);
-  const sources = (spec?.sources ?? (process.platform === 'win32' ? WINDOWS : process.platform === 'linux' ? LINUX : UNIX)).map((f) => path.join(native, f));
+  const sources = (spec?.sources ?? (process.platform === 'win32' ? WINDOWS : process.platform === 'linux' ? LINUX : process.platform === 'darwin' ? DARWIN : UNIX)).map((f) => path.join(native, f));
   const [cmd, args] = viaZig
     ? [zig, ['cc', '-target', spec.zig, ...SHARED_FLAGS, ...spec.flags, ...sources, '-o', temp]]
     : [process.env.CC || 'cc', [...SHARED_FLAGS, ...(process.platform === 'darwin' ? ['-undefined', 'dynamic_lookup'] : ['-fPIC']), ...sources, '-o', temp]];

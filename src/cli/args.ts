@@ -30,16 +30,20 @@ export const COMMON: OptionSpec = { flags: ['--help'], values: ['--lock-dir', '-
 
 /**
  * The options before a command name, or before rustup's arguments: those `isOurs` accepts, with
- * the value of a COMMON value option (`--lock-dir DIR`; `--lock-dir=DIR` is one word). The one
- * place where leading options are split off (main.ts, rustup.ts).
+ * the value of a value option (`--lock-dir DIR`; `--lock-dir=DIR` is one word). The one place
+ * where leading options are split off (main.ts, rustup.ts).
  */
-export function leadingOptions(argv: readonly string[], isOurs: (arg: string) => boolean): { readonly options: string[]; readonly rest: readonly string[] } {
+export function leadingOptions(
+  argv: readonly string[],
+  isOurs: (arg: string) => boolean,
+  values: readonly string[] = COMMON.values,
+): { readonly options: string[]; readonly rest: readonly string[] } {
   const options: string[] = [];
   let i = 0;
   for (; i < argv.length && isOurs(argv[i]!); i++) {
     const arg = argv[i]!;
     options.push(arg);
-    if (COMMON.values.includes(arg)) options.push(argv[++i] ?? '');
+    if (values.includes(arg)) options.push(argv[++i] ?? '');
   }
   return { options, rest: argv.slice(i) };
 }

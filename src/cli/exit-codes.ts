@@ -52,6 +52,7 @@ const BY_CODE: Readonly<Record<LockErrorCode | ToolchainErrorCode | 'E_USAGE', O
   E_SHIM_DIR: { status: EXIT.config },
   E_ABORTED: { status: EXIT.interrupted, hint: 'Nothing was run and no lock is held.' },
   E_NATIVE_MODULE: { status: EXIT.internal },
+  E_UNLOCKED_PROCESSES: { status: EXIT.tempFail, hint: 'Nothing was run and no lock is held. Stop them and try again, or give --unlocked proceed to update anyway.' },
 };
 
 /** The status of a process killed by `signal`, as a shell reports it (128 + N). */

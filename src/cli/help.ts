@@ -21,10 +21,10 @@ const COMMON = `Options for every command:
 export const USAGE: Readonly<Record<string, string>> = {
   status: 'status [TOOLCHAIN ...] [--json]',
   run: 'run [TOOLCHAIN] [--purpose TEXT] -- CMD [ARG ...]',
-  update: 'update TOOLCHAIN [TOOLCHAIN ...] [--timeout SECONDS] [--no-wait] [--purpose TEXT] [-- CMD [ARG ...]]',
+  update: 'update TOOLCHAIN [TOOLCHAIN ...] [--timeout SECONDS] [--no-wait] [--purpose TEXT] [--unlocked wait|proceed|fail] [--unlocked-timeout SECONDS] [-- CMD [ARG ...]]',
   watch: 'watch [TOOLCHAIN ...] [--json]',
   which: 'which [+TOOLCHAIN] [DIR] [--json]',
-  rustup: 'rustup ARG ...',
+  rustup: 'rustup [--unlocked wait|proceed|fail] [--unlocked-timeout SECONDS] ARG ...',
   clean: 'clean [TOOLCHAIN ...] [--json]',
   shims: 'shims install|dir|uninstall [--dir DIR] [--json]',
   'shell-init': 'shell-init bash|zsh|fish|powershell [--dir DIR] [--off]',
@@ -49,17 +49,21 @@ ${TOOLCHAIN}
 
 ${COMMON}
 
-Exit statuses: CMD's own when it ran; 64 usage; 75 timeout or --no-wait refused; 76 nested
-update refused; 77 lock-directory problem; 78 unknown toolchain, no rustup, a file that is not
-valid TOML, or a shim directory we cannot write; 126/127 CMD not executable/not found; 130
-interrupted while waiting; 70 internal error. See docs/CLI.md.
+Exit statuses: CMD's own when it ran; 64 usage; 75 timeout, --no-wait refused, or programs
+running from the toolchain without a lock (--unlocked); 76 nested update refused; 77
+lock-directory problem; 78 unknown toolchain, no rustup, a file that is not valid TOML, or a
+shim directory we cannot write; 126/127 CMD not executable/not found; 130 interrupted while
+waiting; 70 internal error. See docs/CLI.md.
 `,
   status: `${usage('status')}
 
 Shows every toolchain lock in the lock directory (or just the named toolchains): its state
 (free, read, write, update-pending), who holds it (program, pid, host, since, liveness, plain
 flock holders included), the pending or active update, and the lock file a plain
-\`flock -s LOCK_FILE CMD\` must lock to take part as a reader.
+\`flock -s LOCK_FILE CMD\` must lock to take part as a reader. Also, as observations from the
+process table (never locks): programs running from the toolchain without its lock ("no lock";
+JSON "unlocked"), and a rustup or other process changing it without the write lock
+("being changed outside Toolchain Lock by ..."; JSON "unlockedWriter").
 
   --json    one JSON document (schema in docs/CLI.md)
 
@@ -93,6 +97,14 @@ and after the install. Ctrl-C while waiting gives up (nothing runs); during CMD 
   --no-wait          give up at once if the lock is taken (exit 75)
   --purpose TEXT     shown to the readers that the update waits for
 
+Holding the write lock, before CMD: programs still running from the toolchain without a lock
+(started outside toolchain-lock and the editors) are named on stderr, then
+  --unlocked wait           wait for them to exit; stop with exit 75 if any is left (default)
+  --unlocked proceed        wait for them, then update anyway
+  --unlocked fail           stop at once with exit 75
+  --unlocked-timeout SECONDS  how long to wait for them (default 30; --no-wait: 0)
+Without the flags: TOOLCHAIN_LOCK_UNLOCKED and TOOLCHAIN_LOCK_UNLOCKED_TIMEOUT.
+
 ${TOOLCHAIN}
 
 ${COMMON}
@@ -100,7 +112,9 @@ ${COMMON}
   watch: `${usage('watch')}
 
 Prints lock events as they happen, one per line: acquired, released, waiting, update-pending,
-update-started, update-done. Runs until interrupted (SIGINT or SIGTERM; exits 0).
+update-started, update-done; and unlocked-change (started, done) when a toolchain's files change
+while nobody holds its write lock (a plain \`rustup update\`), naming the writer when it can.
+Runs until interrupted (SIGINT or SIGTERM; exits 0).
 
   --json    one JSON object per line (schema in docs/CLI.md)
 
@@ -132,6 +146,10 @@ A subcommand toolchain-lock does not know runs with the write locks of every ins
 toolchain. The table is in docs/CLI.md. Exits with rustup's status.
 
 Options of toolchain-lock go before \`rustup\`: toolchain-lock --lock-dir DIR rustup update
+A command that takes write locks first names programs running from those toolchains without
+a lock and waits for them, as \`update\` does (--unlocked, --unlocked-timeout, right after
+\`rustup\`; exit 75). The rustup shim does the same, choosing from TOOLCHAIN_LOCK_UNLOCKED and
+TOOLCHAIN_LOCK_UNLOCKED_TIMEOUT.
 
 ${COMMON}
 `,

@@ -11,6 +11,8 @@ export interface LockedRun<L extends LockHandle> {
   readonly cmd: readonly string[];
   /** Takes the lock with the options every CLI party shares (signal, progress, warnings). */
   readonly acquire: (options: Pick<AcquireOptions, 'signal' | 'onWait' | 'onWarning' | 'client' | 'command'>) => Promise<L>;
+  /** Runs holding the lock before CMD starts; throwing releases the lock and runs nothing. */
+  readonly beforeRun?: (lock: L, signal: AbortSignal) => Promise<void>;
   /** Extra behaviour while CMD runs under the lock. */
   readonly whileHeld?: (lock: L) => Disposable;
   /** CMD's environment (default ours); the lock's nesting marker is added to it. */
@@ -42,6 +44,8 @@ export async function runLocked<L extends LockHandle>(run: LockedRun<L>): Promis
   try {
     if (trap.received) return signalStatus(trap.received);
     if (run.needless?.()) return 0;
+    await run.beforeRun?.(lock, controller.signal);
+    if (trap.received) return signalStatus(trap.received);
     const extra = run.whileHeld?.(lock);
     try {
       return await runChild(run.cmd, { ...run.child, fds: lock.fds, env: { ...(run.env ?? process.env), ...lock.childEnv() }, trap, onSpawn: (pid) => lock.addChild(pid) });

@@ -4,7 +4,7 @@ import { COMMON, leadingOptions, parseArgs } from './args';
 import { runUnlocked } from './child';
 import { commonOptions, say, sayWhenAnUpdateWaits } from './common';
 import { runLocked, type LockedRun } from './locked';
-
+import { checkUnlocked, UNLOCKED_OPTIONS, unlockedChoice, type UnlockedChoice } from './unlocked';
 
 /** How `runRustup` runs rustup besides its lock plan. */
 export interface RustupRun {
@@ -16,6 +16,11 @@ export interface RustupRun {
   readonly child?: LockedRun<LockHandle>['child'];
   /** Run straight, taking no lock, when an ancestor already holds every lock the plan needs (a shim). */
   readonly straightWhenHeld?: boolean;
+  /**
+   * What to do about programs running from the toolchains it changes without a lock; asked only
+   * when rustup will change toolchains, so a bad TOOLCHAIN_LOCK_UNLOCKED stops no read-only call.
+   */
+  readonly unlocked: () => UnlockedChoice;
 }
 
 /**
@@ -24,10 +29,13 @@ export interface RustupRun {
  * read-only commands. Unknown subcommands get the write locks of every installed toolchain.
  */
 export async function rustupCommand(argv: readonly string[]): Promise<number> {
-  // toolchain-lock's own options before rustup's arguments (`--lock-dir DIR`, `--poll-interval=MS`).
-  const { options: own, rest: rustupArgs } = leadingOptions(argv, (arg) => COMMON.values.includes(arg.split('=')[0]!));
-  const common = commonOptions(parseArgs('rustup', own, { flags: [], values: [] }));
-  return runRustup(rustupArgs, { program: 'rustup', ...common });
+  // toolchain-lock's own options before rustup's arguments (`--lock-dir DIR`, `--poll-interval=MS`, `--unlocked fail`).
+  const ours: readonly string[] = [...COMMON.values, ...UNLOCKED_OPTIONS];
+  const { options: own, rest: rustupArgs } = leadingOptions(argv, (arg) => ours.includes(arg.split('=')[0]!), ours);
+  const ownArgs = parseArgs('rustup', own, { flags: [], values: [...UNLOCKED_OPTIONS] });
+  const common = commonOptions(ownArgs);
+  const unlocked = unlockedChoice(ownArgs);
+  return runRustup(rustupArgs, { program: 'rustup', ...common, unlocked: () => unlocked });
 }
 
 /** True when an ancestor holds `mode` locks of all `keys` (write covers read). */
@@ -63,6 +71,7 @@ export async function runRustup(rustupArgs: readonly string[], run: RustupRun): 
       whileHeld: sayWhenAnUpdateWaits(names, ['rustup', ...rustupArgs]),
     });
   }
+  const unlocked = run.unlocked();
   return runLocked<LockHandle>({
     what: `write lock of ${names}`,
     mode: 'write',
@@ -70,5 +79,6 @@ export async function runRustup(rustupArgs: readonly string[], run: RustupRun): 
     env,
     child: run.child,
     acquire: (options) => acquireWrite(plan.toolchains, { ...options, ...lockOptions }),
+    beforeRun: (_lock, signal) => checkUnlocked(plan.toolchains, unlocked, { lockDir: run.lockDir, signal }),
   });
 }

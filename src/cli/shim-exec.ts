@@ -18,6 +18,7 @@ import { say, warn } from './common';
 import { EXIT, UsageError } from './exit-codes';
 import { runLocked } from './locked';
 import { runRustup } from './rustup';
+import { unlockedChoiceFromEnv } from './unlocked';
 
 /** How a shim runs the real program: which signals it passes on, and what it learns of its death. */
 type ShimChild = Pick<ChildOptions, 'forward' | 'onExit'>;
@@ -151,7 +152,7 @@ export async function shimExecCommand(argv: readonly string[]): Promise<number> 
   try {
     status =
       call.program === 'rustup'
-        ? await runRustup(call.args, { program: real, lockDir, pollIntervalMs: undefined, env, child, straightWhenHeld: true })
+        ? await runRustup(call.args, { program: real, lockDir, pollIntervalMs: undefined, env, child, straightWhenHeld: true, unlocked: () => unlockedChoiceFromEnv(env, 'rustup') })
         : await runProxy(call, real, env, lockDir, child);
   } finally {
     process.off('SIGQUIT', ignoreQuit);

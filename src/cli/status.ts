@@ -1,4 +1,4 @@
-import { describeHolder, describeRole, PROTOCOL_VERSION, status, type Holder, type LockStatus } from '../lock';
+import { describeHolder, describeRole, describeUnlocked, describeUnlockedWriter, PROTOCOL_VERSION, status, type Holder, type LockStatus } from '../lock';
 import { parseArgs } from './args';
 import { commonOptions, resolveSpecs } from './common';
 import { UsageError } from './exit-codes';
@@ -32,6 +32,8 @@ export function statusDocument(lockDir: string, statuses: readonly LockStatus[])
       writer: s.writer,
       waiting: s.waiting,
       problems: s.problems,
+      unlocked: s.unlocked,
+      unlockedWriter: s.unlockedWriter,
     })),
   };
 }
@@ -49,8 +51,10 @@ export function statusText(doc: StatusDocument): string {
     lines.push(`  path:      ${t.path ?? '(unknown: no description file)'}`);
     lines.push(`  lock file: ${t.lockFile}`);
     const parties = [...t.holders, ...t.waiting];
-    if (parties.length === 0) lines.push('  nobody holds or waits for it');
+    if (parties.length === 0 && t.unlocked.length === 0) lines.push('  nobody holds or waits for it');
     for (const h of parties) lines.push(holderLine(h));
+    for (const p of t.unlocked) lines.push(`    ${'no lock'.padEnd(14)} ${describeUnlocked(p)}`);
+    if (t.unlockedWriter) lines.push(`  being changed outside Toolchain Lock by ${describeUnlockedWriter(t.unlockedWriter)}`);
     for (const p of t.problems) lines.push(`  ignored record ${p.file}: ${p.reason}`);
   }
   lines.push('', `Lock directory: ${doc.lockDir}. A plain \`flock -s LOCK_FILE CMD\` takes part as a reader.`);

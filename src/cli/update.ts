@@ -5,6 +5,7 @@ import { commonOptions, resolveSpecs } from './common';
 import { UsageError } from './exit-codes';
 import { printHelp } from './help';
 import { runLocked } from './locked';
+import { checkUnlocked, UNLOCKED_OPTIONS, unlockedChoice } from './unlocked';
 
 /** The command that updates these toolchains when none was given after `--`. */
 function defaultUpdateCommand(toolchains: readonly ResolvedToolchain[], specs: readonly string[]): readonly string[] {
@@ -18,9 +19,12 @@ function defaultUpdateCommand(toolchains: readonly ResolvedToolchain[], specs: r
   );
 }
 
-/** `update TOOLCHAIN... [--timeout S] [--no-wait] [-- CMD ...]`: CMD runs under the write lock of all of them. */
+/**
+ * `update TOOLCHAIN... [--timeout S] [--no-wait] [--unlocked wait|proceed|fail] [--unlocked-timeout S] [-- CMD ...]`:
+ * CMD runs under the write lock of all of them, once no process runs from them without a lock (or as chosen).
+ */
 export async function updateCommand(argv: readonly string[]): Promise<number> {
-  const args = parseArgs('update', argv, { flags: ['--no-wait'], values: ['--timeout', '--purpose'] });
+  const args = parseArgs('update', argv, { flags: ['--no-wait'], values: ['--timeout', '--purpose', ...UNLOCKED_OPTIONS] });
   if (args.flags.has('--help')) return printHelp('update');
   const common = commonOptions(args);
   if (args.positionals.length === 0) throw new UsageError('Name the toolchain(s) to update: toolchain-lock update stable [-- CMD [ARG ...]]', 'update');
@@ -28,6 +32,7 @@ export async function updateCommand(argv: readonly string[]): Promise<number> {
   if (timeoutSeconds !== undefined && args.flags.has('--no-wait')) throw new UsageError('Give either --timeout or --no-wait, not both.', 'update');
   const timeoutMs = args.flags.has('--no-wait') ? 0 : timeoutSeconds === undefined ? undefined : Math.round(timeoutSeconds * 1000);
   const toolchains = resolveSpecs(args.positionals, { allowMissing: true });
+  const unlocked = unlockedChoice(args, { noWait: args.flags.has('--no-wait') });
   const cmd = args.rest !== null && args.rest.length > 0 ? args.rest : defaultUpdateCommand(toolchains, args.positionals);
 
   return runLocked<LockHandle>({
@@ -36,5 +41,6 @@ export async function updateCommand(argv: readonly string[]): Promise<number> {
     cmd,
     acquire: (options) =>
       acquireWrite(toolchains, { ...options, lockDir: common.lockDir, purpose: args.values.get('--purpose'), timeoutMs, pollIntervalMs: common.pollIntervalMs }),
+    beforeRun: (_lock, signal) => checkUnlocked(toolchains, unlocked, { lockDir: common.lockDir, signal }),
   });
 }

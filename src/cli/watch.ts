@@ -1,4 +1,4 @@
-import { describeHolder, PROTOCOL_VERSION, watch, type LockEvent } from '../lock';
+import { describeHolder, describeUnlockedWriter, PROTOCOL_VERSION, watch, type LockEvent, type UnlockedChange } from '../lock';
 import { parseArgs } from './args';
 import { commonOptions, resolveSpecs, say, warn } from './common';
 import { UsageError } from './exit-codes';
@@ -7,6 +7,11 @@ import { printHelp } from './help';
 function eventText(e: LockEvent): string {
   const name = e.toolchain?.name ?? e.key;
   return `${e.time} ${e.event.padEnd(14)} ${name} ${e.holder.mode.padEnd(5)} ${describeHolder(e.holder)}`;
+}
+
+function changeText(c: UnlockedChange): string {
+  const who = c.writer ? describeUnlockedWriter(c.writer) : 'a process we cannot name';
+  return `${c.time} ${'unlocked-change'.padEnd(14)} ${c.toolchain.name} ${c.phase.padEnd(7)} ${c.phase === 'started' ? 'being changed outside Toolchain Lock by' : 'change over (writer gone, quiet, whole again):'} ${who}`;
 }
 
 /** `watch [TOOLCHAIN ...] [--json]`: one line per lock event until SIGINT/SIGTERM. */
@@ -24,6 +29,10 @@ export async function watchCommand(argv: readonly string[]): Promise<number> {
     onWarning: warn,
     onEvent(e) {
       process.stdout.write(`${json ? JSON.stringify({ protocol: PROTOCOL_VERSION, ...e }) : eventText(e)}\n`);
+    },
+    onUnlockedChange(c) {
+      const e = { protocol: PROTOCOL_VERSION, time: c.time, event: 'unlocked-change', phase: c.phase, key: c.key, toolchain: c.toolchain, writer: c.writer };
+      process.stdout.write(`${json ? JSON.stringify(e) : changeText(c)}\n`);
     },
   });
   say(`watching ${common.lockDir} for lock events; Ctrl-C stops.`);

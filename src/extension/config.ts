@@ -68,6 +68,9 @@ export interface Config {
   readonly stopTimeoutMs: number;
   /** 0: wait for the write lock until cancelled. */
   readonly updateTimeoutMs: number;
+  /** What an update does about processes running from the toolchain without a lock. */
+  readonly unlockedProcesses: 'wait' | 'proceed' | 'fail';
+  readonly unlockedTimeoutMs: number;
   /** Put the shims first on PATH in integrated terminals (plain cargo, rustc, rustup take the lock). */
   readonly terminalShims: boolean;
   /** Entries that were ignored, and why. */
@@ -241,11 +244,20 @@ export function readConfig(trusted: boolean = vscode.workspace.isTrusted): Confi
     pollIntervalMs: num(cfg.get('pollInterval'), 1000, 50),
     stopTimeoutMs: num(cfg.get('stopTimeout'), 5000, 100),
     updateTimeoutMs: num(cfg.get('updateTimeout'), 300_000, 0),
+    unlockedProcesses: unlockedPolicy(cfg.get('unlockedProcesses'), problems),
+    unlockedTimeoutMs: num(cfg.get('unlockedTimeout'), 30_000, 0),
     terminalShims: cfg.get('terminalShims') !== false,
     problems,
     statusBarShow: STATUS_BAR_SHOW.find((v) => v === cfg.get('statusBar.show')) ?? 'whenRelevant',
     notifyServerStopped: cfg.get('notifications.serverStopped') !== false,
   };
+}
+
+function unlockedPolicy(v: Json, problems: string[]): Config['unlockedProcesses'] {
+  if (v === undefined) return 'wait';
+  if (v === 'wait' || v === 'proceed' || v === 'fail') return v;
+  problems.push(`toolchainLock.unlockedProcesses must be "wait", "proceed" or "fail", not ${JSON.stringify(v)}; using "wait".`);
+  return 'wait';
 }
 
 function expandHome(p: string): string {

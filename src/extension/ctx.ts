@@ -10,6 +10,7 @@ import { InstallOffers } from './install';
 import { useTranslator } from './l10n';
 import { LockCoordinator, type StoppedUnlocked } from './lockstate';
 import { Presentation } from './presentation';
+import { announceOutsideChange, UnlockedObserver } from './outside';
 import { updatePid } from './render';
 import { buildUnits } from './servers';
 import { Serial } from './servers/unit';
@@ -37,6 +38,12 @@ export class Ctx {
   private readonly disposables: vscode.Disposable[] = [];
   private lockWatch: Disposable | undefined;
   private locks = new Map<string, LockStatus>();
+  private readonly unlocked = new UnlockedObserver({
+    lockDir: () => this.lockDir(),
+    toolchains: () => (this.coordinator?.snapshot() ?? []).map((t) => t.toolchain),
+    changed: () => this.render(),
+    warn: (m) => this.log.warn(m),
+  });
   private readonly shownProblems = new Set<string>();
   private rebuildTimer: NodeJS.Timeout | undefined;
   private refreshTimer: NodeJS.Timeout | undefined;
@@ -107,6 +114,7 @@ export class Ctx {
     this.presentation.render({
       toolchains: this.coordinator?.snapshot() ?? [],
       locks: this.locks,
+      unlocked: this.unlocked.byKey,
       unavailable: this.unavailable,
       missing: this.installs.current(),
       config: this.config,
@@ -156,6 +164,7 @@ export class Ctx {
     // VS Code gives deactivate a few seconds; servers get two of them to stop gracefully. A
     // rebuild under way ends first (its stops are bounded), and none starts after this.
     await this.lifecycle.run(() => this.stopLocking(Math.min(this.config.stopTimeoutMs, 2000)));
+    this.unlocked.dispose();
     this.presentation.dispose();
     this.serverOutput.dispose();
     this.updateOutput.dispose();
@@ -175,6 +184,10 @@ export class Ctx {
       hooks: {
         onChange: () => this.render(),
         onStepAside: (info) => announceStepAside(info, this.config.notifyServerStopped, this.log, (this.coordinator?.snapshot() ?? []).flatMap((t) => t.units.filter((u) => u.restartOnly).map((u) => u.id))),
+        onOutsideChange: (info) => {
+          this.unlocked.refresh();
+          return announceOutsideChange(info);
+        },
         onUnitFailed: (id, why) => this.reportUnitFailure(id, why),
         onStoppedUnlocked: (info) => this.reportStoppedUnlocked(info),
         onLockError: (t, err) => this.reportLockError(t, err),

@@ -1,8 +1,8 @@
 // One state machine per toolchain this window uses: it owns the read lock and orchestrates
 // stop → release → reacquire → restart around updates. No `vscode` here, so the unit tests drive
 // it under plain Node with fake servers and the real engine.
-import { acquireRead, acquireWrite, describeHolder, describeHolders, HELD_ENV, heldKeys, isLockError, message, toolchainKey } from '../lock';
-import type { Disposable, Holder, LockHandle, ReadLock, Toolchain } from '../lock';
+import { acquireRead, acquireWrite, describeHolder, describeHolders, describeUnlockedWriter, HELD_ENV, heldKeys, isLockError, message, toolchainKey, watchUnlockedChanges, WRITER_GRACE_MS } from '../lock';
+import type { ChangeWatch, Disposable, Holder, LockHandle, ReadLock, Toolchain, UnlockedWriter } from '../lock';
 import { Serial, type ServerUnit } from './servers/unit';
 import { ServerSlots, type Logger, type Slot } from './slots';
 
@@ -20,6 +20,15 @@ export interface StepAside {
   readonly units: readonly string[];
 }
 
+/** A toolchain changed by someone who holds no write lock (a plain `rustup update`). */
+export interface OutsideChange {
+  readonly toolchain: Toolchain;
+  /** Null when the writer could not be named. */
+  readonly writer: UnlockedWriter | null;
+  /** Ids of the servers stopped for it (they restart when it is over). */
+  readonly units: readonly string[];
+}
+
 /** Why a server that came up on its own was stopped again. */
 export interface StoppedUnlocked {
   readonly unitId: string;
@@ -30,6 +39,8 @@ export interface StoppedUnlocked {
 
 export interface CoordinatorHooks {
   onChange?(): void;
+  /** Servers were stopped for a change without a lock; the returned function runs once it is over. */
+  onOutsideChange?(info: OutsideChange): (() => void) | void;
   /** Servers were stopped for someone else's update; the returned function runs once they are back. */
   onStepAside?(info: StepAside): (() => void) | void;
   onUnitFailed?(unitId: string, message: string): void;
@@ -87,6 +98,8 @@ export interface ToolchainSnapshot {
   readonly blockers: readonly Holder[];
   readonly error: string | null;
   readonly units: readonly UnitSnapshot[];
+  /** Set while the toolchain is changed without a write lock: `writer` null when unnamed. */
+  readonly outside: { readonly writer: UnlockedWriter | null } | null;
 }
 
 interface Entry {
@@ -104,6 +117,12 @@ interface Entry {
   preempted: boolean;
   /** Aborts the current wait for the read lock. */
   waiting: AbortController | null;
+  /** Watches the toolchain's files for changes nobody holds the write lock for. */
+  changeWatch: ChangeWatch | null;
+  /** When this window last stepped aside for (or ran) an update: its late file events are not outside changes. */
+  writerSeenAt: number;
+  /** A change without a lock under way: servers stay stopped until it is over. */
+  outside: { writer: UnlockedWriter | null; done?: () => void } | null;
 }
 
 /** A server that has not come up after this long is given up (a stop cancels its start sooner). */
@@ -127,8 +146,8 @@ export class LockCoordinator {
       disposed: () => this.disposed,
       changed: () => this.changed(),
       mayRun: (t) => {
-        const state = this.entries.get(toolchainKey(t.path))?.state;
-        return state === 'holding' || state === 'error';
+        const e = this.entries.get(toolchainKey(t.path));
+        return (e?.state === 'holding' || e?.state === 'error') && !e.outside;
       },
       childEnv: (toolchains) => this.childEnv(toolchains),
       failed: (slot, why) => {
@@ -235,6 +254,7 @@ export class LockCoordinator {
         blockers: e.blockers,
         error: e.error,
         units: units.map((s) => ({ id: s.unit.id, owned: s.unit.owned, wanted: s.wanted, running: s.running, failed: s.failed, pid: s.unit.pid, restartOnly: s.unit.restartOnly === true })),
+        outside: e.outside ? { writer: e.outside.writer } : null,
       }));
   }
 
@@ -250,7 +270,11 @@ export class LockCoordinator {
     // A start under way finishes first (same serial), then its server is stopped.
     await this.servers.stopAll(this.servers.all().filter((s) => s.unit.owned));
     this.servers.dispose();
-    for (const e of this.entries.values()) await this.dropRead(e);
+    for (const e of this.entries.values()) {
+      e.changeWatch?.dispose();
+      e.changeWatch = null;
+      await this.dropRead(e);
+    }
     this.options.log.info('all locks released');
   }
 
@@ -258,7 +282,7 @@ export class LockCoordinator {
     const key = toolchainKey(toolchain.path);
     let e = this.entries.get(key);
     if (!e) {
-      e = { toolchain, key, serial: new Serial(), state: 'idle', since: Date.now(), lock: null, updateSub: null, writer: null, blockers: [], error: null, preempted: false, waiting: null };
+      e = { toolchain, key, serial: new Serial(), state: 'idle', since: Date.now(), lock: null, updateSub: null, writer: null, blockers: [], error: null, preempted: false, waiting: null, changeWatch: null, outside: null, writerSeenAt: -Infinity };
       this.entries.set(key, e);
     }
     return e;
@@ -285,6 +309,7 @@ export class LockCoordinator {
   /** Every field a state shows is set before anyone is told (a status bar renders on the change). */
   private setState(e: Entry, state: ToolchainState, writer: Holder | null = null, error: string | null = null): void {
     if (e.state !== state) e.since = Date.now();
+    if (e.state === 'pending' || e.state === 'updating' || state === 'pending' || state === 'updating') e.writerSeenAt = Date.now();
     e.state = state;
     e.writer = writer;
     if (state !== 'acquiring' && state !== 'pending') e.blockers = [];
@@ -396,6 +421,7 @@ export class LockCoordinator {
       }
       e.lock = lock;
       e.updateSub = sub;
+      this.watchOutside(e);
       this.setState(e, 'holding');
       log.info(`read lock acquired ${e.toolchain.name} in ${Date.now() - started} ms`);
       return;
@@ -429,10 +455,52 @@ export class LockCoordinator {
   }
 
   /**
+   * From the first read lock on: a change of the toolchain's files without a write lock stops its
+   * servers at once (not queued behind the entry's other work) and starts them once it is over.
+   */
+  private watchOutside(e: Entry): void {
+    if (e.changeWatch || this.disposed) return;
+    const log = this.options.log;
+    try {
+      e.changeWatch = watchUnlockedChanges(e.toolchain, {
+        lockDir: this.options.lockDir,
+        holdingRead: () => e.lock !== null && !e.lock.released,
+        writerSeenLately: () => e.state === 'pending' || e.state === 'updating' || Date.now() - e.writerSeenAt < WRITER_GRACE_MS,
+        onWarning: (m) => log.warn(m),
+        onChange: (c) => {
+          if (this.disposed) return;
+          const who = c.writer ? describeUnlockedWriter(c.writer) : 'a process that could not be named';
+          if (c.phase === 'started') {
+            if (e.outside) return;
+            const outside: { writer: UnlockedWriter | null; done?: () => void } = { writer: c.writer };
+            e.outside = outside;
+            log.info(`${e.toolchain.name} is being changed outside Toolchain Lock by ${who}; stopping its servers`);
+            this.changed();
+            void this.stopSlotsOn(e).then((units) => {
+              if (e.outside !== outside) return;
+              const done = this.options.hooks?.onOutsideChange?.({ toolchain: e.toolchain, writer: c.writer, units });
+              if (done) outside.done = done;
+            });
+            return;
+          }
+          const outside = e.outside;
+          if (!outside) return;
+          e.outside = null;
+          log.info(`${e.toolchain.name} changed outside Toolchain Lock by ${who} is whole again; starting its servers`);
+          this.changed();
+          void this.startReady().finally(() => outside.done?.());
+        },
+      });
+    } catch (err) {
+      log.warn(`cannot watch ${e.toolchain.path} for changes without a lock: ${message(err)}`);
+    }
+  }
+
+  /**
    * A server came up without us (the user's "Restart server", a settings change): it runs under the
    * read locks if they are held or can be had; while its toolchain is being updated, or this window
-   * still waits for the lock, it is stopped again at once, the user is told why, and it starts
-   * with the others once the lock is held.
+   * still waits for the lock, or its files are being changed without a lock, it is stopped again
+   * at once, the user is told why, and it starts with the others once the lock is held.
    */
   private async adopt(s: Slot): Promise<void> {
     if (this.disposed || s.running || s.starting) return;
@@ -440,9 +508,13 @@ export class LockCoordinator {
     s.wanted = s.running = true;
     this.changed();
     const entries = s.unit.toolchains.map((t) => this.entryFor(t));
-    const blocked = entries.find((e) => e.state === 'pending' || e.state === 'updating' || e.state === 'acquiring');
+    const blocked = entries.find((e) => e.outside || e.state === 'pending' || e.state === 'updating' || e.state === 'acquiring');
     if (blocked) {
-      const why = blocked.state === 'acquiring' ? 'this window waits for its read lock' : `it is being updated${blocked.writer ? ` by ${describeHolder(blocked.writer)}` : ''}`;
+      const why = blocked.outside
+        ? `it is being changed outside Toolchain Lock${blocked.outside.writer ? ` by ${describeUnlockedWriter(blocked.outside.writer)}` : ''}`
+        : blocked.state === 'acquiring'
+          ? 'this window waits for its read lock'
+          : `it is being updated${blocked.writer ? ` by ${describeHolder(blocked.writer)}` : ''}`;
       this.options.log.warn(`server ${s.unit.id} was started while ${blocked.toolchain.name} cannot be used (${why}); stopping it again`);
       this.options.hooks?.onStoppedUnlocked?.({ unitId: s.unit.id, toolchain: blocked.toolchain, writer: blocked.writer });
       await s.serial.run(() => this.servers.stop(s));

@@ -2,16 +2,17 @@
 // status bar (render.ts), so the view and the status bar can never disagree.
 //
 // A toolchain's children come from CHILD_KINDS, one small function per kind of row (holders, the
-// writer, waiting updates, this window's servers). A new kind of row is one more function there.
+// writer, waiting updates, this window's servers, programs running without a lock). A new kind of
+// row is one more function there.
 import * as path from 'node:path';
-import { describeHolder, holderCommand, type Holder, type LockStatus } from '../lock';
+import { describeHolder, describeUnlocked, holderCommand, type Holder, type LockStatus } from '../lock';
 import { l10n } from './l10n';
 import type { ToolchainSnapshot } from './lockstate';
 import { describeLock } from './lockdescribe';
 import { longState, updatePid, type StatusInput } from './render';
 
 /** Words in a node's contextValue, matched by the `when` clauses of package.json's view menus. */
-export type NodeContext = 'toolchain' | 'holder' | 'writer' | 'server' | 'missing' | 'updatable' | 'updateLog' | 'unavailable';
+export type NodeContext = 'toolchain' | 'holder' | 'writer' | 'server' | 'unlocked' | 'missing' | 'updatable' | 'updateLog' | 'unavailable';
 
 export interface LockNode {
   /** Stable across renders, so the tree keeps what the user expanded. */
@@ -119,8 +120,25 @@ const servers: ChildKind = (t, _lock, id) =>
     children: [],
   }));
 
-/** In display order. Processes running without a lock will be one more entry. */
-export const CHILD_KINDS: readonly ChildKind[] = [writer, waiting, holders, servers];
+/** Programs running from the toolchain without a lock (LockStatus.unlocked): an update would replace files under them. */
+const unlocked: ChildKind = (_t, lock, id) =>
+  (lock?.unlocked ?? []).map((p) => {
+    const program = p.exe ?? p.command[0] ?? l10n.t('unknown program');
+    const since = clock(p.since);
+    return {
+      id: `${id}/unlocked/${p.pid}/${p.since ?? ''}`,
+      label: path.basename(program),
+      description: [l10n.t('running without a lock'), l10n.t('pid {0}', p.pid), since ? l10n.t('since {0}', since) : '', p.user ?? ''].filter(Boolean).join(' · '),
+      tooltip: [p.command.join(' ') || program, l10n.t('Runs from this toolchain without a lock: an update would replace files under it.')].join('\n'),
+      icon: 'warning',
+      context: ['unlocked'],
+      details: `without a lock: ${describeUnlocked(p)}`,
+      children: [],
+    };
+  });
+
+/** In display order. */
+export const CHILD_KINDS: readonly ChildKind[] = [writer, waiting, holders, servers, unlocked];
 
 function toolchainIcon(t: ToolchainSnapshot): string {
   switch (t.state) {

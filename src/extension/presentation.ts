@@ -3,7 +3,7 @@
 // change of the locks or the servers; nothing here looks by itself.
 import * as path from 'node:path';
 import type * as vscode from 'vscode';
-import { toolchainKey, type LockStatus } from '../lock';
+import { toolchainKey, type LockStatus, type UnlockedProcess } from '../lock';
 import { resolveToolchain, type ConfiguredToolchain } from '../toolchains';
 import type { Config } from './config';
 import { CONTEXT_KEYS, ContextKeys } from './contextkeys';
@@ -17,6 +17,8 @@ import { defaultUpdateOf, updateLogs, updateLogStem } from './update';
 export interface WindowState {
   readonly toolchains: readonly ToolchainSnapshot[];
   readonly locks: ReadonlyMap<string, LockStatus>;
+  /** Programs running from the toolchains without a lock, by key (outside.ts looks now and then). */
+  readonly unlocked: ReadonlyMap<string, readonly UnlockedProcess[]>;
   readonly unavailable: string | null;
   readonly missing: readonly MissingToolchain[];
   readonly config: Config;
@@ -41,7 +43,10 @@ export class Presentation implements vscode.Disposable {
   }
 
   render(state: WindowState): void {
-    const input = () => ({ toolchains: state.toolchains, locks: state.locks, unavailable: state.unavailable, now: Date.now() });
+    // The lock directory's watch leaves the process table out (too costly per event): the view's
+    // `unlocked` rows come from the periodic look, in the LockStatus field they belong to.
+    const locks = new Map([...state.locks].map(([key, s]) => [key, { ...s, unlocked: state.unlocked.get(key) ?? s.unlocked }]));
+    const input = () => ({ toolchains: state.toolchains, locks, unlocked: state.unlocked, unavailable: state.unavailable, now: Date.now() });
     const relevant = state.unavailable !== null || state.toolchains.length > 0 || state.missing.length > 0;
     const show = state.config.statusBarShow;
     this.statusBar.render(input);

@@ -1,7 +1,7 @@
 // State → status bar text, tooltip and background. Pure (no `vscode`), so it is unit-tested and
 // the status bar can never disagree with the state it is rendered from.
 import * as path from 'node:path';
-import { describeRole, holderCommand, type Holder, type LockStatus } from '../lock';
+import { describeRole, describeUnlockedWriter, holderCommand, type Holder, type LockStatus, type UnlockedProcess } from '../lock';
 import { l10n } from './l10n';
 import type { ToolchainSnapshot } from './lockstate';
 
@@ -15,6 +15,8 @@ export interface StatusInput {
   readonly toolchains: readonly ToolchainSnapshot[];
   /** The lock directory's view (engine `watch` onStatus), by key. */
   readonly locks: ReadonlyMap<string, LockStatus>;
+  /** Programs running from the toolchains without a lock, by key (looked up now and then). */
+  readonly unlocked?: ReadonlyMap<string, readonly UnlockedProcess[]>;
   /** Set when locking cannot work in this editor at all (native module). */
   readonly unavailable: string | null;
   readonly now: number;
@@ -52,7 +54,13 @@ function whoLine(h: Holder): string {
   return pid === undefined ? program(h) : `${program(h)}, pid ${pid}`;
 }
 
+function outsideWho(t: ToolchainSnapshot): string {
+  const w = t.outside?.writer;
+  return w ? describeUnlockedWriter(w) : l10n.t('an unknown process');
+}
+
 function shortState(t: ToolchainSnapshot, lock: LockStatus | undefined, holders: number): string {
+  if (t.outside) return `${t.toolchain.name}: changed outside Toolchain Lock (${outsideWho(t)})`;
   switch (t.state) {
     case 'holding':
       return `${t.toolchain.name} (${holders})`;
@@ -75,6 +83,7 @@ function shortState(t: ToolchainSnapshot, lock: LockStatus | undefined, holders:
 /** A toolchain's state as a sentence (tooltip, Toolchain Locks view). */
 export function longState(t: ToolchainSnapshot, lock: LockStatus | undefined): string {
   const others = lock ? lock.holders.length - 1 : 0;
+  if (t.outside) return l10n.t('being changed outside Toolchain Lock; this window’s servers are stopped until it is over');
   switch (t.state) {
     case 'holding':
       // One message per plural form: a translation never has to build a plural from parts.
@@ -110,8 +119,26 @@ function updateLink(toolchainPath: string): string {
   return `[Update safely](command:toolchainLock.updateToolchain?${encodeURIComponent(JSON.stringify([toolchainPath]))})`;
 }
 
-function section(t: ToolchainSnapshot, lock: LockStatus | undefined): string[] {
+function unlockedLine(p: UnlockedProcess): string {
+  const parts = [md(p.exe ?? p.command[0] ?? 'unknown program'), `pid ${p.pid}`];
+  if (p.since) parts.push(`since ${md(p.since)}`);
+  if (p.user) parts.push(`user ${md(p.user)}`);
+  return `- ${parts.join(' · ')}`;
+}
+
+function section(t: ToolchainSnapshot, lock: LockStatus | undefined, unlocked: readonly UnlockedProcess[]): string[] {
   const lines = [`**${md(t.toolchain.name)}** — ${md(longState(t, lock))}`, '', md(t.toolchain.path), ''];
+  if (t.outside) {
+    lines.push(
+      `**${l10n.t('Being changed outside Toolchain Lock by {0}', md(outsideWho(t)))}**: ${l10n.t('this window’s servers stay stopped until the writer is gone, the files are quiet and the toolchain is whole again.')}`,
+      '',
+    );
+  }
+  if (unlocked.length > 0) {
+    lines.push(l10n.t('Running from it without a lock (an update would replace files under them):'));
+    for (const p of unlocked) lines.push(unlockedLine(p));
+    lines.push('');
+  }
   const holders = lock?.holders ?? [];
   for (const h of holders) lines.push(holderLine(h));
   const writer = lock?.writer ?? t.writer;
@@ -137,7 +164,7 @@ export function renderStatus(input: StatusInput): StatusView {
     };
   }
   const ts = [...input.toolchains].sort((a, b) => a.toolchain.name.localeCompare(b.toolchain.name) || a.key.localeCompare(b.key));
-  const busy = ts.some((t) => t.state === 'pending' || t.state === 'updating' || (t.state === 'acquiring' && t.blockers.length > 0));
+  const busy = ts.some((t) => Boolean(t.outside) || t.state === 'pending' || t.state === 'updating' || (t.state === 'acquiring' && t.blockers.length > 0));
   const waiting = ts.filter((t) => t.state === 'acquiring' || t.state === 'pending' || t.state === 'updating');
   const longWait = waiting.some((t) => input.now - t.since >= BLOCKED_LONG_MS);
   const failed = ts.some((t) => t.state === 'error' || t.units.some((u) => u.failed));
@@ -146,7 +173,7 @@ export function renderStatus(input: StatusInput): StatusView {
   const nextLong = waiting.map((t) => t.since + BLOCKED_LONG_MS - input.now).filter((ms) => ms > 0);
   const tooltip = ['**Toolchain Lock**', ''];
   if (ts.length === 0) tooltip.push('No language server of this window uses a known toolchain.', '', '[Update safely](command:toolchainLock.updateToolchain) · [Show locks](command:toolchainLock.showLocks) · [Open log](command:toolchainLock.openLog)');
-  for (const t of ts) tooltip.push(...section(t, input.locks.get(t.key)));
+  for (const t of ts) tooltip.push(...section(t, input.locks.get(t.key), input.unlocked?.get(t.key) ?? []));
   return {
     text: `${busy ? '$(sync~spin)' : failed ? '$(warning)' : '$(lock)'} ${names}`,
     tooltip: tooltip.join('\n').trimEnd(),

@@ -9,6 +9,7 @@ import { describeHolders, describeLockState, isLockError, message, status, type 
 import { NO_AUTO_INSTALL_ENV, resolveToolchain, rustupWrites, updateCommandOf, type ResolvedToolchain } from '../toolchains';
 import type { Ctx } from './ctx';
 import { CancelledError, runCommand } from './run';
+import { checkUnlocked } from './update-unlocked';
 
 
 /** The argv that updates `t`, if we know one. */
@@ -166,6 +167,7 @@ export async function runUnderWriteLock(ctx: Ctx, job: LockedJob): Promise<boole
         await coordinator.update(
           toolchains,
           async (lock) => {
+            await checkUnlocked(ctx, toolchains, { abort: abort.signal, report: (m) => progress.report({ message: m }), out });
             progress.report({ message: vscode.l10n.t('running {0}', argv.join(' ')) });
             const logFile = newUpdateLog(ctx.updateLogDir(), toolchain.name);
             out.appendLine(`$ ${argv.join(' ')}    (output also in ${logFile})`);

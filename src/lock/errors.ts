@@ -10,7 +10,8 @@ export type LockErrorCode =
   | 'E_LOCK_HUNG'
   | 'E_LOCK_UNSUPPORTED'
   | 'E_LOCK_FAILED'
-  | 'E_NATIVE_MODULE';
+  | 'E_NATIVE_MODULE'
+  | 'E_UNLOCKED_PROCESSES';
 
 /**
  * An engine failure with a code a program can switch on and a message a person can act on. Like

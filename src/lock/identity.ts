@@ -1,5 +1,6 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
+import { isZombie, readStat } from './procstat';
 
 /** Who a process is, in terms that survive PID reuse and PID namespaces. */
 export interface ProcessIdentity {
@@ -28,18 +29,9 @@ function readTrimmed(file: string): string | null {
   }
 }
 
-/** The fields of /proc/<pid>/stat from field 3 (state) on; null when it cannot be read. */
-function statFields(pid: number): string[] | null {
-  const stat = readTrimmed(`/proc/${pid}/stat`);
-  if (stat === null) return null;
-  // The command name (field 2) may hold spaces and parentheses; fields resume after the last ')'.
-  return stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-}
-
 /** Reads a process's start time from /proc; null when it does not exist or /proc is absent. */
 export function processStartTime(pid: number): string | null {
-  const startTime = statFields(pid)?.[22 - 3];
-  return startTime !== undefined && /^\d+$/.test(startTime) ? startTime : null;
+  return readStat(pid)?.startTime ?? null;
 }
 
 /**
@@ -48,8 +40,8 @@ export function processStartTime(pid: number): string | null {
  * container without one). A zombie leader whose other threads still run has not exited.
  */
 export function processExited(pid: number): boolean {
-  const state = statFields(pid)?.[0];
-  if (state !== 'Z' && state !== 'X') return false;
+  const stat = readStat(pid);
+  if (stat === null || !isZombie(stat)) return false;
   try {
     return fs.readdirSync(`/proc/${pid}/task`).every((tid) => tid === String(pid));
   } catch {

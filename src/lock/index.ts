@@ -11,3 +11,8 @@ export { PROTOCOL_VERSION, type LockMode } from './records';
 export { nativeLock, nativeModulePath, runtimeDescription } from './native';
 export { fileSystemKind } from './netfs';
 export type { Disposable } from './notify';
+export { listProcesses, descendantsOf, type ProcessInfo } from './proctable';
+export { describeUnlocked, type UnlockedProcess } from './unlocked';
+export { waitForUnlocked, type UnlockedReport, type UnlockedWaitOptions } from './unlocked-wait';
+export { describeUnlockedWriter, type UnlockedWriter } from './writer';
+export { watchUnlockedChanges, WRITER_GRACE_MS, type ChangeWatch, type ChangeWatchOptions, type UnlockedChange } from './toolchain-changes';

@@ -8,18 +8,30 @@ import { subscribe, type Disposable } from './notify';
 import { readRecords } from './records';
 import { describeLock, listKeys, type Holder, type LockStatus } from './status';
 import { DEFAULT_POLL_MS } from './options';
+import { listProcesses, type ProcessInfo } from './proctable';
+import { lockCoverage, findUnlocked, lockedPids } from './unlocked';
+import { findWriter, toolchainWhole, type UnlockedWriter } from './writer';
+import { watchUnlockedChanges, WRITER_GRACE_MS, type ChangeWatch, type UnlockedChange } from './toolchain-changes';
 
 export interface StatusOptions {
   readonly lockDir?: string;
   /** Only these toolchains (reported even when nobody ever locked them); default all in the directory. */
   readonly toolchains?: readonly Toolchain[];
+  /**
+   * Read the process table for `unlocked` and `unlockedWriter` (default true). It reads a few
+   * files per process on the machine: lock-event paths that refresh often leave it out.
+   */
+  readonly observe?: boolean;
 }
 
 /** Reads the state of every lock in the lock directory (or of the named toolchains) without taking any, and without writing. */
 export function status(options: StatusOptions = {}): LockStatus[] {
   const dir = options.lockDir ?? defaultLockDir();
   if (!fs.existsSync(dir)) {
-    return (options.toolchains ?? []).map((t) => emptyStatus(dir, t));
+    const empty = (options.toolchains ?? []).map((t) => emptyStatus(dir, t));
+    if (options.observe === false || empty.length === 0) return empty;
+    const table = listProcesses();
+    return empty.map((s) => ({ ...s, ...observe(s, table) }));
   }
   checkLockDir(dir);
   // One read of the kernel's table for every key: it is expensive (see readKernelLockTable).
@@ -28,11 +40,31 @@ export function status(options: StatusOptions = {}): LockStatus[] {
   const { byKey, problems } = readRecords(dir);
   const wanted = options.toolchains?.map((t) => ({ key: toolchainKey(t.path), t }));
   const keys = wanted ? wanted.map((w) => w.key) : listKeys(dir);
+  const table = options.observe === false ? null : listProcesses();
   return keys.map((key, i) => {
     const s = describeLock(dir, key, { kernel, cleanup: false }, byKey.get(key) ?? [], problems.filter((p) => p.file.startsWith(`${key}~`)));
     const t = wanted?.[i]?.t;
-    return s.toolchain || !t ? s : { ...s, toolchain: { name: t.name, path: canonicalToolchainPath(t.path) } };
+    const described = s.toolchain || !t ? s : { ...s, toolchain: { name: t.name, path: canonicalToolchainPath(t.path) } };
+    return table ? { ...described, ...observe(described, table) } : described;
   });
+}
+
+/** What the process table and the files say about a toolchain beyond its lock (never a lock). */
+function observe(s: LockStatus, table: readonly ProcessInfo[]): Pick<LockStatus, 'unlocked' | 'unlockedWriter'> {
+  const root = s.toolchain?.path;
+  if (!root || !fs.existsSync(root)) return { unlocked: [], unlockedWriter: null };
+  const locked = lockedPids(s.holders);
+  const unlocked = findUnlocked(root, s.lockFile, locked, table);
+  // A holder of the write lock changing the toolchain is a normal update.
+  if (s.state === 'write') return { unlocked, unlockedWriter: null };
+  const covered = lockCoverage(s.lockFile, locked, table);
+  const found = findWriter(root, table, covered, { anyOpener: false });
+  // A holder running rustup changes it under its read lock: the tool's own business, not reported.
+  if (found) return { unlocked, unlockedWriter: found.byHolder ? null : found.writer };
+  if (toolchainWhole(root)) return { unlocked, unlockedWriter: null };
+  const opener = findWriter(root, table, covered, { anyOpener: true });
+  const unlockedWriter: UnlockedWriter = opener && !opener.byHolder ? opener.writer : { pid: null, command: [], exe: null, user: null, since: null, evidence: 'incomplete' };
+  return { unlocked, unlockedWriter };
 }
 
 function emptyStatus(dir: string, t: Toolchain): LockStatus {
@@ -58,6 +90,11 @@ export interface WatchOptions extends StatusOptions {
   readonly onWarning?: (message: string) => void;
   /** Called after each refresh with the full picture, for status displays. */
   readonly onStatus?: (statuses: readonly LockStatus[]) => void;
+  /**
+   * A toolchain's files change while nobody holds its write lock (`started`), and the change is
+   * over (`done`). Watched for every toolchain the watch knows a directory of, only when given.
+   */
+  readonly onUnlockedChange?: (change: UnlockedChange) => void;
 }
 
 const FOREIGN_CONFIRM_MS = 50;
@@ -76,9 +113,24 @@ export function watch(options: WatchOptions): Disposable {
   // foreign flock holder: a new foreign party is reported only once a second look still sees it.
   const foreignSince = new Map<string, number>();
   let recheck: NodeJS.Timeout | undefined;
+  const changeWatches = new Map<string, ChangeWatch>();
+  /** When each key last had a writer (pending or active), as the snapshots saw it. */
+  const writerSeenAt = new Map<string, number>();
+  const watchChanges = (statuses: readonly LockStatus[]): void => {
+    const onChange = options.onUnlockedChange;
+    if (!onChange) return;
+    for (const s of statuses) {
+      if (!s.toolchain || changeWatches.has(s.key)) continue;
+      const key = s.key;
+      changeWatches.set(
+        key,
+        watchUnlockedChanges(s.toolchain, { lockDir: dir, onChange, onWarning: options.onWarning, writerSeenLately: () => Date.now() - (writerSeenAt.get(key) ?? -Infinity) < WRITER_GRACE_MS }),
+      );
+    }
+  };
   const snapshot = (): Map<string, Map<string, Holder>> => {
     const out = new Map<string, Map<string, Holder>>();
-    const statuses = status(options);
+    const statuses = status({ ...options, observe: false });
     const now = Date.now();
     const seenForeign = new Set<string>();
     for (const s of statuses) {
@@ -103,6 +155,8 @@ export function watch(options: WatchOptions): Disposable {
       out.set(s.key, parties);
     }
     for (const id of foreignSince.keys()) if (!seenForeign.has(id)) foreignSince.delete(id);
+    for (const s of statuses) if (s.writer?.mode === 'write') writerSeenAt.set(s.key, now);
+    watchChanges(statuses);
     options.onStatus?.(statuses);
     return out;
   };
@@ -154,6 +208,8 @@ export function watch(options: WatchOptions): Disposable {
   });
   return {
     dispose() {
+      for (const w of changeWatches.values()) w.dispose();
+      changeWatches.clear();
       clearTimeout(recheck);
       clearTimeout(scheduled);
       sub.dispose();

@@ -4,12 +4,13 @@
 import * as path from 'node:path';
 import { nativeLock } from './native';
 
-export type KernelEventKind = 'entry' | 'close' | 'open' | 'overflow' | 'gone' | 'failed';
+export type KernelEventKind = 'entry' | 'dir-entry' | 'change' | 'close' | 'open' | 'overflow' | 'gone' | 'failed';
 /**
  * "entries": names in a directory that appear or go; "arrivals": only those that appear;
+ * "changes": entries (subdirectories too) plus writes and mode changes of its files;
  * "closes" / "opens-closes": a file's descriptors.
  */
-export type WatchWhat = 'entries' | 'arrivals' | 'closes' | 'opens-closes';
+export type WatchWhat = 'entries' | 'arrivals' | 'changes' | 'closes' | 'opens-closes';
 
 /** What the native module offers on Linux (native/watch_linux.c). */
 interface NativeWatch {
@@ -67,6 +68,11 @@ function nativeWatch(): NativeWatch | null {
   return (native = m as NativeWatch);
 }
 
+/** Whether the native watcher's thread has ended (a "failed" event): no kernel watch works any more. */
+export function kernelWatchFailed(): boolean {
+  return failure !== null;
+}
+
 /** Whether this platform's kernel can wake us (a native watcher exists). */
 export function kernelWatchAvailable(): boolean {
   try {
@@ -77,7 +83,7 @@ export function kernelWatchAvailable(): boolean {
 }
 
 // Within one kind of path (a directory, a lock file), a wider watch reports everything a narrower one does.
-const WIDER: Record<WatchWhat, number> = { arrivals: 0, entries: 1, closes: 0, 'opens-closes': 1 };
+const WIDER: Record<WatchWhat, number> = { arrivals: 0, entries: 1, changes: 2, closes: 0, 'opens-closes': 1 };
 
 function widest(listeners: ReadonlyMap<KernelListener, WatchWhat>): WatchWhat | undefined {
   let out: WatchWhat | undefined;

@@ -1,6 +1,7 @@
 // macOS (and other Unix without /proc): flock locks, no boot ids, no kernel lock table.
 import * as path from 'node:path';
 import type { OsSeam } from './os';
+import { listNativeProcesses } from './proctable-native';
 import { posixCacheDir, refuseForeignPosixDir, signalProbe } from './os-posix';
 
 export const darwinSeam: OsSeam = {
@@ -12,4 +13,10 @@ export const darwinSeam: OsSeam = {
   liveness: (record, self) => (record.host === self.host && signalProbe(record.pid) ? 'alive' : 'unknown'),
   readKernelLockTable: () => null,
   childrenKeepLocks: true,
+  listProcesses: listNativeProcesses,
+  mappedFiles: () => null,
+  openFiles: () => null,
+  holdsLockOn: () => null,
+  processCwd: () => null,
+  processEnv: () => null,
 };

@@ -6,6 +6,7 @@ import { processExited, processStartTime } from './identity';
 import type { OsSeam } from './os';
 import { posixCacheDir, refuseForeignPosixDir } from './os-posix';
 import { readProcLocks } from './proclocks';
+import { linuxCwd, linuxEnvironment, linuxFdLocks, linuxMappedFiles, linuxOpenFiles, listLinuxProcesses } from './proctable-linux';
 
 // statfs(2) f_type magic numbers of file systems whose locks or change events cross machines
 // (linux/magic.h). inotify never sees another host's changes on these.
@@ -76,4 +77,24 @@ export const linuxSeam: OsSeam = {
   },
   readKernelLockTable: readProcLocks,
   childrenKeepLocks: true,
+  listProcesses: listLinuxProcesses,
+  mappedFiles: linuxMappedFiles,
+  openFiles: (pid) => linuxOpenFiles(pid)?.map((f) => f.file) ?? null,
+  holdsLockOn(pid, file) {
+    const fds = linuxOpenFiles(pid);
+    if (fds === null) return null;
+    for (const { fd } of fds) {
+      let st: fs.Stats;
+      try {
+        st = fs.statSync(`/proc/${pid}/fd/${fd}`);
+      } catch {
+        continue;
+      }
+      // fdinfo lists the flock locks of that open file: a child that inherited it holds them too.
+      if (st.dev === file.dev && st.ino === file.ino && linuxFdLocks(pid, fd).some((l) => /\bFLOCK\b/.test(l))) return true;
+    }
+    return false;
+  },
+  processCwd: linuxCwd,
+  processEnv: linuxEnvironment,
 };

@@ -2,6 +2,7 @@
 import * as os from 'node:os';
 import * as path from 'node:path';
 import type { OsSeam } from './os';
+import { listNativeProcesses } from './proctable-native';
 import { signalProbe } from './os-posix';
 
 export const windowsSeam: OsSeam = {
@@ -14,4 +15,10 @@ export const windowsSeam: OsSeam = {
   liveness: (record, self) => (record.host === self.host && signalProbe(record.pid) ? 'alive' : 'unknown'),
   readKernelLockTable: () => null,
   childrenKeepLocks: false,
+  listProcesses: listNativeProcesses,
+  mappedFiles: () => null,
+  openFiles: () => null,
+  holdsLockOn: () => null,
+  processCwd: () => null,
+  processEnv: () => null,
 };

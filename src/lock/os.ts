@@ -7,6 +7,7 @@ import type { Liveness } from './liveness';
 import { darwinSeam } from './os-darwin';
 import { linuxSeam } from './os-linux';
 import type { KernelLockTable } from './proclocks';
+import type { ProcessInfo } from './proctable';
 import type { HolderRecord } from './records';
 import { windowsSeam } from './os-windows';
 
@@ -26,6 +27,21 @@ export interface OsSeam {
    * the open file, which a child inherits; LockFileEx locks belong to our handle alone).
    */
   readonly childrenKeepLocks: boolean;
+  /** Every process we can see (proctable.ts); empty where the OS shows us none. */
+  listProcesses(): ProcessInfo[];
+  /** Files mapped into a process (shared libraries); null where the OS does not show them. */
+  mappedFiles(pid: number): string[] | null;
+  /** Paths of the files a process has open; null where the OS does not show them. */
+  openFiles(pid: number): string[] | null;
+  /**
+   * Whether a process holds a lock on the file (`dev`, `ino`) through a descriptor it has, its own
+   * or inherited from a parent that locked it; null where the OS cannot tell.
+   */
+  holdsLockOn(pid: number, file: { dev: number; ino: number }): boolean | null;
+  /** A process's current directory; null where hidden. */
+  processCwd(pid: number): string | null;
+  /** One variable of a process's starting environment; null when unset or hidden. */
+  processEnv(pid: number, name: string): string | null;
 }
 
 function pick(platform: NodeJS.Platform): OsSeam {

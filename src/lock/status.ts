@@ -9,6 +9,8 @@ import { lockFilePath, gateFilePath, readMeta } from './files';
 import { closeHandle, tryLock, unlock } from './flock';
 import { openLockFile } from './lockdir';
 import { liveParties } from './party';
+import type { UnlockedProcess } from './unlocked';
+import type { UnlockedWriter } from './writer';
 
 /** One party of a lock as reported to people and scripts. */
 export interface Holder {
@@ -49,6 +51,13 @@ export interface LockStatus {
   /** Parties waiting for the lock (pending writers, queued readers). */
   readonly waiting: readonly Holder[];
   readonly problems: readonly RecordProblem[];
+  /**
+   * Processes running from the toolchain without a lock on it (observed in the process table by
+   * `status`; empty where not looked for). Never a lock: see docs/PROTOCOL.md.
+   */
+  readonly unlocked: readonly UnlockedProcess[];
+  /** Someone changing the toolchain while nobody holds its write lock, as observed now; null otherwise. */
+  readonly unlockedWriter: UnlockedWriter | null;
 }
 
 /** A holder as reported, from its record and judged liveness. */
@@ -201,6 +210,8 @@ export function describeLock(dir: string, key: string, options: DescribeOptions,
     writer: activeWriter ?? pendingWriter ?? null,
     waiting,
     problems,
+    unlocked: [],
+    unlockedWriter: null,
   };
 }
 

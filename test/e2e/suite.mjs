@@ -15,6 +15,7 @@ import { marketplaceScenario } from './marketplace-scenario.mjs';
 import { settingsScenario } from './settings-scenario.mjs';
 import { packageVsix } from './support.mjs';
 import { trustScenario } from './trust-scenario.mjs';
+import { unlockedScenario } from './unlocked-scenario.mjs';
 import { windowScenarios } from './window-scenarios.mjs';
 
 export function e2eSuite(version) {
@@ -40,6 +41,7 @@ export function e2eSuite(version) {
     settingsScenario(vsix, { skip: version === '4.100.3' ? false : 'VS Code 1.139: the command palette does not reopen over an edited settings.json under automation' });
     electronSuite(vsix);
     commandCollision(vsix);
+    unlockedScenario(vsix);
     rustAnalyzerScenario(vsix);
     marketplaceScenario(vsix);
   });

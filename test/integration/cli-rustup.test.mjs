@@ -238,7 +238,7 @@ test('a configured toolchain standing for a linked one keeps it linked: no `rust
 
 test('which and rustup have help, and are in the main help', async () => {
   const main = await cli(['--help']);
-  for (const usage of ['which [+TOOLCHAIN] [DIR] [--json]', 'rustup ARG ...', 'run [TOOLCHAIN] [--purpose TEXT] -- CMD [ARG ...]']) assert.ok(main.stdout.includes(`toolchain-lock ${usage}`), usage);
+  for (const usage of ['which [+TOOLCHAIN] [DIR] [--json]', 'rustup [--unlocked wait|proceed|fail] [--unlocked-timeout SECONDS] ARG ...', 'run [TOOLCHAIN] [--purpose TEXT] -- CMD [ARG ...]']) assert.ok(main.stdout.includes(`toolchain-lock ${usage}`), usage);
   for (const command of ['which', 'rustup']) {
     const r = await cli(['help', command]);
     assert.equal(r.code, 0);

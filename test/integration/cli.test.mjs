@@ -24,7 +24,7 @@ function fakeRustup(box) {
 test('--help, help COMMAND, COMMAND --help and --version', async () => {
   const main = await cli(['--help']);
   assert.equal(main.code, 0);
-  for (const usage of ['status [TOOLCHAIN ...] [--json]', 'run [TOOLCHAIN] [--purpose TEXT] -- CMD [ARG ...]', 'update TOOLCHAIN [TOOLCHAIN ...] [--timeout SECONDS] [--no-wait] [--purpose TEXT] [-- CMD [ARG ...]]', 'watch [TOOLCHAIN ...] [--json]']) {
+  for (const usage of ['status [TOOLCHAIN ...] [--json]', 'run [TOOLCHAIN] [--purpose TEXT] -- CMD [ARG ...]', 'update TOOLCHAIN [TOOLCHAIN ...] [--timeout SECONDS] [--no-wait] [--purpose TEXT] [--unlocked wait|proceed|fail] [--unlocked-timeout SECONDS] [-- CMD [ARG ...]]', 'watch [TOOLCHAIN ...] [--json]']) {
     assert.ok(main.stdout.includes(`toolchain-lock ${usage}`), usage);
   }
   for (const command of ['status', 'run', 'update', 'watch']) {
@@ -135,7 +135,7 @@ test('status --json follows the documented schema', async (t) => {
   assert.deepEqual([doc.protocol, doc.lockDir], [1, lockDir]);
   assert.deepEqual(doc.toolchains.map((s) => s.name).sort(), ['other', 'tc']);
   const s = doc.toolchains.find((x) => x.name === 'tc');
-  assert.deepEqual(Object.keys(s), ['name', 'path', 'key', 'state', 'lockFile', 'gateFile', 'holders', 'writer', 'waiting', 'problems']);
+  assert.deepEqual(Object.keys(s), ['name', 'path', 'key', 'state', 'lockFile', 'gateFile', 'holders', 'writer', 'waiting', 'problems', 'unlocked', 'unlockedWriter']);
   assert.equal(s.path, tc);
   assert.match(s.key, /^tc-[0-9a-f]{12}$/);
   assert.equal(s.state, 'update-pending');
@@ -152,6 +152,8 @@ test('status --json follows the documented schema', async (t) => {
   assert.deepEqual([s.writer.mode, s.writer.state, s.writer.pid, s.writer.purpose, s.writer.command], ['write', 'waiting', update.pid, 'new release', ['true']]);
   assert.deepEqual(s.waiting, [s.writer]);
   assert.deepEqual(s.problems, []);
+  assert.deepEqual(s.unlocked, []);
+  assert.equal(s.unlockedWriter, null);
   assert.equal(doc.toolchains.find((x) => x.name === 'other').state, 'free');
 
   // The readable form says the same.

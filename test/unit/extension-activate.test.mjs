@@ -7,6 +7,8 @@ import { createRequire } from 'node:module';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { after, before, beforeEach, test } from 'node:test';
+import { spawnSync } from 'node:child_process';
+import { copyProcMacroServer, pidsOf, SRV_ENV } from '../fixtures/toolchain-copy.mjs';
 import { bundle, fakeVscodePath, repoRoot, sleep, spawnWriter, tempDir, until, hostTriple, resetFakeVscode } from './extension-harness.mjs';
 
 const require = createRequire(import.meta.url);
@@ -140,6 +142,39 @@ test('"Update toolchain safely" with a toolchain argument: stops, runs the comma
   await until(() => w.ra.calls.join() === 'stop,start', `ra calls ${w.ra.calls}`);
   const progress = state.progress.find((p) => p.options.title === 'Updating stable');
   assert.equal(progress.options.cancellable, true);
+});
+
+test('"Update toolchain safely" names the real proc-macro server running without a lock: "fail" stops, "wait" waits for it', async (t) => {
+  const w = world(t);
+  const srv = copyProcMacroServer(w.stable);
+  // Started as from a terminal elsewhere: not a descendant of this process, which plays the
+  // extension host (whose children count as covered by its write lock while it updates).
+  spawnSync('sh', ['-c', `sleep 120 | ${JSON.stringify(srv)} >/dev/null 2>&1 &`], { env: { ...process.env, ...SRV_ENV }, stdio: 'ignore' });
+  await until(() => pidsOf(srv).length === 1, 'the proc-macro server to run');
+  const server = { pid: pidsOf(srv)[0] };
+  t.after(() => pidsOf(srv).forEach((pid) => process.kill(pid, 'SIGKILL')));
+  const marker = path.join(w.root, 'updated');
+  state.globalConfig['toolchainLock.toolchains'] = [{ name: 'stable', rustup: 'stable', updateCommand: [process.execPath, '-e', `require('fs').writeFileSync(${JSON.stringify(marker)}, 'x')`] }];
+  state.globalConfig['toolchainLock.unlockedProcesses'] = 'fail';
+  await activate(t, w);
+  assert.equal(await state.commands.get('toolchainLock.updateToolchain')('stable'), false);
+  const err = state.messages.find((m) => m.kind === 'error' && m.text.startsWith('Updating stable failed'));
+  assert.ok(err, JSON.stringify(state.messages));
+  assert.match(err.text, new RegExp(`Not updating: programs run from the toolchain without a lock .*rust-analyzer-proc-macro-srv \\(pid ${server.pid}, since \\S+, user \\S+\\)`));
+  assert.equal(fs.existsSync(marker), false, 'the update command did not run');
+  assert.match(state.outputs.get('Toolchain Lock Update').text, new RegExp(`Running from the toolchain without a lock: stable: .*pid ${server.pid}`));
+  await until(() => w.ra.calls.join() === 'stop,start', 'servers back after the refusal');
+
+  state.globalConfig['toolchainLock.unlockedProcesses'] = 'wait';
+  state.globalConfig['toolchainLock.unlockedTimeout'] = 60_000;
+  vscode.emitters.config.fire({ affectsConfiguration: (k) => 'toolchainLock.unlockedProcesses'.startsWith(k) });
+  const update = state.commands.get('toolchainLock.updateToolchain')('stable');
+  await until(() => state.progress.some((p) => p.reports.some((r) => /running without a lock: stable: .*waiting up to 60 s/.test(r.message ?? ''))), 'the progress names it');
+  assert.equal(fs.existsSync(marker), false);
+  process.kill(server.pid, 'SIGTERM');
+  assert.equal(await update, true);
+  assert.equal(fs.existsSync(marker), true);
+  assert.match(state.outputs.get('Toolchain Lock Update').text, /They have exited; the update starts\./);
 });
 
 test('a failing update command: error with "Show output", lock released, servers back', async (t) => {

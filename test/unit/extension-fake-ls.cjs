@@ -1,5 +1,7 @@
 // A minimal LSP server over stdio for the extension tests. FAKE_LS_LOG: file to append events to.
 // FAKE_LS_MODE: "normal" | "hang" (never answers shutdown, ignores SIGTERM) | "orphan" (leaves a child).
+// FAKE_LS_CHILD: a program to run as a helper with a stdin pipe, as rust-analyzer runs the
+// toolchain's proc-macro server; it goes when our stdin pipe to it closes (when we exit).
 'use strict';
 const fs = require('node:fs');
 const { spawn } = require('node:child_process');
@@ -16,6 +18,11 @@ log(`started held=${process.env.TOOLCHAIN_LOCK_HELD || ''} auto-install=${proces
 if (mode === 'orphan') {
   const c = spawn(process.execPath, ['-e', 'setInterval(() => {}, 1000)'], { stdio: 'ignore' });
   log(`child ${c.pid}`);
+}
+if (process.env.FAKE_LS_CHILD) {
+  const helper = spawn(process.env.FAKE_LS_CHILD, [], { stdio: ['pipe', 'ignore', 'ignore'] });
+  helper.on('error', (e) => log(`helper error ${e.message}`));
+  log(`helper ${helper.pid}`);
 }
 let buf = Buffer.alloc(0);
 const send = (msg) => {

@@ -22,7 +22,7 @@ const tc = (over = {}) => ({
   toolchain: { name: 'stable', path: '/home/u/.rustup/toolchains/stable-x86_64-unknown-linux-gnu' }, key: 'stable-x86_64-unknown-linux-gnu-0123456789ab',
   state: 'holding', since: 1000, writer: null, blockers: [], error: null, units: [{ id: 'rust-analyzer', wanted: true, running: true, failed: null, pid: undefined }], ...over,
 });
-const lock = (holders, over = {}) => ({ key: 'stable-x86_64-unknown-linux-gnu-0123456789ab', toolchain: null, lockFile: '/l', gateFile: '/g', state: 'read', holders, writer: null, waiting: [], problems: [], ...over });
+const lock = (holders, over = {}) => ({ key: 'stable-x86_64-unknown-linux-gnu-0123456789ab', toolchain: null, lockFile: '/l', gateFile: '/g', state: 'read', holders, writer: null, waiting: [], problems: [], unlocked: [], unlockedWriter: null, ...over });
 
 test('holding: lock icon, toolchain and holder count; tooltip lists holders, marks this window, has the links', () => {
   const mine = holder({ self: true, pid: 1 });
@@ -86,4 +86,21 @@ test('holder text cannot inject links or markup', () => {
   assert.match(v.tooltip, /\\\[x\\\]\\\(command:workbench\\\.action/);
   assert.deepEqual([...r.TOOLTIP_COMMANDS].sort(), ['toolchainLock.openLog', 'toolchainLock.showLocks', 'toolchainLock.updateToolchain']);
   for (const m of v.tooltip.matchAll(/\]\(command:([^?)]+)/g)) assert.ok(r.TOOLTIP_COMMANDS.includes(m[1]), m[1]);
+});
+
+test('a change without a lock: spinning, who writes; the tooltip says so and lists programs running without a lock', () => {
+  const writer = { pid: 4300, command: ['/home/u/.cargo/bin/rustup', 'update', 'stable'], exe: '/home/u/.cargo/bin/rustup', user: 'u', since: '2026-01-01T10:00:00.000Z', evidence: 'rustup' };
+  const t = tc({ outside: { writer }, units: [{ id: 'rust-analyzer', wanted: true, running: false, failed: null }] });
+  const unlocked = [{ pid: 777, command: ['/home/u/.rustup/toolchains/stable-x86_64-unknown-linux-gnu/bin/cargo', 'build'], exe: '/home/u/.rustup/toolchains/stable-x86_64-unknown-linux-gnu/bin/cargo', since: '2026-01-01T09:00:00.000Z', user: 'u' }];
+  const v = r.renderStatus({ toolchains: [t], locks: new Map(), unlocked: new Map([[t.key, unlocked]]), unavailable: null, now: 2000 });
+  assert.equal(v.text, '$(sync~spin) stable: changed outside Toolchain Lock (rustup (pid 4300, user u))');
+  assert.match(v.tooltip, /\*\*stable\*\* — being changed outside Toolchain Lock; this window’s servers are stopped until it is over/);
+  assert.ok(v.tooltip.includes('**Being changed outside Toolchain Lock by rustup \\(pid 4300, user u\\)**: this window’s servers stay stopped'), v.tooltip);
+  assert.ok(v.tooltip.includes('Running from it without a lock (an update would replace files under them):\n- /home/u/\\.rustup/toolchains/stable\\-x86\\_64\\-unknown\\-linux\\-gnu/bin/cargo · pid 777 · since 2026\\-01\\-01T09:00:00\\.000Z · user u'), v.tooltip);
+  // Unnamed writer; and no change: nothing of it shows.
+  const unnamed = r.renderStatus({ toolchains: [tc({ outside: { writer: null } })], locks: new Map(), unavailable: null, now: 2000 });
+  assert.equal(unnamed.text, '$(sync~spin) stable: changed outside Toolchain Lock (an unknown process)');
+  const quiet = r.renderStatus({ toolchains: [tc({ outside: null })], locks: new Map(), unavailable: null, now: 2000 });
+  assert.equal(quiet.text, '$(lock) stable (1)');
+  assert.doesNotMatch(quiet.tooltip, /outside|without a lock/);
 });

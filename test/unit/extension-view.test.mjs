@@ -119,7 +119,22 @@ test('lockTree: a missing toolchain offers Install; an updating toolchain no Upd
   const broken = tree.lockTree(input({ unavailable: 'no binary for linux-riscv64' }));
   assert.deepEqual(broken.map((r) => [r.label, r.context]), [['Locking is unavailable in this editor', ['unavailable']]]);
   // Each kind of row is one function of CHILD_KINDS.
-  assert.equal(tree.CHILD_KINDS.length, 4);
+  assert.equal(tree.CHILD_KINDS.length, 5);
+});
+
+test('lockTree: programs running from the toolchain without a lock are rows of their own (LockStatus.unlocked)', () => {
+  const unlocked = [{ pid: 777, command: ['/r/toolchains/stable/bin/cargo', 'build'], exe: '/r/toolchains/stable/bin/cargo', since: '2026-01-01T09:00:00.000Z', user: 'u' }];
+  const [row] = tree.lockTree(input({ locks: new Map([[KEY, lockOf([holder({ self: true, pid: 1 })], { unlocked })]]) }));
+  const kids = row.children.filter((c) => c.context.includes('unlocked'));
+  assert.deepEqual(
+    kids.map((c) => [c.label, c.description.replace(/since [^·]+ · /, 'since T · ')]),
+    [['cargo', 'running without a lock · pid 777 · since T · u']],
+  );
+  assert.match(kids[0].tooltip, /^\/r\/toolchains\/stable\/bin\/cargo build\n/);
+  assert.match(kids[0].details, /without a lock: \/r\/toolchains\/stable\/bin\/cargo \(pid 777, since 2026-01-01T09:00:00.000Z, user u\)/);
+  // None without the field (a status read without the process table).
+  const [plain] = tree.lockTree(input({ locks: new Map([[KEY, lockOf([holder({ self: true, pid: 1 })])]]) }));
+  assert.equal(plain.children.filter((c) => c.context.includes('unlocked')).length, 0);
 });
 
 test('a Rust window: view and status bar live from one state; context keys; commands take a view row', async (t) => {
