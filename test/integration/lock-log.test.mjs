@@ -48,8 +48,10 @@ test('control: with real processes, a writer that takes only the gate (flock -x)
   fs.mkdirSync(tc);
   const logFile = path.join(root, 'log');
   const deadline = Date.now() + 60_000;
-  // Readers that hold for a while; the broken writer keeps new ones out but not those inside.
-  const readers = [1, 2, 3].map(() => spawn(process.execPath, [fixture('stress-party.mjs'), dir, tc, 'read', String(deadline), logFile, '80'], { stdio: 'ignore' }));
+  // Readers that hold for a while; the broken writer keeps new ones out but not those inside. They
+  // hold longer than a Node process takes to start (the broken writer's command logs its acquire
+  // only once Node runs), else on a slow machine every reader inside is gone by then.
+  const readers = [1, 2, 3].map(() => spawn(process.execPath, [fixture('stress-party.mjs'), dir, tc, 'read', String(deadline), logFile, '600'], { stdio: 'ignore' }));
   const exited = readers.map((r) => new Promise((resolve) => r.once('exit', resolve)));
   let overlaps = [];
   try {

@@ -5,6 +5,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import { bundle } from '../unit/extension-harness.mjs';
 import { start, statusOf } from '../fixtures/cli-harness.mjs';
@@ -111,7 +112,7 @@ test('a shim waiting for an update says so once, and says once that an update wa
   assert.equal(r.stderr.match(/waiting for the read lock of stable-.*; blocked by updating/g)?.length, 1, r.stderr);
   assert.match(r.stderr, /got the read lock of stable-.* after \d+\.\d s\n$/);
 
-  const reader = w.start(['rustc', '-', '--crate-name', 'probe', '--crate-type', 'lib', '--emit=metadata', '-o', '/dev/null']);
+  const reader = w.start(['rustc', '-', '--crate-name', 'probe', '--crate-type', 'lib', '--emit=metadata', '-o', path.join(os.tmpdir(), `tl-shims-bad-probe-${process.pid}.rmeta`)]);
   await until(async () => (await heldLocks(w.env)).length > 0, 'rustc holds');
   const update = spawnHolder(t, ['--dir', w.lockDir, '--mode', 'write', '--toolchain', stable]);
   await reader.waitFor('stderr', /an update of stable-.* is waiting for `rustc - --crate-name probe .*` to finish: .*It starts when this command exits\./);

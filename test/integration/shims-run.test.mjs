@@ -1,9 +1,10 @@
 // Plain `rustc`, `cargo` and `rustup` through the shims, with the machine's real rustup and
 // toolchains (read-only) in a private world: which lock each call takes, nested calls, exit
 // statuses, signals, the terminal, waiting, and bad input.
-import { test } from 'node:test';
+import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import { BLOCKED_MS, settlesWithin, startProcess, statusOf } from '../fixtures/cli-harness.mjs';
 import { full, machineRustup, shimWorld } from '../fixtures/shim-world.mjs';
@@ -19,8 +20,15 @@ async function heldLocks(env) {
   return (await statusOf(env)).toolchains.filter((s) => s.state !== 'free').map((s) => `${s.name} ${s.state}`);
 }
 
-/** `rustc -` compiles what it reads on stdin: it holds its lock until we close stdin. */
-const RUSTC_STDIN = ['-', '--crate-name', 'probe', '--crate-type', 'lib', '--emit=metadata', '-o', '/dev/null'];
+/**
+ * `rustc -` compiles what it reads on stdin: it holds its lock until we close stdin. Its output
+ * goes to a file of ours, never `-o /dev/null`: rustc writes a temporary file and renames it over
+ * the output path, which for root replaces the device with a regular file for the whole machine.
+ */
+const RUSTC_STDIN = ['-', '--crate-name', 'probe', '--crate-type', 'lib', '--emit=metadata', '-o', path.join(os.tmpdir(), `tl-shims-probe-${process.pid}.rmeta`)];
+
+// The machine's /dev/null is still the device after these tests (it once was not: see RUSTC_STDIN).
+after(() => assert.ok(fs.statSync('/dev/null').isCharacterDevice(), '/dev/null is still a character device'));
 
 test('a proxy runs under the read lock of the toolchain rustup picks: default, +toolchain, RUSTUP_TOOLCHAIN, override, both toolchain files', async (t) => {
   if (skipNoRustup(t)) return;
