@@ -13,7 +13,8 @@ const autoRelease = flags.includes('--auto-release');
 const pollIndex = flags.indexOf('--poll');
 const pollIntervalMs = pollIndex >= 0 ? Number(flags[pollIndex + 1]) : undefined;
 const now = () => process.hrtime.bigint().toString();
-const say = (ev, extra = {}) => process.stdout.write(JSON.stringify({ ev, t: now(), pid: process.pid, ...extra }) + '\n');
+const say = (ev, extra = {}) =>
+  process.stdout.write(JSON.stringify({ ev, t: now(), pid: process.pid, ...extra }) + '\n');
 
 function engineImpl() {
   const engine = require('../dist/lock.js');
@@ -21,7 +22,10 @@ function engineImpl() {
   const opts = { lockDir: dir, client: 'bench', pollIntervalMs, onWarning: () => {} };
   return {
     async acquire(mode, onWait) {
-      const lock = mode === 'write' ? await engine.acquireWrite([tc], { ...opts, onWait }) : await engine.acquireRead(tc, { ...opts, onWait });
+      const lock =
+        mode === 'write'
+          ? await engine.acquireWrite([tc], { ...opts, onWait })
+          : await engine.acquireRead(tc, { ...opts, onWait });
       return { release: () => lock.release(), lock };
     },
   };
@@ -37,7 +41,9 @@ function fsextImpl() {
         fsext.flockSync(fd, mode === 'write' ? 'exnb' : 'shnb');
       } catch {
         onWait?.([]);
-        await new Promise((resolve, reject) => fsext.flock(fd, mode === 'write' ? 'ex' : 'sh', (e) => (e ? reject(e) : resolve())));
+        await new Promise((resolve, reject) =>
+          fsext.flock(fd, mode === 'write' ? 'ex' : 'sh', (e) => (e ? reject(e) : resolve())),
+        );
       }
       return { release: async () => fs.closeSync(fd) };
     },
@@ -50,7 +56,11 @@ function properImpl() {
   fs.writeFileSync(file, '');
   // Tuned for hand-off: retry every 1..50 ms instead of the default exponential back-off;
   // stale 2 s (its minimum) so a killed holder is taken over as soon as it allows.
-  const options = { stale: 2000, update: 1000, retries: { retries: 100000, factor: 1.5, minTimeout: 1, maxTimeout: 50 } };
+  const options = {
+    stale: 2000,
+    update: 1000,
+    retries: { retries: 100000, factor: 1.5, minTimeout: 1, maxTimeout: 50 },
+  };
   return {
     async acquire(_mode, onWait) {
       let release;

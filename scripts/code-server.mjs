@@ -33,9 +33,19 @@ import { nodeRuntime } from './runtimes.mjs';
  */
 export const CODE_SERVER_VERSIONS = Object.freeze({
   // @parcel/watcher needs no build here: its prebuilt linux binary is an npm package.
-  '4.100.3': Object.freeze({ vscode: '1.100.3', node: 20, native: ['kerberos', '@vscode/spdlog', '@vscode/deviceid', 'native-watchdog', 'node-pty'], systemRipgrep: true }),
+  '4.100.3': Object.freeze({
+    vscode: '1.100.3',
+    node: 20,
+    native: ['kerberos', '@vscode/spdlog', '@vscode/deviceid', 'native-watchdog', 'node-pty'],
+    systemRipgrep: true,
+  }),
   // ripgrep (@vscode/ripgrep-universal) and node-pty ship their binaries in their npm packages.
-  '4.139.1': Object.freeze({ vscode: '1.139.1', node: 24, native: 'allowScripts', systemRipgrep: false }),
+  '4.139.1': Object.freeze({
+    vscode: '1.139.1',
+    node: 24,
+    native: 'allowScripts',
+    systemRipgrep: false,
+  }),
 });
 /** The default: what `npm start` and the main e2e suite run. */
 export const CODE_SERVER_VERSION = '4.100.3';
@@ -44,7 +54,10 @@ const MARKER = '.toolchain-lock-installed.json';
 
 function spec(version) {
   const s = CODE_SERVER_VERSIONS[version];
-  if (!s) throw new Error(`unknown code-server version ${version}; known: ${Object.keys(CODE_SERVER_VERSIONS).join(', ')}`);
+  if (!s)
+    throw new Error(
+      `unknown code-server version ${version}; known: ${Object.keys(CODE_SERVER_VERSIONS).join(', ')}`,
+    );
   return s;
 }
 
@@ -52,7 +65,10 @@ export function codeServerDir(version = CODE_SERVER_VERSION) {
   spec(version);
   const base =
     process.env.TOOLCHAIN_LOCK_CACHE ||
-    path.join(process.env.XDG_CACHE_HOME || path.join(os.homedir(), '.cache'), 'toolchain-lock-dev');
+    path.join(
+      process.env.XDG_CACHE_HOME || path.join(os.homedir(), '.cache'),
+      'toolchain-lock-dev',
+    );
   return path.resolve(base, `code-server-${version}`);
 }
 
@@ -70,7 +86,11 @@ function readMarker(dir) {
 }
 
 /** Installed for `version` with a Node of ABI `nodeAbi` (default: this process's). */
-export function isInstalled(dir = codeServerDir(), version = CODE_SERVER_VERSION, nodeAbi = process.versions.modules) {
+export function isInstalled(
+  dir = codeServerDir(),
+  version = CODE_SERVER_VERSION,
+  nodeAbi = process.versions.modules,
+) {
   const m = readMarker(dir);
   return m?.version === version && m.nodeAbi === nodeAbi && fs.existsSync(codeServerEntry(dir));
 }
@@ -91,7 +111,8 @@ function which(cmd) {
 export function missingPrerequisites(version = CODE_SERVER_VERSION) {
   const missing = [];
   if (spec(version).systemRipgrep && !which('rg')) missing.push('ripgrep');
-  if (!fs.existsSync('/usr/include/gssapi/gssapi.h') || !which('krb5-config')) missing.push('libkrb5-dev');
+  if (!fs.existsSync('/usr/include/gssapi/gssapi.h') || !which('krb5-config'))
+    missing.push('libkrb5-dev');
   if (!which('g++') || !which('make')) missing.push('build-essential');
   if (!which('python3')) missing.push('python3');
   return missing;
@@ -107,13 +128,28 @@ export async function codeServerNode(version = CODE_SERVER_VERSION) {
   if (Number(process.versions.node.split('.')[0]) === node) {
     const prefix = path.dirname(path.dirname(process.execPath));
     const local = fs.existsSync(path.join(prefix, 'include', 'node', 'node_api.h')) ? prefix : null;
-    return { bin: process.execPath, version: process.version, abi: process.versions.modules, nodedir: local, own: true };
+    return {
+      bin: process.execPath,
+      version: process.version,
+      abi: process.versions.modules,
+      nodedir: local,
+      own: true,
+    };
   }
   const runtime = await nodeRuntime(`node-${process.platform}-${process.arch}`, String(node));
   const abi = spawnSync(runtime.bin, ['-p', 'process.versions.modules'], { encoding: 'utf8' });
   if (abi.status !== 0) throw new Error(`${runtime.bin} does not run: ${abi.stderr || abi.error}`);
-  if (!runtime.headersDir) throw new Error(`the Node ${runtime.version} package has no headers to build native modules with`);
-  return { bin: runtime.bin, version: `v${runtime.version}`, abi: abi.stdout.trim(), nodedir: runtime.headersDir, own: false };
+  if (!runtime.headersDir)
+    throw new Error(
+      `the Node ${runtime.version} package has no headers to build native modules with`,
+    );
+  return {
+    bin: runtime.bin,
+    version: `v${runtime.version}`,
+    abi: abi.stdout.trim(),
+    nodedir: runtime.headersDir,
+    own: false,
+  };
 }
 
 function sleep(ms) {
@@ -158,7 +194,9 @@ function withLock(dir, fn) {
 function nativeModules(version, vscode) {
   const { native } = spec(version);
   if (native !== 'allowScripts') return native;
-  const { allowScripts = {} } = JSON.parse(fs.readFileSync(path.join(vscode, 'package.json'), 'utf8'));
+  const { allowScripts = {} } = JSON.parse(
+    fs.readFileSync(path.join(vscode, 'package.json'), 'utf8'),
+  );
   return Object.entries(allowScripts)
     .filter(([, allowed]) => allowed === true)
     .map(([name]) => name.replace(/(.)@.*$/, '$1')) // "@vscode/spdlog@0.15.8" → "@vscode/spdlog"
@@ -171,7 +209,10 @@ function nativeModules(version, vscode) {
  * Returns { version, dir, entry, node }: run it as `node entry ...`.
  * @param {{ version?: string, log?: (line: string) => void }} [opts]
  */
-export async function installCodeServer({ version = CODE_SERVER_VERSION, log = (l) => console.error(l) } = {}) {
+export async function installCodeServer({
+  version = CODE_SERVER_VERSION,
+  log = (l) => console.error(l),
+} = {}) {
   const dir = codeServerDir(version);
   const node = await codeServerNode(version);
   const result = { version, dir, entry: codeServerEntry(dir), node: node.bin };
@@ -179,7 +220,9 @@ export async function installCodeServer({ version = CODE_SERVER_VERSION, log = (
 
   const missing = missingPrerequisites(version);
   if (missing.length) {
-    throw new Error(`missing system packages: ${missing.join(' ')}\n  run: apt-get install -y ${missing.join(' ')}`);
+    throw new Error(
+      `missing system packages: ${missing.join(' ')}\n  run: apt-get install -y ${missing.join(' ')}`,
+    );
   }
 
   return withLock(dir, () => {
@@ -188,7 +231,9 @@ export async function installCodeServer({ version = CODE_SERVER_VERSION, log = (
     fs.rmSync(dir, { recursive: true, force: true }); // no marker: start from a clean slate
     fs.mkdirSync(dir, { recursive: true });
     const logFile = path.join(dir, 'install.log');
-    log(`code-server ${version}: installing into ${dir} with Node ${node.version} (log: ${logFile})`);
+    log(
+      `code-server ${version}: installing into ${dir} with Node ${node.version} (log: ${logFile})`,
+    );
 
     const env = {
       ...process.env,
@@ -232,7 +277,15 @@ export async function installCodeServer({ version = CODE_SERVER_VERSION, log = (
 
     fs.writeFileSync(
       path.join(dir, 'package.json'),
-      JSON.stringify({ name: 'toolchain-lock-code-server', private: true, dependencies: { 'code-server': version } }, null, 2) + '\n',
+      JSON.stringify(
+        {
+          name: 'toolchain-lock-code-server',
+          private: true,
+          dependencies: { 'code-server': version },
+        },
+        null,
+        2,
+      ) + '\n',
     );
     // 1. code-server itself; its postinstall (which would `npm install` VS Code unattended) is replaced by the steps below.
     npm(dir, ['install', '--ignore-scripts']);
@@ -254,7 +307,8 @@ export async function installCodeServer({ version = CODE_SERVER_VERSION, log = (
     const exts = path.join(vscode, 'extensions');
     npm(exts, ['install', '--omit=dev', '--ignore-scripts']);
     const trim = spawnSync(node.bin, ['postinstall.mjs'], { cwd: exts, stdio: 'ignore' });
-    if (trim.status !== 0) log('  warn extensions/postinstall.mjs failed (only trims typescript; ignored)');
+    if (trim.status !== 0)
+      log('  warn extensions/postinstall.mjs failed (only trims typescript; ignored)');
 
     // 4. argon2 (password hashing; loaded at startup even with --auth none).
     npm(dir, ['rebuild', 'argon2', '--foreground-scripts']);
@@ -271,10 +325,22 @@ export async function installCodeServer({ version = CODE_SERVER_VERSION, log = (
     const secs = Math.round((Date.now() - started) / 1000);
     fs.writeFileSync(
       path.join(dir, MARKER),
-      JSON.stringify({ version, node: node.version, nodeBin: node.bin, nodeAbi: node.abi, seconds: secs, at: new Date().toISOString() }, null, 2) + '\n',
+      JSON.stringify(
+        {
+          version,
+          node: node.version,
+          nodeBin: node.bin,
+          nodeAbi: node.abi,
+          seconds: secs,
+          at: new Date().toISOString(),
+        },
+        null,
+        2,
+      ) + '\n',
     );
     log(`code-server ${version}: installed in ${secs}s`);
-    if (!which('chromium')) log('note: the e2e tests also need a browser: apt-get install -y chromium');
+    if (!which('chromium'))
+      log('note: the e2e tests also need a browser: apt-get install -y chromium');
     return result;
   });
 }
@@ -287,14 +353,18 @@ async function main(argv) {
     const dir = codeServerDir(version);
     const m = readMarker(dir);
     if (!m || m.version !== version || !fs.existsSync(codeServerEntry(dir))) {
-      console.error(`code-server ${version} is not installed: node scripts/code-server.mjs install ${version}`);
+      console.error(
+        `code-server ${version} is not installed: node scripts/code-server.mjs install ${version}`,
+      );
       return 1;
     }
-    console.log(cmd === 'path' ? codeServerEntry(dir) : m.nodeBin ?? process.execPath);
+    console.log(cmd === 'path' ? codeServerEntry(dir) : (m.nodeBin ?? process.execPath));
   } else if (cmd === 'dir') {
     console.log(codeServerDir(version));
   } else {
-    console.error(`usage: node scripts/code-server.mjs install|path|node|dir [VERSION]\n  VERSION: ${Object.keys(CODE_SERVER_VERSIONS).join(', ')} (default ${CODE_SERVER_VERSION})`);
+    console.error(
+      `usage: node scripts/code-server.mjs install|path|node|dir [VERSION]\n  VERSION: ${Object.keys(CODE_SERVER_VERSIONS).join(', ')} (default ${CODE_SERVER_VERSION})`,
+    );
     return 2;
   }
   return 0;

@@ -30,10 +30,24 @@ export function createDemoToolchain(dir) {
 export function demoSettings(toolchainDir, launcher) {
   return {
     'toolchainLock.toolchains': [
-      { name: 'demo', path: toolchainDir, updateCommand: [process.execPath, path.join(root, 'scripts', 'demo-update.mjs'), toolchainDir] },
+      {
+        name: 'demo',
+        path: toolchainDir,
+        updateCommand: [
+          process.execPath,
+          path.join(root, 'scripts', 'demo-update.mjs'),
+          toolchainDir,
+        ],
+      },
     ],
     'toolchainLock.servers': [
-      { id: 'typescript', toolchain: 'demo', command: launcher, args: ['--stdio'], documentSelector: [{ language: 'typescript' }, { language: 'javascript' }] },
+      {
+        id: 'typescript',
+        toolchain: 'demo',
+        command: launcher,
+        args: ['--stdio'],
+        documentSelector: [{ language: 'typescript' }, { language: 'javascript' }],
+      },
     ],
   };
 }

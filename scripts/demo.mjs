@@ -12,7 +12,11 @@ const demo = path.join(root, '.cache', 'demo');
 const step = (m) => console.log(`\x1b[1mstart:\x1b[0m ${m}`);
 
 step('building and packaging the extension');
-const pkg = spawnSync(process.execPath, [path.join(root, 'scripts', 'package.mjs'), '--out', path.join(demo, 'toolchain-lock.vsix')], { stdio: 'inherit' });
+const pkg = spawnSync(
+  process.execPath,
+  [path.join(root, 'scripts', 'package.mjs'), '--out', path.join(demo, 'toolchain-lock.vsix')],
+  { stdio: 'inherit' },
+);
 if (pkg.status !== 0) process.exit(pkg.status ?? 1);
 
 const toolchain = path.join(demo, 'toolchains', 'demo');
@@ -21,8 +25,14 @@ const userData = path.join(demo, 'user-data');
 const extensions = path.join(demo, 'extensions');
 const launcher = createDemoToolchain(toolchain);
 fs.mkdirSync(workspace, { recursive: true });
-fs.writeFileSync(path.join(workspace, 'hello.ts'), 'export function greet(name: string): string {\n  return `Hello, ${name}`;\n}\n\ngreet("toolchain");\n');
-fs.writeFileSync(path.join(workspace, 'tsconfig.json'), '{ "compilerOptions": { "strict": true } }\n');
+fs.writeFileSync(
+  path.join(workspace, 'hello.ts'),
+  'export function greet(name: string): string {\n  return `Hello, ${name}`;\n}\n\ngreet("toolchain");\n',
+);
+fs.writeFileSync(
+  path.join(workspace, 'tsconfig.json'),
+  '{ "compilerOptions": { "strict": true } }\n',
+);
 
 step('installing code-server (cached after the first run) and the extension');
 await installExtension(path.join(demo, 'toolchain-lock.vsix'), extensions, userData);

@@ -14,7 +14,9 @@ export function l10nMessages() {
   for (const f of fs.readdirSync(dir, { recursive: true })) {
     if (!String(f).endsWith('.ts')) continue;
     const text = fs.readFileSync(path.join(dir, String(f)), 'utf8');
-    for (const m of text.matchAll(/l10n\.t\(\s*'((?:[^'\\]|\\.)*)'/g)) out.add(m[1].replace(/\\(.)/g, '$1'));
+    // Either quote: a formatter writes 'Don\'t' as "Don't".
+    for (const m of text.matchAll(/l10n\.t\(\s*(?:'((?:[^'\\]|\\.)*)'|"((?:[^"\\]|\\.)*)")/g))
+      out.add((m[1] ?? m[2] ?? '').replace(/\\(.)/g, '$1'));
   }
   return [...out].sort();
 }

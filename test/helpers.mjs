@@ -27,7 +27,11 @@ const liveHolders = new Set();
 async function killHolders() {
   const exits = [...liveHolders].map((child) => {
     child.kill('SIGKILL');
-    return new Promise((resolve) => (child.exitCode !== null || child.signalCode !== null ? resolve() : child.once('exit', resolve)));
+    return new Promise((resolve) =>
+      child.exitCode !== null || child.signalCode !== null
+        ? resolve()
+        : child.once('exit', resolve),
+    );
   });
   await Promise.all(exits);
 }
@@ -35,7 +39,10 @@ async function killHolders() {
 /** Spawns the holder fixture; returns a handle to await its JSON events and steer it. */
 export function spawnHolder(t, args, { spawnPrefix = [], env = {} } = {}) {
   const argv = [...spawnPrefix, process.execPath, fixture('holder.mjs'), ...args];
-  const child = spawn(argv[0], argv.slice(1), { stdio: ['pipe', 'pipe', 'pipe'], env: { ...process.env, ...env } });
+  const child = spawn(argv[0], argv.slice(1), {
+    stdio: ['pipe', 'pipe', 'pipe'],
+    env: { ...process.env, ...env },
+  });
   liveHolders.add(child);
   child.once('exit', () => liveHolders.delete(child));
   const events = [];
@@ -52,7 +59,9 @@ export function spawnHolder(t, args, { spawnPrefix = [], env = {} } = {}) {
     events.push(ev);
     for (const w of [...waiters]) if (w.match(ev)) w.resolve(ev);
   });
-  const exited = new Promise((resolve) => child.on('exit', (code, signal) => resolve({ code, signal })));
+  const exited = new Promise((resolve) =>
+    child.on('exit', (code, signal) => resolve({ code, signal })),
+  );
   t.after(() => child.kill('SIGKILL'));
   const handle = {
     child,
@@ -67,10 +76,21 @@ export function spawnHolder(t, args, { spawnPrefix = [], env = {} } = {}) {
       const seen = events.slice(after).find(match);
       if (seen) return Promise.resolve(seen);
       return new Promise((resolve, reject) => {
-        const w = { match, resolve: (ev) => (clearTimeout(timer), waiters.splice(waiters.indexOf(w), 1), resolve(ev)) };
+        const w = {
+          match,
+          resolve: (ev) => (
+            clearTimeout(timer),
+            waiters.splice(waiters.indexOf(w), 1),
+            resolve(ev)
+          ),
+        };
         const timer = setTimeout(() => {
           waiters.splice(waiters.indexOf(w), 1);
-          reject(new Error(`no "${name}" event from holder ${args.join(' ')} within ${timeout} ms; events: ${JSON.stringify(events)}; stderr: ${stderr}`));
+          reject(
+            new Error(
+              `no "${name}" event from holder ${args.join(' ')} within ${timeout} ms; events: ${JSON.stringify(events)}; stderr: ${stderr}`,
+            ),
+          );
         }, timeout);
         waiters.push(w);
       });

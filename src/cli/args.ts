@@ -69,14 +69,25 @@ export function parseArgs(command: string, argv: readonly string[], spec: Option
     const eq = arg.indexOf('=');
     const name = eq > 0 ? arg.slice(0, eq) : arg;
     if (allFlags.has(name)) {
-      if (eq > 0) throw new UsageError(`The option ${name} of \`${command}\` takes no value; write just ${name}.`, command);
+      if (eq > 0)
+        throw new UsageError(
+          `The option ${name} of \`${command}\` takes no value; write just ${name}.`,
+          command,
+        );
       flags.add(name);
     } else if (allValues.has(name)) {
       const value = eq > 0 ? arg.slice(eq + 1) : argv[++i];
-      if (value === undefined) throw new UsageError(`The option ${name} of \`${command}\` needs a value, e.g. ${name} ${name === '--lock-dir' ? 'DIR' : '10'}.`, command);
+      if (value === undefined)
+        throw new UsageError(
+          `The option ${name} of \`${command}\` needs a value, e.g. ${name} ${name === '--lock-dir' ? 'DIR' : '10'}.`,
+          command,
+        );
       values.set(name, value);
     } else {
-      throw new UsageError(`Unknown option ${name} for \`${command}\` (a command to run goes after \`--\`).`, command);
+      throw new UsageError(
+        `Unknown option ${name} for \`${command}\` (a command to run goes after \`--\`).`,
+        command,
+      );
     }
   }
   return { command, positionals, flags, values, rest: null };
@@ -87,6 +98,7 @@ export function numberOption(args: ParsedArgs, name: string, what: string): numb
   const raw = args.values.get(name);
   if (raw === undefined) return undefined;
   const n = Number(raw);
-  if (raw.trim() === '' || !Number.isFinite(n) || n < 0) throw new UsageError(`${name} wants ${what}, not "${raw}".`, args.command);
+  if (raw.trim() === '' || !Number.isFinite(n) || n < 0)
+    throw new UsageError(`${name} wants ${what}, not "${raw}".`, args.command);
   return n;
 }

@@ -63,13 +63,18 @@ export interface ChildOptions {
  */
 export function runChild(cmd: readonly string[], options: ChildOptions): Promise<number> {
   const [program, ...args] = cmd as [string, ...string[]];
-  const child = spawn(program, args, { stdio: ['inherit', options.stdoutToStderr ? 2 : 'inherit', 'inherit', ...options.fds], env: options.env });
+  const child = spawn(program, args, {
+    stdio: ['inherit', options.stdoutToStderr ? 2 : 'inherit', 'inherit', ...options.fds],
+    env: options.env,
+  });
   if (child.pid !== undefined) {
     try {
       options.onSpawn(child.pid);
     } catch (err) {
       // CMD runs and holds the lock through its descriptor either way; only the record lacks it.
-      say(`warning: could not record ${program} (pid ${child.pid}) as holding the lock: ${(err as Error).message}`);
+      say(
+        `warning: could not record ${program} (pid ${child.pid}) as holding the lock: ${(err as Error).message}`,
+      );
     }
   }
   options.trap.setHandler((signal) => {
@@ -93,10 +98,16 @@ export function runChild(cmd: readonly string[], options: ChildOptions): Promise
       const code = (err as NodeJS.ErrnoException).code;
       if (code === 'ENOENT') {
         // A name with a directory in it is never looked up in PATH: that file is missing.
-        say(/[\\/]/.test(program) ? `cannot run ${program}: no such file. Check the path.` : `cannot run ${program}: command not found in PATH. Check the name, or give its full path.`);
+        say(
+          /[\\/]/.test(program)
+            ? `cannot run ${program}: no such file. Check the path.`
+            : `cannot run ${program}: command not found in PATH. Check the name, or give its full path.`,
+        );
         settle(EXIT.notFound);
       } else {
-        say(`cannot run ${program}: ${code === 'EACCES' ? 'permission denied (is it executable?)' : err.message}.`);
+        say(
+          `cannot run ${program}: ${code === 'EACCES' ? 'permission denied (is it executable?)' : err.message}.`,
+        );
         settle(EXIT.notExecutable);
       }
     });
@@ -108,7 +119,10 @@ export function runChild(cmd: readonly string[], options: ChildOptions): Promise
 }
 
 /** Runs `cmd` holding no lock (none is needed, or an ancestor holds it), with signals trapped for it. */
-export async function runUnlocked(cmd: readonly string[], options: { readonly env: NodeJS.ProcessEnv } & Pick<ChildOptions, 'forward' | 'onExit'>): Promise<number> {
+export async function runUnlocked(
+  cmd: readonly string[],
+  options: { readonly env: NodeJS.ProcessEnv } & Pick<ChildOptions, 'forward' | 'onExit'>,
+): Promise<number> {
   const trap = trapSignals();
   try {
     return await runChild(cmd, { ...options, fds: [], trap, onSpawn: () => {} });

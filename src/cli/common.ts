@@ -11,8 +11,16 @@ export interface CommonOptions {
 
 export function commonOptions(args: ParsedArgs): CommonOptions {
   const poll = numberOption(args, '--poll-interval', 'a poll interval in milliseconds (e.g. 250)');
-  if (poll !== undefined && poll < 10) throw new UsageError('--poll-interval must be at least 10 (milliseconds).', args.command);
-  return { lockDir: defaultLockDir(args.values.has('--lock-dir') ? { ...process.env, TOOLCHAIN_LOCK_DIR: args.values.get('--lock-dir') } : process.env), pollIntervalMs: poll };
+  if (poll !== undefined && poll < 10)
+    throw new UsageError('--poll-interval must be at least 10 (milliseconds).', args.command);
+  return {
+    lockDir: defaultLockDir(
+      args.values.has('--lock-dir')
+        ? { ...process.env, TOOLCHAIN_LOCK_DIR: args.values.get('--lock-dir') }
+        : process.env,
+    ),
+    pollIntervalMs: poll,
+  };
 }
 
 /**
@@ -20,7 +28,10 @@ export function commonOptions(args: ParsedArgs): CommonOptions {
  * `allowMissing` (update, status) a rustup channel that is not installed yet names the directory
  * rustup will install it in.
  */
-export function resolveSpecs(specs: readonly string[], options: { readonly allowMissing?: boolean } = {}): ResolvedToolchain[] {
+export function resolveSpecs(
+  specs: readonly string[],
+  options: { readonly allowMissing?: boolean } = {},
+): ResolvedToolchain[] {
   return specs.map((s) => resolveToolchain(s, options));
 }
 
@@ -35,9 +46,14 @@ export function warn(message: string): void {
 }
 
 /** While CMD runs under a read lock: tells, once per writer, that an update waits for it. */
-export function sayWhenAnUpdateWaits(names: string, cmd: readonly string[]): (lock: ReadLock) => Disposable {
+export function sayWhenAnUpdateWaits(
+  names: string,
+  cmd: readonly string[],
+): (lock: ReadLock) => Disposable {
   return (lock) =>
     lock.onUpdatePending((writer) => {
-      say(`an update of ${names} is waiting for \`${cmd.join(' ')}\` to finish: ${describeHolder(writer)}. It starts when this command exits.`);
+      say(
+        `an update of ${names} is waiting for \`${cmd.join(' ')}\` to finish: ${describeHolder(writer)}. It starts when this command exits.`,
+      );
     });
 }

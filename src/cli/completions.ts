@@ -35,7 +35,14 @@ complete -o default -F _toolchain_lock toolchain-lock
 }
 
 function zsh(commands: readonly string[]): string {
-  const cases = commands.map((c) => `    ${c}) _arguments '*:file:_files' ${optionsOf(c).map((o) => `'${o}'`).join(' ')} ;;`).join('\n');
+  const cases = commands
+    .map(
+      (c) =>
+        `    ${c}) _arguments '*:file:_files' ${optionsOf(c)
+          .map((o) => `'${o}'`)
+          .join(' ')} ;;`,
+    )
+    .join('\n');
   return `#compdef toolchain-lock
 # toolchain-lock completion for zsh: source <(toolchain-lock completions zsh)
 _toolchain_lock() {
@@ -52,13 +59,27 @@ compdef _toolchain_lock toolchain-lock
 }
 
 function fish(commands: readonly string[]): string {
-  const lines = [`# toolchain-lock completion for fish: toolchain-lock completions fish | source`, `complete -c toolchain-lock -f -n __fish_use_subcommand -a '${commands.join(' ')}'`];
-  for (const c of commands) for (const o of optionsOf(c)) lines.push(`complete -c toolchain-lock -n '__fish_seen_subcommand_from ${c}' -l ${o.slice(2)}`);
+  const lines = [
+    `# toolchain-lock completion for fish: toolchain-lock completions fish | source`,
+    `complete -c toolchain-lock -f -n __fish_use_subcommand -a '${commands.join(' ')}'`,
+  ];
+  for (const c of commands)
+    for (const o of optionsOf(c))
+      lines.push(
+        `complete -c toolchain-lock -n '__fish_seen_subcommand_from ${c}' -l ${o.slice(2)}`,
+      );
   return `${lines.join('\n')}\n`;
 }
 
 function powershell(commands: readonly string[]): string {
-  const table = commands.map((c) => `  '${c}' = @(${optionsOf(c).map((o) => `'${o}'`).join(', ')})`).join('\n');
+  const table = commands
+    .map(
+      (c) =>
+        `  '${c}' = @(${optionsOf(c)
+          .map((o) => `'${o}'`)
+          .join(', ')})`,
+    )
+    .join('\n');
   return `# toolchain-lock completion for PowerShell: toolchain-lock completions powershell | Out-String | Invoke-Expression
 $toolchainLockOptions = @{
 ${table}
@@ -73,13 +94,24 @@ Register-ArgumentCompleter -Native -CommandName toolchain-lock -ScriptBlock {
 `;
 }
 
-const SCRIPTS: Readonly<Record<Shell, (commands: readonly string[]) => string>> = { bash, zsh, fish, powershell };
+const SCRIPTS: Readonly<Record<Shell, (commands: readonly string[]) => string>> = {
+  bash,
+  zsh,
+  fish,
+  powershell,
+};
 
 /** Prints the script for the shell named in argv; `commands` is the command table's names. */
-export function completionsCommand(argv: readonly string[], commands: readonly string[]): Promise<number> {
+export function completionsCommand(
+  argv: readonly string[],
+  commands: readonly string[],
+): Promise<number> {
   const shell = argv.find((a) => !a.startsWith('-'));
   if (shell === undefined || !SHELLS.includes(shell as Shell)) {
-    throw new UsageError(`completions needs a shell: ${SHELLS.join(', ')}${shell === undefined ? '' : ` (not \`${shell}\`)`}.`, 'completions');
+    throw new UsageError(
+      `completions needs a shell: ${SHELLS.join(', ')}${shell === undefined ? '' : ` (not \`${shell}\`)`}.`,
+      'completions',
+    );
   }
   process.stdout.write(SCRIPTS[shell as Shell]([...commands].sort()));
   return Promise.resolve(0);

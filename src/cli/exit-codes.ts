@@ -37,11 +37,20 @@ interface Outcome {
 /** The one table from error codes to exit statuses. Every code must be here (the type checks it). */
 const BY_CODE: Readonly<Record<LockErrorCode | ToolchainErrorCode | 'E_USAGE', Outcome>> = {
   E_USAGE: { status: EXIT.usage, hint: 'See `toolchain-lock --help`.' },
-  E_TIMEOUT: { status: EXIT.tempFail, hint: 'Try again when they are done, or give a longer --timeout.' },
-  E_WOULD_BLOCK: { status: EXIT.tempFail, hint: 'Try again when they are done, or leave out --no-wait to wait for them.' },
+  E_TIMEOUT: {
+    status: EXIT.tempFail,
+    hint: 'Try again when they are done, or give a longer --timeout.',
+  },
+  E_WOULD_BLOCK: {
+    status: EXIT.tempFail,
+    hint: 'Try again when they are done, or leave out --no-wait to wait for them.',
+  },
   E_LOCK_HUNG: { status: EXIT.tempFail },
   E_LOCK_UNSUPPORTED: { status: EXIT.lockDir },
-  E_LOCK_FAILED: { status: EXIT.internal, hint: 'The operating system refused a lock call it should allow; please report it with the message above.' },
+  E_LOCK_FAILED: {
+    status: EXIT.internal,
+    hint: 'The operating system refused a lock call it should allow; please report it with the message above.',
+  },
   E_NESTED_WRITE: { status: EXIT.nested },
   E_LOCKDIR_UNSAFE: { status: EXIT.lockDir },
   E_LOCKDIR_UNWRITABLE: { status: EXIT.lockDir },
@@ -52,7 +61,10 @@ const BY_CODE: Readonly<Record<LockErrorCode | ToolchainErrorCode | 'E_USAGE', O
   E_SHIM_DIR: { status: EXIT.config },
   E_ABORTED: { status: EXIT.interrupted, hint: 'Nothing was run and no lock is held.' },
   E_NATIVE_MODULE: { status: EXIT.internal },
-  E_UNLOCKED_PROCESSES: { status: EXIT.tempFail, hint: 'Nothing was run and no lock is held. Stop them and try again, or give --unlocked proceed to update anyway.' },
+  E_UNLOCKED_PROCESSES: {
+    status: EXIT.tempFail,
+    hint: 'Nothing was run and no lock is held. Stop them and try again, or give --unlocked proceed to update anyway.',
+  },
 };
 
 /** The status of a process killed by `signal`, as a shell reports it (128 + N). */
@@ -71,15 +83,22 @@ export function describeFailure(err: unknown): { status: number; message: string
   const code = codeOf(err);
   if (code === undefined) {
     const detail = err instanceof Error ? (err.stack ?? err.message) : String(err);
-    return { status: EXIT.internal, message: `toolchain-lock: internal error: ${detail}\nThis is a bug in toolchain-lock; please report it with the command you ran.` };
+    return {
+      status: EXIT.internal,
+      message: `toolchain-lock: internal error: ${detail}\nThis is a bug in toolchain-lock; please report it with the command you ran.`,
+    };
   }
   const outcome = BY_CODE[code];
   const message = (err as Error).message;
   let status = outcome.status;
   // Stopped by a signal while waiting: exit as a shell would for that signal (130 for Ctrl-C).
   const cause = (err as Error).cause;
-  if (code === 'E_ABORTED' && typeof cause === 'string' && cause in os.constants.signals) status = signalStatus(cause as NodeJS.Signals);
+  if (code === 'E_ABORTED' && typeof cause === 'string' && cause in os.constants.signals)
+    status = signalStatus(cause as NodeJS.Signals);
   const sentence = /[.!?)`]$/.test(message) ? message : `${message}.`;
-  const hint = err instanceof UsageError && err.command ? `See \`toolchain-lock help ${err.command}\`.` : outcome.hint;
+  const hint =
+    err instanceof UsageError && err.command
+      ? `See \`toolchain-lock help ${err.command}\`.`
+      : outcome.hint;
   return { status, message: `toolchain-lock: ${sentence}${hint ? ` ${hint}` : ''}` };
 }

@@ -21,7 +21,8 @@ const COMMON = `Options for every command:
 export const USAGE: Readonly<Record<string, string>> = {
   status: 'status [TOOLCHAIN ...] [--json]',
   run: 'run [TOOLCHAIN] [--purpose TEXT] -- CMD [ARG ...]',
-  update: 'update TOOLCHAIN [TOOLCHAIN ...] [--timeout SECONDS] [--no-wait] [--purpose TEXT] [--unlocked wait|proceed|fail] [--unlocked-timeout SECONDS] [-- CMD [ARG ...]]',
+  update:
+    'update TOOLCHAIN [TOOLCHAIN ...] [--timeout SECONDS] [--no-wait] [--purpose TEXT] [--unlocked wait|proceed|fail] [--unlocked-timeout SECONDS] [-- CMD [ARG ...]]',
   watch: 'watch [TOOLCHAIN ...] [--json]',
   which: 'which [+TOOLCHAIN] [DIR] [--json]',
   rustup: 'rustup [--unlocked wait|proceed|fail] [--unlocked-timeout SECONDS] ARG ...',
@@ -228,9 +229,15 @@ export function printHelp(topic: string): number {
 
 /** The package version, read from package.json next to dist/ (or the repository root in development). */
 export function version(): string {
-  for (const candidate of [path.join(__dirname, '..', 'package.json'), path.join(__dirname, '..', '..', 'package.json')]) {
+  for (const candidate of [
+    path.join(__dirname, '..', 'package.json'),
+    path.join(__dirname, '..', '..', 'package.json'),
+  ]) {
     try {
-      const pkg = JSON.parse(fs.readFileSync(candidate, 'utf8')) as { name?: unknown; version?: unknown };
+      const pkg = JSON.parse(fs.readFileSync(candidate, 'utf8')) as {
+        name?: unknown;
+        version?: unknown;
+      };
       if (pkg.name === 'toolchain-lock' && typeof pkg.version === 'string') return pkg.version;
     } catch {
       // Try the next place.

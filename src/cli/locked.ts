@@ -10,7 +10,9 @@ export interface LockedRun<L extends LockHandle> {
   readonly mode: 'read' | 'write';
   readonly cmd: readonly string[];
   /** Takes the lock with the options every CLI party shares (signal, progress, warnings). */
-  readonly acquire: (options: Pick<AcquireOptions, 'signal' | 'onWait' | 'onWarning' | 'client' | 'command'>) => Promise<L>;
+  readonly acquire: (
+    options: Pick<AcquireOptions, 'signal' | 'onWait' | 'onWarning' | 'client' | 'command'>,
+  ) => Promise<L>;
   /** Runs holding the lock before CMD starts; throwing releases the lock and runs nothing. */
   readonly beforeRun?: (lock: L, signal: AbortSignal) => Promise<void>;
   /** Extra behaviour while CMD runs under the lock. */
@@ -34,7 +36,13 @@ export async function runLocked<L extends LockHandle>(run: LockedRun<L>): Promis
   const reporter = waitReporter(run.what, { mode: run.mode });
   let lock: L;
   try {
-    lock = await run.acquire({ client: 'cli', command: run.cmd, signal: controller.signal, onWait: reporter.onWait, onWarning: warn });
+    lock = await run.acquire({
+      client: 'cli',
+      command: run.cmd,
+      signal: controller.signal,
+      onWait: reporter.onWait,
+      onWarning: warn,
+    });
   } catch (err) {
     reporter.done(false);
     trap.dispose();
@@ -48,7 +56,13 @@ export async function runLocked<L extends LockHandle>(run: LockedRun<L>): Promis
     if (trap.received) return signalStatus(trap.received);
     const extra = run.whileHeld?.(lock);
     try {
-      return await runChild(run.cmd, { ...run.child, fds: lock.fds, env: { ...(run.env ?? process.env), ...lock.childEnv() }, trap, onSpawn: (pid) => lock.addChild(pid) });
+      return await runChild(run.cmd, {
+        ...run.child,
+        fds: lock.fds,
+        env: { ...(run.env ?? process.env), ...lock.childEnv() },
+        trap,
+        onSpawn: (pid) => lock.addChild(pid),
+      });
     } finally {
       extra?.dispose();
     }

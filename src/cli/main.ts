@@ -28,7 +28,10 @@ const COMMANDS: Readonly<Record<string, Command>> = {
   completions: (argv) => completionsCommand(argv, Object.keys(COMMANDS)),
   async help(argv) {
     const topic = argv.find((a) => !a.startsWith('-'));
-    if (topic !== undefined && !Object.hasOwn(HELP, topic)) throw new UsageError(`No command \`${topic}\`. Commands: ${Object.keys(COMMANDS).join(', ')}.`);
+    if (topic !== undefined && !Object.hasOwn(HELP, topic))
+      throw new UsageError(
+        `No command \`${topic}\`. Commands: ${Object.keys(COMMANDS).join(', ')}.`,
+      );
     return printHelp(topic ?? 'main');
   },
 };
@@ -36,7 +39,10 @@ const COMMANDS: Readonly<Record<string, Command>> = {
 /** Runs the tool on its arguments (without node and script) and resolves with the exit status. */
 export async function main(argv: readonly string[]): Promise<number> {
   // Options common to all commands may also come before the command name.
-  const { options: leading, rest } = leadingOptions(argv, (arg) => arg.startsWith('-') && arg !== '--');
+  const { options: leading, rest } = leadingOptions(
+    argv,
+    (arg) => arg.startsWith('-') && arg !== '--',
+  );
   for (let j = 0; j < leading.length; j++) {
     const arg = leading[j]!;
     if (COMMON.values.includes(arg)) {
@@ -55,7 +61,10 @@ export async function main(argv: readonly string[]): Promise<number> {
     return EXIT.usage;
   }
   const command = Object.hasOwn(COMMANDS, name) ? COMMANDS[name] : undefined;
-  if (!command) throw new UsageError(`Unknown command \`${name}\`. Commands: ${Object.keys(COMMANDS).join(', ')}.`);
+  if (!command)
+    throw new UsageError(
+      `Unknown command \`${name}\`. Commands: ${Object.keys(COMMANDS).join(', ')}.`,
+    );
   return command([...leading, ...rest.slice(1)]);
 }
 

@@ -27,20 +27,34 @@ export async function runCommand(argv: readonly string[]): Promise<number> {
   const cmd = args.rest;
   if (cmd === null || cmd.length === 0) {
     const [spec = 'TOOLCHAIN', ...words] = args.positionals;
-    throw new UsageError(`Give the command to run after \`--\`: toolchain-lock run ${spec} -- ${words.length > 0 ? words.join(' ') : 'CMD [ARG ...]'}`, 'run');
+    throw new UsageError(
+      `Give the command to run after \`--\`: toolchain-lock run ${spec} -- ${words.length > 0 ? words.join(' ') : 'CMD [ARG ...]'}`,
+      'run',
+    );
   }
   if (args.positionals.length > 1) {
-    throw new UsageError(`\`run\` takes at most one TOOLCHAIN before \`--\` (got ${args.positionals.length}): toolchain-lock run stable -- cargo build`, 'run');
+    throw new UsageError(
+      `\`run\` takes at most one TOOLCHAIN before \`--\` (got ${args.positionals.length}): toolchain-lock run stable -- cargo build`,
+      'run',
+    );
   }
   // Without TOOLCHAIN: the one rustup would use here, as `toolchain-lock which` shows it.
-  const toolchain = args.positionals.length === 1 ? resolveSpecs(args.positionals)[0]! : installedOrFail(whichOrFail(process.cwd()).toolchain);
+  const toolchain =
+    args.positionals.length === 1
+      ? resolveSpecs(args.positionals)[0]!
+      : installedOrFail(whichOrFail(process.cwd()).toolchain);
 
   return runLocked<ReadLock>({
     what: `read lock of ${toolchain.name}`,
     mode: 'read',
     cmd,
     acquire: (options) =>
-      acquireRead(toolchain, { ...options, lockDir: common.lockDir, purpose: args.values.get('--purpose'), pollIntervalMs: common.pollIntervalMs }),
+      acquireRead(toolchain, {
+        ...options,
+        lockDir: common.lockDir,
+        purpose: args.values.get('--purpose'),
+        pollIntervalMs: common.pollIntervalMs,
+      }),
     // The writer waits for CMD; say so once, so nobody wonders why their update does not start.
     whileHeld: sayWhenAnUpdateWaits(toolchain.name, cmd),
   });

@@ -1,4 +1,13 @@
-import { acquireRead, acquireWrite, heldKeys, HELD_ENV, toolchainKey, WRITING_ENV, type LockHandle, type ReadLock } from '../lock';
+import {
+  acquireRead,
+  acquireWrite,
+  heldKeys,
+  HELD_ENV,
+  toolchainKey,
+  WRITING_ENV,
+  type LockHandle,
+  type ReadLock,
+} from '../lock';
 import { rustupLockPlan } from '../toolchains';
 import { COMMON, leadingOptions, parseArgs } from './args';
 import { runUnlocked } from './child';
@@ -31,7 +40,11 @@ export interface RustupRun {
 export async function rustupCommand(argv: readonly string[]): Promise<number> {
   // toolchain-lock's own options before rustup's arguments (`--lock-dir DIR`, `--poll-interval=MS`, `--unlocked fail`).
   const ours: readonly string[] = [...COMMON.values, ...UNLOCKED_OPTIONS];
-  const { options: own, rest: rustupArgs } = leadingOptions(argv, (arg) => ours.includes(arg.split('=')[0]!), ours);
+  const { options: own, rest: rustupArgs } = leadingOptions(
+    argv,
+    (arg) => ours.includes(arg.split('=')[0]!),
+    ours,
+  );
   const ownArgs = parseArgs('rustup', own, { flags: [], values: [...UNLOCKED_OPTIONS] });
   const common = commonOptions(ownArgs);
   const unlocked = unlockedChoice(ownArgs);
@@ -39,10 +52,16 @@ export async function rustupCommand(argv: readonly string[]): Promise<number> {
 }
 
 /** True when an ancestor holds `mode` locks of all `keys` (write covers read). */
-function heldByAncestor(keys: readonly string[], mode: 'read' | 'write', env: NodeJS.ProcessEnv): boolean {
+function heldByAncestor(
+  keys: readonly string[],
+  mode: 'read' | 'write',
+  env: NodeJS.ProcessEnv,
+): boolean {
   const writing = heldKeys(env, WRITING_ENV);
   const reading = heldKeys(env, HELD_ENV);
-  return keys.length > 0 && keys.every((k) => writing.has(k) || (mode === 'read' && reading.has(k)));
+  return (
+    keys.length > 0 && keys.every((k) => writing.has(k) || (mode === 'read' && reading.has(k)))
+  );
 }
 
 /** Runs rustup with ARGS under the locks of its plan; resolves with rustup's status. */
@@ -54,9 +73,19 @@ export async function runRustup(rustupArgs: readonly string[], run: RustupRun): 
   const straight = (): Promise<number> => runUnlocked(cmd, { ...run.child, env });
   if (plan.mode === 'none') return straight();
   // Under `toolchain-lock update stable`, its own `rustup update stable` must not wait for itself.
-  if (run.straightWhenHeld && heldByAncestor(plan.toolchains.map((t) => toolchainKey(t.path)), plan.mode, env)) return straight();
+  if (
+    run.straightWhenHeld &&
+    heldByAncestor(
+      plan.toolchains.map((t) => toolchainKey(t.path)),
+      plan.mode,
+      env,
+    )
+  )
+    return straight();
   if (plan.unknown) {
-    say(`toolchain-lock does not know \`rustup ${plan.command}\`; it runs with the write locks of every installed toolchain to be safe${names ? ` (${names})` : ''}.`);
+    say(
+      `toolchain-lock does not know \`rustup ${plan.command}\`; it runs with the write locks of every installed toolchain to be safe${names ? ` (${names})` : ''}.`,
+    );
   }
   const lockOptions = { lockDir: run.lockDir, pollIntervalMs: run.pollIntervalMs, env };
   if (plan.mode === 'read') {
@@ -79,6 +108,7 @@ export async function runRustup(rustupArgs: readonly string[], run: RustupRun): 
     env,
     child: run.child,
     acquire: (options) => acquireWrite(plan.toolchains, { ...options, ...lockOptions }),
-    beforeRun: (_lock, signal) => checkUnlocked(plan.toolchains, unlocked, { lockDir: run.lockDir, signal }),
+    beforeRun: (_lock, signal) =>
+      checkUnlocked(plan.toolchains, unlocked, { lockDir: run.lockDir, signal }),
   });
 }

@@ -1,6 +1,17 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { acquireRead, acquireWrite, defaultLockDir, describeHolder, heldKeys, HELD_ENV, toolchainKey, WRITING_ENV, type LockHandle, type ReadLock } from '../lock';
+import {
+  acquireRead,
+  acquireWrite,
+  defaultLockDir,
+  describeHolder,
+  heldKeys,
+  HELD_ENV,
+  toolchainKey,
+  WRITING_ENV,
+  type LockHandle,
+  type ReadLock,
+} from '../lock';
 import {
   findReal,
   programIn,
@@ -45,10 +56,18 @@ function parseShimCall(argv: readonly string[]): ShimCall {
     if (arg === '--dir') dir = argv[++i];
     else if (arg === '--real') real = argv[++i];
     else if (arg === '--electron') electron = true;
-    else throw new UsageError(`\`shims exec\` is run by the shims, as \`shims exec --dir DIR [--real PATH] -- PROGRAM ARG…\`; unknown option ${arg}.`, 'shims');
+    else
+      throw new UsageError(
+        `\`shims exec\` is run by the shims, as \`shims exec --dir DIR [--real PATH] -- PROGRAM ARG…\`; unknown option ${arg}.`,
+        'shims',
+      );
   }
   const [program, ...args] = argv.slice(i + 1);
-  if (dir === undefined || program === undefined) throw new UsageError('`shims exec` is run by the shims, as `shims exec --dir DIR [--real PATH] -- PROGRAM ARG…`.', 'shims');
+  if (dir === undefined || program === undefined)
+    throw new UsageError(
+      '`shims exec` is run by the shims, as `shims exec --dir DIR [--real PATH] -- PROGRAM ARG…`.',
+      'shims',
+    );
   return { dir, real: real || undefined, electron, program, args };
 }
 
@@ -56,9 +75,14 @@ function parseShimCall(argv: readonly string[]): ShimCall {
 function warnAboutPath(call: ShimCall, env: NodeJS.ProcessEnv): void {
   if (env[SHIM_TOOLCHAIN_ENV]) return;
   const report = shimPathReport(call.dir, call.program, env, process.platform, (a, b) => a === b);
-  if (report.positions.length > 1) warn(`the shim directory ${call.dir} is on PATH ${report.positions.length} times; once is enough (\`toolchain-lock shell-init\` puts it there once).`);
+  if (report.positions.length > 1)
+    warn(
+      `the shim directory ${call.dir} is on PATH ${report.positions.length} times; once is enough (\`toolchain-lock shell-init\` puts it there once).`,
+    );
   if (report.ahead.length > 0) {
-    warn(`${report.ahead[0]} comes before the shims in ${call.dir} on PATH, so a plain \`${call.program}\` runs ${path.join(report.ahead[0]!, call.program)} without the lock. Put the shims first: \`toolchain-lock shell-init\` at the end of your shell profile.`);
+    warn(
+      `${report.ahead[0]} comes before the shims in ${call.dir} on PATH, so a plain \`${call.program}\` runs ${path.join(report.ahead[0]!, call.program)} without the lock. Put the shims first: \`toolchain-lock shell-init\` at the end of your shell profile.`,
+    );
   }
 }
 
@@ -74,12 +98,21 @@ function heldByAncestor(key: string, env: NodeJS.ProcessEnv): boolean {
  * no rustup beside the proxy to install with: then the caller runs the call itself under the
  * write lock, and the proxy installs.
  */
-async function installFirst(found: Chosen, real: string, env: NodeJS.ProcessEnv, lockDir: string, child: ShimChild): Promise<number | null> {
+async function installFirst(
+  found: Chosen,
+  real: string,
+  env: NodeJS.ProcessEnv,
+  lockDir: string,
+  child: ShimChild,
+): Promise<number | null> {
   const t = found.toolchain;
   const rustup = programIn(path.dirname(real), 'rustup', env);
   if (rustup === null) return null;
   const { argv, skipped } = rustupInstallCommand(t.rustupName!, found.wants);
-  if (skipped.length > 0) warn(`not asking rustup to install ${skipped.join(', ')} from ${found.sourceFile}: not plain component, target or profile names.`);
+  if (skipped.length > 0)
+    warn(
+      `not asking rustup to install ${skipped.join(', ')} from ${found.sourceFile}: not plain component, target or profile names.`,
+    );
   return runLocked<LockHandle>({
     what: `write lock of ${t.name} (to install it)`,
     mode: 'write',
@@ -92,11 +125,20 @@ async function installFirst(found: Chosen, real: string, env: NodeJS.ProcessEnv,
   });
 }
 
-async function runProxy(call: ShimCall, real: string, env: NodeJS.ProcessEnv, lockDir: string, child: ShimChild): Promise<number> {
+async function runProxy(
+  call: ShimCall,
+  real: string,
+  env: NodeJS.ProcessEnv,
+  lockDir: string,
+  child: ShimChild,
+): Promise<number> {
   const cmd = [real, ...call.args];
   const plus = call.args[0]?.startsWith('+') ? call.args[0].slice(1) : undefined;
   // rustup reads `+toolchain` first, then RUSTUP_TOOLCHAIN, overrides, toolchain files, the default.
-  const found: Chosen | null = plus !== undefined ? { toolchain: rustupNamed(plus, env), sourceFile: null } : whichToolchain(process.cwd(), env);
+  const found: Chosen | null =
+    plus !== undefined
+      ? { toolchain: rustupNamed(plus, env), sourceFile: null }
+      : whichToolchain(process.cwd(), env);
   const childEnv = { ...env };
   delete childEnv[SHIM_TOOLCHAIN_ENV];
   // No toolchain applies: rustup says so itself, and there is nothing to lock.
@@ -104,11 +146,19 @@ async function runProxy(call: ShimCall, real: string, env: NodeJS.ProcessEnv, lo
   const t = found.toolchain;
   const marker = shimMarker(t, env);
   if (marker !== null) childEnv[SHIM_TOOLCHAIN_ENV] = marker;
-  if (heldByAncestor(toolchainKey(t.path), env)) return runUnlocked(cmd, { ...child, env: childEnv });
+  if (heldByAncestor(toolchainKey(t.path), env))
+    return runUnlocked(cmd, { ...child, env: childEnv });
   if (t.missing && t.kind === 'rustup' && t.rustupName && rustupAutoInstalls(env)) {
     const installed = await installFirst(found, real, env, lockDir, child);
     if (installed === null) {
-      return runLocked<LockHandle>({ what: `write lock of ${t.name} (to install it)`, mode: 'write', cmd, env: childEnv, child, acquire: (options) => acquireWrite([t], { ...options, lockDir, env }) });
+      return runLocked<LockHandle>({
+        what: `write lock of ${t.name} (to install it)`,
+        mode: 'write',
+        cmd,
+        env: childEnv,
+        child,
+        acquire: (options) => acquireWrite([t], { ...options, lockDir, env }),
+      });
     }
     if (installed !== EXIT.ok) return installed;
   }
@@ -121,7 +171,9 @@ async function runProxy(call: ShimCall, real: string, env: NodeJS.ProcessEnv, lo
     acquire: (options) => acquireRead(t, { ...options, lockDir, env }),
     whileHeld: (lock) =>
       lock.onUpdatePending((writer) => {
-        say(`an update of ${t.name} is waiting for \`${[call.program, ...call.args].join(' ')}\` to finish: ${describeHolder(writer)}. It starts when this command exits.`);
+        say(
+          `an update of ${t.name} is waiting for \`${[call.program, ...call.args].join(' ')}\` to finish: ${describeHolder(writer)}. It starts when this command exits.`,
+        );
       }),
   });
 }
@@ -138,13 +190,18 @@ export async function shimExecCommand(argv: readonly string[]): Promise<number> 
   if (call.electron) delete env.ELECTRON_RUN_AS_NODE;
   const real = call.real ?? findReal(call.program, call.dir, env);
   if (real === null) {
-    say(`no real ${call.program} on PATH besides the shims in ${call.dir}. Install rustup, or put its directory (~/.cargo/bin) on PATH after the shims.`);
+    say(
+      `no real ${call.program} on PATH besides the shims in ${call.dir}. Install rustup, or put its directory (~/.cargo/bin) on PATH after the shims.`,
+    );
     return EXIT.notFound;
   }
   warnAboutPath(call, env);
   let killedBy: NodeJS.Signals | null = null;
   // Ctrl-C and Ctrl-\ reach the program from the terminal; we stay until it is done.
-  const child = { forward: ['SIGTERM', 'SIGHUP'] as NodeJS.Signals[], onExit: (signal: NodeJS.Signals | null) => void (killedBy = signal) };
+  const child = {
+    forward: ['SIGTERM', 'SIGHUP'] as NodeJS.Signals[],
+    onExit: (signal: NodeJS.Signals | null) => void (killedBy = signal),
+  };
   const ignoreQuit = (): void => {};
   if (process.platform !== 'win32') process.on('SIGQUIT', ignoreQuit);
   const lockDir = defaultLockDir(env);
@@ -152,7 +209,15 @@ export async function shimExecCommand(argv: readonly string[]): Promise<number> 
   try {
     status =
       call.program === 'rustup'
-        ? await runRustup(call.args, { program: real, lockDir, pollIntervalMs: undefined, env, child, straightWhenHeld: true, unlocked: () => unlockedChoiceFromEnv(env, 'rustup') })
+        ? await runRustup(call.args, {
+            program: real,
+            lockDir,
+            pollIntervalMs: undefined,
+            env,
+            child,
+            straightWhenHeld: true,
+            unlocked: () => unlockedChoiceFromEnv(env, 'rustup'),
+          })
         : await runProxy(call, real, env, lockDir, child);
   } finally {
     process.off('SIGQUIT', ignoreQuit);

@@ -1,4 +1,13 @@
-import { describeHolder, describeRole, describeUnlocked, describeUnlockedWriter, PROTOCOL_VERSION, status, type Holder, type LockStatus } from '../lock';
+import {
+  describeHolder,
+  describeRole,
+  describeUnlocked,
+  describeUnlockedWriter,
+  PROTOCOL_VERSION,
+  status,
+  type Holder,
+  type LockStatus,
+} from '../lock';
 import { parseArgs } from './args';
 import { commonOptions, resolveSpecs } from './common';
 import { UsageError } from './exit-codes';
@@ -51,13 +60,20 @@ export function statusText(doc: StatusDocument): string {
     lines.push(`  path:      ${t.path ?? '(unknown: no description file)'}`);
     lines.push(`  lock file: ${t.lockFile}`);
     const parties = [...t.holders, ...t.waiting];
-    if (parties.length === 0 && t.unlocked.length === 0) lines.push('  nobody holds or waits for it');
+    if (parties.length === 0 && t.unlocked.length === 0)
+      lines.push('  nobody holds or waits for it');
     for (const h of parties) lines.push(holderLine(h));
     for (const p of t.unlocked) lines.push(`    ${'no lock'.padEnd(14)} ${describeUnlocked(p)}`);
-    if (t.unlockedWriter) lines.push(`  being changed outside Toolchain Lock by ${describeUnlockedWriter(t.unlockedWriter)}`);
+    if (t.unlockedWriter)
+      lines.push(
+        `  being changed outside Toolchain Lock by ${describeUnlockedWriter(t.unlockedWriter)}`,
+      );
     for (const p of t.problems) lines.push(`  ignored record ${p.file}: ${p.reason}`);
   }
-  lines.push('', `Lock directory: ${doc.lockDir}. A plain \`flock -s LOCK_FILE CMD\` takes part as a reader.`);
+  lines.push(
+    '',
+    `Lock directory: ${doc.lockDir}. A plain \`flock -s LOCK_FILE CMD\` takes part as a reader.`,
+  );
   return `${lines.join('\n')}\n`;
 }
 
@@ -65,10 +81,16 @@ export function statusText(doc: StatusDocument): string {
 export async function statusCommand(argv: readonly string[]): Promise<number> {
   const args = parseArgs('status', argv, { flags: ['--json'], values: [] });
   if (args.flags.has('--help')) return printHelp('status');
-  if (args.rest !== null) throw new UsageError('`status` runs no command; leave out `--`.', 'status');
+  if (args.rest !== null)
+    throw new UsageError('`status` runs no command; leave out `--`.', 'status');
   const common = commonOptions(args);
-  const toolchains = args.positionals.length > 0 ? resolveSpecs(args.positionals, { allowMissing: true }) : undefined;
+  const toolchains =
+    args.positionals.length > 0
+      ? resolveSpecs(args.positionals, { allowMissing: true })
+      : undefined;
   const doc = statusDocument(common.lockDir, status({ lockDir: common.lockDir, toolchains }));
-  process.stdout.write(args.flags.has('--json') ? `${JSON.stringify(doc, null, 2)}\n` : statusText(doc));
+  process.stdout.write(
+    args.flags.has('--json') ? `${JSON.stringify(doc, null, 2)}\n` : statusText(doc),
+  );
   return 0;
 }

@@ -1,7 +1,13 @@
 // Before an update runs: processes running from its toolchains without a lock are named on
 // stderr, waited for a bounded time, and then the update proceeds or stops as the user chose
 // (--unlocked wait|proceed|fail, --unlocked-timeout SECONDS, or TOOLCHAIN_LOCK_UNLOCKED[_TIMEOUT]).
-import { describeUnlocked, LockError, waitForUnlocked, type Toolchain, type UnlockedReport } from '../lock';
+import {
+  describeUnlocked,
+  LockError,
+  waitForUnlocked,
+  type Toolchain,
+  type UnlockedReport,
+} from '../lock';
 import { numberOption, type ParsedArgs } from './args';
 import { say } from './common';
 import { UsageError } from './exit-codes';
@@ -26,10 +32,19 @@ function policyOf(raw: string, from: string, command: string): UnlockedPolicy {
 }
 
 /** Flags first, then the environment; `--no-wait` makes the wait zero (they are still named). */
-export function unlockedChoice(args: ParsedArgs, options: { readonly noWait?: boolean } = {}): UnlockedChoice {
+export function unlockedChoice(
+  args: ParsedArgs,
+  options: { readonly noWait?: boolean } = {},
+): UnlockedChoice {
   const flag = args.values.get('--unlocked');
   const seconds = numberOption(args, '--unlocked-timeout', 'a number of seconds (e.g. 30)');
-  return choose(flag === undefined ? undefined : policyOf(flag, '--unlocked', args.command), seconds, process.env, args.command, options.noWait ?? false);
+  return choose(
+    flag === undefined ? undefined : policyOf(flag, '--unlocked', args.command),
+    seconds,
+    process.env,
+    args.command,
+    options.noWait ?? false,
+  );
 }
 
 /** The environment's choice alone, for a caller without our flags (the rustup shim). */
@@ -37,35 +52,55 @@ export function unlockedChoiceFromEnv(env: NodeJS.ProcessEnv, command: string): 
   return choose(undefined, undefined, env, command, false);
 }
 
-function choose(flagPolicy: UnlockedPolicy | undefined, flagSeconds: number | undefined, env: NodeJS.ProcessEnv, command: string, noWait: boolean): UnlockedChoice {
+function choose(
+  flagPolicy: UnlockedPolicy | undefined,
+  flagSeconds: number | undefined,
+  env: NodeJS.ProcessEnv,
+  command: string,
+  noWait: boolean,
+): UnlockedChoice {
   const envPolicy = env[UNLOCKED_ENV];
   const policy = flagPolicy ?? (envPolicy ? policyOf(envPolicy, UNLOCKED_ENV, command) : 'wait');
   let seconds = flagSeconds;
   const raw = env[UNLOCKED_TIMEOUT_ENV];
   if (seconds === undefined && raw) {
     seconds = Number(raw);
-    if (raw.trim() === '' || !Number.isFinite(seconds) || seconds < 0) throw new UsageError(`${UNLOCKED_TIMEOUT_ENV} wants a number of seconds, not "${raw}".`, command);
+    if (raw.trim() === '' || !Number.isFinite(seconds) || seconds < 0)
+      throw new UsageError(
+        `${UNLOCKED_TIMEOUT_ENV} wants a number of seconds, not "${raw}".`,
+        command,
+      );
   }
-  const timeoutMs = policy === 'fail' || noWait ? 0 : Math.round((seconds ?? DEFAULT_UNLOCKED_TIMEOUT_S) * 1000);
+  const timeoutMs =
+    policy === 'fail' || noWait ? 0 : Math.round((seconds ?? DEFAULT_UNLOCKED_TIMEOUT_S) * 1000);
   return { policy, timeoutMs };
 }
 
 function reportLines(reports: readonly UnlockedReport[]): string {
-  return reports.map((r) => `${r.toolchain.name}: ${r.processes.map(describeUnlocked).join('; ')}`).join('; ');
+  return reports
+    .map((r) => `${r.toolchain.name}: ${r.processes.map(describeUnlocked).join('; ')}`)
+    .join('; ');
 }
 
 /**
  * Names the processes without a lock, waits for them as chosen, and throws E_UNLOCKED_PROCESSES
  * (exit 75) when the update must not start. Called holding the write locks of `toolchains`.
  */
-export async function checkUnlocked(toolchains: readonly Toolchain[], choice: UnlockedChoice, options: { readonly lockDir: string; readonly signal: AbortSignal }): Promise<void> {
+export async function checkUnlocked(
+  toolchains: readonly Toolchain[],
+  choice: UnlockedChoice,
+  options: { readonly lockDir: string; readonly signal: AbortSignal },
+): Promise<void> {
   let named = false;
   const left = await waitForUnlocked(toolchains, {
     lockDir: options.lockDir,
     timeoutMs: choice.timeoutMs,
     signal: options.signal,
     onProcesses(reports) {
-      const wait = choice.timeoutMs > 0 ? `; waiting up to ${(choice.timeoutMs / 1000).toFixed(0)} s for them to exit` : '';
+      const wait =
+        choice.timeoutMs > 0
+          ? `; waiting up to ${(choice.timeoutMs / 1000).toFixed(0)} s for them to exit`
+          : '';
       say(`${named ? 'still ' : ''}running without a lock: ${reportLines(reports)}${wait}`);
       named = true;
     },
@@ -75,9 +110,19 @@ export async function checkUnlocked(toolchains: readonly Toolchain[], choice: Un
     return;
   }
   if (choice.policy === 'proceed') {
-    say(`updating anyway (--unlocked proceed): they may fail or misbehave while their files are replaced.`);
+    say(
+      `updating anyway (--unlocked proceed): they may fail or misbehave while their files are replaced.`,
+    );
     return;
   }
-  const how = choice.policy === 'fail' ? '--unlocked fail' : choice.timeoutMs === 0 ? '--no-wait' : `still running after ${(choice.timeoutMs / 1000).toFixed(0)} s`;
-  throw new LockError('E_UNLOCKED_PROCESSES', `Not updating (${how}): processes run from the toolchain without a lock and would have files replaced under them: ${reportLines(left)}.`);
+  const how =
+    choice.policy === 'fail'
+      ? '--unlocked fail'
+      : choice.timeoutMs === 0
+        ? '--no-wait'
+        : `still running after ${(choice.timeoutMs / 1000).toFixed(0)} s`;
+  throw new LockError(
+    'E_UNLOCKED_PROCESSES',
+    `Not updating (${how}): processes run from the toolchain without a lock and would have files replaced under them: ${reportLines(left)}.`,
+  );
 }

@@ -11,7 +11,10 @@ export interface WaitReporter {
  * On a terminal one live line, rewritten as holders come and go; on a pipe or file a plain line
  * each time the set of holders changes (the engine calls onWait only on changes).
  */
-export function waitReporter(what: string, options: { readonly mode: 'read' | 'write'; readonly stream?: NodeJS.WriteStream }): WaitReporter {
+export function waitReporter(
+  what: string,
+  options: { readonly mode: 'read' | 'write'; readonly stream?: NodeJS.WriteStream },
+): WaitReporter {
   const stream = options.stream ?? process.stderr;
   const live = stream.isTTY === true;
   const started = Date.now();
@@ -25,7 +28,12 @@ export function waitReporter(what: string, options: { readonly mode: 'read' | 'w
       const writers = all.filter((h) => h.mode === 'write');
       const blockers = options.mode === 'read' && writers.length > 0 ? writers : all;
       const list = blockers.map((h) => `${describeRole(h)} ${describeHolder(h)}`).join('; ');
-      const who = blockers.length === 0 ? 'a holder we cannot name (another host or PID namespace?)' : blockers.length === 1 ? list : `${blockers.length} parties: ${list}`;
+      const who =
+        blockers.length === 0
+          ? 'a holder we cannot name (another host or PID namespace?)'
+          : blockers.length === 1
+            ? list
+            : `${blockers.length} parties: ${list}`;
       const text = `toolchain-lock: waiting for the ${what}; blocked by ${who}`;
       if (text === lastText) return;
       lastText = text;
@@ -40,7 +48,10 @@ export function waitReporter(what: string, options: { readonly mode: 'read' | 'w
     done(acquired) {
       if (lineShown) stream.write('\r\x1b[2K');
       lineShown = false;
-      if (waited && acquired) stream.write(`toolchain-lock: got the ${what} after ${((Date.now() - started) / 1000).toFixed(1)} s\n`);
+      if (waited && acquired)
+        stream.write(
+          `toolchain-lock: got the ${what} after ${((Date.now() - started) / 1000).toFixed(1)} s\n`,
+        );
     },
   };
 }

@@ -1,4 +1,11 @@
-import { describeHolder, describeUnlockedWriter, PROTOCOL_VERSION, watch, type LockEvent, type UnlockedChange } from '../lock';
+import {
+  describeHolder,
+  describeUnlockedWriter,
+  PROTOCOL_VERSION,
+  watch,
+  type LockEvent,
+  type UnlockedChange,
+} from '../lock';
 import { parseArgs } from './args';
 import { commonOptions, resolveSpecs, say, warn } from './common';
 import { UsageError } from './exit-codes';
@@ -28,10 +35,20 @@ export async function watchCommand(argv: readonly string[]): Promise<number> {
     pollIntervalMs: common.pollIntervalMs,
     onWarning: warn,
     onEvent(e) {
-      process.stdout.write(`${json ? JSON.stringify({ protocol: PROTOCOL_VERSION, ...e }) : eventText(e)}\n`);
+      process.stdout.write(
+        `${json ? JSON.stringify({ protocol: PROTOCOL_VERSION, ...e }) : eventText(e)}\n`,
+      );
     },
     onUnlockedChange(c) {
-      const e = { protocol: PROTOCOL_VERSION, time: c.time, event: 'unlocked-change', phase: c.phase, key: c.key, toolchain: c.toolchain, writer: c.writer };
+      const e = {
+        protocol: PROTOCOL_VERSION,
+        time: c.time,
+        event: 'unlocked-change',
+        phase: c.phase,
+        key: c.key,
+        toolchain: c.toolchain,
+        writer: c.writer,
+      };
       process.stdout.write(`${json ? JSON.stringify(e) : changeText(c)}\n`);
     },
   });

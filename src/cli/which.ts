@@ -1,6 +1,11 @@
 import * as path from 'node:path';
 import { status } from '../lock';
-import { commandLineToolchain, ToolchainError, whichToolchain, type ActiveToolchain } from '../toolchains';
+import {
+  commandLineToolchain,
+  ToolchainError,
+  whichToolchain,
+  type ActiveToolchain,
+} from '../toolchains';
 import { parseArgs } from './args';
 import { commonOptions } from './common';
 import { UsageError } from './exit-codes';
@@ -42,15 +47,27 @@ export async function whichCommand(argv: readonly string[]): Promise<number> {
   if (args.flags.has('--help')) return printHelp('which');
   if (args.rest !== null) throw new UsageError('`which` runs no command; leave out `--`.', 'which');
   const plus = args.positionals[0]?.startsWith('+') ? args.positionals[0].slice(1) : undefined;
-  if (plus === '') throw new UsageError('`+` needs a toolchain name, as in `which +nightly`.', 'which');
+  if (plus === '')
+    throw new UsageError('`+` needs a toolchain name, as in `which +nightly`.', 'which');
   const dirs = plus === undefined ? args.positionals : args.positionals.slice(1);
-  if (dirs.length > 1) throw new UsageError(`\`which\` takes at most one DIR (got ${dirs.length}).`, 'which');
+  if (dirs.length > 1)
+    throw new UsageError(`\`which\` takes at most one DIR (got ${dirs.length}).`, 'which');
   const common = commonOptions(args);
   const dir = path.resolve(dirs[0] ?? '.');
   const found: Omit<ActiveToolchain, 'source'> & { source: WhichEntry['source'] } =
-    plus === undefined ? whichOrFail(dir) : { toolchain: commandLineToolchain(plus), source: 'command-line', sourceFile: null };
-  const [entry] = statusDocument(common.lockDir, status({ lockDir: common.lockDir, toolchains: [found.toolchain] })).toolchains;
-  const which: WhichEntry = { ...entry!, source: found.source, sourceFile: found.sourceFile, installed: found.toolchain.missing !== true };
+    plus === undefined
+      ? whichOrFail(dir)
+      : { toolchain: commandLineToolchain(plus), source: 'command-line', sourceFile: null };
+  const [entry] = statusDocument(
+    common.lockDir,
+    status({ lockDir: common.lockDir, toolchains: [found.toolchain] }),
+  ).toolchains;
+  const which: WhichEntry = {
+    ...entry!,
+    source: found.source,
+    sourceFile: found.sourceFile,
+    installed: found.toolchain.missing !== true,
+  };
   if (args.flags.has('--json')) {
     process.stdout.write(`${JSON.stringify(which, null, 2)}\n`);
     return 0;

@@ -47,7 +47,10 @@ export type CoordinatedApi = (typeof COORDINATED_APIS)[number];
 export type ToolchainFrom = 'cargo' | 'clangd' | 'goroot';
 
 /** An entry steered through its stop and start commands. */
-export type CommandsConfig = CoordinatedConfig & { readonly stopCommand: string; readonly startCommand: string };
+export type CommandsConfig = CoordinatedConfig & {
+  readonly stopCommand: string;
+  readonly startCommand: string;
+};
 
 /** How an entry's server is steered. */
 export type CoordinatedMode = 'commands' | 'api' | 'restart';
@@ -106,15 +109,21 @@ export const RUST_ANALYZER_PRESET: CoordinatedConfig = {
  */
 export function ownerWaitsForUs(setting: string): boolean {
   const dot = setting.indexOf('.');
-  const i = vscode.workspace.getConfiguration(setting.slice(0, dot)).inspect<boolean>(setting.slice(dot + 1));
-  const own = [i?.globalValue, i?.workspaceValue, i?.workspaceFolderValue].filter((v) => v !== undefined);
+  const i = vscode.workspace
+    .getConfiguration(setting.slice(0, dot))
+    .inspect<boolean>(setting.slice(dot + 1));
+  const own = [i?.globalValue, i?.workspaceValue, i?.workspaceFolderValue].filter(
+    (v) => v !== undefined,
+  );
   return own.length === 0 && i?.defaultValue === true;
 }
 
 /** Another extension's string setting (a server path), expanded like ours; undefined when unset. */
 export function ownerPath(setting: string): string | undefined {
   const dot = setting.indexOf('.');
-  const v = vscode.workspace.getConfiguration(setting.slice(0, dot)).get<unknown>(setting.slice(dot + 1));
+  const v = vscode.workspace
+    .getConfiguration(setting.slice(0, dot))
+    .get<unknown>(setting.slice(dot + 1));
   return isString(v) ? expandHome(v) : undefined;
 }
 
@@ -134,7 +143,11 @@ export const GO_PRESET: CoordinatedConfig = {
   enabled: true,
 };
 
-export const PRESETS: readonly CoordinatedConfig[] = [RUST_ANALYZER_PRESET, CLANGD_PRESET, GO_PRESET];
+export const PRESETS: readonly CoordinatedConfig[] = [
+  RUST_ANALYZER_PRESET,
+  CLANGD_PRESET,
+  GO_PRESET,
+];
 
 /** What a settings change requires: rebuild the lock coordinator, re-resolve the servers, or nothing. */
 export type ChangeImpact = 'lock' | 'units' | 'none';
@@ -151,9 +164,11 @@ export function configImpact(before: Config, after: Config): ChangeImpact {
 }
 
 type Json = unknown;
-const isObject = (v: Json): v is Record<string, Json> => typeof v === 'object' && v !== null && !Array.isArray(v);
+const isObject = (v: Json): v is Record<string, Json> =>
+  typeof v === 'object' && v !== null && !Array.isArray(v);
 const isString = (v: Json): v is string => typeof v === 'string' && v !== '';
-const isStringArray = (v: Json): v is string[] => Array.isArray(v) && v.every((x) => typeof x === 'string');
+const isStringArray = (v: Json): v is string[] =>
+  Array.isArray(v) && v.every((x) => typeof x === 'string');
 
 function num(v: Json, fallback: number, min: number): number {
   return typeof v === 'number' && Number.isFinite(v) && v >= min ? v : fallback;
@@ -161,13 +176,18 @@ function num(v: Json, fallback: number, min: number): number {
 
 function parseServer(v: Json, problems: string[]): ManagedServerConfig | undefined {
   if (!isObject(v) || !isString(v.id) || !isString(v.command)) {
-    problems.push(`${SECTION}.servers: an entry needs a string "id" and "command": ${JSON.stringify(v)}`);
+    problems.push(
+      `${SECTION}.servers: an entry needs a string "id" and "command": ${JSON.stringify(v)}`,
+    );
     return undefined;
   }
   const env: Record<string, string> = {};
-  if (isObject(v.env)) for (const [k, x] of Object.entries(v.env)) if (typeof x === 'string') env[k] = x;
+  if (isObject(v.env))
+    for (const [k, x] of Object.entries(v.env)) if (typeof x === 'string') env[k] = x;
   const selector = Array.isArray(v.documentSelector) ? v.documentSelector : [];
-  const documentSelector = selector.filter((x): x is string | vscode.DocumentFilter => typeof x === 'string' || isObject(x));
+  const documentSelector = selector.filter(
+    (x): x is string | vscode.DocumentFilter => typeof x === 'string' || isObject(x),
+  );
   return {
     id: v.id,
     toolchain: isString(v.toolchain) ? v.toolchain : undefined,
@@ -181,13 +201,21 @@ function parseServer(v: Json, problems: string[]): ManagedServerConfig | undefin
 function parseCoordinated(v: Json, problems: string[]): CoordinatedConfig | undefined {
   const api = isObject(v) ? COORDINATED_APIS.find((a) => a === v.api) : undefined;
   const commands = isObject(v) && isString(v.stopCommand) && isString(v.startCommand);
-  if (!isObject(v) || !isString(v.extensionId) || (!commands && !isString(v.restartCommand) && api === undefined)) {
-    problems.push(`${SECTION}.coordinatedExtensions: an entry needs "extensionId" and "stopCommand" with "startCommand", or "restartCommand", or "api": ${JSON.stringify(v)}`);
+  if (
+    !isObject(v) ||
+    !isString(v.extensionId) ||
+    (!commands && !isString(v.restartCommand) && api === undefined)
+  ) {
+    problems.push(
+      `${SECTION}.coordinatedExtensions: an entry needs "extensionId" and "stopCommand" with "startCommand", or "restartCommand", or "api": ${JSON.stringify(v)}`,
+    );
     return undefined;
   }
   return {
     extensionId: v.extensionId,
-    ...(commands ? { stopCommand: v.stopCommand as string, startCommand: v.startCommand as string } : {}),
+    ...(commands
+      ? { stopCommand: v.stopCommand as string, startCommand: v.startCommand as string }
+      : {}),
     ...(isString(v.restartCommand) ? { restartCommand: v.restartCommand } : {}),
     ...(api !== undefined ? { api } : {}),
     toolchain: isString(v.toolchain) ? v.toolchain : undefined,
@@ -197,30 +225,46 @@ function parseCoordinated(v: Json, problems: string[]): CoordinatedConfig | unde
 
 /** The configured entries, then the presets none of them replaces; an entry replacing a preset keeps where it finds its toolchain. */
 export function withPresets(configured: readonly CoordinatedConfig[]): CoordinatedConfig[] {
-  const same = (a: CoordinatedConfig, b: CoordinatedConfig): boolean => a.extensionId.toLowerCase() === b.extensionId.toLowerCase();
+  const same = (a: CoordinatedConfig, b: CoordinatedConfig): boolean =>
+    a.extensionId.toLowerCase() === b.extensionId.toLowerCase();
   const entries = configured.map((c) => {
     const preset = PRESETS.find((p) => same(p, c));
-    return preset?.toolchainFrom && c.toolchain === undefined ? { ...c, toolchainFrom: preset.toolchainFrom } : c;
+    return preset?.toolchainFrom && c.toolchain === undefined
+      ? { ...c, toolchainFrom: preset.toolchainFrom }
+      : c;
   });
   return [...entries, ...PRESETS.filter((p) => !configured.some((c) => same(p, c)))];
 }
 
 function parseToolchain(v: Json, problems: string[]): ConfiguredToolchain | undefined {
   if (!isObject(v) || !isString(v.name) || (!isString(v.path) && !isString(v.rustup))) {
-    problems.push(`${SECTION}.toolchains: an entry needs a "name" and a "path" or "rustup": ${JSON.stringify(v)}`);
+    problems.push(
+      `${SECTION}.toolchains: an entry needs a "name" and a "path" or "rustup": ${JSON.stringify(v)}`,
+    );
     return undefined;
   }
-  if (v.updateCommand !== undefined && (!isStringArray(v.updateCommand) || v.updateCommand.length === 0)) {
-    problems.push(`${SECTION}.toolchains: "updateCommand" of ${v.name} must be a non-empty array of strings (program and arguments); ignored`);
+  if (
+    v.updateCommand !== undefined &&
+    (!isStringArray(v.updateCommand) || v.updateCommand.length === 0)
+  ) {
+    problems.push(
+      `${SECTION}.toolchains: "updateCommand" of ${v.name} must be a non-empty array of strings (program and arguments); ignored`,
+    );
   }
   return {
     name: v.name,
     ...(isString(v.path) ? { path: v.path } : { rustup: v.rustup as string }),
-    ...(isStringArray(v.updateCommand) && v.updateCommand.length > 0 ? { updateCommand: v.updateCommand } : {}),
+    ...(isStringArray(v.updateCommand) && v.updateCommand.length > 0
+      ? { updateCommand: v.updateCommand }
+      : {}),
   };
 }
 
-function list<T>(v: Json, parse: (x: Json, problems: string[]) => T | undefined, problems: string[]): T[] {
+function list<T>(
+  v: Json,
+  parse: (x: Json, problems: string[]) => T | undefined,
+  problems: string[],
+): T[] {
   if (!Array.isArray(v)) return [];
   return v.map((x) => parse(x, problems)).filter((x): x is T => x !== undefined);
 }
@@ -256,10 +300,16 @@ export function readConfig(trusted: boolean = vscode.workspace.isTrusted): Confi
 function unlockedPolicy(v: Json, problems: string[]): Config['unlockedProcesses'] {
   if (v === undefined) return 'wait';
   if (v === 'wait' || v === 'proceed' || v === 'fail') return v;
-  problems.push(`toolchainLock.unlockedProcesses must be "wait", "proceed" or "fail", not ${JSON.stringify(v)}; using "wait".`);
+  problems.push(
+    `toolchainLock.unlockedProcesses must be "wait", "proceed" or "fail", not ${JSON.stringify(v)}; using "wait".`,
+  );
   return 'wait';
 }
 
 function expandHome(p: string): string {
-  return path.resolve(p === '~' || p.startsWith('~/') || p.startsWith('~\\') ? path.join(os.homedir(), p.slice(1)) : p);
+  return path.resolve(
+    p === '~' || p.startsWith('~/') || p.startsWith('~\\')
+      ? path.join(os.homedir(), p.slice(1))
+      : p,
+  );
 }

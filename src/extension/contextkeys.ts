@@ -21,6 +21,8 @@ export class ContextKeys {
   set(key: (typeof CONTEXT_KEYS)[keyof typeof CONTEXT_KEYS], value: boolean): void {
     if (this.values.get(key) === value) return;
     this.values.set(key, value);
-    vscode.commands.executeCommand('setContext', key, value).then(undefined, (err: unknown) => this.onError(`cannot set ${key}: ${String(err)}`));
+    vscode.commands
+      .executeCommand('setContext', key, value)
+      .then(undefined, (err: unknown) => this.onError(`cannot set ${key}: ${String(err)}`));
   }
 }

@@ -2,7 +2,20 @@
 // `activate` builds it, `deactivate` disposes it; nothing else keeps long-lived state.
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { defaultLockDir, describeHolder, holderCommand, isLockError, message, nativeLock, status, toolchainKey, watch, type Disposable, type LockStatus, type Toolchain } from '../lock';
+import {
+  defaultLockDir,
+  describeHolder,
+  holderCommand,
+  isLockError,
+  message,
+  nativeLock,
+  status,
+  toolchainKey,
+  watch,
+  type Disposable,
+  type LockStatus,
+  type Toolchain,
+} from '../lock';
 import { listRustupToolchains, resolveToolchain, type ResolvedToolchain } from '../toolchains';
 import { registerCommands } from './commands';
 import { configImpact, readConfig, SECTION, type Config } from './config';
@@ -16,7 +29,6 @@ import { buildUnits } from './servers';
 import { Serial } from './servers/unit';
 import { announceStepAside } from './stepaside';
 import { TerminalEnvironment } from './terminal';
-
 
 export class Ctx {
   readonly log: vscode.LogOutputChannel;
@@ -67,22 +79,36 @@ export class Ctx {
       vscode.workspace.onDidChangeWorkspaceFolders(() => this.scheduleUnits()),
       vscode.extensions.onDidChange(() => this.scheduleUnits()),
     );
-    const toolchainFiles = vscode.workspace.createFileSystemWatcher('**/{rust-toolchain,rust-toolchain.toml,Cargo.toml}');
-    this.disposables.push(toolchainFiles, toolchainFiles.onDidCreate(() => this.scheduleUnits()), toolchainFiles.onDidChange(() => this.scheduleUnits()), toolchainFiles.onDidDelete(() => this.scheduleUnits()));
+    const toolchainFiles = vscode.workspace.createFileSystemWatcher(
+      '**/{rust-toolchain,rust-toolchain.toml,Cargo.toml}',
+    );
+    this.disposables.push(
+      toolchainFiles,
+      toolchainFiles.onDidCreate(() => this.scheduleUnits()),
+      toolchainFiles.onDidChange(() => this.scheduleUnits()),
+      toolchainFiles.onDidDelete(() => this.scheduleUnits()),
+    );
     this.render();
   }
 
   /** Everything that costs something happens here, after activation has returned. */
   async start(): Promise<void> {
     if (this.disposed) return;
-    this.log.info(`activating in ${vscode.env.appName} ${vscode.version} (${process.versions.electron ? `Electron ${process.versions.electron}` : `Node ${process.versions.node}`}), trusted=${vscode.workspace.isTrusted}`);
+    this.log.info(
+      `activating in ${vscode.env.appName} ${vscode.version} (${process.versions.electron ? `Electron ${process.versions.electron}` : `Node ${process.versions.node}`}), trusted=${vscode.workspace.isTrusted}`,
+    );
     try {
       nativeLock();
     } catch (err) {
       if (!isLockError(err, 'E_NATIVE_MODULE')) throw err;
       this.unavailable = err.message;
       this.log.error(err.message);
-      void vscode.window.showErrorMessage(`Toolchain Lock cannot lock toolchains in this editor: ${err.message}`, 'Open log').then((c) => c && this.log.show());
+      void vscode.window
+        .showErrorMessage(
+          `Toolchain Lock cannot lock toolchains in this editor: ${err.message}`,
+          'Open log',
+        )
+        .then((c) => c && this.log.show());
     }
     this.terminal.apply(this.config);
     await this.lifecycle.run(async () => {
@@ -183,7 +209,15 @@ export class Ctx {
       command: [`${vscode.env.appName} window`, vscode.workspace.name ?? '(no folder)'],
       hooks: {
         onChange: () => this.render(),
-        onStepAside: (info) => announceStepAside(info, this.config.notifyServerStopped, this.log, (this.coordinator?.snapshot() ?? []).flatMap((t) => t.units.filter((u) => u.restartOnly).map((u) => u.id))),
+        onStepAside: (info) =>
+          announceStepAside(
+            info,
+            this.config.notifyServerStopped,
+            this.log,
+            (this.coordinator?.snapshot() ?? []).flatMap((t) =>
+              t.units.filter((u) => u.restartOnly).map((u) => u.id),
+            ),
+          ),
         onOutsideChange: (info) => {
           this.unlocked.refresh();
           return announceOutsideChange(info);
@@ -199,7 +233,10 @@ export class Ctx {
         lockDir,
         pollIntervalMs: this.config.pollIntervalMs,
         onEvent: (ev) => {
-          if (!ev.holder.self) this.log.info(`lock directory: ${ev.event} ${ev.toolchain?.name ?? ev.key} by ${describeHolder(ev.holder)}`);
+          if (!ev.holder.self)
+            this.log.info(
+              `lock directory: ${ev.event} ${ev.toolchain?.name ?? ev.key} by ${describeHolder(ev.holder)}`,
+            );
         },
         onStatus: (statuses) => {
           this.locks = new Map(statuses.map((s) => [s.key, s]));
@@ -208,7 +245,9 @@ export class Ctx {
         onWarning: (m) => this.reportProblem(m),
       });
     } catch (err) {
-      this.reportProblem(`cannot watch the lock directory ${lockDir}; the status bar shows this window's own state only: ${message(err)}`);
+      this.reportProblem(
+        `cannot watch the lock directory ${lockDir}; the status bar shows this window's own state only: ${message(err)}`,
+      );
     }
   }
 
@@ -234,7 +273,9 @@ export class Ctx {
       this.render();
     }
     if (impact === 'none') return;
-    this.log.info(`settings changed (${impact === 'lock' ? 'lock directory, poll interval or trust: taking the locks anew' : 'servers or toolchains'})`);
+    this.log.info(
+      `settings changed (${impact === 'lock' ? 'lock directory, poll interval or trust: taking the locks anew' : 'servers or toolchains'})`,
+    );
     if (impact === 'units') return this.scheduleUnits();
     void this.lifecycle.run(async () => {
       if (this.disposed) return;
@@ -253,14 +294,23 @@ export class Ctx {
   private async rebuildUnits(): Promise<void> {
     const version = ++this.unitsVersion;
     for (const p of this.config.problems) this.reportProblem(p);
-    const { units, problems, missing } = await buildUnits(this.config, { log: this.log, output: this.serverOutput, stopTimeoutMs: () => this.config.stopTimeoutMs });
+    const { units, problems, missing } = await buildUnits(this.config, {
+      log: this.log,
+      output: this.serverOutput,
+      stopTimeoutMs: () => this.config.stopTimeoutMs,
+    });
     if (version !== this.unitsVersion || this.disposed || !this.coordinator) return;
     for (const p of problems) this.reportProblem(p);
     // Before the servers start: a server failing for want of its toolchain is the offer's to tell.
     this.installs.update(missing);
-    this.log.info(`servers: ${units.map((u) => `${u.id} on ${u.toolchains.map((t) => t.name).join('+')}`).join(', ') || 'none'}`);
+    this.log.info(
+      `servers: ${units.map((u) => `${u.id} on ${u.toolchains.map((t) => t.name).join('+')}`).join(', ') || 'none'}`,
+    );
     const kept = new Set(units.map((u) => u.id));
-    const dropped = this.coordinator.snapshot().flatMap((t) => t.units).filter((u) => u.owned && u.running && !kept.has(u.id));
+    const dropped = this.coordinator
+      .snapshot()
+      .flatMap((t) => t.units)
+      .filter((u) => u.owned && u.running && !kept.has(u.id));
     const setting = this.coordinator.setUnits(units);
     if (dropped.length > 0) this.announceDropped([...new Set(dropped.map((u) => u.id))]);
     await setting;
@@ -269,12 +319,21 @@ export class Ctx {
   /** A server stopped because of the settings is never a silent surprise. */
   private announceDropped(ids: readonly string[]): void {
     const listed = new Set(this.config.servers.map((s) => s.id));
-    const why = ids.map((id) => (listed.has(id) ? `${id}: its entry in toolchainLock.servers no longer resolves (see the log)` : `${id}: toolchainLock.servers no longer lists it`));
-    const trust = vscode.workspace.isTrusted ? '' : ' In an untrusted workspace only user settings count.';
+    const why = ids.map((id) =>
+      listed.has(id)
+        ? `${id}: its entry in toolchainLock.servers no longer resolves (see the log)`
+        : `${id}: toolchainLock.servers no longer lists it`,
+    );
+    const trust = vscode.workspace.isTrusted
+      ? ''
+      : ' In an untrusted workspace only user settings count.';
     const text = `Toolchain Lock stopped ${why.join('; ')}.${trust}`;
     this.log.warn(text);
     void vscode.window.showWarningMessage(text, 'Open Settings', 'Open log').then((choice) => {
-      if (choice === 'Open Settings') vscode.commands.executeCommand('workbench.action.openSettings', `${SECTION}.servers`).then(undefined, () => this.log.show());
+      if (choice === 'Open Settings')
+        vscode.commands
+          .executeCommand('workbench.action.openSettings', `${SECTION}.servers`)
+          .then(undefined, () => this.log.show());
       if (choice === 'Open log') this.log.show();
     });
   }
@@ -283,7 +342,9 @@ export class Ctx {
     this.log.warn(text);
     if (this.shownProblems.has(text)) return;
     this.shownProblems.add(text);
-    void vscode.window.showWarningMessage(`Toolchain Lock: ${text}`, 'Open log').then((c) => c && this.log.show());
+    void vscode.window
+      .showWarningMessage(`Toolchain Lock: ${text}`, 'Open log')
+      .then((c) => c && this.log.show());
   }
 
   /** Once per server and update: a restart of theirs during an update is undone, never silently. */
@@ -299,17 +360,21 @@ export class Ctx {
   }
 
   private reportUnitFailure(id: string, why: string): void {
-    const toolchains = (this.coordinator?.snapshot() ?? []).filter((t) => t.units.some((u) => u.id === id));
+    const toolchains = (this.coordinator?.snapshot() ?? []).filter((t) =>
+      t.units.some((u) => u.id === id),
+    );
     if (toolchains.some((t) => this.installs.covers(t.key))) {
       this.installs.offer();
       return;
     }
     const unit = toolchains[0];
     const on = unit ? ` on toolchain ${unit.toolchain.name}` : '';
-    void vscode.window.showErrorMessage(`${id} is not running${on}: ${why}`, 'Open log', 'Retry').then((choice) => {
-      if (choice === 'Open log') this.log.show();
-      if (choice === 'Retry') void this.coordinator?.retry(id);
-    });
+    void vscode.window
+      .showErrorMessage(`${id} is not running${on}: ${why}`, 'Open log', 'Retry')
+      .then((choice) => {
+        if (choice === 'Open log') this.log.show();
+        if (choice === 'Retry') void this.coordinator?.retry(id);
+      });
   }
 
   private reportLockError(t: Toolchain, err: unknown): void {

@@ -19,18 +19,24 @@ const MANAGE_TRUST = 'Manage Workspace Trust';
  * The argv that installs `m` with the components, targets and profile its toolchain file asks
  * for, or undefined when rustup cannot install it by name (a custom toolchain).
  */
-export function installCommandOf(m: MissingToolchain): { argv: readonly string[]; skipped: readonly string[] } | undefined {
+export function installCommandOf(
+  m: MissingToolchain,
+): { argv: readonly string[]; skipped: readonly string[] } | undefined {
   const name = m.toolchain.rustupName;
   // Only channel names and plain component names: nothing a workspace file says reaches rustup's
   // command line as an option.
-  return name !== undefined && isChannelName(name) ? rustupInstallCommand(name, m.wants) : undefined;
+  return name !== undefined && isChannelName(name)
+    ? rustupInstallCommand(name, m.wants)
+    : undefined;
 }
 
 /** Which rule names the toolchain, as a clause: "rust-toolchain.toml in /proj pins it". */
 function namedBy(m: MissingToolchain): string {
   switch (m.source) {
     case 'toolchain-file':
-      return m.sourceFile ? `${path.basename(m.sourceFile)} in ${path.dirname(m.sourceFile)} pins it` : `a toolchain file pins it for ${m.folder}`;
+      return m.sourceFile
+        ? `${path.basename(m.sourceFile)} in ${path.dirname(m.sourceFile)} pins it`
+        : `a toolchain file pins it for ${m.folder}`;
     case 'override':
       return `a rustup override pins it for ${m.folder}`;
     case 'env':
@@ -56,23 +62,33 @@ function describe(m: MissingToolchain): string {
   return `Toolchain ${m.shown.name} is not installed: ${namedBy(m)}, and ${units} ${m.units.length === 1 ? 'needs' : 'need'} it.`;
 }
 
-const NOT_INSTALLABLE = 'rustup cannot install it by name; install or link it with rustup (rustup toolchain link NAME DIR), then retry.';
-const UNTRUSTED = 'This workspace is untrusted and the name comes from its files: trust it to install the toolchain from here.';
+const NOT_INSTALLABLE =
+  'rustup cannot install it by name; install or link it with rustup (rustup toolchain link NAME DIR), then retry.';
+const UNTRUSTED =
+  'This workspace is untrusted and the name comes from its files: trust it to install the toolchain from here.';
 
 function manageTrust(ctx: Ctx): void {
-  vscode.commands.executeCommand('workbench.trust.manage').then(undefined, (err: unknown) => ctx.log.warn(`cannot open workspace trust: ${String(err)}`));
+  vscode.commands
+    .executeCommand('workbench.trust.manage')
+    .then(undefined, (err: unknown) => ctx.log.warn(`cannot open workspace trust: ${String(err)}`));
 }
 
 /** The notification for one missing toolchain: the install action when it may run, else why not. */
 function showOffer(ctx: Ctx, m: MissingToolchain): void {
   const text = describe(m);
   ctx.log.warn(text);
-  const [extra, items] = !installCommandOf(m) ? [NOT_INSTALLABLE, []] : needsTrust(m) ? [UNTRUSTED, [MANAGE_TRUST]] : ['', [INSTALL]];
-  void vscode.window.showWarningMessage([text, extra].filter(Boolean).join(' '), ...items, 'Open log').then((choice) => {
-    if (choice === INSTALL) void installMissing(ctx, m);
-    if (choice === MANAGE_TRUST) manageTrust(ctx);
-    if (choice === 'Open log') ctx.log.show();
-  });
+  const [extra, items] = !installCommandOf(m)
+    ? [NOT_INSTALLABLE, []]
+    : needsTrust(m)
+      ? [UNTRUSTED, [MANAGE_TRUST]]
+      : ['', [INSTALL]];
+  void vscode.window
+    .showWarningMessage([text, extra].filter(Boolean).join(' '), ...items, 'Open log')
+    .then((choice) => {
+      if (choice === INSTALL) void installMissing(ctx, m);
+      if (choice === MANAGE_TRUST) manageTrust(ctx);
+      if (choice === 'Open log') ctx.log.show();
+    });
 }
 
 const keyOf = (m: MissingToolchain): string => toolchainKey(m.toolchain.path);
@@ -88,7 +104,8 @@ export class InstallOffers {
   update(missing: readonly MissingToolchain[]): void {
     this.missing = missing;
     const keys = new Set(this.current().map(keyOf));
-    for (const o of this.offered) if (!keys.has(o.slice(0, o.lastIndexOf('|')))) this.offered.delete(o);
+    for (const o of this.offered)
+      if (!keys.has(o.slice(0, o.lastIndexOf('|')))) this.offered.delete(o);
     this.offer();
   }
 
@@ -123,16 +140,31 @@ export class InstallOffers {
 async function installMissing(ctx: Ctx, m: MissingToolchain): Promise<boolean> {
   const command = installCommandOf(m);
   if (!command) {
-    void vscode.window.showErrorMessage(`${describe(m)} ${NOT_INSTALLABLE}`, 'Open log').then((c) => c && ctx.log.show());
+    void vscode.window
+      .showErrorMessage(`${describe(m)} ${NOT_INSTALLABLE}`, 'Open log')
+      .then((c) => c && ctx.log.show());
     return false;
   }
   if (needsTrust(m)) {
-    void vscode.window.showErrorMessage(`${describe(m)} ${UNTRUSTED}`, MANAGE_TRUST).then((c) => c && manageTrust(ctx));
+    void vscode.window
+      .showErrorMessage(`${describe(m)} ${UNTRUSTED}`, MANAGE_TRUST)
+      .then((c) => c && manageTrust(ctx));
     return false;
   }
   const { argv, skipped } = command;
-  if (skipped.length > 0) ctx.log.warn(`${m.sourceFile ?? 'the toolchain file'} asks for ${skipped.map((v) => JSON.stringify(v)).join(', ')}, which rustup does not name that way: left out of the install`);
-  if (!(await runUnderWriteLock(ctx, { kind: 'install', toolchain: m.toolchain, label: m.shown.name, argv }))) return false;
+  if (skipped.length > 0)
+    ctx.log.warn(
+      `${m.sourceFile ?? 'the toolchain file'} asks for ${skipped.map((v) => JSON.stringify(v)).join(', ')}, which rustup does not name that way: left out of the install`,
+    );
+  if (
+    !(await runUnderWriteLock(ctx, {
+      kind: 'install',
+      toolchain: m.toolchain,
+      label: m.shown.name,
+      argv,
+    }))
+  )
+    return false;
   if (!fs.existsSync(m.toolchain.path)) {
     const text = `${argv.join(' ')} succeeded, but ${m.toolchain.path} still does not exist: is rustup on PATH the one whose home is ${path.dirname(path.dirname(m.toolchain.path))}?`;
     ctx.log.error(text);
@@ -141,8 +173,12 @@ async function installMissing(ctx: Ctx, m: MissingToolchain): Promise<boolean> {
   }
   ctx.installs.forget(m);
   const key = keyOf(m);
-  const failed = (ctx.coordinator?.snapshot() ?? []).filter((t) => t.key === key).flatMap((t) => t.units.filter((u) => u.failed !== null).map((u) => u.id));
-  ctx.log.info(`${m.shown.name} installed; starting ${failed.join(', ') || 'nothing (no server waits for it)'}`);
+  const failed = (ctx.coordinator?.snapshot() ?? [])
+    .filter((t) => t.key === key)
+    .flatMap((t) => t.units.filter((u) => u.failed !== null).map((u) => u.id));
+  ctx.log.info(
+    `${m.shown.name} installed; starting ${failed.join(', ') || 'nothing (no server waits for it)'}`,
+  );
   const coordinator = ctx.coordinator;
   if (coordinator) await Promise.all(failed.map((id) => coordinator.retry(id)));
   return true;
@@ -152,18 +188,35 @@ async function installMissing(ctx: Ctx, m: MissingToolchain): Promise<boolean> {
 export async function installToolchain(ctx: Ctx, name?: string): Promise<boolean> {
   const missing = ctx.installs.current();
   if (missing.length === 0) {
-    void vscode.window.showInformationMessage(vscode.l10n.t('No toolchain this window needs is missing.'));
+    void vscode.window.showInformationMessage(
+      vscode.l10n.t('No toolchain this window needs is missing.'),
+    );
     return false;
   }
   let m: MissingToolchain | undefined;
   if (name !== undefined) {
-    m = missing.find((x) => x.shown.name === name || x.toolchain.name === name || x.toolchain.path === name);
-    if (!m) void vscode.window.showErrorMessage(`"${name}" is not a missing toolchain this window needs. Missing: ${missing.map((x) => x.shown.name).join(', ')}.`);
+    m = missing.find(
+      (x) => x.shown.name === name || x.toolchain.name === name || x.toolchain.path === name,
+    );
+    if (!m)
+      void vscode.window.showErrorMessage(
+        `"${name}" is not a missing toolchain this window needs. Missing: ${missing.map((x) => x.shown.name).join(', ')}.`,
+      );
   } else if (missing.length === 1) {
     m = missing[0];
   } else {
-    const items = missing.map((x) => ({ label: x.shown.name, description: namedBy(x), detail: x.toolchain.path, missing: x }));
-    m = (await vscode.window.showQuickPick(items, { title: vscode.l10n.t('Install missing toolchain'), placeHolder: vscode.l10n.t('Which toolchain?') }))?.missing;
+    const items = missing.map((x) => ({
+      label: x.shown.name,
+      description: namedBy(x),
+      detail: x.toolchain.path,
+      missing: x,
+    }));
+    m = (
+      await vscode.window.showQuickPick(items, {
+        title: vscode.l10n.t('Install missing toolchain'),
+        placeHolder: vscode.l10n.t('Which toolchain?'),
+      })
+    )?.missing;
   }
   return m ? installMissing(ctx, m) : false;
 }

@@ -5,7 +5,10 @@
 type Arg = string | number | boolean;
 type Translate = (message: string, ...args: Arg[]) => string;
 
-const english: Translate = (message, ...args) => message.replace(/\{(\d+)\}/g, (m, i: string) => (args[Number(i)] === undefined ? m : String(args[Number(i)])));
+const english: Translate = (message, ...args) =>
+  message.replace(/\{(\d+)\}/g, (m, i: string) =>
+    args[Number(i)] === undefined ? m : String(args[Number(i)]),
+  );
 let translate: Translate = english;
 
 export const l10n = {

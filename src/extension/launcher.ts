@@ -6,18 +6,29 @@ import * as path from 'node:path';
 const shQuote = (s: string): string => `'${s.replace(/'/g, `'\\''`)}'`;
 
 /** The launcher script for this platform. */
-export function launcherScript(execPath: string, cliPath: string, platform: NodeJS.Platform = process.platform): { name: string; text: string } {
+export function launcherScript(
+  execPath: string,
+  cliPath: string,
+  platform: NodeJS.Platform = process.platform,
+): { name: string; text: string } {
   if (platform === 'win32') {
     return {
       name: 'toolchain-lock.cmd',
-      text: ['@echo off', 'rem Written by the Toolchain Lock extension: runs its bundled CLI.', 'setlocal', 'set ELECTRON_RUN_AS_NODE=1', `"${execPath}" "${cliPath}" %*`, ''].join('\r\n'),
+      text: [
+        '@echo off',
+        'rem Written by the Toolchain Lock extension: runs its bundled CLI.',
+        'setlocal',
+        'set ELECTRON_RUN_AS_NODE=1',
+        `"${execPath}" "${cliPath}" %*`,
+        '',
+      ].join('\r\n'),
     };
   }
   return {
     name: 'toolchain-lock',
     text: [
       '#!/bin/sh',
-      '# Written by the Toolchain Lock extension: runs its bundled CLI with the editor\'s runtime.',
+      "# Written by the Toolchain Lock extension: runs its bundled CLI with the editor's runtime.",
       'ELECTRON_RUN_AS_NODE=1',
       'export ELECTRON_RUN_AS_NODE',
       `exec ${shQuote(execPath)} ${shQuote(cliPath)} "$@"`,

@@ -1,8 +1,29 @@
 // One state machine per toolchain this window uses: it owns the read lock and orchestrates
 // stop → release → reacquire → restart around updates. No `vscode` here, so the unit tests drive
 // it under plain Node with fake servers and the real engine.
-import { acquireRead, acquireWrite, describeHolder, describeHolders, describeUnlockedWriter, HELD_ENV, heldKeys, isLockError, message, toolchainKey, watchUnlockedChanges, WRITER_GRACE_MS } from '../lock';
-import type { ChangeWatch, Disposable, Holder, LockHandle, ReadLock, Toolchain, UnlockedWriter } from '../lock';
+import {
+  acquireRead,
+  acquireWrite,
+  describeHolder,
+  describeHolders,
+  describeUnlockedWriter,
+  HELD_ENV,
+  heldKeys,
+  isLockError,
+  message,
+  toolchainKey,
+  watchUnlockedChanges,
+  WRITER_GRACE_MS,
+} from '../lock';
+import type {
+  ChangeWatch,
+  Disposable,
+  Holder,
+  LockHandle,
+  ReadLock,
+  Toolchain,
+  UnlockedWriter,
+} from '../lock';
 import { Serial, type ServerUnit } from './servers/unit';
 import { ServerSlots, type Logger, type Slot } from './slots';
 
@@ -166,15 +187,20 @@ export class LockCoordinator {
   async setUnits(units: readonly ServerUnit[]): Promise<void> {
     const touched = new Set<Entry>();
     const { removed, added } = this.servers.replace(units);
-    for (const s of [...removed, ...added]) for (const t of s.unit.toolchains) touched.add(this.entryFor(t));
-    await Promise.all(removed.filter((s) => s.unit.owned).map((s) => s.serial.run(() => this.servers.stop(s))));
+    for (const s of [...removed, ...added])
+      for (const t of s.unit.toolchains) touched.add(this.entryFor(t));
+    await Promise.all(
+      removed.filter((s) => s.unit.owned).map((s) => s.serial.run(() => this.servers.stop(s))),
+    );
     this.changed();
     await Promise.all([...touched].map((e) => this.settle(e)));
   }
 
   /** Notices coordinated servers that came up on their own and were not reported (a unit without a watch). */
   async refresh(): Promise<void> {
-    const found = this.servers.all().filter((s) => !s.running && !s.starting && !s.failed && s.unit.isRunning());
+    const found = this.servers
+      .all()
+      .filter((s) => !s.running && !s.starting && !s.failed && s.unit.isRunning());
     await Promise.all(found.map((s) => this.adopt(s)));
   }
 
@@ -193,7 +219,11 @@ export class LockCoordinator {
    * their write locks, runs `run` and releases them; resolves then, while the read locks are taken
    * back and the servers restart in the background.
    */
-  update(toolchains: Toolchain | readonly Toolchain[], run: (lock: LockHandle) => Promise<void>, options: UpdateOptions): Promise<void> {
+  update(
+    toolchains: Toolchain | readonly Toolchain[],
+    run: (lock: LockHandle) => Promise<void>,
+    options: UpdateOptions,
+  ): Promise<void> {
     const byKey = new Map<string, { toolchain: Toolchain; entry: Entry }>();
     for (const t of 'path' in toolchains ? [toolchains] : toolchains) {
       const entry = this.entryFor(t);
@@ -201,14 +231,17 @@ export class LockCoordinator {
     }
     // In key order: two updates over overlapping toolchains queue on the same entry first, never
     // each holding one entry's turn while waiting for the other's.
-    const entries = [...byKey.values()].map((x) => x.entry).sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+    const entries = [...byKey.values()]
+      .map((x) => x.entry)
+      .sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
     const names = entries.map((e) => e.toolchain.name).join(', ');
     for (const e of entries) {
       // Waiting for someone else's update to end? Ours takes over (the servers are stopped already).
       e.preempted = true;
       e.waiting?.abort();
     }
-    const inTurnOf = (i: number, task: () => Promise<void>): Promise<void> => (i === entries.length ? task() : entries[i]!.serial.run(() => inTurnOf(i + 1, task)));
+    const inTurnOf = (i: number, task: () => Promise<void>): Promise<void> =>
+      i === entries.length ? task() : entries[i]!.serial.run(() => inTurnOf(i + 1, task));
     return inTurnOf(0, async () => {
       for (const e of entries) e.preempted = false;
       if (this.disposed) throw new Error('This window is closing.');
@@ -217,15 +250,20 @@ export class LockCoordinator {
       for (const e of entries) await this.dropRead(e);
       try {
         const started = Date.now();
-        const lock = await acquireWrite([...byKey.values()].map((x) => x.toolchain), {
-          ...this.engineOptions(),
-          command: options.command,
-          purpose: options.purpose,
-          // Closing the window withdraws our intent too, or the update would run after we are gone.
-          signal: options.signal ? AbortSignal.any([this.abort.signal, options.signal]) : this.abort.signal,
-          timeoutMs: options.timeoutMs,
-          onWait: options.onWait,
-        });
+        const lock = await acquireWrite(
+          [...byKey.values()].map((x) => x.toolchain),
+          {
+            ...this.engineOptions(),
+            command: options.command,
+            purpose: options.purpose,
+            // Closing the window withdraws our intent too, or the update would run after we are gone.
+            signal: options.signal
+              ? AbortSignal.any([this.abort.signal, options.signal])
+              : this.abort.signal,
+            timeoutMs: options.timeoutMs,
+            onWait: options.onWait,
+          },
+        );
         this.options.log.info(`write lock acquired ${names} in ${Date.now() - started} ms`);
         try {
           await run(lock);
@@ -235,7 +273,8 @@ export class LockCoordinator {
         }
       } finally {
         // Queued now, so it runs before anything that arrives later.
-        for (const e of entries) void e.serial.run(() => this.resume(e)).then(() => this.startReady());
+        for (const e of entries)
+          void e.serial.run(() => this.resume(e)).then(() => this.startReady());
       }
     });
   }
@@ -253,7 +292,15 @@ export class LockCoordinator {
         writer: e.writer,
         blockers: e.blockers,
         error: e.error,
-        units: units.map((s) => ({ id: s.unit.id, owned: s.unit.owned, wanted: s.wanted, running: s.running, failed: s.failed, pid: s.unit.pid, restartOnly: s.unit.restartOnly === true })),
+        units: units.map((s) => ({
+          id: s.unit.id,
+          owned: s.unit.owned,
+          wanted: s.wanted,
+          running: s.running,
+          failed: s.failed,
+          pid: s.unit.pid,
+          restartOnly: s.unit.restartOnly === true,
+        })),
         outside: e.outside ? { writer: e.outside.writer } : null,
       }));
   }
@@ -282,7 +329,23 @@ export class LockCoordinator {
     const key = toolchainKey(toolchain.path);
     let e = this.entries.get(key);
     if (!e) {
-      e = { toolchain, key, serial: new Serial(), state: 'idle', since: Date.now(), lock: null, updateSub: null, writer: null, blockers: [], error: null, preempted: false, waiting: null, changeWatch: null, outside: null, writerSeenAt: -Infinity };
+      e = {
+        toolchain,
+        key,
+        serial: new Serial(),
+        state: 'idle',
+        since: Date.now(),
+        lock: null,
+        updateSub: null,
+        writer: null,
+        blockers: [],
+        error: null,
+        preempted: false,
+        waiting: null,
+        changeWatch: null,
+        outside: null,
+        writerSeenAt: -Infinity,
+      };
       this.entries.set(key, e);
     }
     return e;
@@ -307,9 +370,20 @@ export class LockCoordinator {
   }
 
   /** Every field a state shows is set before anyone is told (a status bar renders on the change). */
-  private setState(e: Entry, state: ToolchainState, writer: Holder | null = null, error: string | null = null): void {
+  private setState(
+    e: Entry,
+    state: ToolchainState,
+    writer: Holder | null = null,
+    error: string | null = null,
+  ): void {
     if (e.state !== state) e.since = Date.now();
-    if (e.state === 'pending' || e.state === 'updating' || state === 'pending' || state === 'updating') e.writerSeenAt = Date.now();
+    if (
+      e.state === 'pending' ||
+      e.state === 'updating' ||
+      state === 'pending' ||
+      state === 'updating'
+    )
+      e.writerSeenAt = Date.now();
     e.state = state;
     e.writer = writer;
     if (state !== 'acquiring' && state !== 'pending') e.blockers = [];
@@ -321,7 +395,14 @@ export class LockCoordinator {
     this.options.hooks?.onChange?.();
   }
 
-  private engineOptions(): { lockDir?: string; pollIntervalMs?: number; client: string; command?: readonly string[]; signal: AbortSignal; onWarning: (m: string) => void } {
+  private engineOptions(): {
+    lockDir?: string;
+    pollIntervalMs?: number;
+    client: string;
+    command?: readonly string[];
+    signal: AbortSignal;
+    onWarning: (m: string) => void;
+  } {
     return {
       lockDir: this.options.lockDir,
       pollIntervalMs: this.options.pollIntervalMs,
@@ -372,21 +453,32 @@ export class LockCoordinator {
         lock = await acquireRead(e.toolchain, {
           ...this.engineOptions(),
           signal: AbortSignal.any([this.abort.signal, waiting.signal]),
-          purpose: `language servers: ${this.slotsOn(e).map((s) => s.unit.id).join(', ')}`,
+          purpose: `language servers: ${this.slotsOn(e)
+            .map((s) => s.unit.id)
+            .join(', ')}`,
           timeoutMs: noWait ? 0 : undefined,
           onWait: (blockers) => {
             e.blockers = blockers;
-            log.info(`waiting for the read lock of ${e.toolchain.name}: ${describeHolders(blockers)}`);
+            log.info(
+              `waiting for the read lock of ${e.toolchain.name}: ${describeHolders(blockers)}`,
+            );
             this.changed();
           },
         });
       } catch (err) {
         if (isLockError(err, 'E_WOULD_BLOCK')) {
           // Servers that came up before us (another extension's) must not run through an update.
-          log.info(`read lock of ${e.toolchain.name} is taken (${message(err)}); stopping its servers and waiting`);
+          log.info(
+            `read lock of ${e.toolchain.name} is taken (${message(err)}); stopping its servers and waiting`,
+          );
           noWait = false;
           const stopped = await this.stopSlotsOn(e);
-          for (const unitId of stopped) this.options.hooks?.onStoppedUnlocked?.({ unitId, toolchain: e.toolchain, writer: null });
+          for (const unitId of stopped)
+            this.options.hooks?.onStoppedUnlocked?.({
+              unitId,
+              toolchain: e.toolchain,
+              writer: null,
+            });
           continue;
         }
         if (this.disposed || e.preempted) return;
@@ -394,8 +486,7 @@ export class LockCoordinator {
         this.setState(e, 'error', null, message(err));
         this.options.hooks?.onLockError?.(e.toolchain, err);
         return;
-      }
-      finally {
+      } finally {
         e.waiting = null;
       }
       noWait = false;
@@ -414,7 +505,9 @@ export class LockCoordinator {
         // Two updates back to back: no server starts in between.
         sub.dispose();
         await lock.release();
-        log.info(`update pending by ${describeHolder(pending)} on ${e.toolchain.name}; servers stay stopped`);
+        log.info(
+          `update pending by ${describeHolder(pending)} on ${e.toolchain.name}; servers stay stopped`,
+        );
         this.setState(e, 'pending', pending);
         await delay(Math.min(this.options.pollIntervalMs ?? 100, 100));
         continue;
@@ -446,7 +539,11 @@ export class LockCoordinator {
     this.setState(e, 'pending', writer);
     const stopped = await this.stopSlotsOn(e);
     await this.dropRead(e);
-    const done = this.options.hooks?.onStepAside?.({ toolchain: e.toolchain, writer, units: stopped });
+    const done = this.options.hooks?.onStepAside?.({
+      toolchain: e.toolchain,
+      writer,
+      units: stopped,
+    });
     try {
       await this.resume(e);
     } finally {
@@ -465,20 +562,33 @@ export class LockCoordinator {
       e.changeWatch = watchUnlockedChanges(e.toolchain, {
         lockDir: this.options.lockDir,
         holdingRead: () => e.lock !== null && !e.lock.released,
-        writerSeenLately: () => e.state === 'pending' || e.state === 'updating' || Date.now() - e.writerSeenAt < WRITER_GRACE_MS,
+        writerSeenLately: () =>
+          e.state === 'pending' ||
+          e.state === 'updating' ||
+          Date.now() - e.writerSeenAt < WRITER_GRACE_MS,
         onWarning: (m) => log.warn(m),
         onChange: (c) => {
           if (this.disposed) return;
-          const who = c.writer ? describeUnlockedWriter(c.writer) : 'a process that could not be named';
+          const who = c.writer
+            ? describeUnlockedWriter(c.writer)
+            : 'a process that could not be named';
           if (c.phase === 'started') {
             if (e.outside) return;
-            const outside: { writer: UnlockedWriter | null; done?: () => void } = { writer: c.writer };
+            const outside: { writer: UnlockedWriter | null; done?: () => void } = {
+              writer: c.writer,
+            };
             e.outside = outside;
-            log.info(`${e.toolchain.name} is being changed outside Toolchain Lock by ${who}; stopping its servers`);
+            log.info(
+              `${e.toolchain.name} is being changed outside Toolchain Lock by ${who}; stopping its servers`,
+            );
             this.changed();
             void this.stopSlotsOn(e).then((units) => {
               if (e.outside !== outside) return;
-              const done = this.options.hooks?.onOutsideChange?.({ toolchain: e.toolchain, writer: c.writer, units });
+              const done = this.options.hooks?.onOutsideChange?.({
+                toolchain: e.toolchain,
+                writer: c.writer,
+                units,
+              });
               if (done) outside.done = done;
             });
             return;
@@ -486,7 +596,9 @@ export class LockCoordinator {
           const outside = e.outside;
           if (!outside) return;
           e.outside = null;
-          log.info(`${e.toolchain.name} changed outside Toolchain Lock by ${who} is whole again; starting its servers`);
+          log.info(
+            `${e.toolchain.name} changed outside Toolchain Lock by ${who} is whole again; starting its servers`,
+          );
           this.changed();
           void this.startReady().finally(() => outside.done?.());
         },
@@ -508,21 +620,32 @@ export class LockCoordinator {
     s.wanted = s.running = true;
     this.changed();
     const entries = s.unit.toolchains.map((t) => this.entryFor(t));
-    const blocked = entries.find((e) => e.outside || e.state === 'pending' || e.state === 'updating' || e.state === 'acquiring');
+    const blocked = entries.find(
+      (e) =>
+        e.outside || e.state === 'pending' || e.state === 'updating' || e.state === 'acquiring',
+    );
     if (blocked) {
       const why = blocked.outside
         ? `it is being changed outside Toolchain Lock${blocked.outside.writer ? ` by ${describeUnlockedWriter(blocked.outside.writer)}` : ''}`
         : blocked.state === 'acquiring'
           ? 'this window waits for its read lock'
           : `it is being updated${blocked.writer ? ` by ${describeHolder(blocked.writer)}` : ''}`;
-      this.options.log.warn(`server ${s.unit.id} was started while ${blocked.toolchain.name} cannot be used (${why}); stopping it again`);
-      this.options.hooks?.onStoppedUnlocked?.({ unitId: s.unit.id, toolchain: blocked.toolchain, writer: blocked.writer });
+      this.options.log.warn(
+        `server ${s.unit.id} was started while ${blocked.toolchain.name} cannot be used (${why}); stopping it again`,
+      );
+      this.options.hooks?.onStoppedUnlocked?.({
+        unitId: s.unit.id,
+        toolchain: blocked.toolchain,
+        writer: blocked.writer,
+      });
       await s.serial.run(() => this.servers.stop(s));
       // It stays wanted: it starts again once the read locks are held.
       void this.startReady();
       return;
     }
-    this.options.log.info(`server ${s.unit.id} was started by its extension; ${entries.every((e) => e.lock) ? 'it runs under the read lock' : "taking its toolchains' read locks"}`);
+    this.options.log.info(
+      `server ${s.unit.id} was started by its extension; ${entries.every((e) => e.lock) ? 'it runs under the read lock' : "taking its toolchains' read locks"}`,
+    );
     await Promise.all(entries.map((e) => this.settle(e)));
   }
 

@@ -13,7 +13,10 @@ export class LocksView implements vscode.TreeDataProvider<LockNode>, vscode.Disp
   private shown = '';
 
   constructor() {
-    this.view = vscode.window.createTreeView(LOCKS_VIEW, { treeDataProvider: this, showCollapseAll: true });
+    this.view = vscode.window.createTreeView(LOCKS_VIEW, {
+      treeDataProvider: this,
+      showCollapseAll: true,
+    });
   }
 
   /** Takes the new state; the tree is redrawn only when what it shows changed. */
@@ -36,7 +39,12 @@ export class LocksView implements vscode.TreeDataProvider<LockNode>, vscode.Disp
   }
 
   getTreeItem(node: LockNode): vscode.TreeItem {
-    const item = new vscode.TreeItem(node.label, node.children.length === 0 ? vscode.TreeItemCollapsibleState.None : vscode.TreeItemCollapsibleState.Expanded);
+    const item = new vscode.TreeItem(
+      node.label,
+      node.children.length === 0
+        ? vscode.TreeItemCollapsibleState.None
+        : vscode.TreeItemCollapsibleState.Expanded,
+    );
     item.id = node.id;
     item.description = node.description;
     item.tooltip = node.tooltip;

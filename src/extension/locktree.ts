@@ -5,14 +5,29 @@
 // writer, waiting updates, this window's servers, programs running without a lock). A new kind of
 // row is one more function there.
 import * as path from 'node:path';
-import { describeHolder, describeUnlocked, holderCommand, type Holder, type LockStatus } from '../lock';
+import {
+  describeHolder,
+  describeUnlocked,
+  holderCommand,
+  type Holder,
+  type LockStatus,
+} from '../lock';
 import { l10n } from './l10n';
 import type { ToolchainSnapshot } from './lockstate';
 import { describeLock } from './lockdescribe';
 import { longState, updatePid, type StatusInput } from './render';
 
 /** Words in a node's contextValue, matched by the `when` clauses of package.json's view menus. */
-export type NodeContext = 'toolchain' | 'holder' | 'writer' | 'server' | 'unlocked' | 'missing' | 'updatable' | 'updateLog' | 'unavailable';
+export type NodeContext =
+  | 'toolchain'
+  | 'holder'
+  | 'writer'
+  | 'server'
+  | 'unlocked'
+  | 'missing'
+  | 'updatable'
+  | 'updateLog'
+  | 'unavailable';
 
 export interface LockNode {
   /** Stable across renders, so the tree keeps what the user expanded. */
@@ -33,7 +48,11 @@ export interface LockNode {
 /** Everything the view shows; the status bar's input plus what only the view lists. */
 export interface TreeInput extends StatusInput {
   /** Toolchains this window's servers need that are not installed. */
-  readonly missing: readonly { readonly name: string; readonly path: string; readonly why: string }[];
+  readonly missing: readonly {
+    readonly name: string;
+    readonly path: string;
+    readonly why: string;
+  }[];
   /** Keys of toolchains that have an update command (Update safely applies). */
   readonly updatable: ReadonlySet<string>;
   /** Names of toolchains with an update log from this or an earlier window. */
@@ -65,14 +84,35 @@ function programOf(h: Holder): string {
 function holderNode(parent: string, h: Holder, role: 'holder' | 'writer'): LockNode {
   const pid = role === 'writer' ? (updatePid(h) ?? h.pid) : h.pid;
   const since = clock(h.since);
-  const what = role === 'writer' ? (h.state === 'held' ? l10n.t('updating') : l10n.t('update waiting')) : h.state === 'held' ? l10n.t('reading') : l10n.t('waiting to read');
-  const description = [what, l10n.t('pid {0}', pid), since ? l10n.t('since {0}', since) : '', holderParty(h)].filter(Boolean).join(' · ');
+  const what =
+    role === 'writer'
+      ? h.state === 'held'
+        ? l10n.t('updating')
+        : l10n.t('update waiting')
+      : h.state === 'held'
+        ? l10n.t('reading')
+        : l10n.t('waiting to read');
+  const description = [
+    what,
+    l10n.t('pid {0}', pid),
+    since ? l10n.t('since {0}', since) : '',
+    holderParty(h),
+  ]
+    .filter(Boolean)
+    .join(' · ');
   return {
     id: `${parent}/${role}/${h.host}/${h.pid}/${h.since ?? ''}`,
     label: programOf(h),
     description,
     tooltip: [holderCommand(h), describeHolder(h), h.purpose ?? ''].filter(Boolean).join('\n'),
-    icon: role === 'writer' ? (h.state === 'held' ? 'sync~spin' : 'watch') : h.state === 'held' ? 'lock' : 'watch',
+    icon:
+      role === 'writer'
+        ? h.state === 'held'
+          ? 'sync~spin'
+          : 'watch'
+        : h.state === 'held'
+          ? 'lock'
+          : 'watch',
     context: [role],
     details: `${role === 'writer' ? 'writer' : 'reader'}: ${describeHolder(h)}${h.self ? ' [this window]' : ''}`,
     children: [],
@@ -83,7 +123,8 @@ function holderNode(parent: string, h: Holder, role: 'holder' | 'writer'): LockN
 type ChildKind = (t: ToolchainSnapshot, lock: LockStatus | undefined, id: string) => LockNode[];
 
 /** Readers holding the lock (the writer is its own row). */
-const holders: ChildKind = (_t, lock, id) => (lock?.holders ?? []).filter((h) => h.mode === 'read').map((h) => holderNode(id, h, 'holder'));
+const holders: ChildKind = (_t, lock, id) =>
+  (lock?.holders ?? []).filter((h) => h.mode === 'read').map((h) => holderNode(id, h, 'holder'));
 
 /** The update writing, or the one this window stepped aside for. */
 const writer: ChildKind = (t, lock, id) => {
@@ -94,7 +135,9 @@ const writer: ChildKind = (t, lock, id) => {
 /** Updates queued behind the writer, and readers waiting for it to finish. */
 const waiting: ChildKind = (t, lock, id) => {
   const w = lock?.writer ?? t.writer;
-  return (lock?.waiting ?? []).filter((h) => h !== w && !(w && h.pid === w.pid && h.host === w.host)).map((h) => holderNode(id, h, h.mode === 'write' ? 'writer' : 'holder'));
+  return (lock?.waiting ?? [])
+    .filter((h) => h !== w && !(w && h.pid === w.pid && h.host === w.host))
+    .map((h) => holderNode(id, h, h.mode === 'write' ? 'writer' : 'holder'));
 };
 
 /** This window's language servers on the toolchain. */
@@ -113,7 +156,9 @@ const servers: ChildKind = (t, _lock, id) =>
             ? l10n.t('running · pid {0}', u.pid)
             : l10n.t('running')
           : l10n.t('stopped'),
-    tooltip: u.owned ? l10n.t('{0}: started by Toolchain Lock', u.id) : l10n.t('{0}: another extension’s server', u.id),
+    tooltip: u.owned
+      ? l10n.t('{0}: started by Toolchain Lock', u.id)
+      : l10n.t('{0}: another extension’s server', u.id),
     icon: u.failed ? 'error' : u.running ? 'server-process' : 'debug-pause',
     context: ['server'],
     details: `server ${u.id}: ${u.failed ? `failed: ${u.failed}` : u.running ? 'running' : 'stopped'}`,
@@ -128,8 +173,18 @@ const unlocked: ChildKind = (_t, lock, id) =>
     return {
       id: `${id}/unlocked/${p.pid}/${p.since ?? ''}`,
       label: path.basename(program),
-      description: [l10n.t('running without a lock'), l10n.t('pid {0}', p.pid), since ? l10n.t('since {0}', since) : '', p.user ?? ''].filter(Boolean).join(' · '),
-      tooltip: [p.command.join(' ') || program, l10n.t('Runs from this toolchain without a lock: an update would replace files under it.')].join('\n'),
+      description: [
+        l10n.t('running without a lock'),
+        l10n.t('pid {0}', p.pid),
+        since ? l10n.t('since {0}', since) : '',
+        p.user ?? '',
+      ]
+        .filter(Boolean)
+        .join(' · '),
+      tooltip: [
+        p.command.join(' ') || program,
+        l10n.t('Runs from this toolchain without a lock: an update would replace files under it.'),
+      ].join('\n'),
       icon: 'warning',
       context: ['unlocked'],
       details: `without a lock: ${describeUnlocked(p)}`,
@@ -161,7 +216,10 @@ function toolchainNode(t: ToolchainSnapshot, input: TreeInput): LockNode {
   const context: NodeContext[] = ['toolchain'];
   if (input.updatable.has(t.key) && t.state !== 'updating') context.push('updatable');
   if (input.withUpdateLog.has(t.toolchain.name)) context.push('updateLog');
-  const details = [lock ? describeLock(lock) : `${t.toolchain.name}: ${t.state}\n  directory: ${t.toolchain.path}`, ...children.filter((c) => c.context.includes('server')).map((c) => `  ${c.details}`)];
+  const details = [
+    lock ? describeLock(lock) : `${t.toolchain.name}: ${t.state}\n  directory: ${t.toolchain.path}`,
+    ...children.filter((c) => c.context.includes('server')).map((c) => `  ${c.details}`),
+  ];
   return {
     id,
     label: t.toolchain.name,
@@ -178,9 +236,22 @@ function toolchainNode(t: ToolchainSnapshot, input: TreeInput): LockNode {
 /** The top-level rows: every toolchain this window uses, then those it misses. */
 export function lockTree(input: TreeInput): LockNode[] {
   if (input.unavailable !== null) {
-    return [{ id: 'unavailable', label: l10n.t('Locking is unavailable in this editor'), description: input.unavailable, tooltip: input.unavailable, icon: 'error', context: ['unavailable'], details: input.unavailable, children: [] }];
+    return [
+      {
+        id: 'unavailable',
+        label: l10n.t('Locking is unavailable in this editor'),
+        description: input.unavailable,
+        tooltip: input.unavailable,
+        icon: 'error',
+        context: ['unavailable'],
+        details: input.unavailable,
+        children: [],
+      },
+    ];
   }
-  const ts = [...input.toolchains].sort((a, b) => a.toolchain.name.localeCompare(b.toolchain.name) || a.key.localeCompare(b.key));
+  const ts = [...input.toolchains].sort(
+    (a, b) => a.toolchain.name.localeCompare(b.toolchain.name) || a.key.localeCompare(b.key),
+  );
   const rows = ts.map((t) => toolchainNode(t, input));
   for (const m of input.missing) {
     rows.push({

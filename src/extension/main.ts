@@ -9,7 +9,13 @@ export function activate(context: vscode.ExtensionContext): void {
   ctx = current;
   // Cheap activation: the real work starts once activate has returned.
   setImmediate(() => {
-    current.start().catch((err: unknown) => current.log.error(`start failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`));
+    current
+      .start()
+      .catch((err: unknown) =>
+        current.log.error(
+          `start failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`,
+        ),
+      );
   });
 }
 

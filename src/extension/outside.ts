@@ -2,19 +2,39 @@
 // (one notification while it lasts), and programs running from its toolchains without a lock
 // (looked up now and then for the tooltip; the process table is too costly to read on every event).
 import * as vscode from 'vscode';
-import { describeUnlockedWriter, message, status, type Toolchain, type UnlockedProcess } from '../lock';
+import {
+  describeUnlockedWriter,
+  message,
+  status,
+  type Toolchain,
+  type UnlockedProcess,
+} from '../lock';
 import type { OutsideChange } from './lockstate';
 
 /** One notification for the whole change; it closes when the change is over and the servers are back. */
 export function announceOutsideChange(info: OutsideChange): () => void {
-  const who = info.writer ? describeUnlockedWriter(info.writer) : vscode.l10n.t('a process that could not be named');
+  const who = info.writer
+    ? describeUnlockedWriter(info.writer)
+    : vscode.l10n.t('a process that could not be named');
   const title =
     info.units.length > 0
-      ? vscode.l10n.t('{0} is being changed outside Toolchain Lock by {1}; {2} stopped and will restart when it is over', info.toolchain.name, who, info.units.join(', '))
-      : vscode.l10n.t('{0} is being changed outside Toolchain Lock by {1}', info.toolchain.name, who);
+      ? vscode.l10n.t(
+          '{0} is being changed outside Toolchain Lock by {1}; {2} stopped and will restart when it is over',
+          info.toolchain.name,
+          who,
+          info.units.join(', '),
+        )
+      : vscode.l10n.t(
+          '{0} is being changed outside Toolchain Lock by {1}',
+          info.toolchain.name,
+          who,
+        );
   let finish: () => void = () => undefined;
   const done = new Promise<void>((resolve) => (finish = resolve));
-  void vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title, cancellable: false }, () => done);
+  void vscode.window.withProgress(
+    { location: vscode.ProgressLocation.Notification, title, cancellable: false },
+    () => done,
+  );
   return finish;
 }
 
@@ -28,7 +48,12 @@ export class UnlockedObserver implements vscode.Disposable {
   private lastText = '';
 
   constructor(
-    private readonly source: { lockDir(): string; toolchains(): readonly Toolchain[]; changed(): void; warn(message: string): void },
+    private readonly source: {
+      lockDir(): string;
+      toolchains(): readonly Toolchain[];
+      changed(): void;
+      warn(message: string): void;
+    },
   ) {
     this.timer = setInterval(() => this.refresh(), UNLOCKED_REFRESH_MS);
     this.timer.unref?.();
@@ -42,7 +67,11 @@ export class UnlockedObserver implements vscode.Disposable {
     const toolchains = this.source.toolchains();
     if (toolchains.length === 0) return;
     try {
-      const next = new Map(status({ lockDir: this.source.lockDir(), toolchains }).map((s) => [s.key, s.unlocked] as const));
+      const next = new Map(
+        status({ lockDir: this.source.lockDir(), toolchains }).map(
+          (s) => [s.key, s.unlocked] as const,
+        ),
+      );
       const text = JSON.stringify([...next]);
       this.current = next;
       if (text !== this.lastText) {

@@ -45,9 +45,21 @@ export class Presentation implements vscode.Disposable {
   render(state: WindowState): void {
     // The lock directory's watch leaves the process table out (too costly per event): the view's
     // `unlocked` rows come from the periodic look, in the LockStatus field they belong to.
-    const locks = new Map([...state.locks].map(([key, s]) => [key, { ...s, unlocked: state.unlocked.get(key) ?? s.unlocked }]));
-    const input = () => ({ toolchains: state.toolchains, locks, unlocked: state.unlocked, unavailable: state.unavailable, now: Date.now() });
-    const relevant = state.unavailable !== null || state.toolchains.length > 0 || state.missing.length > 0;
+    const locks = new Map(
+      [...state.locks].map(([key, s]) => [
+        key,
+        { ...s, unlocked: state.unlocked.get(key) ?? s.unlocked },
+      ]),
+    );
+    const input = () => ({
+      toolchains: state.toolchains,
+      locks,
+      unlocked: state.unlocked,
+      unavailable: state.unavailable,
+      now: Date.now(),
+    });
+    const relevant =
+      state.unavailable !== null || state.toolchains.length > 0 || state.missing.length > 0;
     const show = state.config.statusBarShow;
     this.statusBar.render(input);
     this.statusBar.setVisible(show === 'always' || (show === 'whenRelevant' && relevant));
@@ -55,9 +67,17 @@ export class Presentation implements vscode.Disposable {
     const stems = new Set(logs.map(updateLogToolchain));
     const tree: TreeInput = {
       ...input(),
-      missing: state.missing.map((m) => ({ name: m.shown.name, path: m.toolchain.path, why: m.units.join(', ') })),
-      updatable: new Set(state.toolchains.filter((t) => this.canUpdate(t, state.config)).map((t) => t.key)),
-      withUpdateLog: new Set(state.toolchains.map((t) => t.toolchain.name).filter((n) => stems.has(updateLogStem(n)))),
+      missing: state.missing.map((m) => ({
+        name: m.shown.name,
+        path: m.toolchain.path,
+        why: m.units.join(', '),
+      })),
+      updatable: new Set(
+        state.toolchains.filter((t) => this.canUpdate(t, state.config)).map((t) => t.key),
+      ),
+      withUpdateLog: new Set(
+        state.toolchains.map((t) => t.toolchain.name).filter((n) => stems.has(updateLogStem(n))),
+      ),
     };
     this.view.update(tree);
     this.keys.set(CONTEXT_KEYS.relevant, relevant);

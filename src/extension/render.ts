@@ -1,12 +1,23 @@
 // State → status bar text, tooltip and background. Pure (no `vscode`), so it is unit-tested and
 // the status bar can never disagree with the state it is rendered from.
 import * as path from 'node:path';
-import { describeRole, describeUnlockedWriter, holderCommand, type Holder, type LockStatus, type UnlockedProcess } from '../lock';
+import {
+  describeRole,
+  describeUnlockedWriter,
+  holderCommand,
+  type Holder,
+  type LockStatus,
+  type UnlockedProcess,
+} from '../lock';
 import { l10n } from './l10n';
 import type { ToolchainSnapshot } from './lockstate';
 
 /** The only commands the tooltip's links may run (MarkdownString.isTrusted.enabledCommands). */
-export const TOOLTIP_COMMANDS = ['toolchainLock.updateToolchain', 'toolchainLock.showLocks', 'toolchainLock.openLog'] as const;
+export const TOOLTIP_COMMANDS = [
+  'toolchainLock.updateToolchain',
+  'toolchainLock.showLocks',
+  'toolchainLock.openLog',
+] as const;
 
 /** Waiting longer than this needs the user's attention. */
 export const BLOCKED_LONG_MS = 30_000;
@@ -38,7 +49,7 @@ export function md(text: string): string {
 
 function program(h: Holder): string {
   const first = h.command[0];
-  return first ? path.basename(first) : h.client ?? 'unknown';
+  return first ? path.basename(first) : (h.client ?? 'unknown');
 }
 
 /**
@@ -69,7 +80,9 @@ function shortState(t: ToolchainSnapshot, lock: LockStatus | undefined, holders:
     case 'pending': {
       // The lock directory knows best whether the writer still waits or already writes.
       const writer = lock?.writer ?? t.writer;
-      return writer ? `${t.toolchain.name}: ${writer.state === 'held' ? 'updating' : 'update pending'} (${whoLine(writer)})` : `${t.toolchain.name}: update pending`;
+      return writer
+        ? `${t.toolchain.name}: ${writer.state === 'held' ? 'updating' : 'update pending'} (${whoLine(writer)})`
+        : `${t.toolchain.name}: update pending`;
     }
     case 'updating':
       return `${t.toolchain.name}: updating`;
@@ -83,15 +96,24 @@ function shortState(t: ToolchainSnapshot, lock: LockStatus | undefined, holders:
 /** A toolchain's state as a sentence (tooltip, Toolchain Locks view). */
 export function longState(t: ToolchainSnapshot, lock: LockStatus | undefined): string {
   const others = lock ? lock.holders.length - 1 : 0;
-  if (t.outside) return l10n.t('being changed outside Toolchain Lock; this window’s servers are stopped until it is over');
+  if (t.outside)
+    return l10n.t(
+      'being changed outside Toolchain Lock; this window’s servers are stopped until it is over',
+    );
   switch (t.state) {
     case 'holding':
       // One message per plural form: a translation never has to build a plural from parts.
-      return others <= 0 ? l10n.t('held for read by this window') : others === 1 ? l10n.t('held for read by this window and 1 other holder') : l10n.t('held for read by this window and {0} other holders', others);
+      return others <= 0
+        ? l10n.t('held for read by this window')
+        : others === 1
+          ? l10n.t('held for read by this window and 1 other holder')
+          : l10n.t('held for read by this window and {0} other holders', others);
     case 'acquiring':
       return l10n.t('this window waits for the read lock');
     case 'pending':
-      return l10n.t('being updated by someone else; this window’s servers are stopped until it is done');
+      return l10n.t(
+        'being updated by someone else; this window’s servers are stopped until it is done',
+      );
     case 'updating':
       return l10n.t('being updated from this window');
     case 'error':
@@ -126,8 +148,17 @@ function unlockedLine(p: UnlockedProcess): string {
   return `- ${parts.join(' · ')}`;
 }
 
-function section(t: ToolchainSnapshot, lock: LockStatus | undefined, unlocked: readonly UnlockedProcess[]): string[] {
-  const lines = [`**${md(t.toolchain.name)}** — ${md(longState(t, lock))}`, '', md(t.toolchain.path), ''];
+function section(
+  t: ToolchainSnapshot,
+  lock: LockStatus | undefined,
+  unlocked: readonly UnlockedProcess[],
+): string[] {
+  const lines = [
+    `**${md(t.toolchain.name)}** — ${md(longState(t, lock))}`,
+    '',
+    md(t.toolchain.path),
+    '',
+  ];
   if (t.outside) {
     lines.push(
       `**${l10n.t('Being changed outside Toolchain Lock by {0}', md(outsideWho(t)))}**: ${l10n.t('this window’s servers stay stopped until the writer is gone, the files are quiet and the toolchain is whole again.')}`,
@@ -135,21 +166,31 @@ function section(t: ToolchainSnapshot, lock: LockStatus | undefined, unlocked: r
     );
   }
   if (unlocked.length > 0) {
-    lines.push(l10n.t('Running from it without a lock (an update would replace files under them):'));
+    lines.push(
+      l10n.t('Running from it without a lock (an update would replace files under them):'),
+    );
     for (const p of unlocked) lines.push(unlockedLine(p));
     lines.push('');
   }
   const holders = lock?.holders ?? [];
   for (const h of holders) lines.push(holderLine(h));
   const writer = lock?.writer ?? t.writer;
-  if (writer && !holders.includes(writer)) lines.push(`- pending writer: ${holderLine(writer).slice(2)}`);
-  for (const h of lock?.waiting ?? []) if (h !== writer && h.mode === 'read') lines.push(holderLine(h));
+  if (writer && !holders.includes(writer))
+    lines.push(`- pending writer: ${holderLine(writer).slice(2)}`);
+  for (const h of lock?.waiting ?? [])
+    if (h !== writer && h.mode === 'read') lines.push(holderLine(h));
   if (holders.length > 0 || writer) lines.push('');
   if (t.units.length > 0) {
-    const units = t.units.map((u) => `${md(u.id)} (${u.failed ? `failed: ${md(u.failed)}` : u.running ? `running${u.pid ? `, pid ${u.pid}` : ''}` : 'stopped'})`);
+    const units = t.units.map(
+      (u) =>
+        `${md(u.id)} (${u.failed ? `failed: ${md(u.failed)}` : u.running ? `running${u.pid ? `, pid ${u.pid}` : ''}` : 'stopped'})`,
+    );
     lines.push(`Servers: ${units.join(' · ')}`, '');
   }
-  lines.push(`${updateLink(t.toolchain.path)} · [Show locks](command:toolchainLock.showLocks) · [Open log](command:toolchainLock.openLog)`, '');
+  lines.push(
+    `${updateLink(t.toolchain.path)} · [Show locks](command:toolchainLock.showLocks) · [Open log](command:toolchainLock.openLog)`,
+    '',
+  );
   return lines;
 }
 
@@ -163,17 +204,37 @@ export function renderStatus(input: StatusInput): StatusView {
       rerenderInMs: null,
     };
   }
-  const ts = [...input.toolchains].sort((a, b) => a.toolchain.name.localeCompare(b.toolchain.name) || a.key.localeCompare(b.key));
-  const busy = ts.some((t) => Boolean(t.outside) || t.state === 'pending' || t.state === 'updating' || (t.state === 'acquiring' && t.blockers.length > 0));
-  const waiting = ts.filter((t) => t.state === 'acquiring' || t.state === 'pending' || t.state === 'updating');
+  const ts = [...input.toolchains].sort(
+    (a, b) => a.toolchain.name.localeCompare(b.toolchain.name) || a.key.localeCompare(b.key),
+  );
+  const busy = ts.some(
+    (t) =>
+      Boolean(t.outside) ||
+      t.state === 'pending' ||
+      t.state === 'updating' ||
+      (t.state === 'acquiring' && t.blockers.length > 0),
+  );
+  const waiting = ts.filter(
+    (t) => t.state === 'acquiring' || t.state === 'pending' || t.state === 'updating',
+  );
   const longWait = waiting.some((t) => input.now - t.since >= BLOCKED_LONG_MS);
   const failed = ts.some((t) => t.state === 'error' || t.units.some((u) => u.failed));
-  const holderCount = (t: ToolchainSnapshot): number => input.locks.get(t.key)?.holders.length ?? (t.state === 'holding' ? 1 : 0);
-  const names = ts.length > 0 ? ts.map((t) => shortState(t, input.locks.get(t.key), holderCount(t))).join(', ') : 'no toolchain';
+  const holderCount = (t: ToolchainSnapshot): number =>
+    input.locks.get(t.key)?.holders.length ?? (t.state === 'holding' ? 1 : 0);
+  const names =
+    ts.length > 0
+      ? ts.map((t) => shortState(t, input.locks.get(t.key), holderCount(t))).join(', ')
+      : 'no toolchain';
   const nextLong = waiting.map((t) => t.since + BLOCKED_LONG_MS - input.now).filter((ms) => ms > 0);
   const tooltip = ['**Toolchain Lock**', ''];
-  if (ts.length === 0) tooltip.push('No language server of this window uses a known toolchain.', '', '[Update safely](command:toolchainLock.updateToolchain) · [Show locks](command:toolchainLock.showLocks) · [Open log](command:toolchainLock.openLog)');
-  for (const t of ts) tooltip.push(...section(t, input.locks.get(t.key), input.unlocked?.get(t.key) ?? []));
+  if (ts.length === 0)
+    tooltip.push(
+      'No language server of this window uses a known toolchain.',
+      '',
+      '[Update safely](command:toolchainLock.updateToolchain) · [Show locks](command:toolchainLock.showLocks) · [Open log](command:toolchainLock.openLog)',
+    );
+  for (const t of ts)
+    tooltip.push(...section(t, input.locks.get(t.key), input.unlocked?.get(t.key) ?? []));
   return {
     text: `${busy ? '$(sync~spin)' : failed ? '$(warning)' : '$(lock)'} ${names}`,
     tooltip: tooltip.join('\n').trimEnd(),

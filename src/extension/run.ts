@@ -35,20 +35,38 @@ export class CancelledError extends Error {
 export async function runCommand(argv: readonly string[], options: RunOptions): Promise<void> {
   const [program, ...args] = argv;
   if (!program) throw new Error('The update command is empty.');
-  if (options.signal?.aborted) throw new CancelledError('Cancelled before the update command started.');
-  const out = fs.openSync(options.logFile, fs.constants.O_WRONLY | fs.constants.O_APPEND | fs.constants.O_CREAT | (fs.constants.O_NOFOLLOW ?? 0), 0o600);
+  if (options.signal?.aborted)
+    throw new CancelledError('Cancelled before the update command started.');
+  const out = fs.openSync(
+    options.logFile,
+    fs.constants.O_WRONLY |
+      fs.constants.O_APPEND |
+      fs.constants.O_CREAT |
+      (fs.constants.O_NOFOLLOW ?? 0),
+    0o600,
+  );
   const tail = tailFile(options.logFile, fs.fstatSync(out).size, options.onOutput);
   let child;
   try {
-    child = spawn(program, args, { ...groupSpawnOptions, cwd: options.cwd, env: options.env ?? process.env, shell: false, stdio: ['ignore', out, out, ...(options.fds ?? [])] });
+    child = spawn(program, args, {
+      ...groupSpawnOptions,
+      cwd: options.cwd,
+      env: options.env ?? process.env,
+      shell: false,
+      stdio: ['ignore', out, out, ...(options.fds ?? [])],
+    });
   } finally {
     fs.closeSync(out);
   }
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+    child.once('exit', (code, signal) => resolve({ code, signal })),
+  );
   try {
     await new Promise<void>((resolve, reject) => {
       child.once('spawn', resolve);
-      child.once('error', (err) => reject(new Error(`Cannot run the update command: ${spawnFailure(program, err)}.`)));
+      child.once('error', (err) =>
+        reject(new Error(`Cannot run the update command: ${spawnFailure(program, err)}.`)),
+      );
     });
   } catch (err) {
     tail.stop();
@@ -68,8 +86,14 @@ export async function runCommand(argv: readonly string[], options: RunOptions): 
   try {
     const { code, signal } = await exited;
     tail.stop();
-    if (cancelled) throw new CancelledError(`Cancelled: ${program} was stopped (${signal ?? `exit status ${code}`}).`);
-    if (code !== 0) throw new Error(`${argv.join(' ')} failed (${signal ? `killed by ${signal}` : `exit status ${code}`}).`);
+    if (cancelled)
+      throw new CancelledError(
+        `Cancelled: ${program} was stopped (${signal ?? `exit status ${code}`}).`,
+      );
+    if (code !== 0)
+      throw new Error(
+        `${argv.join(' ')} failed (${signal ? `killed by ${signal}` : `exit status ${code}`}).`,
+      );
   } finally {
     tail.stop();
     options.signal?.removeEventListener('abort', onAbort);

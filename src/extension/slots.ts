@@ -50,7 +50,6 @@ export interface SlotHost {
   startedOnItsOwn(slot: Slot): void;
 }
 
-
 export class ServerSlots {
   private readonly slots = new Map<string, Slot>();
 
@@ -98,7 +97,8 @@ export class ServerSlots {
         failed: null,
         exitSub: u.onDidExit((exit) => this.onExit(slot, exit)),
         startSub: u.onDidStart?.(() => {
-          if (!this.host.disposed() && this.slots.get(u.id) === slot) this.host.startedOnItsOwn(slot);
+          if (!this.host.disposed() && this.slots.get(u.id) === slot)
+            this.host.startedOnItsOwn(slot);
         }),
       };
       this.slots.set(u.id, slot);
@@ -122,13 +122,23 @@ export class ServerSlots {
     const limit = this.host.stopTimeoutMs();
     const started = Date.now();
     let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<'timeout'>((resolve) => (timer = setTimeout(() => resolve('timeout'), limit)));
-    const outcome = await Promise.race([s.unit.stop().then(() => 'stopped' as const, (err: unknown) => err), timeout]);
+    const timeout = new Promise<'timeout'>(
+      (resolve) => (timer = setTimeout(() => resolve('timeout'), limit)),
+    );
+    const outcome = await Promise.race([
+      s.unit.stop().then(
+        () => 'stopped' as const,
+        (err: unknown) => err,
+      ),
+      timeout,
+    ]);
     clearTimeout(timer);
     if (outcome === 'stopped') {
       log.info(`server ${s.unit.id} stopped in ${Date.now() - started} ms`);
     } else {
-      log.warn(`server ${s.unit.id} ${outcome === 'timeout' ? `did not stop within ${limit} ms` : `failed to stop (${message(outcome)})`}; killing its process tree`);
+      log.warn(
+        `server ${s.unit.id} ${outcome === 'timeout' ? `did not stop within ${limit} ms` : `failed to stop (${message(outcome)})`}; killing its process tree`,
+      );
       await this.killQuietly(s);
       log.info(`server ${s.unit.id} killed after ${Date.now() - started} ms`);
     }
@@ -170,7 +180,14 @@ export class ServerSlots {
   }
 
   private mayStart(s: Slot): boolean {
-    if (this.host.disposed() || !s.wanted || s.running || s.failed !== null || this.slots.get(s.unit.id) !== s) return false;
+    if (
+      this.host.disposed() ||
+      !s.wanted ||
+      s.running ||
+      s.failed !== null ||
+      this.slots.get(s.unit.id) !== s
+    )
+      return false;
     return s.unit.toolchains.every((t) => this.host.mayRun(t));
   }
 
@@ -190,10 +207,19 @@ export class ServerSlots {
     let grace: NodeJS.Timeout | undefined;
     const starting = s.unit.start(this.host.childEnv(s.unit.toolchains));
     const outcome = await Promise.race([
-      starting.then(() => 'started' as const, (err: unknown) => ({ err })),
+      starting.then(
+        () => 'started' as const,
+        (err: unknown) => ({ err }),
+      ),
       new Promise<'timeout'>((resolve) => (timer = setTimeout(() => resolve('timeout'), limit))),
       // A start about to finish may finish (then it is stopped gracefully); a stuck one gets what a stop gets.
-      new Promise<'cancelled'>((resolve) => cancel.signal.addEventListener('abort', () => (grace = setTimeout(() => resolve('cancelled'), this.host.stopTimeoutMs())), { once: true })),
+      new Promise<'cancelled'>((resolve) =>
+        cancel.signal.addEventListener(
+          'abort',
+          () => (grace = setTimeout(() => resolve('cancelled'), this.host.stopTimeoutMs())),
+          { once: true },
+        ),
+      ),
     ]);
     clearTimeout(timer);
     clearTimeout(grace);
@@ -204,12 +230,19 @@ export class ServerSlots {
     }
     if (outcome !== 'started') {
       // Whatever it got as far as starting runs from the toolchain: end it before any lock goes.
-      this.host.log.warn(outcome === 'timeout' ? `server ${s.unit.id} did not start within ${limit} ms; killing it` : `start of server ${s.unit.id} cancelled: a stop was asked for and it did not come up within ${this.host.stopTimeoutMs()} ms; killing it`);
+      this.host.log.warn(
+        outcome === 'timeout'
+          ? `server ${s.unit.id} did not start within ${limit} ms; killing it`
+          : `start of server ${s.unit.id} cancelled: a stop was asked for and it did not come up within ${this.host.stopTimeoutMs()} ms; killing it`,
+      );
       await this.killQuietly(s);
       // A start that completes after all would leave a server nobody knows about.
-      void starting.then(async () => {
-        if (!s.running && !s.starting) await this.killQuietly(s);
-      }, () => undefined);
+      void starting.then(
+        async () => {
+          if (!s.running && !s.starting) await this.killQuietly(s);
+        },
+        () => undefined,
+      );
       if (outcome === 'timeout') this.fail(s, `it did not start within ${limit} ms`);
       return;
     }
@@ -239,7 +272,9 @@ export class ServerSlots {
       this.host.released(s);
       return;
     }
-    this.host.log.warn(`server ${s.unit.id} exited unexpectedly (${why})${final ? '' : '; its client restarts it'}`);
+    this.host.log.warn(
+      `server ${s.unit.id} exited unexpectedly (${why})${final ? '' : '; its client restarts it'}`,
+    );
     if (final) this.fail(s, `it exited and will not be restarted (${why})`);
   }
 }

@@ -8,7 +8,11 @@ export class StatusBar implements vscode.Disposable {
   private lastInput: (() => StatusInput) | undefined;
 
   constructor() {
-    this.item = vscode.window.createStatusBarItem('toolchainLock.status', vscode.StatusBarAlignment.Left, 10);
+    this.item = vscode.window.createStatusBarItem(
+      'toolchainLock.status',
+      vscode.StatusBarAlignment.Left,
+      10,
+    );
     this.item.name = 'Toolchain Lock';
     this.item.command = 'toolchainLock.showLocks';
     this.item.text = '$(lock) Toolchain Lock';
@@ -29,9 +33,18 @@ export class StatusBar implements vscode.Disposable {
     tooltip.isTrusted = { enabledCommands: [...TOOLTIP_COMMANDS] };
     this.item.tooltip = tooltip;
     this.item.backgroundColor =
-      view.background === 'none' ? undefined : new vscode.ThemeColor(view.background === 'error' ? 'statusBarItem.errorBackground' : 'statusBarItem.warningBackground');
+      view.background === 'none'
+        ? undefined
+        : new vscode.ThemeColor(
+            view.background === 'error'
+              ? 'statusBarItem.errorBackground'
+              : 'statusBarItem.warningBackground',
+          );
     clearTimeout(this.timer);
-    this.timer = view.rerenderInMs === null ? undefined : setTimeout(() => this.lastInput && this.render(this.lastInput), view.rerenderInMs + 50);
+    this.timer =
+      view.rerenderInMs === null
+        ? undefined
+        : setTimeout(() => this.lastInput && this.render(this.lastInput), view.rerenderInMs + 50);
   }
 
   dispose(): void {

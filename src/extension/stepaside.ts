@@ -15,24 +15,46 @@ export function stepAsideText(info: StepAside, restartOnly: readonly string[] = 
   const w = info.writer;
   const pid = updatePid(w);
   const from = pid !== undefined ? ` (pid ${pid})` : w.purpose ? ` (${w.purpose})` : '';
-  const text = vscode.l10n.t('Toolchain {0} is being updated by “{1}”{2}; {3} will restart when it finishes', info.toolchain.name, holderCommand(w), from, info.units.join(', '));
+  const text = vscode.l10n.t(
+    'Toolchain {0} is being updated by “{1}”{2}; {3} will restart when it finishes',
+    info.toolchain.name,
+    holderCommand(w),
+    from,
+    info.units.join(', '),
+  );
   const kept = info.units.filter((u) => restartOnly.includes(u));
   // Said plainly: these servers were not stopped, only their extensions can restart them.
-  return kept.length === 0 ? text : `${text}. ${vscode.l10n.t('{0} keeps running during the update: its extension can only restart it', kept.join(', '))}`;
+  return kept.length === 0
+    ? text
+    : `${text}. ${vscode.l10n.t('{0} keeps running during the update: its extension can only restart it', kept.join(', '))}`;
 }
 
 /** `restartOnly`: ids of the servers among info.units that keep running (restart-only). */
-export function announceStepAside(info: StepAside, enabled: boolean, log: vscode.LogOutputChannel, restartOnly: readonly string[] = []): void {
+export function announceStepAside(
+  info: StepAside,
+  enabled: boolean,
+  log: vscode.LogOutputChannel,
+  restartOnly: readonly string[] = [],
+): void {
   if (info.units.length === 0 || !enabled) return;
   const show = vscode.l10n.t('Show Locks');
   const never = vscode.l10n.t('Don’t Show Again');
-  void vscode.window.showInformationMessage(stepAsideText(info, restartOnly), show, never).then((choice) => {
-    if (choice === show) void vscode.commands.executeCommand(`${LOCKS_VIEW}.focus`).then(undefined, (err: unknown) => log.warn(`cannot show the Locks view: ${String(err)}`));
-    if (choice === never) {
-      void vscode.workspace
-        .getConfiguration(SECTION)
-        .update(SERVER_STOPPED_SETTING, false, vscode.ConfigurationTarget.Global)
-        .then(undefined, (err: unknown) => log.warn(`cannot turn off ${SECTION}.${SERVER_STOPPED_SETTING}: ${String(err)}`));
-    }
-  });
+  void vscode.window
+    .showInformationMessage(stepAsideText(info, restartOnly), show, never)
+    .then((choice) => {
+      if (choice === show)
+        void vscode.commands
+          .executeCommand(`${LOCKS_VIEW}.focus`)
+          .then(undefined, (err: unknown) =>
+            log.warn(`cannot show the Locks view: ${String(err)}`),
+          );
+      if (choice === never) {
+        void vscode.workspace
+          .getConfiguration(SECTION)
+          .update(SERVER_STOPPED_SETTING, false, vscode.ConfigurationTarget.Global)
+          .then(undefined, (err: unknown) =>
+            log.warn(`cannot turn off ${SECTION}.${SERVER_STOPPED_SETTING}: ${String(err)}`),
+          );
+      }
+    });
 }

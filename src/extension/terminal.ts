@@ -4,10 +4,15 @@
 import * as path from 'node:path';
 import type * as vscode from 'vscode';
 import { message } from '../lock';
-import { findRustup, installShims, rustupPrograms, SHIM_DIR_ENV, TOOLCHAINS_ENV } from '../toolchains';
+import {
+  findRustup,
+  installShims,
+  rustupPrograms,
+  SHIM_DIR_ENV,
+  TOOLCHAINS_ENV,
+} from '../toolchains';
 import type { Config } from './config';
 import { installLauncher } from './launcher';
-
 
 export class TerminalEnvironment {
   /** The launcher's directory once installed; null when it cannot be. */
@@ -34,7 +39,8 @@ export class TerminalEnvironment {
     // `toolchain-lock shims dir` and `shell-init` in these terminals then speak of these shims.
     if (shims) env.replace(SHIM_DIR_ENV, shims);
     if (config.lockDir) env.replace('TOOLCHAIN_LOCK_DIR', config.lockDir);
-    if (config.toolchains.length > 0) env.replace(TOOLCHAINS_ENV, JSON.stringify(config.toolchains));
+    if (config.toolchains.length > 0)
+      env.replace(TOOLCHAINS_ENV, JSON.stringify(config.toolchains));
   }
 
   /**
@@ -46,10 +52,16 @@ export class TerminalEnvironment {
     const dir = path.join(this.extension.globalStorageUri.fsPath, 'shims');
     try {
       const rustup = findRustup(dir);
-      const runtime = { node: process.execPath, cli: path.join(this.extension.extensionPath, 'dist', 'cli.js'), electron: process.versions.electron !== undefined };
+      const runtime = {
+        node: process.execPath,
+        cli: path.join(this.extension.extensionPath, 'dist', 'cli.js'),
+        electron: process.versions.electron !== undefined,
+      };
       const written = installShims(dir, rustupPrograms(rustup), runtime);
       this.shims = written.dir;
-      this.log.info(`terminal PATH gets the shims for ${rustup} in ${written.dir}: ${written.programs.join(', ')}`);
+      this.log.info(
+        `terminal PATH gets the shims for ${rustup} in ${written.dir}: ${written.programs.join(', ')}`,
+      );
     } catch (err) {
       this.shims = null;
       this.log.warn(`no shims in the terminals: ${message(err)}`);
@@ -60,7 +72,11 @@ export class TerminalEnvironment {
   private launcher(): string | null {
     if (this.bin !== undefined) return this.bin;
     try {
-      this.bin = installLauncher(this.extension.globalStorageUri.fsPath, process.execPath, path.join(this.extension.extensionPath, 'dist', 'cli.js'));
+      this.bin = installLauncher(
+        this.extension.globalStorageUri.fsPath,
+        process.execPath,
+        path.join(this.extension.extensionPath, 'dist', 'cli.js'),
+      );
       this.log.info(`terminal PATH gets ${this.bin}`);
     } catch (err) {
       this.bin = null;

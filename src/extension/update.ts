@@ -5,12 +5,24 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { describeHolders, describeLockState, isLockError, message, status, type LockStatus } from '../lock';
-import { NO_AUTO_INSTALL_ENV, resolveToolchain, rustupWrites, updateCommandOf, type ResolvedToolchain } from '../toolchains';
+import {
+  describeHolders,
+  describeLockState,
+  isLockError,
+  message,
+  status,
+  type LockStatus,
+} from '../lock';
+import {
+  NO_AUTO_INSTALL_ENV,
+  resolveToolchain,
+  rustupWrites,
+  updateCommandOf,
+  type ResolvedToolchain,
+} from '../toolchains';
 import type { Ctx } from './ctx';
 import { CancelledError, runCommand } from './run';
 import { checkUnlocked } from './update-unlocked';
-
 
 /** The argv that updates `t`, if we know one. */
 export function defaultUpdateOf(t: ResolvedToolchain): readonly string[] | undefined {
@@ -20,10 +32,15 @@ export function defaultUpdateOf(t: ResolvedToolchain): readonly string[] | undef
 
 function lockStateOf(s: LockStatus | undefined): string {
   if (!s) return describeLockState('free');
-  return s.state === 'read' ? `${describeLockState('read')} by ${s.holders.length}` : describeLockState(s.state);
+  return s.state === 'read'
+    ? `${describeLockState('read')} by ${s.holders.length}`
+    : describeLockState(s.state);
 }
 
-async function pickToolchain(ctx: Ctx, known: readonly ResolvedToolchain[]): Promise<ResolvedToolchain | undefined> {
+async function pickToolchain(
+  ctx: Ctx,
+  known: readonly ResolvedToolchain[],
+): Promise<ResolvedToolchain | undefined> {
   let statuses: LockStatus[] = [];
   try {
     statuses = status({ lockDir: ctx.lockDir(), toolchains: known });
@@ -33,17 +50,29 @@ async function pickToolchain(ctx: Ctx, known: readonly ResolvedToolchain[]): Pro
   const inUse = new Set((ctx.coordinator?.snapshot() ?? []).map((s) => s.key));
   const items = known.map((t, i) => ({
     label: t.name,
-    description: [lockStateOf(statuses[i]), statuses[i] && inUse.has(statuses[i].key) ? 'used by this window' : '', defaultUpdateOf(t) ? '' : 'no update command']
+    description: [
+      lockStateOf(statuses[i]),
+      statuses[i] && inUse.has(statuses[i].key) ? 'used by this window' : '',
+      defaultUpdateOf(t) ? '' : 'no update command',
+    ]
       .filter(Boolean)
       .join(' · '),
     detail: t.path,
     toolchain: t,
   }));
-  const picked = await vscode.window.showQuickPick(items, { title: vscode.l10n.t('Update toolchain safely'), placeHolder: vscode.l10n.t('Which toolchain?'), matchOnDetail: true });
+  const picked = await vscode.window.showQuickPick(items, {
+    title: vscode.l10n.t('Update toolchain safely'),
+    placeHolder: vscode.l10n.t('Which toolchain?'),
+    matchOnDetail: true,
+  });
   return picked?.toolchain;
 }
 
-function find(ctx: Ctx, known: readonly ResolvedToolchain[], name: string): ResolvedToolchain | undefined {
+function find(
+  ctx: Ctx,
+  known: readonly ResolvedToolchain[],
+  name: string,
+): ResolvedToolchain | undefined {
   const byName = known.find((t) => t.name === name || t.path === name || t.rustupName === name);
   if (byName) return byName;
   try {
@@ -59,18 +88,37 @@ export async function updateToolchain(ctx: Ctx, name?: string): Promise<boolean>
   const known = ctx.knownToolchains();
   const toolchain = name ? find(ctx, known, name) : await pickToolchain(ctx, known);
   if (!toolchain) {
-    if (name) void vscode.window.showErrorMessage(vscode.l10n.t('Unknown toolchain "{0}". Known: {1}.', name, known.map((t) => t.name).join(', ') || vscode.l10n.t('none')));
+    if (name)
+      void vscode.window.showErrorMessage(
+        vscode.l10n.t(
+          'Unknown toolchain "{0}". Known: {1}.',
+          name,
+          known.map((t) => t.name).join(', ') || vscode.l10n.t('none'),
+        ),
+      );
     return false;
   }
   const update = updateCommandOf([toolchain]);
   if (!('argv' in update)) {
-    const why = 'linked' in update ? vscode.l10n.t(' is a linked toolchain (rustup cannot update it) and') : '';
+    const why =
+      'linked' in update
+        ? vscode.l10n.t(' is a linked toolchain (rustup cannot update it) and')
+        : '';
     void vscode.window.showErrorMessage(
-      vscode.l10n.t('Toolchain {0}{1} has no update command. Add one in the setting toolchainLock.toolchains ("updateCommand": [program, args...]).', toolchain.name, why),
+      vscode.l10n.t(
+        'Toolchain {0}{1} has no update command. Add one in the setting toolchainLock.toolchains ("updateCommand": [program, args...]).',
+        toolchain.name,
+        why,
+      ),
     );
     return false;
   }
-  return runUnderWriteLock(ctx, { kind: 'update', toolchain, label: toolchain.name, argv: update.argv });
+  return runUnderWriteLock(ctx, {
+    kind: 'update',
+    toolchain,
+    label: toolchain.name,
+    argv: update.argv,
+  });
 }
 
 /** A command that changes a toolchain, run from this window under the write lock. */
@@ -124,7 +172,15 @@ function outputTail(): { add(text: string): void; lines(): string } {
     },
     lines() {
       see(partial);
-      return error ?? tail.split(/\r?\n/).map((l) => l.trim()).filter(Boolean).slice(-2).join(' / ');
+      return (
+        error ??
+        tail
+          .split(/\r?\n/)
+          .map((l) => l.trim())
+          .filter(Boolean)
+          .slice(-2)
+          .join(' / ')
+      );
     },
   };
 }
@@ -137,7 +193,9 @@ function outputTail(): { add(text: string): void; lines(): string } {
 export async function runUnderWriteLock(ctx: Ctx, job: LockedJob): Promise<boolean> {
   const coordinator = ctx.coordinator;
   if (!coordinator) {
-    void vscode.window.showWarningMessage(vscode.l10n.t('Toolchain Lock is still starting; try again in a moment.'));
+    void vscode.window.showWarningMessage(
+      vscode.l10n.t('Toolchain Lock is still starting; try again in a moment.'),
+    );
     return false;
   }
   const { toolchain, argv, label } = job;
@@ -152,14 +210,25 @@ export async function runUnderWriteLock(ctx: Ctx, job: LockedJob): Promise<boole
   try {
     const toolchains = locksOf(job);
     if (toolchains.length > 1) {
-      const also = toolchains.slice(1).map((t) => t.name).join(', ');
+      const also = toolchains
+        .slice(1)
+        .map((t) => t.name)
+        .join(', ');
       out.appendLine(`${argv.join(' ')} changes ${also} too: locking them as well`);
       ctx.log.info(`${job.kind} of ${label} also locks ${also}`);
     }
     // A command that runs toolchain-lock itself must find the locks this window takes.
-    const lockDirEnv = ctx.config.lockDir !== undefined ? { TOOLCHAIN_LOCK_DIR: ctx.lockDir() } : {};
+    const lockDirEnv =
+      ctx.config.lockDir !== undefined ? { TOOLCHAIN_LOCK_DIR: ctx.lockDir() } : {};
     await vscode.window.withProgress(
-      { location: vscode.ProgressLocation.Notification, title: job.kind === 'update' ? vscode.l10n.t('Updating {0}', label) : vscode.l10n.t('Installing {0}', label), cancellable: true },
+      {
+        location: vscode.ProgressLocation.Notification,
+        title:
+          job.kind === 'update'
+            ? vscode.l10n.t('Updating {0}', label)
+            : vscode.l10n.t('Installing {0}', label),
+        cancellable: true,
+      },
       async (progress, token) => {
         const abort = new AbortController();
         token.onCancellationRequested(() => abort.abort());
@@ -167,7 +236,11 @@ export async function runUnderWriteLock(ctx: Ctx, job: LockedJob): Promise<boole
         await coordinator.update(
           toolchains,
           async (lock) => {
-            await checkUnlocked(ctx, toolchains, { abort: abort.signal, report: (m) => progress.report({ message: m }), out });
+            await checkUnlocked(ctx, toolchains, {
+              abort: abort.signal,
+              report: (m) => progress.report({ message: m }),
+              out,
+            });
             progress.report({ message: vscode.l10n.t('running {0}', argv.join(' ')) });
             const logFile = newUpdateLog(ctx.updateLogDir(), toolchain.name);
             out.appendLine(`$ ${argv.join(' ')}    (output also in ${logFile})`);
@@ -213,7 +286,9 @@ export async function runUnderWriteLock(ctx: Ctx, job: LockedJob): Promise<boole
         : cancelled
           ? vscode.l10n.t('Install of {0} cancelled; it is not installed.', label)
           : vscode.l10n.t('Installing {0} failed: {1}', label, why);
-    void vscode.window.showErrorMessage(text, vscode.l10n.t('Show output')).then((c) => c && out.show());
+    void vscode.window
+      .showErrorMessage(text, vscode.l10n.t('Show output'))
+      .then((c) => c && out.show());
     return false;
   }
   const seconds = ((Date.now() - started) / 1000).toFixed(1);

@@ -7,18 +7,49 @@ import { childIdentity, selfIdentity } from './identity';
 import { canonicalToolchainPath, toolchainKey, type Toolchain } from './keys';
 import { recordLiveness } from './liveness';
 import type { Disposable } from './notify';
-import { heldKeys, HELD_ENV, WRITING_ENV, type AcquireOptions, type LockHandle, type ReadLock } from './options';
-import { attempt, closeParty, installExitHook, liveParties, makeContext, openParty, publish, type Context, type Party } from './party';
+import {
+  heldKeys,
+  HELD_ENV,
+  WRITING_ENV,
+  type AcquireOptions,
+  type LockHandle,
+  type ReadLock,
+} from './options';
+import {
+  attempt,
+  closeParty,
+  installExitHook,
+  liveParties,
+  makeContext,
+  openParty,
+  publish,
+  type Context,
+  type Party,
+} from './party';
 import { readRecords, removeRecordFile, type LockMode } from './records';
 import type { Holder } from './status';
 import { thisOs } from './os';
 import { watchForWriters } from './pending';
 import { waitFor } from './wait';
 
-export { heldKeys, HELD_ENV, WRITING_ENV, DEFAULT_POLL_MS, type AcquireOptions, type LockHandle, type ReadLock } from './options';
+export {
+  heldKeys,
+  HELD_ENV,
+  WRITING_ENV,
+  DEFAULT_POLL_MS,
+  type AcquireOptions,
+  type LockHandle,
+  type ReadLock,
+} from './options';
 
 /** `beforeRelease` runs while the lock is still held, right before it goes. */
-function makeHandle(ctx: Context, mode: LockMode, parties: Party[], options: AcquireOptions, beforeRelease?: () => void): LockHandle {
+function makeHandle(
+  ctx: Context,
+  mode: LockMode,
+  parties: Party[],
+  options: AcquireOptions,
+  beforeRelease?: () => void,
+): LockHandle {
   let released = false;
   const handle: LockHandle = {
     mode,
@@ -40,7 +71,8 @@ function makeHandle(ctx: Context, mode: LockMode, parties: Party[], options: Acq
       if (released) return;
       const child = childIdentity(pid);
       // A handle exists only once the lock is held, even if the writer's own record update is still queued.
-      for (const p of parties) publish(ctx, p, { state: 'held', children: [...p.record.children, child] });
+      for (const p of parties)
+        publish(ctx, p, { state: 'held', children: [...p.record.children, child] });
     },
     childEnv(): Record<string, string> {
       const name = mode === 'read' ? HELD_ENV : WRITING_ENV;
@@ -56,11 +88,15 @@ function makeHandle(ctx: Context, mode: LockMode, parties: Party[], options: Acq
 }
 
 /** Takes a read lock on a toolchain, waiting behind any pending or active writer. */
-export async function acquireRead(toolchain: Toolchain, options: AcquireOptions = {}): Promise<ReadLock> {
+export async function acquireRead(
+  toolchain: Toolchain,
+  options: AcquireOptions = {},
+): Promise<ReadLock> {
   const ctx = makeContext(options);
   installExitHook();
   const key = toolchainKey(toolchain.path);
-  if (heldKeys(options.env ?? process.env, WRITING_ENV).has(key)) return coveredReadLock(ctx, toolchain, key);
+  if (heldKeys(options.env ?? process.env, WRITING_ENV).has(key))
+    return coveredReadLock(ctx, toolchain, key);
   const p = openParty(ctx, toolchain, 'read', options);
   liveParties.add(p);
   try {
@@ -102,11 +138,16 @@ export async function acquireRead(toolchain: Toolchain, options: AcquireOptions 
 }
 
 /** Takes the write lock on one or more toolchains (in canonical order), announcing the update first. */
-export async function acquireWrite(toolchains: readonly Toolchain[], options: AcquireOptions = {}): Promise<LockHandle> {
+export async function acquireWrite(
+  toolchains: readonly Toolchain[],
+  options: AcquireOptions = {},
+): Promise<LockHandle> {
   if (toolchains.length === 0) throw new TypeError('acquireWrite needs at least one toolchain');
   const ctx = makeContext(options);
   installExitHook();
-  const requested = [...new Map(toolchains.map((t) => [toolchainKey(t.path), t])).entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  const requested = [...new Map(toolchains.map((t) => [toolchainKey(t.path), t])).entries()].sort(
+    ([a], [b]) => (a < b ? -1 : a > b ? 1 : 0),
+  );
   const inherited = heldKeys(options.env ?? process.env);
   const writing = heldKeys(options.env ?? process.env, WRITING_ENV);
   for (const [key, t] of requested) {
@@ -117,7 +158,9 @@ export async function acquireWrite(toolchains: readonly Toolchain[], options: Ac
           '(an ancestor such as `toolchain-lock update`), so it would wait for itself forever. The update already has the toolchain to itself.',
       );
     }
-    const heldHere = [...liveParties].some((p) => p.key === key && p.record.mode === 'read' && p.lockHeld && p.updateListeners === 0);
+    const heldHere = [...liveParties].some(
+      (p) => p.key === key && p.record.mode === 'read' && p.lockHeld && p.updateListeners === 0,
+    );
     if (inherited.has(key) || heldHere) {
       throw new LockError(
         'E_NESTED_WRITE',
@@ -136,21 +179,27 @@ export async function acquireWrite(toolchains: readonly Toolchain[], options: Ac
     // Announce on every toolchain before waiting on any, so all readers start draining at once.
     for (const p of parties) publish(ctx, p, { state: 'waiting' });
     const deferral = new Map<Party, number>();
-    await waitFor(ctx, parties, options, `write lock of ${parties.map((p) => p.toolchain.name).join(', ')}`, async () => {
-      for (const p of parties) {
-        if (!p.gateHeld) {
-          if (!(await attempt(ctx, p.gateFd, 'write', p.gateFile))) return false;
-          p.gateHeld = true;
-          const deferUntil = deferToEarlierReaders(ctx, p, deferral);
-          if (deferUntil !== null) return deferUntil;
+    await waitFor(
+      ctx,
+      parties,
+      options,
+      `write lock of ${parties.map((p) => p.toolchain.name).join(', ')}`,
+      async () => {
+        for (const p of parties) {
+          if (!p.gateHeld) {
+            if (!(await attempt(ctx, p.gateFd, 'write', p.gateFile))) return false;
+            p.gateHeld = true;
+            const deferUntil = deferToEarlierReaders(ctx, p, deferral);
+            if (deferUntil !== null) return deferUntil;
+          }
+          if (!p.lockHeld) {
+            p.lockHeld = await attempt(ctx, p.lockFd, 'write', p.lockFile);
+            if (!p.lockHeld) return false;
+          }
         }
-        if (!p.lockHeld) {
-          p.lockHeld = await attempt(ctx, p.lockFd, 'write', p.lockFile);
-          if (!p.lockHeld) return false;
-        }
-      }
-      return true;
-    });
+        return true;
+      },
+    );
   } catch (err) {
     for (const p of parties) closeParty(ctx, p);
     throw err;
@@ -165,12 +214,15 @@ export async function acquireWrite(toolchains: readonly Toolchain[], options: Ac
       for (const p of parties) {
         // Holding LOCK_EX proves nobody else holds the lock: every other held record is stale.
         for (const s of readRecords(ctx.dir, p.key).records) {
-          if (s.record.id !== p.record.id && s.record.state === 'held') removeRecordFile(ctx.dir, s.file);
+          if (s.record.id !== p.record.id && s.record.state === 'held')
+            removeRecordFile(ctx.dir, s.file);
         }
         if (announce) publish(ctx, p, { state: 'held' });
       }
     } catch (err) {
-      ctx.warn(`Holding the write lock, but could not update its records in ${ctx.dir}: ${message(err)}. \`status\` may show the update as pending.`);
+      ctx.warn(
+        `Holding the write lock, but could not update its records in ${ctx.dir}: ${message(err)}. \`status\` may show the update as pending.`,
+      );
     }
   };
   const handle = makeHandle(ctx, 'write', parties, options, () => settle(false));
@@ -190,7 +242,10 @@ export async function acquireWrite(toolchains: readonly Toolchain[], options: Ac
 function cleanUpAfter(ctx: Context, parties: readonly Party[]): void {
   setImmediate(() => {
     try {
-      cleanKeys(ctx.dir, parties.map((p) => p.key));
+      cleanKeys(
+        ctx.dir,
+        parties.map((p) => p.key),
+      );
     } catch (err) {
       ctx.warn(`Could not clean up dead records in ${ctx.dir}: ${message(err)}`);
     }
@@ -230,11 +285,19 @@ function coveredReadLock(ctx: Context, toolchain: Toolchain, key: string): ReadL
  * two writers): the writer lets go of the gate for a bounded time until they are in. Returns the
  * time to look again by (nothing else may wake us), or null when the writer goes on.
  */
-function deferToEarlierReaders(ctx: Context, p: Party, deferral: Map<Party, number>): number | null {
+function deferToEarlierReaders(
+  ctx: Context,
+  p: Party,
+  deferral: Map<Party, number>,
+): number | null {
   const mine = Date.parse(p.record.since);
   const self = selfIdentity();
   const earlier = readRecords(ctx.dir, p.key).records.filter(
-    (s) => s.record.mode === 'read' && s.record.state === 'waiting' && Date.parse(s.record.since) < mine && recordLiveness(s.record, self) !== 'dead',
+    (s) =>
+      s.record.mode === 'read' &&
+      s.record.state === 'waiting' &&
+      Date.parse(s.record.since) < mine &&
+      recordLiveness(s.record, self) !== 'dead',
   );
   if (earlier.length === 0) return null;
   const started = deferral.get(p);

@@ -42,7 +42,13 @@ export function cleanKeys(dir: string, keys?: readonly string[]): Removed[] {
     }
   }
   // `.KEY~ID.json.PID.RAND.tmp` and `.KEY.toolchain.json.PID.RAND.tmp`.
-  const ofKeys = wanted === undefined ? temporary : temporary.filter((name) => [...wanted].some((k) => name.startsWith(`.${k}~`) || name.startsWith(`.${k}.`)));
-  for (const file of sweepTemporaryFiles(dir, ofKeys)) removed.push({ file, reason: 'abandoned temporary file' });
+  const ofKeys =
+    wanted === undefined
+      ? temporary
+      : temporary.filter((name) =>
+          [...wanted].some((k) => name.startsWith(`.${k}~`) || name.startsWith(`.${k}.`)),
+        );
+  for (const file of sweepTemporaryFiles(dir, ofKeys))
+    removed.push({ file, reason: 'abandoned temporary file' });
   return removed;
 }

@@ -26,14 +26,18 @@ const MAX_COMMAND = 80;
  * directories of long path arguments (`…/demo-update.mjs`), and only then the end of the line.
  */
 export function holderCommand(h: Holder): string {
-  if (h.command.length === 0) return h.foreign ? '(unknown program)' : h.client ?? 'unknown';
+  if (h.command.length === 0) return h.foreign ? '(unknown program)' : (h.client ?? 'unknown');
   const [program, ...args] = h.command as [string, ...string[]];
   const candidates = [
     h.command.join(' '),
     [baseName(program), ...args].join(' '),
-    [baseName(program), ...args.map((a) => (a.length > 24 && /[\\/]/.test(a) ? `…/${baseName(a)}` : a))].join(' '),
+    [
+      baseName(program),
+      ...args.map((a) => (a.length > 24 && /[\\/]/.test(a) ? `…/${baseName(a)}` : a)),
+    ].join(' '),
   ];
-  const text = candidates.find((c) => c.length <= MAX_COMMAND) ?? candidates[candidates.length - 1]!;
+  const text =
+    candidates.find((c) => c.length <= MAX_COMMAND) ?? candidates[candidates.length - 1]!;
   return text.length > MAX_COMMAND ? `${text.slice(0, MAX_COMMAND - 1)}…` : text;
 }
 
@@ -54,5 +58,7 @@ export function describeHolder(h: Holder): string {
 
 /** A list of holders for a message, or "nobody we can name". */
 export function describeHolders(holders: readonly Holder[]): string {
-  return holders.length > 0 ? holders.map(describeHolder).join('; ') : 'a holder we cannot name (another host or PID namespace?)';
+  return holders.length > 0
+    ? holders.map(describeHolder).join('; ')
+    : 'a holder we cannot name (another host or PID namespace?)';
 }

@@ -23,7 +23,11 @@ export class LockError extends Error {
   readonly op: string | undefined;
   /** The file it was done on. */
   readonly path: string | undefined;
-  constructor(code: LockErrorCode, message: string, options?: { cause?: unknown; op?: string; path?: string }) {
+  constructor(
+    code: LockErrorCode,
+    message: string,
+    options?: { cause?: unknown; op?: string; path?: string },
+  ) {
     super(message, options?.cause === undefined ? undefined : { cause: options.cause });
     this.name = 'LockError';
     this.code = code;
@@ -45,7 +49,10 @@ export function lockFailure(op: string, file: string, cause: unknown): LockError
   const errno = errnoCode(cause) ?? 'unknown error';
   const what = `Cannot ${op} ${file} (${errno}: ${message(cause)})`;
   if (UNSUPPORTED.has(errno)) {
-    const why = errno === 'ENOLCK' ? 'the kernel or the file server has no lock to give (NFS without lockd/statd, or the lock table is full)' : 'this file system cannot lock files';
+    const why =
+      errno === 'ENOLCK'
+        ? 'the kernel or the file server has no lock to give (NFS without lockd/statd, or the lock table is full)'
+        : 'this file system cannot lock files';
     return new LockError(
       'E_LOCK_UNSUPPORTED',
       `${what}: ${why}. Set TOOLCHAIN_LOCK_DIR (or --lock-dir, or toolchainLock.lockDir) to a directory on a local file system that every user of the toolchain shares.`,

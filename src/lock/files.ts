@@ -27,7 +27,12 @@ export function writeMeta(dir: string, key: string, toolchain: Toolchain): void 
   // Created exclusively under a name nobody can guess: in a shared directory a link planted at a
   // predictable name would make us write through it.
   const temp = `${path.join(dir, '.' + path.basename(file))}.${process.pid}.${randomBytes(3).toString('hex')}.tmp`;
-  fs.writeFileSync(temp, JSON.stringify({ protocol: PROTOCOL_VERSION, name: toolchain.name, path: toolchain.path }) + '\n', { mode: 0o644, flag: 'wx' });
+  fs.writeFileSync(
+    temp,
+    JSON.stringify({ protocol: PROTOCOL_VERSION, name: toolchain.name, path: toolchain.path }) +
+      '\n',
+    { mode: 0o644, flag: 'wx' },
+  );
   try {
     fs.renameSync(temp, file);
   } catch (err) {
@@ -42,7 +47,9 @@ export function readMeta(dir: string, key: string): Toolchain | null {
     const raw = fs.readFileSync(metaFilePath(dir, key), 'utf8');
     if (raw.length > 64 * 1024) return null;
     const v = JSON.parse(raw) as { name?: unknown; path?: unknown };
-    return typeof v.path === 'string' ? { name: typeof v.name === 'string' ? v.name : path.basename(v.path), path: v.path } : null;
+    return typeof v.path === 'string'
+      ? { name: typeof v.name === 'string' ? v.name : path.basename(v.path), path: v.path }
+      : null;
   } catch {
     return null;
   }

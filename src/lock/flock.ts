@@ -37,8 +37,14 @@ function hung(where: string, limitMs: number, detail: string): LockError {
  * on keeps its handle open until it returns, so a late lock never lands on a reused descriptor,
  * and a lock it took then is dropped again.
  */
-export function tryLockOffThread(handle: number, mode: FlockMode, limitMs: number, where: string): Promise<boolean> {
-  if (pending.has(handle)) return Promise.reject(hung(where, limitMs, ' (an earlier call on it has not returned either)'));
+export function tryLockOffThread(
+  handle: number,
+  mode: FlockMode,
+  limitMs: number,
+  where: string,
+): Promise<boolean> {
+  if (pending.has(handle))
+    return Promise.reject(hung(where, limitMs, ' (an earlier call on it has not returned either)'));
   const call = { abandoned: false, closeWhenDone: false };
   pending.set(handle, call);
   return new Promise((resolve, reject) => {
@@ -54,7 +60,8 @@ export function tryLockOffThread(handle: number, mode: FlockMode, limitMs: numbe
         else if (taken) unlockQuietly(handle);
         return;
       }
-      if (err) reject(lockFailure(mode === 'write' ? 'lock (exclusive)' : 'lock (shared)', where, err));
+      if (err)
+        reject(lockFailure(mode === 'write' ? 'lock (exclusive)' : 'lock (shared)', where, err));
       else resolve(taken);
     });
   });

@@ -1,12 +1,35 @@
 // The engine's public surface. Nothing here knows about VS Code or the command line.
-export { acquireRead, acquireWrite, heldKeys, HELD_ENV, WRITING_ENV, DEFAULT_POLL_MS, type AcquireOptions, type LockHandle, type ReadLock } from './acquire';
+export {
+  acquireRead,
+  acquireWrite,
+  heldKeys,
+  HELD_ENV,
+  WRITING_ENV,
+  DEFAULT_POLL_MS,
+  type AcquireOptions,
+  type LockHandle,
+  type ReadLock,
+} from './acquire';
 export { clean, type CleanOptions, type Removed } from './clean';
-export { status, watch, type StatusOptions, type WatchOptions, type LockEvent, type LockEventKind } from './inspect';
+export {
+  status,
+  watch,
+  type StatusOptions,
+  type WatchOptions,
+  type LockEvent,
+  type LockEventKind,
+} from './inspect';
 export type { Holder, LockState, LockStatus } from './status';
 export { LockError, isLockError, lockFailure, message, type LockErrorCode } from './errors';
 export { defaultLockDir, ensureLockDir } from './lockdir';
 export { toolchainKey, canonicalToolchainPath, type Toolchain } from './keys';
-export { describeHolder, describeHolders, describeLockState, describeRole, holderCommand } from './describe';
+export {
+  describeHolder,
+  describeHolders,
+  describeLockState,
+  describeRole,
+  holderCommand,
+} from './describe';
 export { PROTOCOL_VERSION, type LockMode } from './records';
 export { nativeLock, nativeModulePath, runtimeDescription } from './native';
 export { fileSystemKind } from './netfs';
@@ -15,4 +38,10 @@ export { listProcesses, descendantsOf, type ProcessInfo } from './proctable';
 export { describeUnlocked, type UnlockedProcess } from './unlocked';
 export { waitForUnlocked, type UnlockedReport, type UnlockedWaitOptions } from './unlocked-wait';
 export { describeUnlockedWriter, type UnlockedWriter } from './writer';
-export { watchUnlockedChanges, WRITER_GRACE_MS, type ChangeWatch, type ChangeWatchOptions, type UnlockedChange } from './toolchain-changes';
+export {
+  watchUnlockedChanges,
+  WRITER_GRACE_MS,
+  type ChangeWatch,
+  type ChangeWatchOptions,
+  type UnlockedChange,
+} from './toolchain-changes';

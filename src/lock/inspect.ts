@@ -11,7 +11,12 @@ import { DEFAULT_POLL_MS } from './options';
 import { listProcesses, type ProcessInfo } from './proctable';
 import { lockCoverage, findUnlocked, lockedPids } from './unlocked';
 import { findWriter, toolchainWhole, type UnlockedWriter } from './writer';
-import { watchUnlockedChanges, WRITER_GRACE_MS, type ChangeWatch, type UnlockedChange } from './toolchain-changes';
+import {
+  watchUnlockedChanges,
+  WRITER_GRACE_MS,
+  type ChangeWatch,
+  type UnlockedChange,
+} from './toolchain-changes';
 
 export interface StatusOptions {
   readonly lockDir?: string;
@@ -42,15 +47,27 @@ export function status(options: StatusOptions = {}): LockStatus[] {
   const keys = wanted ? wanted.map((w) => w.key) : listKeys(dir);
   const table = options.observe === false ? null : listProcesses();
   return keys.map((key, i) => {
-    const s = describeLock(dir, key, { kernel, cleanup: false }, byKey.get(key) ?? [], problems.filter((p) => p.file.startsWith(`${key}~`)));
+    const s = describeLock(
+      dir,
+      key,
+      { kernel, cleanup: false },
+      byKey.get(key) ?? [],
+      problems.filter((p) => p.file.startsWith(`${key}~`)),
+    );
     const t = wanted?.[i]?.t;
-    const described = s.toolchain || !t ? s : { ...s, toolchain: { name: t.name, path: canonicalToolchainPath(t.path) } };
+    const described =
+      s.toolchain || !t
+        ? s
+        : { ...s, toolchain: { name: t.name, path: canonicalToolchainPath(t.path) } };
     return table ? { ...described, ...observe(described, table) } : described;
   });
 }
 
 /** What the process table and the files say about a toolchain beyond its lock (never a lock). */
-function observe(s: LockStatus, table: readonly ProcessInfo[]): Pick<LockStatus, 'unlocked' | 'unlockedWriter'> {
+function observe(
+  s: LockStatus,
+  table: readonly ProcessInfo[],
+): Pick<LockStatus, 'unlocked' | 'unlockedWriter'> {
   const root = s.toolchain?.path;
   if (!root || !fs.existsSync(root)) return { unlocked: [], unlockedWriter: null };
   const locked = lockedPids(s.holders);
@@ -63,7 +80,10 @@ function observe(s: LockStatus, table: readonly ProcessInfo[]): Pick<LockStatus,
   if (found) return { unlocked, unlockedWriter: found.byHolder ? null : found.writer };
   if (toolchainWhole(root)) return { unlocked, unlockedWriter: null };
   const opener = findWriter(root, table, covered, { anyOpener: true });
-  const unlockedWriter: UnlockedWriter = opener && !opener.byHolder ? opener.writer : { pid: null, command: [], exe: null, user: null, since: null, evidence: 'incomplete' };
+  const unlockedWriter: UnlockedWriter =
+    opener && !opener.byHolder
+      ? opener.writer
+      : { pid: null, command: [], exe: null, user: null, since: null, evidence: 'incomplete' };
   return { unlocked, unlockedWriter };
 }
 
@@ -73,7 +93,8 @@ function emptyStatus(dir: string, t: Toolchain): LockStatus {
   return { ...s, toolchain: { name: t.name, path: canonicalToolchainPath(t.path) }, state: 'free' };
 }
 
-export type LockEventKind = 'acquired' | 'released' | 'update-pending' | 'update-started' | 'update-done' | 'waiting';
+export type LockEventKind =
+  'acquired' | 'released' | 'update-pending' | 'update-started' | 'update-done' | 'waiting';
 
 /** One change in who holds or waits for a lock. */
 export interface LockEvent {
@@ -124,7 +145,13 @@ export function watch(options: WatchOptions): Disposable {
       const key = s.key;
       changeWatches.set(
         key,
-        watchUnlockedChanges(s.toolchain, { lockDir: dir, onChange, onWarning: options.onWarning, writerSeenLately: () => Date.now() - (writerSeenAt.get(key) ?? -Infinity) < WRITER_GRACE_MS }),
+        watchUnlockedChanges(s.toolchain, {
+          lockDir: dir,
+          onChange,
+          onWarning: options.onWarning,
+          writerSeenLately: () =>
+            Date.now() - (writerSeenAt.get(key) ?? -Infinity) < WRITER_GRACE_MS,
+        }),
       );
     }
   };
@@ -175,12 +202,25 @@ export function watch(options: WatchOptions): Disposable {
       const toolchain = toolchainOf.get(key) ?? null;
       for (const [id, h] of before) {
         if (after.has(id)) continue;
-        if (h.state === 'held') options.onEvent({ time, event: h.mode === 'write' ? 'update-done' : 'released', key, toolchain, holder: h });
+        if (h.state === 'held')
+          options.onEvent({
+            time,
+            event: h.mode === 'write' ? 'update-done' : 'released',
+            key,
+            toolchain,
+            holder: h,
+          });
       }
       for (const [id, h] of after) {
         if (before.has(id)) continue;
         const event: LockEventKind =
-          h.state === 'waiting' ? (h.mode === 'write' ? 'update-pending' : 'waiting') : h.mode === 'write' ? 'update-started' : 'acquired';
+          h.state === 'waiting'
+            ? h.mode === 'write'
+              ? 'update-pending'
+              : 'waiting'
+            : h.mode === 'write'
+              ? 'update-started'
+              : 'acquired';
         options.onEvent({ time, event, key, toolchain, holder: h });
       }
     }
@@ -196,16 +236,31 @@ export function watch(options: WatchOptions): Disposable {
   let lastRefresh = 0;
   // Holders without records (plain flock(1)) show only in the kernel: opens and closes of every
   // lock and gate file wake us where the kernel reports them; elsewhere a poll looks.
-  const lockFiles = (): string[] => [...previous.keys()].flatMap((key) => [lockFilePath(dir, key), gateFilePath(dir, key)]);
-  const sub = subscribe(dir, { useWatcher: !network, pollMs: options.pollIntervalMs ?? DEFAULT_POLL_MS, keepAlive: true, files: lockFiles(), opens: true, onWarning: options.onWarning }, () => {
-    if (scheduled) return;
-    scheduled = setTimeout(() => {
-      scheduled = undefined;
-      lastRefresh = Date.now();
-      refresh();
-      sub.setFiles(lockFiles());
-    }, Math.max(0, lastRefresh + WATCH_MIN_INTERVAL_MS - Date.now()));
-  });
+  const lockFiles = (): string[] =>
+    [...previous.keys()].flatMap((key) => [lockFilePath(dir, key), gateFilePath(dir, key)]);
+  const sub = subscribe(
+    dir,
+    {
+      useWatcher: !network,
+      pollMs: options.pollIntervalMs ?? DEFAULT_POLL_MS,
+      keepAlive: true,
+      files: lockFiles(),
+      opens: true,
+      onWarning: options.onWarning,
+    },
+    () => {
+      if (scheduled) return;
+      scheduled = setTimeout(
+        () => {
+          scheduled = undefined;
+          lastRefresh = Date.now();
+          refresh();
+          sub.setFiles(lockFiles());
+        },
+        Math.max(0, lastRefresh + WATCH_MIN_INTERVAL_MS - Date.now()),
+      );
+    },
+  );
   return {
     dispose() {
       for (const w of changeWatches.values()) w.dispose();

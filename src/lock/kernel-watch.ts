@@ -4,7 +4,8 @@
 import * as path from 'node:path';
 import { nativeLock } from './native';
 
-export type KernelEventKind = 'entry' | 'dir-entry' | 'change' | 'close' | 'open' | 'overflow' | 'gone' | 'failed';
+export type KernelEventKind =
+  'entry' | 'dir-entry' | 'change' | 'close' | 'open' | 'overflow' | 'gone' | 'failed';
 /**
  * "entries": names in a directory that appear or go; "arrivals": only those that appear;
  * "changes": entries (subdirectories too) plus writes and mode changes of its files;
@@ -48,12 +49,14 @@ function nativeWatch(): NativeWatch | null {
       const all = [...byPath];
       byPath.clear();
       byWd.clear();
-      for (const [watched, w] of all) for (const l of [...w.listeners.keys()]) l(watched, kind, failure);
+      for (const [watched, w] of all)
+        for (const l of [...w.listeners.keys()]) l(watched, kind, failure);
       return;
     }
     if (kind === 'overflow') {
       // The kernel dropped events: everyone re-checks everything.
-      for (const [watched, w] of byPath) for (const l of [...w.listeners.keys()]) l(watched, kind, '');
+      for (const [watched, w] of byPath)
+        for (const l of [...w.listeners.keys()]) l(watched, kind, '');
       return;
     }
     const watched = byWd.get(wd);
@@ -83,11 +86,18 @@ export function kernelWatchAvailable(): boolean {
 }
 
 // Within one kind of path (a directory, a lock file), a wider watch reports everything a narrower one does.
-const WIDER: Record<WatchWhat, number> = { arrivals: 0, entries: 1, changes: 2, closes: 0, 'opens-closes': 1 };
+const WIDER: Record<WatchWhat, number> = {
+  arrivals: 0,
+  entries: 1,
+  changes: 2,
+  closes: 0,
+  'opens-closes': 1,
+};
 
 function widest(listeners: ReadonlyMap<KernelListener, WatchWhat>): WatchWhat | undefined {
   let out: WatchWhat | undefined;
-  for (const what of listeners.values()) if (out === undefined || WIDER[what] > WIDER[out]) out = what;
+  for (const what of listeners.values())
+    if (out === undefined || WIDER[what] > WIDER[out]) out = what;
   return out;
 }
 
@@ -97,7 +107,11 @@ function widest(listeners: ReadonlyMap<KernelListener, WatchWhat>): WatchWhat | 
  * then poll instead, as they do when a "failed" event ends their watch. A listener may also
  * hear events a wider watch of the same path brings.
  */
-export function kernelWatch(file: string, what: WatchWhat, listener: KernelListener): { dispose(): void } {
+export function kernelWatch(
+  file: string,
+  what: WatchWhat,
+  listener: KernelListener,
+): { dispose(): void } {
   const w = nativeWatch();
   if (!w) throw new Error('kernel wake-ups are not available on this platform');
   if (failure !== null) throw new Error(failure);

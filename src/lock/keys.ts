@@ -55,7 +55,7 @@ function isSymlink(p: string): boolean {
  */
 function realAncestry(absolute: string): string {
   const missing: string[] = [];
-  for (let existing = absolute; ; ) {
+  for (let existing = absolute; ;) {
     try {
       return path.join(fs.realpathSync.native(existing), ...missing.reverse());
     } catch {
@@ -72,7 +72,11 @@ export function toolchainKey(toolchainPath: string): string {
   const canonical = canonicalToolchainPath(toolchainPath);
   const hash = createHash('sha256').update(canonical).digest('hex').slice(0, 12);
   // Per Unicode code point (the `u` flag), as PROTOCOL.md says: an emoji is one "_", not two.
-  const readable = path.basename(canonical).replace(/[^A-Za-z0-9._-]/gu, '_').replace(/^\.+/, '').slice(0, 64);
+  const readable = path
+    .basename(canonical)
+    .replace(/[^A-Za-z0-9._-]/gu, '_')
+    .replace(/^\.+/, '')
+    .slice(0, 64);
   return `${readable || 'root'}-${hash}`;
 }
 

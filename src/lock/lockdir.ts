@@ -53,7 +53,11 @@ export function checkLockDir(dir: string): void {
   try {
     st = fs.lstatSync(dir);
   } catch (cause) {
-    throw new LockError('E_LOCKDIR_UNWRITABLE', `Cannot read the lock directory ${dir}: ${String(cause)}`, { cause });
+    throw new LockError(
+      'E_LOCKDIR_UNWRITABLE',
+      `Cannot read the lock directory ${dir}: ${String(cause)}`,
+      { cause },
+    );
   }
   const fix = 'Remove it or set TOOLCHAIN_LOCK_DIR to a directory only you can write to.';
   if (st.isSymbolicLink()) {
@@ -64,7 +68,10 @@ export function checkLockDir(dir: string): void {
     );
   }
   if (!st.isDirectory()) {
-    throw new LockError('E_LOCKDIR_UNSAFE', `The lock directory ${dir} exists but is not a directory. ${fix}`);
+    throw new LockError(
+      'E_LOCKDIR_UNSAFE',
+      `The lock directory ${dir} exists but is not a directory. ${fix}`,
+    );
   }
   const foreign = thisOs.refuseForeignDir(dir, st);
   if (foreign) throw new LockError('E_LOCKDIR_UNSAFE', foreign);
@@ -90,11 +97,23 @@ export function openLockFile(file: string): number {
     if (isLockError(cause)) throw cause;
     const code = errnoCode(cause);
     if (code === 'ELOOP' || code === 'EMLINK') {
-      throw new LockError('E_LOCKFILE_UNSAFE', `The lock file ${file} is a symbolic link; refusing to follow it. Delete the link.`, { cause, op: 'open', path: file });
+      throw new LockError(
+        'E_LOCKFILE_UNSAFE',
+        `The lock file ${file} is a symbolic link; refusing to follow it. Delete the link.`,
+        { cause, op: 'open', path: file },
+      );
     }
     if (code === 'EFTYPE') {
-      throw new LockError('E_LOCKFILE_UNSAFE', `The lock file ${file} is not a regular file. Delete it; it will be recreated.`, { cause, op: 'open', path: file });
+      throw new LockError(
+        'E_LOCKFILE_UNSAFE',
+        `The lock file ${file} is not a regular file. Delete it; it will be recreated.`,
+        { cause, op: 'open', path: file },
+      );
     }
-    throw new LockError('E_LOCKDIR_UNWRITABLE', `Cannot open the lock file ${file} (${code ?? String(cause)}).`, { cause, op: 'open', path: file });
+    throw new LockError(
+      'E_LOCKDIR_UNWRITABLE',
+      `Cannot open the lock file ${file} (${code ?? String(cause)}).`,
+      { cause, op: 'open', path: file },
+    );
   }
 }

@@ -18,7 +18,11 @@ export function fileSystemKind(dir: string, env: NodeJS.ProcessEnv = process.env
 const warned = new Set<string>();
 
 /** Warns once per process and directory that locks there are polled and may hang. */
-export function warnNetworkFsOnce(dir: string, kind: FsKind, warn: (message: string) => void): void {
+export function warnNetworkFsOnce(
+  dir: string,
+  kind: FsKind,
+  warn: (message: string) => void,
+): void {
   if (!kind.network || warned.has(dir) || process.env.TOOLCHAIN_LOCK_NO_NETWORK_FS_WARNING) return;
   warned.add(dir);
   warn(

@@ -52,31 +52,56 @@ function warnOnce(options: SubscribeOptions, message: string): void {
  * Calls `listener` when the lock directory changes, and when one of `files` is closed. With the
  * kernel's events nothing polls; otherwise a poll every `pollMs` stands in for what cannot be seen.
  */
-export function subscribe(dir: string, options: SubscribeOptions, listener: Listener): Subscription {
+export function subscribe(
+  dir: string,
+  options: SubscribeOptions,
+  listener: Listener,
+): Subscription {
   if (options.useWatcher && kernelWatchAvailable()) {
     try {
       return kernelSubscription(dir, options, listener);
     } catch (err) {
       // E.g. ENOSPC: the user's inotify watch limit. Polling still gets there.
-      warnOnce(options, `Cannot watch ${dir} with the kernel (${(err as Error).message}); changes are noticed by polling. Raise fs.inotify.max_user_watches if this persists.`);
+      warnOnce(
+        options,
+        `Cannot watch ${dir} with the kernel (${(err as Error).message}); changes are noticed by polling. Raise fs.inotify.max_user_watches if this persists.`,
+      );
     }
   }
   return fallbackSubscription(dir, options, listener);
 }
 
-function kernelSubscription(dir: string, options: SubscribeOptions, listener: Listener): Subscription {
+function kernelSubscription(
+  dir: string,
+  options: SubscribeOptions,
+  listener: Listener,
+): Subscription {
   let fallback: Subscription | null = null;
   const onEvent = (watched: string, kind: string, name: string): void => {
     if (kind === 'failed') {
-      warnOnce(options, `Cannot watch ${dir} with the kernel any more (${name}); changes are noticed by polling.`);
-      fallback ??= fallbackSubscription(dir, { ...options, useWatcher: false, pollMs: options.pollMs ?? DEFAULT_POLL_MS }, listener);
+      warnOnce(
+        options,
+        `Cannot watch ${dir} with the kernel any more (${name}); changes are noticed by polling.`,
+      );
+      fallback ??= fallbackSubscription(
+        dir,
+        { ...options, useWatcher: false, pollMs: options.pollMs ?? DEFAULT_POLL_MS },
+        listener,
+      );
       listener(null, 'poll');
       return;
     }
     if (kind === 'gone') {
       // The directory or a lock file went away or was replaced: nothing more will come from it.
-      warnOnce(options, `${watched} was removed or moved while in use; changes are noticed by polling.`);
-      fallback ??= fallbackSubscription(dir, { ...options, useWatcher: false, pollMs: options.pollMs ?? DEFAULT_POLL_MS }, listener);
+      warnOnce(
+        options,
+        `${watched} was removed or moved while in use; changes are noticed by polling.`,
+      );
+      fallback ??= fallbackSubscription(
+        dir,
+        { ...options, useWatcher: false, pollMs: options.pollMs ?? DEFAULT_POLL_MS },
+        listener,
+      );
       listener(null, 'poll');
       return;
     }
@@ -114,8 +139,15 @@ function kernelSubscription(dir: string, options: SubscribeOptions, listener: Li
       try {
         setFiles(files);
       } catch (err) {
-        warnOnce(options, `Cannot watch the lock files in ${dir} (${(err as Error).message}); changes are noticed by polling.`);
-        fallback ??= fallbackSubscription(dir, { ...options, useWatcher: false, pollMs: options.pollMs ?? DEFAULT_POLL_MS }, listener);
+        warnOnce(
+          options,
+          `Cannot watch the lock files in ${dir} (${(err as Error).message}); changes are noticed by polling.`,
+        );
+        fallback ??= fallbackSubscription(
+          dir,
+          { ...options, useWatcher: false, pollMs: options.pollMs ?? DEFAULT_POLL_MS },
+          listener,
+        );
       }
     },
     dispose() {
@@ -130,7 +162,11 @@ function kernelSubscription(dir: string, options: SubscribeOptions, listener: Li
 }
 
 /** fs.watch of the directory (when trusted) and a poll timer: where the kernel cannot wake us. */
-function fallbackSubscription(dir: string, options: SubscribeOptions, listener: Listener): Subscription {
+function fallbackSubscription(
+  dir: string,
+  options: SubscribeOptions,
+  listener: Listener,
+): Subscription {
   let watcher: fs.FSWatcher | null = null;
   let timer: NodeJS.Timeout | undefined;
   // Without a working watcher even an idle holder must poll, or it would never see an update.
@@ -141,7 +177,9 @@ function fallbackSubscription(dir: string, options: SubscribeOptions, listener: 
   };
   if (options.useWatcher) {
     try {
-      watcher = fs.watch(dir, { persistent: false }, (_event, file) => listener(typeof file === 'string' ? file : null, 'entry'));
+      watcher = fs.watch(dir, { persistent: false }, (_event, file) =>
+        listener(typeof file === 'string' ? file : null, 'entry'),
+      );
       watcher.on('error', (err) => {
         warnOnce(options, `Watching ${dir} failed (${err.message}); falling back to polling.`);
         watcher?.close();
@@ -149,7 +187,10 @@ function fallbackSubscription(dir: string, options: SubscribeOptions, listener: 
         startPolling(options.pollMs ?? DEFAULT_POLL_MS);
       });
     } catch (err) {
-      warnOnce(options, `Cannot watch ${dir} (${(err as Error).message}); changes are noticed by polling.`);
+      warnOnce(
+        options,
+        `Cannot watch ${dir} (${(err as Error).message}); changes are noticed by polling.`,
+      );
       startPolling(options.pollMs ?? DEFAULT_POLL_MS);
     }
   }

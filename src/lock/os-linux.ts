@@ -6,7 +6,14 @@ import { processExited, processStartTime } from './identity';
 import type { OsSeam } from './os';
 import { posixCacheDir, refuseForeignPosixDir } from './os-posix';
 import { readProcLocks } from './proclocks';
-import { linuxCwd, linuxEnvironment, linuxFdLocks, linuxMappedFiles, linuxOpenFiles, listLinuxProcesses } from './proctable-linux';
+import {
+  linuxCwd,
+  linuxEnvironment,
+  linuxFdLocks,
+  linuxMappedFiles,
+  linuxOpenFiles,
+  listLinuxProcesses,
+} from './proctable-linux';
 
 // statfs(2) f_type magic numbers of file systems whose locks or change events cross machines
 // (linux/magic.h). inotify never sees another host's changes on these.
@@ -57,7 +64,13 @@ export const linuxSeam: OsSeam = {
   liveness(record, self) {
     // Written on this host before its kernel booted: no process of that boot is alive. (A record
     // of another machine that merely shares the host name was written after our boot.)
-    if (record.host === self.host && record.bootId !== null && self.bootId !== null && record.bootId !== self.bootId && Date.parse(record.since) < bootTime()) {
+    if (
+      record.host === self.host &&
+      record.bootId !== null &&
+      self.bootId !== null &&
+      record.bootId !== self.bootId &&
+      Date.parse(record.since) < bootTime()
+    ) {
       return 'dead';
     }
     // A holder we cannot see through the same /proc (other host, boot or PID namespace, or a
@@ -70,7 +83,10 @@ export const linuxSeam: OsSeam = {
       self.pidNamespace !== null &&
       record.pidNamespace === self.pidNamespace;
     if (!sameView) return 'unknown';
-    const fates = [fate(record.pid, record.startTime), ...record.children.map((c) => fate(c.pid, c.startTime))];
+    const fates = [
+      fate(record.pid, record.startTime),
+      ...record.children.map((c) => fate(c.pid, c.startTime)),
+    ];
     if (fates.includes('alive')) return 'alive';
     if (fates.every((f) => f === 'gone')) return 'dead';
     return 'unknown';
@@ -91,7 +107,12 @@ export const linuxSeam: OsSeam = {
         continue;
       }
       // fdinfo lists the flock locks of that open file: a child that inherited it holds them too.
-      if (st.dev === file.dev && st.ino === file.ino && linuxFdLocks(pid, fd).some((l) => /\bFLOCK\b/.test(l))) return true;
+      if (
+        st.dev === file.dev &&
+        st.ino === file.ino &&
+        linuxFdLocks(pid, fd).some((l) => /\bFLOCK\b/.test(l))
+      )
+        return true;
     }
     return false;
   },

@@ -8,7 +8,15 @@ import { canonicalToolchainPath, toolchainKey, type Toolchain } from './keys';
 import { defaultLockDir, ensureLockDir, openLockFile } from './lockdir';
 import { fileSystemKind, warnNetworkFsOnce } from './netfs';
 import { DEFAULT_POLL_MS, type AcquireOptions } from './options';
-import { newRecordId, PROTOCOL_VERSION, removeRecordFile, recordFileName, writeRecord, type HolderRecord, type LockMode } from './records';
+import {
+  newRecordId,
+  PROTOCOL_VERSION,
+  removeRecordFile,
+  recordFileName,
+  writeRecord,
+  type HolderRecord,
+  type LockMode,
+} from './records';
 
 const DEFAULT_LOCK_CALL_LIMIT_MS = 10_000;
 
@@ -46,7 +54,9 @@ export function installExitHook(): void {
   exitHookInstalled = true;
   // The kernel drops our locks at exit; removing records too spares others a liveness check.
   process.on('exit', () => {
-    for (const p of liveParties) if (p.recordWritten && !childStillHolds(p)) removeRecordFile(p.dir, recordFileName(p.key, p.record.id));
+    for (const p of liveParties)
+      if (p.recordWritten && !childStillHolds(p))
+        removeRecordFile(p.dir, recordFileName(p.key, p.record.id));
   });
 }
 
@@ -64,7 +74,12 @@ export function makeContext(options: AcquireOptions): Context {
   };
 }
 
-export function openParty(ctx: Context, toolchain: Toolchain, mode: LockMode, options: AcquireOptions): Party {
+export function openParty(
+  ctx: Context,
+  toolchain: Toolchain,
+  mode: LockMode,
+  options: AcquireOptions,
+): Party {
   const canonical = { name: toolchain.name, path: canonicalToolchainPath(toolchain.path) };
   const key = toolchainKey(canonical.path);
   writeMeta(ctx.dir, key, canonical);
@@ -98,7 +113,20 @@ export function openParty(ctx: Context, toolchain: Toolchain, mode: LockMode, op
     since: new Date().toISOString(),
     children: [],
   };
-  return { dir: ctx.dir, toolchain: canonical, key, lockFile, gateFile, lockFd, gateFd, record, lockHeld: false, gateHeld: false, recordWritten: false, updateListeners: 0 };
+  return {
+    dir: ctx.dir,
+    toolchain: canonical,
+    key,
+    lockFile,
+    gateFile,
+    lockFd,
+    gateFd,
+    record,
+    lockHeld: false,
+    gateHeld: false,
+    recordWritten: false,
+    updateListeners: 0,
+  };
 }
 
 export function publish(ctx: Context, p: Party, changes: Partial<HolderRecord>): void {
@@ -111,7 +139,10 @@ export function closeParty(ctx: Context, p: Party): void {
   // A child that inherited the lock (an update run by a window being closed) still holds it
   // through the same open file: unlocking would take it from the child, and the record names it.
   const inherited = childStillHolds(p);
-  for (const [held, fd, file] of [[p.lockHeld && !inherited, p.lockFd, p.lockFile], [p.gateHeld, p.gateFd, p.gateFile]] as const) {
+  for (const [held, fd, file] of [
+    [p.lockHeld && !inherited, p.lockFd, p.lockFile],
+    [p.gateHeld, p.gateFd, p.gateFile],
+  ] as const) {
     try {
       if (held) unlock(fd, file);
     } catch {
@@ -132,10 +163,22 @@ export function closeParty(ctx: Context, p: Party): void {
 function childStillHolds(p: Party): boolean {
   const [first, ...rest] = p.record.children;
   if (!first || !p.lockHeld || !thisOs.childrenKeepLocks) return false;
-  return recordLiveness({ ...p.record, pid: first.pid, startTime: first.startTime, children: rest }, selfIdentity()) === 'alive';
+  return (
+    recordLiveness(
+      { ...p.record, pid: first.pid, startTime: first.startTime, children: rest },
+      selfIdentity(),
+    ) === 'alive'
+  );
 }
 
 /** One non-blocking try; on a network file system off the event loop and bounded in time. */
-export function attempt(ctx: Context, fd: number, mode: FlockMode, file: string): Promise<boolean> | boolean {
-  return ctx.network ? tryLockOffThread(fd, mode, ctx.lockCallLimitMs, file) : tryLock(fd, mode, file);
+export function attempt(
+  ctx: Context,
+  fd: number,
+  mode: FlockMode,
+  file: string,
+): Promise<boolean> | boolean {
+  return ctx.network
+    ? tryLockOffThread(fd, mode, ctx.lockCallLimitMs, file)
+    : tryLock(fd, mode, file);
 }

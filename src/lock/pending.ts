@@ -18,7 +18,12 @@ import { describeLock, holderFromRecord, type Holder } from './status';
 const CONFIRM_FOR_MS = 10_000;
 
 /** Calls `listener` once per writer confirmed while `p` holds its read lock. */
-export function watchForWriters(ctx: Context, p: Party, released: () => boolean, listener: (writer: Holder) => void): Disposable {
+export function watchForWriters(
+  ctx: Context,
+  p: Party,
+  released: () => boolean,
+  listener: (writer: Holder) => void,
+): Disposable {
   const self = selfIdentity();
   const notified = new Set<string>();
   const unconfirmed = new Map<string, Holder>();
@@ -47,7 +52,8 @@ export function watchForWriters(ctx: Context, p: Party, released: () => boolean,
     timer = undefined;
     if (released()) return;
     for (const [id, w] of unconfirmed) {
-      if (w.recordId && !fs.existsSync(path.join(ctx.dir, recordFileName(p.key, w.recordId)))) unconfirmed.delete(id);
+      if (w.recordId && !fs.existsSync(path.join(ctx.dir, recordFileName(p.key, w.recordId))))
+        unconfirmed.delete(id);
     }
     if (unconfirmed.size === 0) return;
     whenGateKnown((taken) => {
@@ -78,14 +84,16 @@ export function watchForWriters(ctx: Context, p: Party, released: () => boolean,
     const liveness = recordLiveness(r.record, self);
     // A live local writer may have given the gate back to earlier readers for a moment (§3 step 2):
     // it is pending all the same.
-    if (liveness !== 'dead') consider(r.record.id, holderFromRecord(r, liveness), liveness === 'alive');
+    if (liveness !== 'dead')
+      consider(r.record.id, holderFromRecord(r, liveness), liveness === 'alive');
   };
   const check = (file: string | null): void => {
     if (released()) return;
     if (file !== null) {
       // The common case: one record changed; read just that one.
       const parsed = parseRecordFileName(file);
-      if (!parsed || parsed.key !== p.key || parsed.id === p.record.id || notified.has(parsed.id)) return;
+      if (!parsed || parsed.key !== p.key || parsed.id === p.record.id || notified.has(parsed.id))
+        return;
       const one = readRecords(ctx.dir, p.key, file).records[0];
       if (one) considerRecord(one);
       return;
@@ -96,7 +104,17 @@ export function watchForWriters(ctx: Context, p: Party, released: () => boolean,
   // On a local file system an idle holder only listens; polling is for network ones. A writer
   // shows up as a record that appears: records that go (every other reader draining) must not
   // wake us.
-  const sub = subscribe(ctx.dir, { useWatcher: !ctx.network, pollMs: ctx.network ? ctx.pollMs : undefined, keepAlive: false, arrivalsOnly: true, onWarning: ctx.warn }, check);
+  const sub = subscribe(
+    ctx.dir,
+    {
+      useWatcher: !ctx.network,
+      pollMs: ctx.network ? ctx.pollMs : undefined,
+      keepAlive: false,
+      arrivalsOnly: true,
+      onWarning: ctx.warn,
+    },
+    check,
+  );
   check(null);
   // Once, at subscription: a writer without a record (flock(1) on the gate) shows only in the
   // kernel. The kernel's table costs every flock() on the machine a stall, so it is read only
@@ -105,7 +123,10 @@ export function watchForWriters(ctx: Context, p: Party, released: () => boolean,
     whenGateKnown((taken) => {
       if (!taken || released()) return;
       const kernel = thisOs.readKernelLockTable();
-      const foreign = kernel ? describeLock(ctx.dir, p.key, { kernel, cleanup: false, exclude: new Set([p.record.id]) }).writer : null;
+      const foreign = kernel
+        ? describeLock(ctx.dir, p.key, { kernel, cleanup: false, exclude: new Set([p.record.id]) })
+            .writer
+        : null;
       if (foreign?.foreign) consider(`foreign-${foreign.pid}`, foreign, true);
     });
   }

@@ -82,10 +82,15 @@ export function readProcLocks(): KernelLockTable | null {
   const byFile = new Map<string, KernelLock[]>();
   for (const line of table.split('\n')) {
     // "1: FLOCK  ADVISORY  WRITE 1234 fd:01:5678 0 EOF" or "1: -> FLOCK ..." for a blocked waiter.
-    const m = /^\d+:\s+(->\s+)?FLOCK\s+\S+\s+(READ|WRITE)\s+(\d+)\s+([0-9a-f]+:[0-9a-f]+:\d+)\s/.exec(line);
+    const m =
+      /^\d+:\s+(->\s+)?FLOCK\s+\S+\s+(READ|WRITE)\s+(\d+)\s+([0-9a-f]+:[0-9a-f]+:\d+)\s/.exec(line);
     if (!m) continue;
     const list = byFile.get(m[4]!) ?? [];
-    list.push({ blocked: m[1] !== undefined, mode: m[2] === 'READ' ? 'read' : 'write', pid: Number(m[3]) });
+    list.push({
+      blocked: m[1] !== undefined,
+      mode: m[2] === 'READ' ? 'read' : 'write',
+      pid: Number(m[3]),
+    });
     byFile.set(m[4]!, list);
   }
   return { locksOf: (st) => byFile.get(fileId(st)) ?? [] };

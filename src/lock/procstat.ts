@@ -28,7 +28,10 @@ export function readStat(pid: number): ProcStat | null {
   const open = text.indexOf('(');
   const close = text.lastIndexOf(')');
   if (open < 0 || close < open) return null;
-  const rest = text.slice(close + 2).trim().split(' ');
+  const rest = text
+    .slice(close + 2)
+    .trim()
+    .split(' ');
   // rest[0] is field 3 (state); field N is rest[N - 3].
   const startTime = rest[22 - 3];
   return {

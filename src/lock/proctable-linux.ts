@@ -60,7 +60,10 @@ function readInfo(pid: number, btime: number | null): ProcessInfo | null {
     ppid: Number.isInteger(stat.ppid) && stat.ppid > 0 ? stat.ppid : null,
     exe: readLink(`/proc/${pid}/exe`),
     startTime: stat.startTime,
-    since: btime !== null && ticks !== null ? new Date((btime + ticks / TICKS_PER_SECOND) * 1000).toISOString() : null,
+    since:
+      btime !== null && ticks !== null
+        ? new Date((btime + ticks / TICKS_PER_SECOND) * 1000).toISOString()
+        : null,
     uid,
     user: uid === null ? null : userOf(uid),
     command: processCommandLine(pid) ?? [],
@@ -138,7 +141,10 @@ export function linuxCwd(pid: number): string | null {
 export function linuxEnvironment(pid: number, name: string): string | null {
   try {
     const prefix = `${name}=`;
-    const entry = fs.readFileSync(`/proc/${pid}/environ`, 'utf8').split('\0').find((e) => e.startsWith(prefix));
+    const entry = fs
+      .readFileSync(`/proc/${pid}/environ`, 'utf8')
+      .split('\0')
+      .find((e) => e.startsWith(prefix));
     return entry === undefined ? null : entry.slice(prefix.length);
   } catch {
     return null;

@@ -68,7 +68,11 @@ export function readProcess(pid: number): ProcessEntry | null {
  * The processes below `root` (children, their children, …) in `table`, parents before children.
  * `keep` drops a process and everything below it.
  */
-export function descendantsOf<P extends { readonly pid: number; readonly ppid: number | null }>(root: number, table: readonly P[], keep: (p: P) => boolean = () => true): P[] {
+export function descendantsOf<P extends { readonly pid: number; readonly ppid: number | null }>(
+  root: number,
+  table: readonly P[],
+  keep: (p: P) => boolean = () => true,
+): P[] {
   const children = new Map<number, P[]>();
   for (const p of table) {
     if (p.ppid === null) continue;

@@ -57,7 +57,10 @@ export function parseRecordFileName(name: string): { key: string; id: string } |
 /** Writes a record atomically: readers see the old one or the new one, never half of one. */
 export function writeRecord(dir: string, key: string, record: HolderRecord): void {
   const final = path.join(dir, recordFileName(key, record.id));
-  const temp = path.join(dir, `.${recordFileName(key, record.id)}.${process.pid}.${randomBytes(3).toString('hex')}.tmp`);
+  const temp = path.join(
+    dir,
+    `.${recordFileName(key, record.id)}.${process.pid}.${randomBytes(3).toString('hex')}.tmp`,
+  );
   fs.writeFileSync(temp, JSON.stringify(record, null, 1), { mode: 0o644, flag: 'wx' });
   try {
     fs.renameSync(temp, final);
@@ -83,7 +86,11 @@ const TEMPORARY = /^\..+\.\d+\.[0-9a-f]{6}\.tmp$/;
 const ABANDONED_AFTER_MS = 5 * 60_000;
 
 /** Removes, of these temporary files in `dir`, those that writers killed between writing and renaming left behind; returns them. */
-export function sweepTemporaryFiles(dir: string, names: readonly string[], now = Date.now()): string[] {
+export function sweepTemporaryFiles(
+  dir: string,
+  names: readonly string[],
+  now = Date.now(),
+): string[] {
   const removed: string[] = [];
   for (const name of names) {
     try {
@@ -112,24 +119,34 @@ function isObject(v: unknown): v is Record<string, unknown> {
 export function validateRecord(v: unknown): HolderRecord | string {
   if (!isObject(v)) return 'not a JSON object';
   if (typeof v.protocol !== 'number') return 'no protocol version';
-  if (v.protocol > PROTOCOL_VERSION) return `protocol version ${v.protocol} is newer than this tool's (${PROTOCOL_VERSION}); update Toolchain Lock`;
+  if (v.protocol > PROTOCOL_VERSION)
+    return `protocol version ${v.protocol} is newer than this tool's (${PROTOCOL_VERSION}); update Toolchain Lock`;
   if (v.protocol < 1) return `unknown protocol version ${v.protocol}`;
   if (v.mode !== 'read' && v.mode !== 'write') return 'mode is neither read nor write';
   if (v.state !== 'waiting' && v.state !== 'held') return 'state is neither waiting nor held';
-  if (typeof v.pid !== 'number' || !Number.isInteger(v.pid) || v.pid <= 0) return 'pid is not a positive integer';
+  if (typeof v.pid !== 'number' || !Number.isInteger(v.pid) || v.pid <= 0)
+    return 'pid is not a positive integer';
   if (typeof v.host !== 'string') return 'host is missing';
-  if (typeof v.since !== 'string' || Number.isNaN(Date.parse(v.since))) return 'since is not a time';
+  if (typeof v.since !== 'string' || Number.isNaN(Date.parse(v.since)))
+    return 'since is not a time';
   if (typeof v.id !== 'string') return 'id is missing';
   if (!isObject(v.toolchain) || typeof v.toolchain.path !== 'string') return 'toolchain is missing';
-  const command = Array.isArray(v.command) && v.command.every((a) => typeof a === 'string') ? v.command : [];
+  const command =
+    Array.isArray(v.command) && v.command.every((a) => typeof a === 'string') ? v.command : [];
   const children = Array.isArray(v.children)
-    ? v.children.filter((c): c is { pid: number; startTime: string | null } => isObject(c) && typeof c.pid === 'number')
+    ? v.children.filter(
+        (c): c is { pid: number; startTime: string | null } =>
+          isObject(c) && typeof c.pid === 'number',
+      )
     : [];
   const str = (x: unknown): string | null => (typeof x === 'string' ? x : null);
   return {
     protocol: v.protocol,
     id: v.id,
-    toolchain: { name: str(v.toolchain.name) ?? path.basename(v.toolchain.path), path: v.toolchain.path },
+    toolchain: {
+      name: str(v.toolchain.name) ?? path.basename(v.toolchain.path),
+      path: v.toolchain.path,
+    },
     mode: v.mode,
     state: v.state,
     pid: v.pid,
@@ -152,7 +169,12 @@ export function readRecords(
   dir: string,
   key?: string,
   onlyFile?: string,
-): { records: StoredRecord[]; problems: RecordProblem[]; byKey: Map<string, StoredRecord[]>; temporary: string[] } {
+): {
+  records: StoredRecord[];
+  problems: RecordProblem[];
+  byKey: Map<string, StoredRecord[]>;
+  temporary: string[];
+} {
   const records: StoredRecord[] = [];
   const problems: RecordProblem[] = [];
   const byKey = new Map<string, StoredRecord[]>();
@@ -188,15 +210,21 @@ const O_NOFOLLOW = fs.constants.O_NOFOLLOW ?? 0;
 function readOneRecord(dir: string, name: string): HolderRecord | string | undefined {
   let fd: number;
   try {
-    fd = fs.openSync(path.join(dir, name), fs.constants.O_RDONLY | O_NOFOLLOW | (fs.constants.O_NONBLOCK ?? 0));
+    fd = fs.openSync(
+      path.join(dir, name),
+      fs.constants.O_RDONLY | O_NOFOLLOW | (fs.constants.O_NONBLOCK ?? 0),
+    );
   } catch (err) {
     // Removed between readdir and open: the holder just left.
-    return (err as NodeJS.ErrnoException).code === 'ENOENT' ? undefined : `cannot open: ${(err as Error).message}`;
+    return (err as NodeJS.ErrnoException).code === 'ENOENT'
+      ? undefined
+      : `cannot open: ${(err as Error).message}`;
   }
   try {
     const st = fs.fstatSync(fd);
     if (!st.isFile()) return 'not a regular file';
-    if (st.size > MAX_RECORD_BYTES) return `oversized (${st.size} bytes, limit ${MAX_RECORD_BYTES})`;
+    if (st.size > MAX_RECORD_BYTES)
+      return `oversized (${st.size} bytes, limit ${MAX_RECORD_BYTES})`;
     const buf = Buffer.alloc(st.size);
     const n = fs.readSync(fd, buf, 0, st.size, 0);
     let json: unknown;
@@ -208,7 +236,12 @@ function readOneRecord(dir: string, name: string): HolderRecord | string | undef
     const record = validateRecord(json);
     // In a shared sticky directory anyone can write a file claiming to be anyone: the file's owner
     // is what the kernel vouches for. (Windows reports uid 0 for every file: no check there.)
-    if (typeof record !== 'string' && record.uid !== null && process.platform !== 'win32' && st.uid !== record.uid) {
+    if (
+      typeof record !== 'string' &&
+      record.uid !== null &&
+      process.platform !== 'win32' &&
+      st.uid !== record.uid
+    ) {
       return `forged: claims uid ${record.uid} (${record.user}) but the file belongs to uid ${st.uid}; ignored`;
     }
     return record;

@@ -4,7 +4,14 @@ import { isToolchainKey, type Toolchain } from './keys';
 import { processExited, selfIdentity } from './identity';
 import { recordLiveness, type Liveness } from './liveness';
 import { lockHeirs, processCommandLine, type KernelLock, type KernelLockTable } from './proclocks';
-import { readRecords, removeRecordFile, type HolderRecord, type LockMode, type RecordProblem, type StoredRecord } from './records';
+import {
+  readRecords,
+  removeRecordFile,
+  type HolderRecord,
+  type LockMode,
+  type RecordProblem,
+  type StoredRecord,
+} from './records';
 import { lockFilePath, gateFilePath, readMeta } from './files';
 import { closeHandle, tryLock, unlock } from './flock';
 import { openLockFile } from './lockdir';
@@ -124,7 +131,13 @@ export interface DescribeOptions {
 }
 
 /** Describes one toolchain's lock from its records and the kernel's view, removing dead records. */
-export function describeLock(dir: string, key: string, options: DescribeOptions, preloaded?: StoredRecord[], problems: RecordProblem[] = []): LockStatus {
+export function describeLock(
+  dir: string,
+  key: string,
+  options: DescribeOptions,
+  preloaded?: StoredRecord[],
+  problems: RecordProblem[] = [],
+): LockStatus {
   const self = selfIdentity();
   const stored = preloaded ?? readRecords(dir, key).records;
   const lockFile = lockFilePath(dir, key);
@@ -150,10 +163,15 @@ export function describeLock(dir: string, key: string, options: DescribeOptions,
     gateLocks = gateStat ? options.kernel.locksOf(gateStat) : [];
   }
 
-  const samePidSpace = (r: HolderRecord): boolean => r.host === self.host && r.bootId === self.bootId && r.pidNamespace === self.pidNamespace && self.procConsistent;
+  const samePidSpace = (r: HolderRecord): boolean =>
+    r.host === self.host &&
+    r.bootId === self.bootId &&
+    r.pidNamespace === self.pidNamespace &&
+    self.procConsistent;
   // With the kernel's table every holder of a local lock is in it: a held record of another boot
   // of this host names nobody (PROTOCOL.md §4.2). Not provably dead, so kept; said, not hidden.
-  const earlierBoot = (r: HolderRecord): boolean => r.host === self.host && r.bootId !== null && self.bootId !== null && r.bootId !== self.bootId;
+  const earlierBoot = (r: HolderRecord): boolean =>
+    r.host === self.host && r.bootId !== null && self.bootId !== null && r.bootId !== self.bootId;
   const kernelPids = new Set((mainLocks ?? []).filter((k) => !k.blocked).map((k) => k.pid));
   const holders: Holder[] = [];
   const waiting: Holder[] = [];
@@ -171,11 +189,20 @@ export function describeLock(dir: string, key: string, options: DescribeOptions,
       continue;
     }
     if (mainLocks !== null && earlierBoot(r)) {
-      problems.push({ file: s.file, reason: `held by pid ${r.pid} of another boot of this host (${r.bootId}): it holds nothing now; the next writer removes it` });
+      problems.push({
+        file: s.file,
+        reason: `held by pid ${r.pid} of another boot of this host (${r.bootId}): it holds nothing now; the next writer removes it`,
+      });
       continue;
     }
     // A held record whose process the kernel does not list is between unlock and record removal.
-    if (mainLocks !== null && samePidSpace(r) && !kernelPids.has(r.pid) && !r.children.some((c) => kernelPids.has(c.pid))) continue;
+    if (
+      mainLocks !== null &&
+      samePidSpace(r) &&
+      !kernelPids.has(r.pid) &&
+      !r.children.some((c) => kernelPids.has(c.pid))
+    )
+      continue;
     holders.push(h);
   }
   for (const k of mainLocks ?? []) {
@@ -185,7 +212,8 @@ export function describeLock(dir: string, key: string, options: DescribeOptions,
   for (const k of gateLocks ?? []) {
     // A foreign process holding the gate exclusively is a writer announcing itself without a record
     // (or one whose record we read before it was written): pending, not holding the lock.
-    if (k.mode === 'write' && !k.blocked && !recordPids.has(k.pid) && k.pid !== self.pid) waiting.push({ ...foreignHolder(k, gateStat), state: 'waiting' });
+    if (k.mode === 'write' && !k.blocked && !recordPids.has(k.pid) && k.pid !== self.pid)
+      waiting.push({ ...foreignHolder(k, gateStat), state: 'waiting' });
   }
 
   let state: LockState;
@@ -195,9 +223,17 @@ export function describeLock(dir: string, key: string, options: DescribeOptions,
     const mainWrite = mainLocks.some((k) => !k.blocked && k.mode === 'write');
     const gateWrite = (gateLocks ?? []).some((k) => !k.blocked && k.mode === 'write');
     const mainRead = mainLocks.some((k) => !k.blocked && k.mode === 'read');
-    state = mainWrite ? 'write' : gateWrite || pendingWriter ? 'update-pending' : mainRead ? 'read' : 'free';
+    state = mainWrite
+      ? 'write'
+      : gateWrite || pendingWriter
+        ? 'update-pending'
+        : mainRead
+          ? 'read'
+          : 'free';
   } else {
-    state = (options.probe !== false ? probeState(lockFile) : null) ?? (activeWriter ? 'write' : holders.length > 0 ? 'read' : 'free');
+    state =
+      (options.probe !== false ? probeState(lockFile) : null) ??
+      (activeWriter ? 'write' : holders.length > 0 ? 'read' : 'free');
     if (state !== 'write' && pendingWriter) state = 'update-pending';
   }
   return {

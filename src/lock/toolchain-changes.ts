@@ -55,17 +55,29 @@ function rustupDirs(root: string): string[] {
   const toolchains = path.dirname(root);
   if (path.basename(toolchains) !== 'toolchains') return [];
   const home = path.dirname(toolchains);
-  return [home, path.join(home, 'tmp'), path.join(home, 'downloads')].filter((d) => fs.existsSync(d));
+  return [home, path.join(home, 'tmp'), path.join(home, 'downloads')].filter((d) =>
+    fs.existsSync(d),
+  );
 }
 
 /** rustup's first moves land here; the std libraries of each target, and the binaries. */
 function watchedDirs(root: string): string[] {
   const rustlib = path.join(root, 'lib', 'rustlib');
-  const dirs = [root, path.join(root, 'bin'), path.join(root, 'lib'), path.join(root, 'libexec'), rustlib];
+  const dirs = [
+    root,
+    path.join(root, 'bin'),
+    path.join(root, 'lib'),
+    path.join(root, 'libexec'),
+    rustlib,
+  ];
   try {
     for (const e of fs.readdirSync(rustlib, { withFileTypes: true })) {
       if (!e.isDirectory() || e.name === 'etc' || e.name === 'src') continue;
-      dirs.push(path.join(rustlib, e.name), path.join(rustlib, e.name, 'lib'), path.join(rustlib, e.name, 'bin'));
+      dirs.push(
+        path.join(rustlib, e.name),
+        path.join(rustlib, e.name, 'lib'),
+        path.join(rustlib, e.name, 'bin'),
+      );
     }
   } catch {
     // Not a rustup-style toolchain: its top directory, bin and lib are what there is.
@@ -79,7 +91,10 @@ export const DEFAULT_QUIET_MS = 1_000;
 export { WRITER_GRACE_MS };
 
 /** Watches one toolchain for changes nobody holds the write lock for, until disposed. */
-export function watchUnlockedChanges(toolchain: Toolchain, options: ChangeWatchOptions): ChangeWatch {
+export function watchUnlockedChanges(
+  toolchain: Toolchain,
+  options: ChangeWatchOptions,
+): ChangeWatch {
   const root = canonicalToolchainPath(toolchain.path);
   const key = toolchainKey(root);
   const named: Toolchain = { name: toolchain.name, path: root };
@@ -91,7 +106,8 @@ export function watchUnlockedChanges(toolchain: Toolchain, options: ChangeWatchO
   let active: { found: FoundWriter | null; lastEvent: number; lookedAt: number } | null = null;
   let timer: NodeJS.Timeout | undefined;
 
-  const lockState = () => describeLock(lockDir, key, { kernel: thisOs.readKernelLockTable(), cleanup: false });
+  const lockState = () =>
+    describeLock(lockDir, key, { kernel: thisOs.readKernelLockTable(), cleanup: false });
 
   /**
    * Who writes, and whether a lock explains it; null writer when nobody could be named. `early`:
@@ -105,7 +121,8 @@ export function watchUnlockedChanges(toolchain: Toolchain, options: ChangeWatchO
       writeSeenAt = Date.now();
       return { explained: true, found: null };
     }
-    if (Date.now() - writeSeenAt < WRITER_GRACE_MS || options.writerSeenLately?.() === true) return { explained: true, found: null };
+    if (Date.now() - writeSeenAt < WRITER_GRACE_MS || options.writerSeenLately?.() === true)
+      return { explained: true, found: null };
     const table = listProcesses();
     const covered = lockCoverage(s.lockFile, lockedPids(s.holders), table);
     const found = findWriter(root, table, covered, { anyOpener: !early });
@@ -118,7 +135,25 @@ export function watchUnlockedChanges(toolchain: Toolchain, options: ChangeWatchO
     const p = f.process;
     return (
       recordLiveness(
-        { protocol: 1, id: '', toolchain: named, mode: 'write', state: 'held', user: '', uid: null, client: '', command: [], purpose: null, since: new Date().toISOString(), children: [], pid: p.pid, startTime: p.startTime, host: self.host, bootId: self.bootId, pidNamespace: self.pidNamespace },
+        {
+          protocol: 1,
+          id: '',
+          toolchain: named,
+          mode: 'write',
+          state: 'held',
+          user: '',
+          uid: null,
+          client: '',
+          command: [],
+          purpose: null,
+          since: new Date().toISOString(),
+          children: [],
+          pid: p.pid,
+          startTime: p.startTime,
+          host: self.host,
+          bootId: self.bootId,
+          pidNamespace: self.pidNamespace,
+        },
         self,
       ) === 'alive'
     );
@@ -134,12 +169,22 @@ export function watchUnlockedChanges(toolchain: Toolchain, options: ChangeWatchO
     if (disposed || !active) return;
     if (Date.now() - active.lastEvent < quietMs) return arm();
     // A toolchain removed for good (uninstalled) is not being changed any more: what uses it fails on its own.
-    if ((active.found && writerRunning(active.found)) || (fs.existsSync(root) && !toolchainWhole(root))) return arm();
+    if (
+      (active.found && writerRunning(active.found)) ||
+      (fs.existsSync(root) && !toolchainWhole(root))
+    )
+      return arm();
     const writer = active.found?.writer ?? null;
     active = null;
     // Directories replaced during the change are watched anew.
     rewatch();
-    options.onChange({ time: new Date().toISOString(), phase: 'done', key, toolchain: named, writer });
+    options.onChange({
+      time: new Date().toISOString(),
+      phase: 'done',
+      key,
+      toolchain: named,
+      writer,
+    });
   };
 
   const early = new Set(rustupDirs(root));
@@ -168,7 +213,13 @@ export function watchUnlockedChanges(toolchain: Toolchain, options: ChangeWatchO
     if (explained) return;
     active = { found, lastEvent: now, lookedAt: now };
     arm();
-    options.onChange({ time: new Date(now).toISOString(), phase: 'started', key, toolchain: named, writer: found?.writer ?? null });
+    options.onChange({
+      time: new Date(now).toISOString(),
+      phase: 'started',
+      key,
+      toolchain: named,
+      writer: found?.writer ?? null,
+    });
   };
 
   const rewatch = (): void => {
@@ -177,7 +228,9 @@ export function watchUnlockedChanges(toolchain: Toolchain, options: ChangeWatchO
       try {
         watches.set(dir, watchDir(dir, onEvent));
       } catch (err) {
-        options.onWarning?.(`Cannot watch ${dir} for changes without a lock: ${(err as Error).message}`);
+        options.onWarning?.(
+          `Cannot watch ${dir} for changes without a lock: ${(err as Error).message}`,
+        );
       }
     }
   };
@@ -203,7 +256,8 @@ function watchDir(dir: string, onEvent: (kind: string, dir: string) => void): Di
       // The watcher thread is gone (its "failed" event): fs.watch hears this directory from now on.
       if (kind === 'failed') fallback ??= fsWatchDir(dir, onEvent);
       // Lost events (overflow) are not a change by themselves; a change under way keeps producing more.
-      else if (kind === 'change' || kind === 'entry' || kind === 'dir-entry' || kind === 'gone') onEvent(kind, dir);
+      else if (kind === 'change' || kind === 'entry' || kind === 'dir-entry' || kind === 'gone')
+        onEvent(kind, dir);
     });
   } catch (err) {
     // The thread failed before this watch; any other refusal (the inotify limit) is the caller's to report.

@@ -27,20 +27,33 @@ export interface UnlockedWaitOptions {
  * is left (empty: none). Called by an update holding the write lock, so no reader is left to hide
  * among: every process still running from the toolchain is one the lock cannot stop.
  */
-export async function waitForUnlocked(toolchains: readonly Toolchain[], options: UnlockedWaitOptions): Promise<UnlockedReport[]> {
+export async function waitForUnlocked(
+  toolchains: readonly Toolchain[],
+  options: UnlockedWaitOptions,
+): Promise<UnlockedReport[]> {
   const deadline = Date.now() + options.timeoutMs;
   let last = '';
   for (;;) {
     const reports = status({ lockDir: options.lockDir, toolchains })
       .filter((s) => s.unlocked.length > 0 && s.toolchain !== null)
       .map((s) => ({ toolchain: s.toolchain!, processes: s.unlocked }));
-    const now = reports.map((r) => r.processes.map((p) => `${p.pid}:${p.since}`).join(',')).join(';');
+    const now = reports
+      .map((r) => r.processes.map((p) => `${p.pid}:${p.since}`).join(','))
+      .join(';');
     if (now !== last && reports.length > 0) options.onProcesses?.(reports);
     last = now;
     if (reports.length === 0 || Date.now() >= deadline) return reports;
-    if (options.signal?.aborted) throw new LockError('E_ABORTED', 'Stopped while waiting for processes without a lock to exit.', { cause: options.signal.reason });
+    if (options.signal?.aborted)
+      throw new LockError(
+        'E_ABORTED',
+        'Stopped while waiting for processes without a lock to exit.',
+        { cause: options.signal.reason },
+      );
     await new Promise<void>((resolve) => {
-      const timer = setTimeout(done, Math.min(options.intervalMs ?? 250, Math.max(0, deadline - Date.now())));
+      const timer = setTimeout(
+        done,
+        Math.min(options.intervalMs ?? 250, Math.max(0, deadline - Date.now())),
+      );
       function done(): void {
         clearTimeout(timer);
         options.signal?.removeEventListener('abort', done);

@@ -40,15 +40,24 @@ function statOrNull(file: string): fs.Stats | null {
  * Whether a process is covered by a lock on `lockFile`: it or an ancestor is a holder (`locked`),
  * or (where the OS shows descriptors' locks) holds the lock through a descriptor it inherited.
  */
-export function lockCoverage(lockFile: string, locked: ReadonlySet<number>, table: readonly ProcessInfo[]): (p: ProcessInfo) => boolean {
+export function lockCoverage(
+  lockFile: string,
+  locked: ReadonlySet<number>,
+  table: readonly ProcessInfo[],
+): (p: ProcessInfo) => boolean {
   const byPid = new Map(table.map((p) => [p.pid, p]));
   const lockStat = statOrNull(lockFile);
   const memo = new Map<number, boolean>();
-  const holds = (pid: number): boolean => locked.has(pid) || (lockStat !== null && thisOs.holdsLockOn(pid, lockStat) === true);
+  const holds = (pid: number): boolean =>
+    locked.has(pid) || (lockStat !== null && thisOs.holdsLockOn(pid, lockStat) === true);
   return (p) => {
     const chain: number[] = [];
     let covered = false;
-    for (let q: ProcessInfo | undefined = p; q && !chain.includes(q.pid); q = q.ppid === null ? undefined : byPid.get(q.ppid)) {
+    for (
+      let q: ProcessInfo | undefined = p;
+      q && !chain.includes(q.pid);
+      q = q.ppid === null ? undefined : byPid.get(q.ppid)
+    ) {
       const known = memo.get(q.pid);
       if (known !== undefined) {
         covered = known;
@@ -66,7 +75,12 @@ export function lockCoverage(lockFile: string, locked: ReadonlySet<number>, tabl
 }
 
 /** The processes of `table` that run from `root` (a canonical toolchain directory) not covered by its lock. */
-export function findUnlocked(root: string, lockFile: string, locked: ReadonlySet<number>, table: readonly ProcessInfo[]): UnlockedProcess[] {
+export function findUnlocked(
+  root: string,
+  lockFile: string,
+  locked: ReadonlySet<number>,
+  table: readonly ProcessInfo[],
+): UnlockedProcess[] {
   const covered = lockCoverage(lockFile, locked, table);
   return table
     .filter((p) => p.pid !== process.pid && runsFrom(p, root) && !covered(p))

@@ -108,7 +108,10 @@ export class WaitSchedule {
     // A party that gives way for a bounded time (writer fairness) must look again by itself.
     if (typeof attempt === 'number') this.tryAt = attempt;
     if (afterClose || this.closeRetry > 0) {
-      const next = this.closeRetry >= 0 && this.closeRetry < AFTER_CLOSE_RETRY_MS.length ? AFTER_CLOSE_RETRY_MS[this.closeRetry++]! : Infinity;
+      const next =
+        this.closeRetry >= 0 && this.closeRetry < AFTER_CLOSE_RETRY_MS.length
+          ? AFTER_CLOSE_RETRY_MS[this.closeRetry++]!
+          : Infinity;
       if (next === Infinity) this.closeRetry = -1;
       this.tryAt = Math.min(this.tryAt, now + next);
     }
@@ -125,7 +128,11 @@ export class WaitSchedule {
     if (!this.reporting) return null;
     const sinceReport = now - this.lastReportAt;
     const kernelDue = !this.kernelReported && this.lastReportAt > 0;
-    if ((this.recordsChanged && sinceReport >= REPORT_MIN_MS) || (kernelDue && sinceReport >= REPORT_MIN_MS) || (!kernelWakes && sinceReport >= REPORT_MAX_MS)) {
+    if (
+      (this.recordsChanged && sinceReport >= REPORT_MIN_MS) ||
+      (kernelDue && sinceReport >= REPORT_MIN_MS) ||
+      (!kernelWakes && sinceReport >= REPORT_MAX_MS)
+    ) {
       this.recordsChanged = false;
       const first = this.lastReportAt === 0;
       this.lastReportAt = now;

@@ -20,12 +20,24 @@ function blockersOf(ctx: Context, parties: readonly Party[], kernel = true): Hol
   const table = kernel && !ctx.network ? thisOs.readKernelLockTable() : null;
   const out: Holder[] = [];
   for (const p of parties) {
-    const s = describeLock(ctx.dir, p.key, { kernel: table, cleanup: true, exclude: own, probe: kernel });
+    const s = describeLock(ctx.dir, p.key, {
+      kernel: table,
+      cleanup: true,
+      exclude: own,
+      probe: kernel,
+    });
     const mine = Date.parse(p.record.since);
     const earlier = (h: Holder): boolean => Date.parse(h.since ?? '') < mine;
     // A reader waits for writers; a writer for earlier writers, and for the readers that queued
     // before it, which it lets in first (PROTOCOL.md §3).
-    out.push(...s.holders, ...s.waiting.filter((h) => (h.mode === 'write' && (p.record.mode === 'read' || earlier(h))) || (p.record.mode === 'write' && h.mode === 'read' && earlier(h))));
+    out.push(
+      ...s.holders,
+      ...s.waiting.filter(
+        (h) =>
+          (h.mode === 'write' && (p.record.mode === 'read' || earlier(h))) ||
+          (p.record.mode === 'write' && h.mode === 'read' && earlier(h)),
+      ),
+    );
   }
   return out;
 }
@@ -37,11 +49,20 @@ export type { Attempt } from './wait-schedule';
  * lock and gate files (the kernel's events), or on the poll interval where those cannot be seen.
  * When to try and when to report is WaitSchedule's; this loop does the I/O.
  */
-export async function waitFor(ctx: Context, parties: readonly Party[], options: AcquireOptions, what: string, tryAll: () => Promise<Attempt>): Promise<void> {
+export async function waitFor(
+  ctx: Context,
+  parties: readonly Party[],
+  options: AcquireOptions,
+  what: string,
+  tryAll: () => Promise<Attempt>,
+): Promise<void> {
   if ((await tryAll()) === true) return;
   const describe = (): string => describeHolders(blockersOf(ctx, parties));
   if (options.timeoutMs === 0) {
-    throw new LockError('E_WOULD_BLOCK', `The ${what} is taken and waiting was not allowed; held by ${describe()}.`);
+    throw new LockError(
+      'E_WOULD_BLOCK',
+      `The ${what} is taken and waiting was not allowed; held by ${describe()}.`,
+    );
   }
   if (options.signal?.aborted) throw abortError(what, options.signal);
   for (const p of parties) if (!p.recordWritten) publish(ctx, p, { state: 'waiting' });
@@ -54,11 +75,27 @@ export async function waitFor(ctx: Context, parties: readonly Party[], options: 
   // Set right below; events never come before subscribe returns.
   let kernelEvents = (): boolean => false;
   // Opens too: a holder without a record (flock(1)) arriving changes who blocks us.
-  const sub = subscribe(ctx.dir, { useWatcher: !ctx.network, pollMs: ctx.pollMs, keepAlive: true, files, opens: true, onWarning: ctx.warn }, (file, kind) => {
-    if (file !== null && (ownFiles.has(file) || !parties.some((p) => file.includes(p.key)))) return;
-    const heard = { kind, gateClose: kind === 'close' && gateFiles.has(file ?? ''), lockOnly: kernelEvents() && parties.every((p) => p.gateHeld) };
-    if (schedule.heard(heard, Date.now())) wake?.();
-  });
+  const sub = subscribe(
+    ctx.dir,
+    {
+      useWatcher: !ctx.network,
+      pollMs: ctx.pollMs,
+      keepAlive: true,
+      files,
+      opens: true,
+      onWarning: ctx.warn,
+    },
+    (file, kind) => {
+      if (file !== null && (ownFiles.has(file) || !parties.some((p) => file.includes(p.key))))
+        return;
+      const heard = {
+        kind,
+        gateClose: kind === 'close' && gateFiles.has(file ?? ''),
+        lockOnly: kernelEvents() && parties.every((p) => p.gateHeld),
+      };
+      if (schedule.heard(heard, Date.now())) wake?.();
+    },
+  );
   kernelEvents = () => sub.kernel;
   // An abort can come from inside the loop (an onWait callback): it must not be slept through.
   const onAbort = (): void => {
@@ -75,7 +112,10 @@ export async function waitFor(ctx: Context, parties: readonly Party[], options: 
         const attempt = await tryAll();
         if (attempt === true) return;
         if (schedule.timedOut(Date.now())) {
-          throw new LockError('E_TIMEOUT', `Timed out after ${((options.timeoutMs ?? 0) / 1000).toFixed(1)} s waiting for the ${what}; still held by ${describe()}.`);
+          throw new LockError(
+            'E_TIMEOUT',
+            `Timed out after ${((options.timeoutMs ?? 0) / 1000).toFixed(1)} s waiting for the ${what}; still held by ${describe()}.`,
+          );
         }
         schedule.failedTry(attempt, turn.afterClose, Date.now());
       }
@@ -110,5 +150,7 @@ export async function waitFor(ctx: Context, parties: readonly Party[], options: 
 }
 
 export function abortError(what: string, signal: AbortSignal): LockError {
-  return new LockError('E_ABORTED', `Stopped waiting for the ${what}: cancelled.`, { cause: signal.reason });
+  return new LockError('E_ABORTED', `Stopped waiting for the ${what}: cancelled.`, {
+    cause: signal.reason,
+  });
 }

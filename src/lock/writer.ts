@@ -24,7 +24,19 @@ export interface UnlockedWriter {
 }
 
 /** rustup subcommands that add, replace or remove toolchain files. */
-const RUSTUP_CHANGING = new Set(['update', 'upgrade', 'install', 'uninstall', 'toolchain', 'component', 'target', 'default', 'self', 'up', 'init']);
+const RUSTUP_CHANGING = new Set([
+  'update',
+  'upgrade',
+  'install',
+  'uninstall',
+  'toolchain',
+  'component',
+  'target',
+  'default',
+  'self',
+  'up',
+  'init',
+]);
 
 function baseName(file: string): string {
   return path.basename(file).replace(/\.exe$/i, '');
@@ -66,7 +78,8 @@ function isChangingRustup(p: ProcessInfo, root: string): boolean {
   const sub = args[at]!;
   const rest = args.slice(at + 1);
   const positional = (sub === 'toolchain' ? rest.slice(1) : rest).filter((a) => !a.startsWith('-'));
-  if (!NAMES_TOOLCHAINS.has(sub === 'toolchain' ? (rest[0] ?? '') : sub) || positional.length === 0) return true;
+  if (!NAMES_TOOLCHAINS.has(sub === 'toolchain' ? (rest[0] ?? '') : sub) || positional.length === 0)
+    return true;
   const dir = path.basename(root);
   return positional.some((t) => dir === t || dir.startsWith(`${t}-`));
 }
@@ -89,20 +102,29 @@ export interface FoundWriter {
  * says); with `anyOpener`, else any process not `covered` by the lock with a file open or its
  * directory inside the toolchain. This process is never named.
  */
-export function findWriter(root: string, table: readonly ProcessInfo[], covered: (p: ProcessInfo) => boolean, options: { readonly anyOpener: boolean }): FoundWriter | null {
+export function findWriter(
+  root: string,
+  table: readonly ProcessInfo[],
+  covered: (p: ProcessInfo) => boolean,
+  options: { readonly anyOpener: boolean },
+): FoundWriter | null {
   const others = table.filter((p) => p.pid !== process.pid);
   for (const p of others) {
     if (!isChangingRustup(p, root)) continue;
     const home = rustupHomeOf(p.pid);
     // Unknown home (another user's process): a changing rustup is still the likeliest writer.
-    if (home === null || isInside(path.join(home, 'toolchains'), root)) return { writer: asWriter(p, 'rustup'), byHolder: covered(p), process: p };
+    if (home === null || isInside(path.join(home, 'toolchains'), root))
+      return { writer: asWriter(p, 'rustup'), byHolder: covered(p), process: p };
   }
   if (!options.anyOpener) return null;
   for (const p of others) {
     const cwd = thisOs.processCwd(p.pid);
-    const inside = (cwd !== null && isInside(root, cwd)) || (thisOs.openFiles(p.pid) ?? []).some((f) => isInside(root, f));
+    const inside =
+      (cwd !== null && isInside(root, cwd)) ||
+      (thisOs.openFiles(p.pid) ?? []).some((f) => isInside(root, f));
     // Coverage last: it reads the descriptors of the process and its ancestors.
-    if (inside && !covered(p)) return { writer: asWriter(p, 'open-files'), byHolder: false, process: p };
+    if (inside && !covered(p))
+      return { writer: asWriter(p, 'open-files'), byHolder: false, process: p };
   }
   return null;
 }
@@ -117,7 +139,10 @@ export function toolchainWhole(root: string): boolean {
   if (!fs.existsSync(rustlib)) return fs.existsSync(root);
   let components: string[];
   try {
-    components = fs.readFileSync(path.join(rustlib, 'components'), 'utf8').split('\n').filter(Boolean);
+    components = fs
+      .readFileSync(path.join(rustlib, 'components'), 'utf8')
+      .split('\n')
+      .filter(Boolean);
   } catch {
     return false;
   }
@@ -139,7 +164,10 @@ export function toolchainWhole(root: string): boolean {
 
 /** "rustup (pid 123)" for people; "an unknown process" when nobody could be named. */
 export function describeUnlockedWriter(w: UnlockedWriter): string {
-  if (w.pid === null) return w.evidence === 'incomplete' ? 'an unknown process (files of the toolchain are missing)' : 'an unknown process';
+  if (w.pid === null)
+    return w.evidence === 'incomplete'
+      ? 'an unknown process (files of the toolchain are missing)'
+      : 'an unknown process';
   const program = w.command[0] ?? w.exe;
   return `${program ? baseName(program) : 'a process'} (pid ${w.pid}${w.user ? `, user ${w.user}` : ''})`;
 }

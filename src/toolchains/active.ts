@@ -1,8 +1,23 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { expandPath, isPathSpec } from './resolve';
-import { fullRustupName, hostTriple, matchRustupNames, rustupSettings, rustupToolchain, rustupToolchainNames, type RustupSettings } from './rustup';
-import { parseToml, readTextFile, tomlString, tomlStrings, tomlTable, type TomlTable } from './toml';
+import {
+  fullRustupName,
+  hostTriple,
+  matchRustupNames,
+  rustupSettings,
+  rustupToolchain,
+  rustupToolchainNames,
+  type RustupSettings,
+} from './rustup';
+import {
+  parseToml,
+  readTextFile,
+  tomlString,
+  tomlStrings,
+  tomlTable,
+  type TomlTable,
+} from './toml';
 import { canonicalToolchainPath } from '../lock';
 import { ToolchainError } from './errors';
 import type { ResolvedToolchain } from './types';
@@ -31,11 +46,14 @@ function wantsOf(section: TomlTable | undefined): ToolchainWants | undefined {
   const components = tomlStrings(section, 'components');
   const targets = tomlStrings(section, 'targets');
   const profile = tomlString(section, 'profile');
-  return components.length + targets.length > 0 || profile !== undefined ? { components, targets, ...(profile !== undefined ? { profile } : {}) } : undefined;
+  return components.length + targets.length > 0 || profile !== undefined
+    ? { components, targets, ...(profile !== undefined ? { profile } : {}) }
+    : undefined;
 }
 
 /** What a toolchain file or override asks for: a rustup name, a custom toolchain directory, or the default. */
-type Request = { readonly name: string } | { readonly path: string } | { readonly useDefault: true };
+type Request =
+  { readonly name: string } | { readonly path: string } | { readonly useDefault: true };
 
 /**
  * Reads `rust-toolchain` or `rust-toolchain.toml` in `dir` as rustup does: the legacy file is a
@@ -43,7 +61,9 @@ type Request = { readonly name: string } | { readonly path: string } | { readonl
  * (absolute), not both. With neither but components or targets, the default toolchain applies; a
  * file with no `[toolchain]` table, or with nothing in it that rustup counts, is refused (E_BAD_TOML).
  */
-function toolchainFileIn(dir: string): { request: Request; file: string; wants?: ToolchainWants } | null {
+function toolchainFileIn(
+  dir: string,
+): { request: Request; file: string; wants?: ToolchainWants } | null {
   for (const name of ['rust-toolchain', 'rust-toolchain.toml']) {
     const file = path.join(dir, name);
     const text = readTextFile(file);
@@ -54,11 +74,18 @@ function toolchainFileIn(dir: string): { request: Request; file: string; wants?:
       const channel = lines[0]!.trim();
       if (channel !== '') return { request: { name: channel }, file };
     }
-    if (text.trim() === '') throw new ToolchainError('E_BAD_TOML', `${file} is empty. Name a toolchain in it (\`[toolchain]\` \`channel = "stable"\`) or remove it.`);
+    if (text.trim() === '')
+      throw new ToolchainError(
+        'E_BAD_TOML',
+        `${file} is empty. Name a toolchain in it (\`[toolchain]\` \`channel = "stable"\`) or remove it.`,
+      );
     const section = tomlTable(parseToml(text, file), 'toolchain');
     // rustup 1.29 refuses these files rather than falling back to the default toolchain.
     const bad = (why: string): never => {
-      throw new ToolchainError('E_BAD_TOML', `${file} ${why}; rustup refuses it too. Name a toolchain in it (\`[toolchain]\` \`channel = "stable"\`) or remove it.`);
+      throw new ToolchainError(
+        'E_BAD_TOML',
+        `${file} ${why}; rustup refuses it too. Name a toolchain in it (\`[toolchain]\` \`channel = "stable"\`) or remove it.`,
+      );
     };
     if (section === undefined) bad('has no [toolchain] table');
     const channel = tomlString(section, 'channel');
@@ -68,7 +95,8 @@ function toolchainFileIn(dir: string): { request: Request; file: string; wants?:
     if (channel) return { request: { name: channel }, file, ...(wants ? { wants } : {}) };
     if (custom) return { request: { path: custom }, file };
     // A profile alone does not count: rustup calls that "missing toolchain properties".
-    if (!['components', 'targets'].some((k) => section![k] !== undefined)) bad('has no channel, path, components or targets under [toolchain]');
+    if (!['components', 'targets'].some((k) => section![k] !== undefined))
+      bad('has no channel, path, components or targets under [toolchain]');
     return { request: { useDefault: true }, file, ...(wants ? { wants } : {}) };
   }
   return null;
@@ -97,19 +125,34 @@ function overrideFor(dir: string, settings: RustupSettings): Request | null {
  * directory"). `what` names where the path came from.
  */
 function checkedToolchainPath(p: string, what: string): string {
-  if (!path.isAbsolute(p)) throw new ToolchainError('E_UNKNOWN_TOOLCHAIN', `${what} names the relative path ${p}; rustup takes only an absolute path for a custom toolchain.`);
+  if (!path.isAbsolute(p))
+    throw new ToolchainError(
+      'E_UNKNOWN_TOOLCHAIN',
+      `${what} names the relative path ${p}; rustup takes only an absolute path for a custom toolchain.`,
+    );
   let bin = false;
   try {
     bin = fs.statSync(path.join(p, 'bin')).isDirectory();
   } catch {
     // Not there: reported below.
   }
-  if (!bin) throw new ToolchainError('E_UNKNOWN_TOOLCHAIN', `${what} names ${p}, which has no bin/ directory: not a toolchain rustup can run.`);
+  if (!bin)
+    throw new ToolchainError(
+      'E_UNKNOWN_TOOLCHAIN',
+      `${what} names ${p}, which has no bin/ directory: not a toolchain rustup can run.`,
+    );
   return p;
 }
 
-function fromRequest(request: Request, env: NodeJS.ProcessEnv, settings: RustupSettings): ResolvedToolchain | null {
-  if ('useDefault' in request) return settings.defaultToolchain ? fromRequest({ name: settings.defaultToolchain }, env, settings) : null;
+function fromRequest(
+  request: Request,
+  env: NodeJS.ProcessEnv,
+  settings: RustupSettings,
+): ResolvedToolchain | null {
+  if ('useDefault' in request)
+    return settings.defaultToolchain
+      ? fromRequest({ name: settings.defaultToolchain }, env, settings)
+      : null;
   if ('path' in request || isPathSpec(request.name)) {
     const p = 'path' in request ? request.path : expandPath(request.name, env, process.cwd());
     // Keyed as any toolchain path (a link stays the link), also when it is not there (yet).
@@ -119,7 +162,8 @@ function fromRequest(request: Request, env: NodeJS.ProcessEnv, settings: RustupS
   const installed = rustupToolchainNames(env) ?? [];
   const host = hostTriple(env, settings);
   const matches = matchRustupNames(request.name, installed);
-  const chosen = matches.length === 1 ? matches[0] : matches.find((n) => n === `${request.name}-${host}`);
+  const chosen =
+    matches.length === 1 ? matches[0] : matches.find((n) => n === `${request.name}-${host}`);
   // Not installed: name the directory rustup would install it in, so the lock is the same once it is.
   return rustupToolchain(chosen ?? fullRustupName(request.name, host), env);
 }
@@ -137,7 +181,10 @@ export function rustupNamed(name: string, env: NodeJS.ProcessEnv = process.env):
  * The toolchain of a proxy's or rustup's leading `+TOOLCHAIN`, which beats every other rule: a
  * name as rustupNamed reads it, or an absolute path to a toolchain with a bin/ directory.
  */
-export function commandLineToolchain(name: string, env: NodeJS.ProcessEnv = process.env): ResolvedToolchain {
+export function commandLineToolchain(
+  name: string,
+  env: NodeJS.ProcessEnv = process.env,
+): ResolvedToolchain {
   if (isPathSpec(name)) checkedToolchainPath(name, `+${name}`);
   return rustupNamed(name, env);
 }
@@ -160,12 +207,21 @@ function ancestors(start: string): string[] {
  * to the directory rustup would install it in, marked `missing`. A settings or toolchain file that
  * is not TOML throws a ToolchainError (E_BAD_TOML) naming it.
  */
-export function whichToolchain(dir: string, env: NodeJS.ProcessEnv = process.env): ActiveToolchain | null {
+export function whichToolchain(
+  dir: string,
+  env: NodeJS.ProcessEnv = process.env,
+): ActiveToolchain | null {
   const settings = rustupSettings(env);
-  const found = (request: Request, source: ToolchainSource, sourceFile: string | null, wants?: ToolchainWants): ActiveToolchain | null => {
+  const found = (
+    request: Request,
+    source: ToolchainSource,
+    sourceFile: string | null,
+    wants?: ToolchainWants,
+  ): ActiveToolchain | null => {
     // Unlike `rustup run PATH` and friends, a pin by path must be one rustup would run.
     if ('path' in request) checkedToolchainPath(request.path, sourceFile ?? 'RUSTUP_TOOLCHAIN');
-    else if ('name' in request && source !== 'override' && isPathSpec(request.name)) checkedToolchainPath(request.name, sourceFile ?? 'RUSTUP_TOOLCHAIN');
+    else if ('name' in request && source !== 'override' && isPathSpec(request.name))
+      checkedToolchainPath(request.name, sourceFile ?? 'RUSTUP_TOOLCHAIN');
     const toolchain = fromRequest(request, env, settings);
     return toolchain ? { toolchain, source, sourceFile, ...(wants ? { wants } : {}) } : null;
   };
@@ -179,10 +235,15 @@ export function whichToolchain(dir: string, env: NodeJS.ProcessEnv = process.env
     const file = toolchainFileIn(d);
     if (file) return found(file.request, 'toolchain-file', file.file, file.wants);
   }
-  return settings.defaultToolchain ? found({ name: settings.defaultToolchain }, 'default', settings.file) : null;
+  return settings.defaultToolchain
+    ? found({ name: settings.defaultToolchain }, 'default', settings.file)
+    : null;
 }
 
 /** The toolchain of whichToolchain, or null. */
-export function activeRustupToolchain(workspaceDir: string, env: NodeJS.ProcessEnv = process.env): ResolvedToolchain | null {
+export function activeRustupToolchain(
+  workspaceDir: string,
+  env: NodeJS.ProcessEnv = process.env,
+): ResolvedToolchain | null {
   return whichToolchain(workspaceDir, env)?.toolchain ?? null;
 }

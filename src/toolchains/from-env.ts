@@ -22,8 +22,12 @@ export function configuredFromEnv(env: NodeJS.ProcessEnv = process.env): Configu
   for (const v of parsed as unknown[]) {
     if (typeof v !== 'object' || v === null) continue;
     const e = v as Record<string, unknown>;
-    if (typeof e.name !== 'string' || (typeof e.path !== 'string' && typeof e.rustup !== 'string')) continue;
-    const updateCommand = Array.isArray(e.updateCommand) && e.updateCommand.every((a) => typeof a === 'string') ? e.updateCommand : undefined;
+    if (typeof e.name !== 'string' || (typeof e.path !== 'string' && typeof e.rustup !== 'string'))
+      continue;
+    const updateCommand =
+      Array.isArray(e.updateCommand) && e.updateCommand.every((a) => typeof a === 'string')
+        ? e.updateCommand
+        : undefined;
     out.push({
       name: e.name,
       ...(typeof e.path === 'string' ? { path: e.path } : {}),

@@ -28,7 +28,17 @@ export interface RustupPlanOptions {
 /** Options of rustup's subcommands that take one value, and those that take one or more. */
 const ONE_VALUE = new Set(['--toolchain', '--profile', '--path']);
 const MANY_VALUES = new Set(['-c', '--component', '-t', '--target']);
-const READ_ONLY = new Set(['show', 'which', 'doc', 'man', 'check', 'completions', 'set', 'dump-testament', 'help']);
+const READ_ONLY = new Set([
+  'show',
+  'which',
+  'doc',
+  'man',
+  'check',
+  'completions',
+  'set',
+  'dump-testament',
+  'help',
+]);
 
 interface Words {
   readonly positionals: readonly string[];
@@ -70,7 +80,10 @@ function unique(toolchains: readonly ResolvedToolchain[]): ResolvedToolchain[] {
 }
 
 /** Plans the locks of `rustup ARGS…` (ARGS without the program name). Never runs rustup. */
-export function rustupLockPlan(args: readonly string[], options: RustupPlanOptions): RustupLockPlan {
+export function rustupLockPlan(
+  args: readonly string[],
+  options: RustupPlanOptions,
+): RustupLockPlan {
   const env = options.env ?? process.env;
   let i = 0;
   let plus: string | undefined;
@@ -87,8 +100,11 @@ export function rustupLockPlan(args: readonly string[], options: RustupPlanOptio
   const rest = args.slice(i + 1);
   const none = (command: string): RustupLockPlan => ({ mode: 'none', toolchains: [], command });
   const write = (command: string, toolchains: readonly ResolvedToolchain[]): RustupLockPlan =>
-    toolchains.length === 0 ? none(command) : { mode: 'write', toolchains: unique(toolchains), command };
-  const named = (names: readonly string[]): ResolvedToolchain[] => names.map((n) => rustupNamed(n, env));
+    toolchains.length === 0
+      ? none(command)
+      : { mode: 'write', toolchains: unique(toolchains), command };
+  const named = (names: readonly string[]): ResolvedToolchain[] =>
+    names.map((n) => rustupNamed(n, env));
   const installed = (): ResolvedToolchain[] => listRustupToolchains(env);
   // The toolchain rustup acts on when none is named: `+T`, else the directory's active one.
   const active = (toolchainOption: string | undefined): ResolvedToolchain[] => {
@@ -111,9 +127,15 @@ export function rustupLockPlan(args: readonly string[], options: RustupPlanOptio
     case 'update':
     case 'upgrade':
       // Without names rustup updates every channel toolchain; linked ones it leaves alone.
-      return write('update', w.positionals.length > 0 ? named(w.positionals) : installed().filter((t) => !t.linked));
+      return write(
+        'update',
+        w.positionals.length > 0 ? named(w.positionals) : installed().filter((t) => !t.linked),
+      );
     case 'install':
-      return write('toolchain install', w.positionals.length > 0 ? named(w.positionals) : active(undefined));
+      return write(
+        'toolchain install',
+        w.positionals.length > 0 ? named(w.positionals) : active(undefined),
+      );
     case 'uninstall':
       return write('toolchain uninstall', named(w.positionals));
     case 'default':
@@ -137,11 +159,14 @@ export function rustupLockPlan(args: readonly string[], options: RustupPlanOptio
       const args2 = w.positionals.slice(1);
       if (action === undefined || action === 'list' || action === 'help') return none(command);
       if (sub === 'toolchain') {
-        if (action === 'install' || action === 'add') return write('toolchain install', args2.length > 0 ? named(args2) : active(undefined));
-        if (action === 'uninstall' || action === 'remove') return write('toolchain uninstall', named(args2));
+        if (action === 'install' || action === 'add')
+          return write('toolchain install', args2.length > 0 ? named(args2) : active(undefined));
+        if (action === 'uninstall' || action === 'remove')
+          return write('toolchain uninstall', named(args2));
         if (action === 'link') return write('toolchain link', named(args2.slice(0, 1)));
       } else if (sub === 'component' || sub === 'target') {
-        if (['add', 'remove', 'install', 'uninstall'].includes(action)) return write(`${sub} ${action}`, active(w.options.get('--toolchain')));
+        if (['add', 'remove', 'install', 'uninstall'].includes(action))
+          return write(`${sub} ${action}`, active(w.options.get('--toolchain')));
       } else if (sub === 'override') {
         if (action === 'set' || action === 'add') return installsIfMissing(command, args2[0]);
         if (action === 'unset' || action === 'remove') return none(command);
@@ -166,7 +191,10 @@ function isRustup(program: string): boolean {
  * would take the write locks of. Empty for any other program, and for rustup commands that change
  * no toolchain. Lets an update run elsewhere (the extension) lock exactly what the wrapper locks.
  */
-export function rustupWrites(argv: readonly string[], options: RustupPlanOptions): readonly ResolvedToolchain[] {
+export function rustupWrites(
+  argv: readonly string[],
+  options: RustupPlanOptions,
+): readonly ResolvedToolchain[] {
   const [program, ...args] = argv;
   if (program === undefined || !isRustup(program)) return [];
   const plan = rustupLockPlan(args, options);
@@ -182,12 +210,21 @@ const INSTALL_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
  * name comes first: rustup's `-c`/`-t` take every value that follows. Values that are not plain
  * names are left out and returned in `skipped`.
  */
-export function rustupInstallCommand(name: string, wants?: { readonly components: readonly string[]; readonly targets: readonly string[]; readonly profile?: string }): { argv: string[]; skipped: string[] } {
+export function rustupInstallCommand(
+  name: string,
+  wants?: {
+    readonly components: readonly string[];
+    readonly targets: readonly string[];
+    readonly profile?: string;
+  },
+): { argv: string[]; skipped: string[] } {
   const argv = ['rustup', 'toolchain', 'install', name];
   const skipped: string[] = [];
-  const plain = (values: readonly string[]): string[] => values.filter((v) => INSTALL_NAME.test(v) || void skipped.push(v));
+  const plain = (values: readonly string[]): string[] =>
+    values.filter((v) => INSTALL_NAME.test(v) || void skipped.push(v));
   if (wants?.profile !== undefined) {
-    if (['minimal', 'default', 'complete'].includes(wants.profile)) argv.push('--profile', wants.profile);
+    if (['minimal', 'default', 'complete'].includes(wants.profile))
+      argv.push('--profile', wants.profile);
     else skipped.push(wants.profile);
   }
   const components = plain(wants?.components ?? []);

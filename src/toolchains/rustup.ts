@@ -51,7 +51,10 @@ function isSymlink(p: string): boolean {
  * toolchain link`) is the link, which keeps its lock when re-linked, and has no update command:
  * rustup cannot update it.
  */
-export function rustupToolchain(dirName: string, env: NodeJS.ProcessEnv = process.env): ResolvedToolchain {
+export function rustupToolchain(
+  dirName: string,
+  env: NodeJS.ProcessEnv = process.env,
+): ResolvedToolchain {
   const dir = path.join(rustupToolchainsDir(env), dirName);
   const linked = isSymlink(dir);
   return {
@@ -75,7 +78,9 @@ export function rustupToolchainNames(env: NodeJS.ProcessEnv = process.env): stri
   }
   // Linked toolchains (`rustup toolchain link`) are symlinks to directories: statSync follows them.
   // A name that is not UTF-8 (U+FFFD in its place) cannot be keyed exactly (PROTOCOL.md §2).
-  return names.filter((n) => !n.startsWith('.') && !n.includes('\uFFFD') && isDirectory(path.join(dir, n))).sort();
+  return names
+    .filter((n) => !n.startsWith('.') && !n.includes('\uFFFD') && isDirectory(path.join(dir, n)))
+    .sort();
 }
 
 /** Every toolchain rustup has installed or linked, without running rustup. */
@@ -101,9 +106,12 @@ export function rustupSettings(env: NodeJS.ProcessEnv = process.env): RustupSett
   const text = readTextFile(file);
   if (text === null) return { file, overrides: new Map() };
   const doc = parseToml(text, file);
-  const overrides = Object.entries(tomlTable(doc, 'overrides') ?? {}).filter((e): e is [string, string] => typeof e[1] === 'string');
+  const overrides = Object.entries(tomlTable(doc, 'overrides') ?? {}).filter(
+    (e): e is [string, string] => typeof e[1] === 'string',
+  );
   const defaultToolchain = tomlString(doc, 'default_toolchain');
-  const defaultHostTriple = tomlString(doc, 'default_host_triple') ?? tomlString(doc, 'default_host');
+  const defaultHostTriple =
+    tomlString(doc, 'default_host_triple') ?? tomlString(doc, 'default_host');
   const autoInstallDisabled = tomlString(doc, 'auto_install') === 'disable';
   return {
     file,
@@ -119,16 +127,26 @@ export function rustupSettings(env: NodeJS.ProcessEnv = process.env): RustupSett
  * rustup 1.28.1 and later do unless RUSTUP_AUTO_INSTALL=0 or `rustup set auto-install disable`.
  * rustup's proxies set RUSTUP_AUTO_INSTALL=0 for their children: nested calls never install.
  */
-export function rustupAutoInstalls(env: NodeJS.ProcessEnv = process.env, settings: RustupSettings = rustupSettings(env)): boolean {
+export function rustupAutoInstalls(
+  env: NodeJS.ProcessEnv = process.env,
+  settings: RustupSettings = rustupSettings(env),
+): boolean {
   if (env.RUSTUP_AUTO_INSTALL === '0') return false;
   return settings.autoInstallDisabled !== true;
 }
 
 const ARCH: Readonly<Record<string, string>> = { x64: 'x86_64', arm64: 'aarch64' };
-const OS_SUFFIX: Readonly<Record<string, string>> = { linux: 'unknown-linux-gnu', darwin: 'apple-darwin', win32: 'pc-windows-msvc' };
+const OS_SUFFIX: Readonly<Record<string, string>> = {
+  linux: 'unknown-linux-gnu',
+  darwin: 'apple-darwin',
+  win32: 'pc-windows-msvc',
+};
 
 /** The host triple: rustup's default_host_triple (or default_host) setting, else this platform's. */
-export function hostTriple(env: NodeJS.ProcessEnv = process.env, settings: RustupSettings = rustupSettings(env)): string | null {
+export function hostTriple(
+  env: NodeJS.ProcessEnv = process.env,
+  settings: RustupSettings = rustupSettings(env),
+): string | null {
   if (settings.defaultHostTriple) return settings.defaultHostTriple;
   const arch = ARCH[process.arch];
   const suffix = OS_SUFFIX[process.platform];
@@ -136,7 +154,8 @@ export function hostTriple(env: NodeJS.ProcessEnv = process.env, settings: Rustu
 }
 
 /** A release channel without a host triple: stable, beta, nightly, 1.95, 1.95.0, each with an optional date. */
-const CHANNEL = /^(?:stable|beta|nightly|\d+\.\d+(?:\.\d+)?(?:-beta(?:\.\d+)?)?)(?:-\d{4}-\d{2}-\d{2})?$/;
+const CHANNEL =
+  /^(?:stable|beta|nightly|\d+\.\d+(?:\.\d+)?(?:-beta(?:\.\d+)?)?)(?:-\d{4}-\d{2}-\d{2})?$/;
 
 /** True when `name` is a channel that rustup completes with the host triple. */
 export function isBareChannel(name: string): boolean {

@@ -6,7 +6,10 @@ import * as path from 'node:path';
 import { SHIM_MANIFEST } from './shim-script';
 
 /** PATH's entries in order, empty ones (the current directory, by accident) left out. */
-export function pathEntries(env: NodeJS.ProcessEnv = process.env, platform: NodeJS.Platform = process.platform): string[] {
+export function pathEntries(
+  env: NodeJS.ProcessEnv = process.env,
+  platform: NodeJS.Platform = process.platform,
+): string[] {
   const value = platform === 'win32' ? (env.PATH ?? env.Path ?? '') : (env.PATH ?? '');
   return value.split(platform === 'win32' ? ';' : ':').filter((d) => d !== '');
 }
@@ -29,8 +32,19 @@ export function isShimDir(dir: string, own: string): boolean {
 }
 
 /** `program` in `dir` as PATH lookup finds it (Windows: with PATHEXT's extensions), or null. */
-export function programIn(dir: string, program: string, env: NodeJS.ProcessEnv = process.env, platform: NodeJS.Platform = process.platform): string | null {
-  const names = platform === 'win32' ? (env.PATHEXT ?? '.COM;.EXE;.BAT;.CMD').split(';').filter(Boolean).map((ext) => program + ext.toLowerCase()) : [program];
+export function programIn(
+  dir: string,
+  program: string,
+  env: NodeJS.ProcessEnv = process.env,
+  platform: NodeJS.Platform = process.platform,
+): string | null {
+  const names =
+    platform === 'win32'
+      ? (env.PATHEXT ?? '.COM;.EXE;.BAT;.CMD')
+          .split(';')
+          .filter(Boolean)
+          .map((ext) => program + ext.toLowerCase())
+      : [program];
   for (const name of names) {
     const file = path.join(dir, name);
     try {
@@ -49,7 +63,12 @@ export function programIn(dir: string, program: string, env: NodeJS.ProcessEnv =
  * directory, never in one; when there is none after (a shim run by its full path, or put behind
  * ~/.cargo/bin), the first one on PATH. Null when there is none at all.
  */
-export function findReal(program: string, ownDir: string, env: NodeJS.ProcessEnv = process.env, platform: NodeJS.Platform = process.platform): string | null {
+export function findReal(
+  program: string,
+  ownDir: string,
+  env: NodeJS.ProcessEnv = process.env,
+  platform: NodeJS.Platform = process.platform,
+): string | null {
   let first: string | null = null;
   let after = false;
   for (const dir of pathEntries(env, platform)) {

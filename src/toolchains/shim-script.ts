@@ -28,13 +28,21 @@ export interface ShimRuntime {
 /** Program names a shim may have: safe in a file name and in the script, with no quoting. */
 export const SHIM_NAME = /^[A-Za-z0-9][A-Za-z0-9._+-]*$/;
 
-export function shimFileName(program: string, platform: NodeJS.Platform = process.platform): string {
+export function shimFileName(
+  program: string,
+  platform: NodeJS.Platform = process.platform,
+): string {
   return platform === 'win32' ? `${program}.cmd` : program;
 }
 
 /** The marker value for a toolchain, as a nested shim compares it; null for one rustup does not name. */
-export function shimMarker(toolchain: ResolvedToolchain, env: NodeJS.ProcessEnv = process.env): string | null {
-  return toolchain.kind === 'rustup' && toolchain.rustupName ? path.join(rustupHome(env), 'toolchains', toolchain.rustupName) : null;
+export function shimMarker(
+  toolchain: ResolvedToolchain,
+  env: NodeJS.ProcessEnv = process.env,
+): string | null {
+  return toolchain.kind === 'rustup' && toolchain.rustupName
+    ? path.join(rustupHome(env), 'toolchains', toolchain.rustupName)
+    : null;
 }
 
 const shQuote = (s: string): string => `'${s.replace(/'/g, `'\\''`)}'`;
@@ -44,8 +52,14 @@ const shQuote = (s: string): string => `'${s.replace(/'/g, `'\\''`)}'`;
  * next PATH entry after the shim directories), runs it straight when the marker says its
  * toolchain is already held, and otherwise execs Node. Windows: a .cmd that always calls Node.
  */
-export function shimScript(program: string, dir: string, runtime: ShimRuntime, platform: NodeJS.Platform = process.platform): string {
-  if (!SHIM_NAME.test(program)) throw new TypeError(`not a program name a shim can have: ${JSON.stringify(program)}`);
+export function shimScript(
+  program: string,
+  dir: string,
+  runtime: ShimRuntime,
+  platform: NodeJS.Platform = process.platform,
+): string {
+  if (!SHIM_NAME.test(program))
+    throw new TypeError(`not a program name a shim can have: ${JSON.stringify(program)}`);
   const what = `${SHIM_SIGNATURE} runs \`${program}\` under the lock of the toolchain it uses. Written by \`toolchain-lock shims install\`; \`toolchain-lock shims uninstall\` removes it.`;
   if (platform === 'win32') {
     return [

@@ -20,9 +20,17 @@ export function parseToml(text: string, file: string): TomlTable {
     return parse(text);
   } catch (err) {
     const e = err as Error & { line?: number };
-    const detail = e.message.split('\n')[0]!.replace(/^Invalid TOML document:\s*/, '').replace(/[.\s]+$/, '');
+    const detail = e.message
+      .split('\n')[0]!
+      .replace(/^Invalid TOML document:\s*/, '')
+      .replace(/[.\s]+$/, '');
     const where = typeof e.line === 'number' ? `line ${e.line}: ` : '';
-    throw new ToolchainError('E_BAD_TOML', `${file} is not valid TOML (${where}${detail}). Fix the file; rustup cannot read it either.`, [], { cause: err });
+    throw new ToolchainError(
+      'E_BAD_TOML',
+      `${file} is not valid TOML (${where}${detail}). Fix the file; rustup cannot read it either.`,
+      [],
+      { cause: err },
+    );
   }
 }
 
@@ -38,7 +46,9 @@ export function readTextFile(file: string): string | null {
 /** The table at `key` of `table`, or undefined when it is missing or not a table. */
 export function tomlTable(table: TomlTable | undefined, key: string): TomlTable | undefined {
   const v = table?.[key];
-  return typeof v === 'object' && v !== null && !Array.isArray(v) && !(v instanceof Date) ? (v as TomlTable) : undefined;
+  return typeof v === 'object' && v !== null && !Array.isArray(v) && !(v instanceof Date)
+    ? (v as TomlTable)
+    : undefined;
 }
 
 /** The string at `key` of `table`, or undefined when it is missing or not a string. */

@@ -73,11 +73,21 @@ function packageRunner(dir) {
   };
   fs.writeFileSync(path.join(ext, 'package.json'), JSON.stringify(manifest, null, 2));
   fs.writeFileSync(path.join(ext, 'main.js'), RUNNER_MAIN);
-  fs.writeFileSync(path.join(ext, 'README.md'), '# electron suite runner\n\nRuns the test/electron suite inside code-server (e2e tests only).\n');
+  fs.writeFileSync(
+    path.join(ext, 'README.md'),
+    '# electron suite runner\n\nRuns the test/electron suite inside code-server (e2e tests only).\n',
+  );
   const out = path.join(dir, 'electron-suite-runner.vsix');
   const vsce = path.join(repoRoot, 'node_modules', '.bin', 'vsce');
-  const r = spawnSync(vsce, ['package', '--allow-missing-repository', '--skip-license', '--no-dependencies', '--out', out], { cwd: ext, encoding: 'utf8', timeout: 120_000 });
-  if (r.status !== 0) throw new Error(`vsce package of the runner failed (${r.status ?? r.signal}):\n${r.stdout}${r.stderr}`);
+  const r = spawnSync(
+    vsce,
+    ['package', '--allow-missing-repository', '--skip-license', '--no-dependencies', '--out', out],
+    { cwd: ext, encoding: 'utf8', timeout: 120_000 },
+  );
+  if (r.status !== 0)
+    throw new Error(
+      `vsce package of the runner failed (${r.status ?? r.signal}):\n${r.stdout}${r.stderr}`,
+    );
   return out;
 }
 
@@ -98,7 +108,10 @@ export function electronSuite(getVsix) {
         name: 'electron',
         vsixes: [getVsix(), runner],
         demo: false,
-        env: (dirs) => ({ [RESULT_ENV]: resultFile, TOOLCHAIN_LOCK_TEST_WORKSPACE: dirs.workspace }),
+        env: (dirs) => ({
+          [RESULT_ENV]: resultFile,
+          TOOLCHAIN_LOCK_TEST_WORKSPACE: dirs.workspace,
+        }),
       });
     });
     after(async () => {
@@ -107,17 +120,27 @@ export function electronSuite(getVsix) {
     });
 
     test('suite.cjs passes in the extension host', () =>
-      explainFailure({ server: f.server, lockDir: f.lockDir, page, name: 'e2e-electron' }, async () => {
-        page = await f.openWindow();
-        const result = await waitFor('the suite result file', () => fs.existsSync(resultFile) && JSON.parse(fs.readFileSync(resultFile, 'utf8')), { timeoutMs: 120_000 });
-        await screenshot(page, 'e2e-electron-suite-done');
-        assert.ok(result.passed, `the suite failed:\n${result.error}\n${result.output.join('\n')}`);
-        const report = result.output.join('\n');
-        const oks = result.output.filter((l) => l.startsWith('ok - ')).length;
-        assert.ok(oks > 0 && result.output.includes(`${oks} passed, 0 failed`), report);
-        assert.ok(!result.output.some((l) => l.startsWith('not ok')), report);
-        // The suite's update check counts only if the command really ran the update in this host.
-        assert.match(extensionLogText(f.userData), /update of electron-test done in/);
-      }));
+      explainFailure(
+        { server: f.server, lockDir: f.lockDir, page, name: 'e2e-electron' },
+        async () => {
+          page = await f.openWindow();
+          const result = await waitFor(
+            'the suite result file',
+            () => fs.existsSync(resultFile) && JSON.parse(fs.readFileSync(resultFile, 'utf8')),
+            { timeoutMs: 120_000 },
+          );
+          await screenshot(page, 'e2e-electron-suite-done');
+          assert.ok(
+            result.passed,
+            `the suite failed:\n${result.error}\n${result.output.join('\n')}`,
+          );
+          const report = result.output.join('\n');
+          const oks = result.output.filter((l) => l.startsWith('ok - ')).length;
+          assert.ok(oks > 0 && result.output.includes(`${oks} passed, 0 failed`), report);
+          assert.ok(!result.output.some((l) => l.startsWith('not ok')), report);
+          // The suite's update check counts only if the command really ran the update in this host.
+          assert.match(extensionLogText(f.userData), /update of electron-test done in/);
+        },
+      ));
   });
 }

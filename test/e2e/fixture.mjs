@@ -7,7 +7,8 @@ import { createDemoToolchain, demoSettings } from '../../scripts/demo-toolchain.
 import { installExtension, launchBrowser, openWorkbench, startCodeServer } from './harness.mjs';
 import { diagnostics, languageServers, sleep, tempDir, waitFor } from './support.mjs';
 
-const HELLO = 'export function greet(name: string): string {\n  return `Hello, ${name}`;\n}\n\ngreet("toolchain");\n';
+const HELLO =
+  'export function greet(name: string): string {\n  return `Hello, ${name}`;\n}\n\ngreet("toolchain");\n';
 
 /**
  * @param {object} o
@@ -21,7 +22,16 @@ const HELLO = 'export function greet(name: string): string {\n  return `Hello, $
  * @param {boolean} [o.demo]         manage the demo language server (default true)
  * @param {Record<string, string>} [o.files] more files for the workspace, by relative path
  */
-export async function startFixture({ name, vsixes, settings = {}, workspaceSettings, trustPrompt = false, env = {}, demo = true, files = {} }) {
+export async function startFixture({
+  name,
+  vsixes,
+  settings = {},
+  workspaceSettings,
+  trustPrompt = false,
+  env = {},
+  demo = true,
+  files = {},
+}) {
   const root = tempDir(`tcl-e2e-${name}-`);
   const dir = (n) => {
     const p = path.join(root, n);
@@ -43,10 +53,14 @@ export async function startFixture({ name, vsixes, settings = {}, workspaceSetti
   // at startup, which activates VS Code's built-in TypeScript extension in some windows and not in
   // others, and it shares a command id with the demo server (command-collision.mjs covers that).
   fs.writeFileSync(path.join(f.workspace, 'hello.ts'), HELLO);
-  for (const [name, text] of Object.entries(files)) fs.writeFileSync(path.join(f.workspace, name), text);
+  for (const [name, text] of Object.entries(files))
+    fs.writeFileSync(path.join(f.workspace, name), text);
   if (workspaceSettings) {
     fs.mkdirSync(path.join(f.workspace, '.vscode'));
-    fs.writeFileSync(path.join(f.workspace, '.vscode', 'settings.json'), JSON.stringify(workspaceSettings(f), null, 2));
+    fs.writeFileSync(
+      path.join(f.workspace, '.vscode', 'settings.json'),
+      JSON.stringify(workspaceSettings(f), null, 2),
+    );
   }
   for (const vsix of vsixes) await installExtension(vsix, f.extensions, f.userData);
   f.server = await startCodeServer({
@@ -79,10 +93,14 @@ export async function stopFixture(f) {
   await f.server?.stop();
   let leftovers = [];
   try {
-    await waitFor('the language servers to end with code-server', () => {
-      leftovers = languageServers(f.toolchain);
-      return leftovers.length === 0;
-    }, { timeoutMs: 20_000 });
+    await waitFor(
+      'the language servers to end with code-server',
+      () => {
+        leftovers = languageServers(f.toolchain);
+        return leftovers.length === 0;
+      },
+      { timeoutMs: 20_000 },
+    );
   } catch {
     for (const s of leftovers) {
       try {
@@ -92,5 +110,8 @@ export async function stopFixture(f) {
     await sleep(200);
   }
   fs.rmSync(f.root, { recursive: true, force: true });
-  if (leftovers.length > 0) throw new Error(`language servers outlived code-server: ${JSON.stringify(leftovers)} (killed now)`);
+  if (leftovers.length > 0)
+    throw new Error(
+      `language servers outlived code-server: ${JSON.stringify(leftovers)} (killed now)`,
+    );
 }

@@ -9,7 +9,11 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
-import { CODE_SERVER_VERSION, CODE_SERVER_VERSIONS, installCodeServer } from '../../scripts/code-server.mjs';
+import {
+  CODE_SERVER_VERSION,
+  CODE_SERVER_VERSIONS,
+  installCodeServer,
+} from '../../scripts/code-server.mjs';
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 
@@ -18,14 +22,19 @@ let selectedVersion = CODE_SERVER_VERSION;
 
 /** Makes every later startCodeServer / installExtension / screenshot of this process use `version`. */
 export function selectCodeServer(version) {
-  if (!CODE_SERVER_VERSIONS[version]) throw new Error(`unknown code-server version ${version}; known: ${Object.keys(CODE_SERVER_VERSIONS).join(', ')}`);
+  if (!CODE_SERVER_VERSIONS[version])
+    throw new Error(
+      `unknown code-server version ${version}; known: ${Object.keys(CODE_SERVER_VERSIONS).join(', ')}`,
+    );
   selectedVersion = version;
 }
 
 /** Where screenshots go: test-artifacts/ (git-ignored), in a subfolder for a non-default code-server. */
 export function artifactsDir() {
   const base = path.join(repoRoot, 'test-artifacts');
-  return selectedVersion === CODE_SERVER_VERSION ? base : path.join(base, `code-server-${selectedVersion}`);
+  return selectedVersion === CODE_SERVER_VERSION
+    ? base
+    : path.join(base, `code-server-${selectedVersion}`);
 }
 
 const DEFAULT_SETTINGS = {
@@ -87,17 +96,29 @@ export async function startCodeServer({
   fs.mkdirSync(userDir, { recursive: true });
   fs.mkdirSync(extensionsDir, { recursive: true });
   // VS Code 1.139 no longer asks at startup by default (startupPrompt "never"): ask, as 1.100 does.
-  const trust = trustPrompt ? { 'security.workspace.trust.startupPrompt': 'once' } : { 'security.workspace.trust.enabled': false };
-  const allSettings = { ...DEFAULT_SETTINGS, ...versionSettings(selectedVersion), ...trust, ...settings };
+  const trust = trustPrompt
+    ? { 'security.workspace.trust.startupPrompt': 'once' }
+    : { 'security.workspace.trust.enabled': false };
+  const allSettings = {
+    ...DEFAULT_SETTINGS,
+    ...versionSettings(selectedVersion),
+    ...trust,
+    ...settings,
+  };
   fs.writeFileSync(path.join(userDir, 'settings.json'), JSON.stringify(allSettings, null, 2));
 
   const args = [
     entry,
-    '--config', configFile(userDataDir),
-    '--auth', 'none',
-    '--bind-addr', '127.0.0.1:0', // code-server picks a free port and logs it: no race
-    '--user-data-dir', userDataDir,
-    '--extensions-dir', extensionsDir,
+    '--config',
+    configFile(userDataDir),
+    '--auth',
+    'none',
+    '--bind-addr',
+    '127.0.0.1:0', // code-server picks a free port and logs it: no race
+    '--user-data-dir',
+    userDataDir,
+    '--extensions-dir',
+    extensionsDir,
     '--disable-telemetry',
     '--disable-update-check',
     '--disable-getting-started-override',
@@ -105,7 +126,11 @@ export async function startCodeServer({
     ...(workspaceDir ? [workspaceDir] : []),
   ];
   // detached: own process group, so stop() also ends the extension host, pty host, etc.
-  const child = spawn(node, args, { detached: true, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } });
+  const child = spawn(node, args, {
+    detached: true,
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, ...env },
+  });
   let output = '';
   child.stdout.on('data', (d) => (output += d));
   child.stderr.on('data', (d) => (output += d));
@@ -133,10 +158,16 @@ export async function startCodeServer({
   try {
     for (;;) {
       if (child.exitCode !== null) throw new Error(`code-server exited with ${child.exitCode}`);
-      if (Date.now() > deadline) throw new Error(`code-server did not answer within ${timeoutMs} ms`);
-      port ??= Number(/HTTP server listening on http:\/\/127\.0\.0\.1:(\d+)/.exec(output)?.[1]) || undefined;
+      if (Date.now() > deadline)
+        throw new Error(`code-server did not answer within ${timeoutMs} ms`);
+      port ??=
+        Number(/HTTP server listening on http:\/\/127\.0\.0\.1:(\d+)/.exec(output)?.[1]) ||
+        undefined;
       if (port) {
-        const ok = await fetch(`http://127.0.0.1:${port}/healthz`).then((r) => r.ok, () => false);
+        const ok = await fetch(`http://127.0.0.1:${port}/healthz`).then(
+          (r) => r.ok,
+          () => false,
+        );
         if (ok) break;
       }
       await new Promise((r) => setTimeout(r, 200));
@@ -145,7 +176,16 @@ export async function startCodeServer({
     await stop();
     throw new Error(`${e.message}\n--- code-server output ---\n${output}`);
   }
-  return { url: `http://127.0.0.1:${port}`, port, version: selectedVersion, process: child, userDataDir, extensionsDir, output: () => output, stop };
+  return {
+    url: `http://127.0.0.1:${port}`,
+    port,
+    version: selectedVersion,
+    process: child,
+    userDataDir,
+    extensionsDir,
+    output: () => output,
+    stop,
+  };
 }
 
 /** Installs a .vsix with code-server's CLI (before startCodeServer, with the same dirs). */
@@ -154,7 +194,18 @@ export async function installExtension(vsixPath, extensionsDir, userDataDir) {
   fs.mkdirSync(userDataDir, { recursive: true });
   const r = spawnSync(
     node,
-    [entry, '--config', configFile(userDataDir), '--user-data-dir', userDataDir, '--extensions-dir', extensionsDir, '--force', '--install-extension', path.resolve(vsixPath)],
+    [
+      entry,
+      '--config',
+      configFile(userDataDir),
+      '--user-data-dir',
+      userDataDir,
+      '--extensions-dir',
+      extensionsDir,
+      '--force',
+      '--install-extension',
+      path.resolve(vsixPath),
+    ],
     { encoding: 'utf8', timeout: 120_000 },
   );
   const out = `${r.stdout}${r.stderr}`;
@@ -165,7 +216,9 @@ export async function installExtension(vsixPath, extensionsDir, userDataDir) {
 }
 
 function findChromium() {
-  const names = process.env.CHROMIUM_PATH ? [process.env.CHROMIUM_PATH] : ['chromium', 'chromium-browser'];
+  const names = process.env.CHROMIUM_PATH
+    ? [process.env.CHROMIUM_PATH]
+    : ['chromium', 'chromium-browser'];
   for (const name of names) {
     const dirs = path.isAbsolute(name) ? [''] : (process.env.PATH || '').split(path.delimiter);
     for (const d of dirs) {
@@ -184,7 +237,15 @@ export function launchBrowser({ headless = true } = {}) {
   return chromium.launch({
     executablePath: findChromium(),
     headless,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-quic'],
+    args: [
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+      '--no-first-run',
+      '--disable-quic',
+    ],
   });
 }
 
@@ -206,9 +267,13 @@ export async function runCommand(page, title, { timeoutMs = 15_000, waitClosed =
   await page.keyboard.press('F1');
   await input.waitFor({ timeout: timeoutMs });
   await input.fill(`>${title}`);
-  await page.locator('.quick-input-list .monaco-list-row', { hasText: title }).first().waitFor({ timeout: timeoutMs });
+  await page
+    .locator('.quick-input-list .monaco-list-row', { hasText: title })
+    .first()
+    .waitFor({ timeout: timeoutMs });
   await page.keyboard.press('Enter');
-  if (waitClosed) await page.locator('.quick-input-widget').waitFor({ state: 'hidden', timeout: timeoutMs });
+  if (waitClosed)
+    await page.locator('.quick-input-widget').waitFor({ state: 'hidden', timeout: timeoutMs });
 }
 
 /**
@@ -216,7 +281,11 @@ export async function runCommand(page, title, { timeoutMs = 15_000, waitClosed =
  * for createStatusBarItem(id, ...); the bare item id also matches. Waits for the item to appear.
  */
 export async function statusBarItemText(page, id, { timeoutMs = 15_000 } = {}) {
-  const item = page.locator(`[id="workbench.parts.statusbar"] [id="${id}"], [id="workbench.parts.statusbar"] [id$=".${id}"]`).first();
+  const item = page
+    .locator(
+      `[id="workbench.parts.statusbar"] [id="${id}"], [id="workbench.parts.statusbar"] [id$=".${id}"]`,
+    )
+    .first();
   await item.waitFor({ timeout: timeoutMs });
   return (await item.innerText()).trim();
 }
@@ -252,7 +321,10 @@ export async function readmeScreenshot(page, name, locators, { margin = 16 } = {
   const x = Math.max(0, Math.floor(Math.min(...boxes.map((b) => b.x)) - margin));
   const y = Math.max(0, Math.floor(Math.min(...boxes.map((b) => b.y)) - margin));
   const right = Math.min(width, Math.ceil(Math.max(...boxes.map((b) => b.x + b.width)) + margin));
-  const bottom = Math.min(height, Math.ceil(Math.max(...boxes.map((b) => b.y + b.height)) + margin));
+  const bottom = Math.min(
+    height,
+    Math.ceil(Math.max(...boxes.map((b) => b.y + b.height)) + margin),
+  );
   const file = path.resolve(repoRoot, dir, `screenshot-${name}.png`);
   fs.mkdirSync(path.dirname(file), { recursive: true });
   await page.screenshot({ path: file, clip: { x, y, width: right - x, height: bottom - y } });

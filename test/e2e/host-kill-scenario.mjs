@@ -12,7 +12,21 @@ import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { startFixture, stopFixture } from './fixture.mjs';
 import { runCommand, screenshot } from './harness.mjs';
-import { cliClean, cliStatus, explainFailure, extensionHostsOf, isAlive, lockOf, readersOf, repoRoot, sleep, startCli, toastsSettled, waitFor, within } from './support.mjs';
+import {
+  cliClean,
+  cliStatus,
+  explainFailure,
+  extensionHostsOf,
+  isAlive,
+  lockOf,
+  readersOf,
+  repoRoot,
+  sleep,
+  startCli,
+  toastsSettled,
+  waitFor,
+  within,
+} from './support.mjs';
 import { steady } from './window-scenarios.mjs';
 
 const demoUpdate = path.join(repoRoot, 'scripts', 'demo-update.mjs');
@@ -37,22 +51,30 @@ function updateLogs(f) {
 /** flock(1) -n: true when `file` can be taken in `mode` now, i.e. nobody holds it against that. */
 function free(file, mode) {
   const r = spawnSync('flock', ['-n', '-E', '42', mode === 'write' ? '-x' : '-s', file, 'true']);
-  if (r.status !== 0 && r.status !== 42) throw new Error(`flock -n ${file}: ${r.status ?? r.signal} ${r.stderr}`);
+  if (r.status !== 0 && r.status !== 42)
+    throw new Error(`flock -n ${file}: ${r.status ?? r.signal} ${r.stderr}`);
   return r.status === 0;
 }
 
 /** "Toolchain Lock: Update toolchain safely" on demo, from the command palette. */
 async function startOwnUpdate(page) {
   await runCommand(page, 'Toolchain Lock: Update toolchain safely', { waitClosed: false });
-  const row = page.locator('.quick-input-widget .quick-input-list .monaco-list-row', { hasText: 'demo' }).first();
+  const row = page
+    .locator('.quick-input-widget .quick-input-list .monaco-list-row', { hasText: 'demo' })
+    .first();
   await row.waitFor({ timeout: 15_000 });
   await row.click();
 }
 
 /** Checks that an update's output is all there: every step and the last line. */
 function assertComplete(output, version, where) {
-  for (let i = 1; i <= 6; i++) assert.match(output, new RegExp(`demo-update: step ${i}/6`), `${where}: step ${i}`);
-  assert.match(output, new RegExp(`demo-update: done, version ${version}`), `${where}: the last line`);
+  for (let i = 1; i <= 6; i++)
+    assert.match(output, new RegExp(`demo-update: step ${i}/6`), `${where}: step ${i}`);
+  assert.match(
+    output,
+    new RegExp(`demo-update: done, version ${version}`),
+    `${where}: the last line`,
+  );
 }
 
 /**
@@ -65,16 +87,36 @@ const PHASES = {
   },
 
   async 'own update waiting for the lock'(f, page) {
-    const blocker = startCli(['run', f.toolchain, '--lock-dir', f.lockDir, '--purpose', 'e2e blocker', '--', process.execPath, '-e', 'setInterval(() => {}, 1000)']);
-    await waitFor('the blocking CLI reader', () => readersOf(f.lockDir, f.toolchain).some((h) => h.client === 'cli'));
+    const blocker = startCli([
+      'run',
+      f.toolchain,
+      '--lock-dir',
+      f.lockDir,
+      '--purpose',
+      'e2e blocker',
+      '--',
+      process.execPath,
+      '-e',
+      'setInterval(() => {}, 1000)',
+    ]);
+    await waitFor('the blocking CLI reader', () =>
+      readersOf(f.lockDir, f.toolchain).some((h) => h.client === 'cli'),
+    );
     await startOwnUpdate(page);
-    await waitFor("this window's update waiting for the write lock", () => lockOf(f.lockDir, f.toolchain)?.waiting.some((h) => h.mode === 'write' && h.client === 'vscode'));
+    await waitFor("this window's update waiting for the write lock", () =>
+      lockOf(f.lockDir, f.toolchain)?.waiting.some(
+        (h) => h.mode === 'write' && h.client === 'vscode',
+      ),
+    );
     return {
       maxDelayMs: 1000,
       update: false,
       async after() {
         // The dead window's intent is withdrawn by the kernel (its gate) and `status` (its record).
-        await waitFor("the dead window's update intent to be gone", () => lockOf(f.lockDir, f.toolchain)?.writer === null);
+        await waitFor(
+          "the dead window's update intent to be gone",
+          () => lockOf(f.lockDir, f.toolchain)?.writer === null,
+        );
         blocker.child.kill('SIGTERM');
         const r = await within(30_000, 'the blocking reader to exit', blocker.exited);
         assert.equal(r.code, 143, blocker.output());
@@ -91,7 +133,11 @@ const PHASES = {
       maxDelayMs: 2000,
       update: true,
       async after() {
-        await waitFor('the update to finish without its window', () => versionOf(f) === String(version), { timeoutMs: 90_000 });
+        await waitFor(
+          'the update to finish without its window',
+          () => versionOf(f) === String(version),
+          { timeoutMs: 90_000 },
+        );
         const added = updateLogs(f).filter((l) => !logs.includes(l));
         assert.equal(added.length, 1, `one new update log: ${added.join(', ')}`);
         assertComplete(fs.readFileSync(added[0], 'utf8'), version, `the update log ${added[0]}`);
@@ -100,16 +146,41 @@ const PHASES = {
   },
 
   async 'CLI update waiting for the window'(f) {
-    const cli = startCli(['update', f.toolchain, '--lock-dir', f.lockDir, '--', process.execPath, demoUpdate, f.toolchain, '3']);
+    const cli = startCli([
+      'update',
+      f.toolchain,
+      '--lock-dir',
+      f.lockDir,
+      '--',
+      process.execPath,
+      demoUpdate,
+      f.toolchain,
+      '3',
+    ]);
     const version = Number(versionOf(f)) + 1;
-    await waitFor('the CLI update to announce itself', () => lockOf(f.lockDir, f.toolchain)?.writer?.client === 'cli');
+    await waitFor(
+      'the CLI update to announce itself',
+      () => lockOf(f.lockDir, f.toolchain)?.writer?.client === 'cli',
+    );
     return { maxDelayMs: 300, update: true, after: () => cliFinished(cli, version) };
   },
 
   async 'CLI update running'(f) {
-    const cli = startCli(['update', f.toolchain, '--lock-dir', f.lockDir, '--', process.execPath, demoUpdate, f.toolchain, '3']);
+    const cli = startCli([
+      'update',
+      f.toolchain,
+      '--lock-dir',
+      f.lockDir,
+      '--',
+      process.execPath,
+      demoUpdate,
+      f.toolchain,
+      '3',
+    ]);
     const version = Number(versionOf(f)) + 1;
-    await waitFor('the CLI update to run', () => versionOf(f) === 'updating', { timeoutMs: 90_000 });
+    await waitFor('the CLI update to run', () => versionOf(f) === 'updating', {
+      timeoutMs: 90_000,
+    });
     return { maxDelayMs: 2000, update: true, after: () => cliFinished(cli, version) };
   },
 };
@@ -127,7 +198,9 @@ async function recover(f, page, victim, name) {
     async () => {
       if (extensionHostsOf(f.server).some((pid) => pid !== victim)) return 'by code-server itself';
       const offer = page
-        .locator('.notifications-toasts .notification-toast', { hasText: 'terminated unexpectedly' })
+        .locator('.notifications-toasts .notification-toast', {
+          hasText: 'terminated unexpectedly',
+        })
         .locator('.monaco-button', { hasText: /Restart (Remote )?Extension Host/ });
       if ((await offer.count()) === 0) return false;
       await toastsSettled(page);
@@ -143,7 +216,8 @@ export function hostKillScenario(getVsix) {
   describe('the extension host SIGKILLed at random points', () => {
     let f;
     let page;
-    const explain = (name, body) => explainFailure({ server: f.server, lockDir: f.lockDir, page, name }, body);
+    const explain = (name, body) =>
+      explainFailure({ server: f.server, lockDir: f.lockDir, page, name }, body);
 
     before(async () => {
       f = await startFixture({ name: 'host-kill', vsixes: [getVsix()] });
@@ -170,12 +244,22 @@ export function hostKillScenario(getVsix) {
           // if the update still runs after that read, it ran during it).
           const seen = lockOf(f.lockDir, f.toolchain);
           if (versionOf(f) === 'updating') {
-            assert.equal(seen.state, 'write', `${name}: the update holds the write lock after its window died`);
+            assert.equal(
+              seen.state,
+              'write',
+              `${name}: the update holds the write lock after its window died`,
+            );
             // Status names a process that really runs it (issue 11 item 2), not only the dead host.
-            assert.ok([seen.writer.pid, ...seen.writer.children].some(isAlive), `${name}: ${JSON.stringify(seen.writer)}`);
+            assert.ok(
+              [seen.writer.pid, ...seen.writer.children].some(isAlive),
+              `${name}: ${JSON.stringify(seen.writer)}`,
+            );
             counts.writeHeldAfterKill++;
           }
-          await screenshot(page, `${shot}-host-killed-${name.toLowerCase().replace(/[^a-z]+/g, '-')}`);
+          await screenshot(
+            page,
+            `${shot}-host-killed-${name.toLowerCase().replace(/[^a-z]+/g, '-')}`,
+          );
           const how = await recover(f, page, before.host, shot);
           counts.restarts[how] = (counts.restarts[how] ?? 0) + 1;
           await phase.after();
@@ -184,15 +268,29 @@ export function hostKillScenario(getVsix) {
           const [now] = await steady(f, [page]);
           await screenshot(page, `${shot}-back`);
           assert.notEqual(now.host, before.host, 'a new extension host holds the lock');
-          assert.equal(isAlive(before.server), false, `the dead window's server ${before.server} is gone`);
+          assert.equal(
+            isAlive(before.server),
+            false,
+            `the dead window's server ${before.server} is gone`,
+          );
           // Nothing left behind: only the new window holds the lock, nobody the gate, and its
           // record is the only one once `status` has looked (lockOf did).
           const s = lockOf(f.lockDir, f.toolchain);
-          assert.deepEqual([s.holders.map((h) => h.pid), s.waiting], [[now.host], []], `${name}: ${JSON.stringify(s)}`);
+          assert.deepEqual(
+            [s.holders.map((h) => h.pid), s.waiting],
+            [[now.host], []],
+            `${name}: ${JSON.stringify(s)}`,
+          );
           assert.ok(free(s.gateFile, 'write'), `${name}: nobody holds the gate`);
           assert.ok(free(s.lockFile, 'read'), `${name}: nobody holds the lock for write`);
-          assert.equal(recordFiles(f).length, 1, `${name}: one record, the new window's: ${recordFiles(f).join(', ')}`);
-          t.diagnostic(`kill ${i + 1}: ${name}; extension host restarted ${how}${phase.update ? '; the update completed' : ''}`);
+          assert.equal(
+            recordFiles(f).length,
+            1,
+            `${name}: one record, the new window's: ${recordFiles(f).join(', ')}`,
+          );
+          t.diagnostic(
+            `kill ${i + 1}: ${name}; extension host restarted ${how}${phase.update ? '; the update completed' : ''}`,
+          );
         }
         // All done: with code-server gone, no lock is held, nobody is reported holding or waiting,
         // and what a killed last host left is only dead records, which `clean` removes (status
@@ -203,11 +301,19 @@ export function hostKillScenario(getVsix) {
         assert.deepEqual([s.holders, s.waiting, s.writer], [[], [], null], JSON.stringify(s));
         const locksHeld = [s.lockFile, s.gateFile].filter((file) => !free(file, 'write'));
         const dead = recordFiles(f);
-        const cleaned = cliClean(f.lockDir).removed.map((r) => path.basename(r.file)).filter((file) => file.endsWith('.json'));
-        assert.deepEqual(cleaned.sort(), [...dead].sort(), 'clean removed exactly the records left behind');
+        const cleaned = cliClean(f.lockDir)
+          .removed.map((r) => path.basename(r.file))
+          .filter((file) => file.endsWith('.json'));
+        assert.deepEqual(
+          cleaned.sort(),
+          [...dead].sort(),
+          'clean removed exactly the records left behind',
+        );
         const recordsLeft = recordFiles(f);
         t.diagnostic(
-          `extension host killed ${counts.kills} times; restarted ${Object.entries(counts.restarts).map(([k, n]) => `${n}× ${k}`).join(', ')}; ` +
+          `extension host killed ${counts.kills} times; restarted ${Object.entries(counts.restarts)
+            .map(([k, n]) => `${n}× ${k}`)
+            .join(', ')}; ` +
             `updates completed after their window died: ${counts.updatesCompleted} (write lock seen held after the kill: ${counts.writeHeldAfterKill}); ` +
             `locks left held: ${locksHeld.length}; records left: ${recordsLeft.length}`,
         );

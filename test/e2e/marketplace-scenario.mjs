@@ -19,7 +19,9 @@ const demoUpdate = path.join(repoRoot, 'scripts', 'demo-update.mjs');
 
 /** The installed extension's folder under the extensions dir. */
 function installedDir(extensionsDir) {
-  const name = fs.readdirSync(extensionsDir).find((n) => n.startsWith('toolchain-lock.toolchain-lock-'));
+  const name = fs
+    .readdirSync(extensionsDir)
+    .find((n) => n.startsWith('toolchain-lock.toolchain-lock-'));
   assert.ok(name, `the extension is installed in ${extensionsDir}`);
   return path.join(extensionsDir, name);
 }
@@ -28,7 +30,13 @@ function installedDir(extensionsDir) {
 async function readmeFrame(page) {
   return waitFor('the README in the details page', async () => {
     for (const frame of page.frames()) {
-      const found = await frame.evaluate(() => document.querySelector('h1')?.textContent?.includes('Toolchain Lock') && document.images.length > 0).catch(() => false);
+      const found = await frame
+        .evaluate(
+          () =>
+            document.querySelector('h1')?.textContent?.includes('Toolchain Lock') &&
+            document.images.length > 0,
+        )
+        .catch(() => false);
       if (found) return frame;
     }
     return null;
@@ -37,7 +45,9 @@ async function readmeFrame(page) {
 
 /** The rows of the Toolchain Locks view: label and description. */
 function viewRows(page) {
-  return page.locator('.pane:has(.pane-header:has-text("Toolchain Locks")) .monaco-list-row').evaluateAll((els) => els.map((e) => e.innerText.replace(/\s+/g, ' ').trim()));
+  return page
+    .locator('.pane:has(.pane-header:has-text("Toolchain Locks")) .monaco-list-row')
+    .evaluateAll((els) => els.map((e) => e.innerText.replace(/\s+/g, ' ').trim()));
 }
 
 export function marketplaceScenario(getVsix) {
@@ -45,18 +55,23 @@ export function marketplaceScenario(getVsix) {
     let f;
     let page;
     const served = [];
-    const explain = (name, body) => explainFailure({ server: f.server, lockDir: f.lockDir, page, name }, body);
+    const explain = (name, body) =>
+      explainFailure({ server: f.server, lockDir: f.lockDir, page, name }, body);
 
     before(async () => {
       f = await startFixture({ name: 'market', vsixes: [getVsix()] });
       page = await f.openWindow();
       const dir = installedDir(f.extensions);
       await page.context().route(`${IMAGES}**`, (route) => {
-        const rel = decodeURIComponent(new URL(route.request().url()).pathname).split('/raw/HEAD/')[1];
+        const rel = decodeURIComponent(new URL(route.request().url()).pathname).split(
+          '/raw/HEAD/',
+        )[1];
         const file = path.join(dir, rel);
         const ok = fs.existsSync(file);
         served.push({ rel, ok });
-        return ok ? route.fulfill({ path: file }) : route.fulfill({ status: 404, body: 'not in the VSIX' });
+        return ok
+          ? route.fulfill({ path: file })
+          : route.fulfill({ status: 404, body: 'not in the VSIX' });
       });
     });
     after(() => stopFixture(f));
@@ -64,20 +79,37 @@ export function marketplaceScenario(getVsix) {
     test('10a. the details page shows the README with every image', () =>
       explain('e2e-10a', async () => {
         await page.keyboard.press('Control+Shift+X');
-        const search = page.locator('.extensions-viewlet .suggest-input-container, .extensions-viewlet .monaco-editor').first();
+        const search = page
+          .locator(
+            '.extensions-viewlet .suggest-input-container, .extensions-viewlet .monaco-editor',
+          )
+          .first();
         await search.waitFor({ timeout: 30_000 });
         await search.click();
         await page.keyboard.type('@installed Toolchain Lock');
-        const entry = page.locator('.extensions-viewlet .monaco-list-row', { hasText: 'Toolchain Lock' }).first();
+        const entry = page
+          .locator('.extensions-viewlet .monaco-list-row', { hasText: 'Toolchain Lock' })
+          .first();
         await entry.waitFor({ timeout: 30_000 });
         await entry.click();
         const frame = await readmeFrame(page);
         const images = await waitFor('every README image to load', async (saw) => {
-          const imgs = saw(await frame.evaluate(() => [...document.images].map((i) => ({ src: i.src, loaded: i.complete && i.naturalWidth > 0 }))));
+          const imgs = saw(
+            await frame.evaluate(() =>
+              [...document.images].map((i) => ({
+                src: i.src,
+                loaded: i.complete && i.naturalWidth > 0,
+              })),
+            ),
+          );
           return imgs.length >= 2 && imgs.every((i) => i.loaded) && imgs;
         });
-        for (const img of images) assert.ok(img.src.startsWith(IMAGES), `image ${img.src} points at the repository`);
-        assert.ok(served.length >= images.length && served.every((s) => s.ok), `every image is a file of the VSIX: ${JSON.stringify(served)}`);
+        for (const img of images)
+          assert.ok(img.src.startsWith(IMAGES), `image ${img.src} points at the repository`);
+        assert.ok(
+          served.length >= images.length && served.every((s) => s.ok),
+          `every image is a file of the VSIX: ${JSON.stringify(served)}`,
+        );
         const text = await frame.evaluate(() => document.body.innerText);
         assert.match(text, /Everyday use/);
         assert.doesNotMatch(text, /qemu|wine/, 'no contributor set-up on the page');
@@ -91,10 +123,18 @@ export function marketplaceScenario(getVsix) {
         const header = page.locator('.pane-header', { hasText: 'Toolchain Locks' });
         await header.waitFor({ timeout: 30_000 });
         if ((await header.getAttribute('aria-expanded')) === 'false') await header.click();
-        const rows = await waitFor('the toolchain, this window and the server in the view', async (saw) => {
-          const r = saw(await viewRows(page));
-          return r.some((x) => /^demo\s*held for read by this window/.test(x)) && r.some((x) => /reading · pid \d+ .*this window/.test(x)) && r.some((x) => /^typescript\s*running/.test(x)) && r;
-        });
+        const rows = await waitFor(
+          'the toolchain, this window and the server in the view',
+          async (saw) => {
+            const r = saw(await viewRows(page));
+            return (
+              r.some((x) => /^demo\s*held for read by this window/.test(x)) &&
+              r.some((x) => /reading · pid \d+ .*this window/.test(x)) &&
+              r.some((x) => /^typescript\s*running/.test(x)) &&
+              r
+            );
+          },
+        );
         assert.ok(rows.length >= 3);
         // Room for the view: no editor, a wider side bar.
         await page.keyboard.press('Control+K');
@@ -109,16 +149,35 @@ export function marketplaceScenario(getVsix) {
         const first = pane.locator('.monaco-list-row').first();
         await first.click();
         // A click on a row with children also toggles it: open it again, the selection stays.
-        if ((await first.getAttribute('aria-expanded')) === 'false') await page.keyboard.press('ArrowRight');
+        if ((await first.getAttribute('aria-expanded')) === 'false')
+          await page.keyboard.press('ArrowRight');
         await page.mouse.move(900, 300);
         await waitFor('the rows open again', async () => (await viewRows(page)).length >= 3);
-        await pane.locator('.monaco-list-row .action-label.codicon-sync').first().waitFor({ timeout: 15_000 });
+        await pane
+          .locator('.monaco-list-row .action-label.codicon-sync')
+          .first()
+          .waitFor({ timeout: 15_000 });
         await screenshot(page, 'e2e-10b-locks-view');
-        const cli = startCli(['update', f.toolchain, '--lock-dir', f.lockDir, '--', process.execPath, demoUpdate, f.toolchain, '3']);
+        const cli = startCli([
+          'update',
+          f.toolchain,
+          '--lock-dir',
+          f.lockDir,
+          '--',
+          process.execPath,
+          demoUpdate,
+          f.toolchain,
+          '3',
+        ]);
         try {
-          await waitFor('the update in the view', async (saw) => (saw(await viewRows(page))).some((x) => /updating · pid \d+ .*toolchain-lock/.test(x)));
+          await waitFor('the update in the view', async (saw) =>
+            saw(await viewRows(page)).some((x) => /updating · pid \d+ .*toolchain-lock/.test(x)),
+          );
           await screenshot(page, 'e2e-10b-locks-view-update');
-          await readmeScreenshot(page, 'view', [pane, page.locator('[id="workbench.parts.statusbar"] [id$="toolchainLock.status"]')]);
+          await readmeScreenshot(page, 'view', [
+            pane,
+            page.locator('[id="workbench.parts.statusbar"] [id$="toolchainLock.status"]'),
+          ]);
           const result = await within(90_000, 'the CLI update to finish', cli.exited);
           assert.equal(result.code, 0, cli.output());
         } finally {
@@ -126,7 +185,10 @@ export function marketplaceScenario(getVsix) {
         }
         await waitFor('the view back to normal', async (saw) => {
           const r = saw(await viewRows(page));
-          return r.some((x) => /^demo\s*held for read by this window/.test(x)) && !r.some((x) => /updating/.test(x));
+          return (
+            r.some((x) => /^demo\s*held for read by this window/.test(x)) &&
+            !r.some((x) => /updating/.test(x))
+          );
         });
       }));
   });

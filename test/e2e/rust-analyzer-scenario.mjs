@@ -11,7 +11,18 @@ import { after, before, describe, test } from 'node:test';
 import { addProcMacroSrv, processesOf } from '../fixtures/fake-rust-analyzer/toolchain.mjs';
 import { startFixture, stopFixture } from './fixture.mjs';
 import { screenshot } from './harness.mjs';
-import { explainFailure, lockOf, notificationTexts, readersOf, repoRoot, startCli, statusView, tempDir, waitFor, within } from './support.mjs';
+import {
+  explainFailure,
+  lockOf,
+  notificationTexts,
+  readersOf,
+  repoRoot,
+  startCli,
+  statusView,
+  tempDir,
+  waitFor,
+  within,
+} from './support.mjs';
 
 const triple = `${{ x64: 'x86_64', arm64: 'aarch64' }[process.arch]}-unknown-linux-gnu`;
 
@@ -20,11 +31,16 @@ function packageStandIn(dir) {
   const src = path.join(repoRoot, 'test', 'fixtures', 'fake-rust-analyzer');
   const work = path.join(dir, 'fake-rust-analyzer');
   fs.mkdirSync(work);
-  for (const name of ['package.json', 'extension.js', 'server.js']) fs.copyFileSync(path.join(src, name), path.join(work, name));
+  for (const name of ['package.json', 'extension.js', 'server.js'])
+    fs.copyFileSync(path.join(src, name), path.join(work, name));
   fs.writeFileSync(path.join(work, 'README.md'), 'Test stand-in for rust-analyzer.\n');
   fs.writeFileSync(path.join(work, 'LICENSE'), 'MIT\n');
   const out = path.join(dir, 'fake-rust-analyzer.vsix');
-  const r = spawnSync(path.join(repoRoot, 'node_modules', '.bin', 'vsce'), ['package', '--allow-missing-repository', '--out', out], { cwd: work, encoding: 'utf8', timeout: 120_000 });
+  const r = spawnSync(
+    path.join(repoRoot, 'node_modules', '.bin', 'vsce'),
+    ['package', '--allow-missing-repository', '--out', out],
+    { cwd: work, encoding: 'utf8', timeout: 120_000 },
+  );
   if (r.status !== 0) throw new Error(`vsce package failed: ${r.stdout}${r.stderr}`);
   return out;
 }
@@ -54,7 +70,11 @@ async function runExactly(page, title) {
   await page.keyboard.press('F1');
   await input.waitFor({ timeout: 15_000 });
   await input.fill(`>${title}`);
-  const row = page.locator('.quick-input-list .monaco-list-row').filter({ has: page.locator('.label-name', { hasText: new RegExp(`^${title.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}$`) }) });
+  const row = page.locator('.quick-input-list .monaco-list-row').filter({
+    has: page.locator('.label-name', {
+      hasText: new RegExp(`^${title.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}$`),
+    }),
+  });
   await row.first().click({ timeout: 15_000 });
   await page.locator('.quick-input-widget').waitFor({ state: 'hidden', timeout: 15_000 });
 }
@@ -66,7 +86,8 @@ function standInLog(userDataDir) {
     for (const e of fs.existsSync(dir) ? fs.readdirSync(dir, { withFileTypes: true }) : []) {
       const p = path.join(dir, e.name);
       if (e.isDirectory()) walk(p);
-      else if (/rust-analyzer \(stand-in\)/.test(e.name)) out.push(`--- ${p}\n${fs.readFileSync(p, 'utf8')}`);
+      else if (/rust-analyzer \(stand-in\)/.test(e.name))
+        out.push(`--- ${p}\n${fs.readFileSync(p, 'utf8')}`);
     }
   };
   walk(path.join(userDataDir, 'logs'));
@@ -80,24 +101,56 @@ export function rustAnalyzerScenario(getVsix) {
     let dirs;
     let sampler;
     const samples = [];
-    const servers = () => fs.readdirSync('/proc').filter((n) => /^\d+$/.test(n)).filter((n) => {
-      try {
-        // An argument of its own: the update commands here carry the name inside a script.
-        return fs.readFileSync(`/proc/${n}/cmdline`, 'utf8').split('\0').some((a) => a.endsWith(SERVER_JS)) && !/^\d+ \(.*\) [ZX] /.test(fs.readFileSync(`/proc/${n}/stat`, 'utf8'));
-      } catch {
-        return false;
-      }
-    }).map(Number);
-    const sample = () => ({ at: Date.now(), procMacro: processesOf(dirs.procMacroSrv), servers: servers(), readers: readersOf(dirs.lockDir, dirs.toolchain).length, writing: lockOf(dirs.lockDir, dirs.toolchain)?.state === 'write' });
+    const servers = () =>
+      fs
+        .readdirSync('/proc')
+        .filter((n) => /^\d+$/.test(n))
+        .filter((n) => {
+          try {
+            // An argument of its own: the update commands here carry the name inside a script.
+            return (
+              fs
+                .readFileSync(`/proc/${n}/cmdline`, 'utf8')
+                .split('\0')
+                .some((a) => a.endsWith(SERVER_JS)) &&
+              !/^\d+ \(.*\) [ZX] /.test(fs.readFileSync(`/proc/${n}/stat`, 'utf8'))
+            );
+          } catch {
+            return false;
+          }
+        })
+        .map(Number);
+    const sample = () => ({
+      at: Date.now(),
+      procMacro: processesOf(dirs.procMacroSrv),
+      servers: servers(),
+      readers: readersOf(dirs.lockDir, dirs.toolchain).length,
+      writing: lockOf(dirs.lockDir, dirs.toolchain)?.state === 'write',
+    });
     /** Runs an update through the CLI whose command checks for the stand-in's processes. */
     const update = (seconds) => {
       const out = path.join(dirs.root, `check-${Date.now()}.json`);
-      const cli = startCli(['update', dirs.toolchain, '--lock-dir', dirs.lockDir, '--', process.execPath, '-e', CHECK, dirs.procMacroSrv, out, String(seconds)]);
-      return { cli, done: async () => {
-        const r = await within(120_000, 'the update', cli.exited);
-        assert.equal(r.code, 0, cli.output());
-        return JSON.parse(fs.readFileSync(out, 'utf8'));
-      } };
+      const cli = startCli([
+        'update',
+        dirs.toolchain,
+        '--lock-dir',
+        dirs.lockDir,
+        '--',
+        process.execPath,
+        '-e',
+        CHECK,
+        dirs.procMacroSrv,
+        out,
+        String(seconds),
+      ]);
+      return {
+        cli,
+        done: async () => {
+          const r = await within(120_000, 'the update', cli.exited);
+          assert.equal(r.code, 0, cli.output());
+          return JSON.parse(fs.readFileSync(out, 'utf8'));
+        },
+      };
     };
 
     before(async () => {
@@ -106,7 +159,12 @@ export function rustAnalyzerScenario(getVsix) {
       const toolchain = path.join(rustupHome, 'toolchains', `stable-${triple}`);
       fs.mkdirSync(path.join(toolchain, 'bin'), { recursive: true });
       const procMacroSrv = fs.realpathSync(addProcMacroSrv(toolchain));
-      dirs = { root, toolchain: fs.realpathSync(toolchain), procMacroSrv, lockDir: path.join(root, 'locks') };
+      dirs = {
+        root,
+        toolchain: fs.realpathSync(toolchain),
+        procMacroSrv,
+        lockDir: path.join(root, 'locks'),
+      };
       fs.mkdirSync(dirs.lockDir);
       // From before code-server starts: nothing may run before the window holds the lock.
       sampler = setInterval(() => samples.push(sample()), 25);
@@ -115,7 +173,10 @@ export function rustAnalyzerScenario(getVsix) {
         name: 'ra',
         vsixes: [packageStandIn(root), getVsix()],
         demo: false,
-        files: { 'Cargo.toml': '[package]\nname = "p"\nversion = "0.1.0"\n', 'rust-toolchain.toml': '[toolchain]\nchannel = "stable"\n' },
+        files: {
+          'Cargo.toml': '[package]\nname = "p"\nversion = "0.1.0"\n',
+          'rust-toolchain.toml': '[toolchain]\nchannel = "stable"\n',
+        },
         settings: { 'rust-analyzer.procMacro.server': procMacroSrv },
         env: { RUSTUP_HOME: rustupHome, TOOLCHAIN_LOCK_DIR: dirs.lockDir },
       });
@@ -127,11 +188,12 @@ export function rustAnalyzerScenario(getVsix) {
       fs.rmSync(dirs.root, { recursive: true, force: true });
     });
 
-    const steady = (n) => waitFor(`${n} window(s) running the stand-in under the read lock`, (saw) => {
-      const s = sample();
-      saw(s);
-      return s.readers === n && s.procMacro.length === n && s.servers.length === n;
-    });
+    const steady = (n) =>
+      waitFor(`${n} window(s) running the stand-in under the read lock`, (saw) => {
+        const s = sample();
+        saw(s);
+        return s.readers === n && s.procMacro.length === n && s.servers.length === n;
+      });
     const ctx = (name) => ({ server: f.server, lockDir: dirs.lockDir, page, name });
     /** explainFailure, plus the stand-in's log. */
     const explain = (name, body) =>
@@ -143,7 +205,9 @@ export function rustAnalyzerScenario(getVsix) {
     test('at startup it runs only once the window holds the read lock', () =>
       explain('e2e-ra-startup', async () => {
         await steady(1);
-        const early = samples.filter((s) => s.procMacro.length + s.servers.length > 0 && s.readers === 0);
+        const early = samples.filter(
+          (s) => s.procMacro.length + s.servers.length > 0 && s.readers === 0,
+        );
         assert.deepEqual(early, [], 'no sample with a server and no read lock');
         await screenshot(page, 'e2e-ra-steady');
       }));
@@ -151,16 +215,29 @@ export function rustAnalyzerScenario(getVsix) {
     test('the update starts only once server and proc-macro server are gone; a restart meanwhile is stopped again, with a notification', () =>
       explain('e2e-ra-restart-during-update', async () => {
         const u = update(8);
-        await waitFor('the update to run', () => lockOf(dirs.lockDir, dirs.toolchain)?.state === 'write');
+        await waitFor(
+          'the update to run',
+          () => lockOf(dirs.lockDir, dirs.toolchain)?.state === 'write',
+        );
         await runExactly(page, 'rust-analyzer: Restart server');
-        await waitFor('the notification', async () => (await notificationTexts(page)).some((t) => /rust-analyzer was started while toolchain stable is being updated .*stopped it again/.test(t)));
+        await waitFor('the notification', async () =>
+          (await notificationTexts(page)).some((t) =>
+            /rust-analyzer was started while toolchain stable is being updated .*stopped it again/.test(
+              t,
+            ),
+          ),
+        );
         await waitFor('the restarted server stopped again', () => {
           const s = sample();
           return s.writing && s.procMacro.length === 0 && s.servers.length === 0;
         });
         await screenshot(page, 'e2e-ra-restart-stopped');
         const check = await u.done();
-        assert.deepEqual(check, { atStart: [], atEnd: [] }, 'no server process when the update started or ended');
+        assert.deepEqual(
+          check,
+          { atStart: [], atEnd: [] },
+          'no server process when the update started or ended',
+        );
         await steady(1);
       }));
 
@@ -174,7 +251,11 @@ export function rustAnalyzerScenario(getVsix) {
         await u_update(2);
         const after = Date.now();
         await waitFor('a moment after the update', () => Date.now() - after > 2000);
-        assert.deepEqual(samples.filter((s) => s.at > after && s.procMacro.length + s.servers.length > 0), [], 'still stopped after the update');
+        assert.deepEqual(
+          samples.filter((s) => s.at > after && s.procMacro.length + s.servers.length > 0),
+          [],
+          'still stopped after the update',
+        );
         await runExactly(page, 'rust-analyzer: Start server');
         await steady(1);
       }));
@@ -187,13 +268,22 @@ export function rustAnalyzerScenario(getVsix) {
     test('a second window opened during an update runs nothing until the update ends', () =>
       explain('e2e-ra-second-window', async () => {
         const u = update(10);
-        await waitFor('the update to run', () => lockOf(dirs.lockDir, dirs.toolchain)?.state === 'write');
+        await waitFor(
+          'the update to run',
+          () => lockOf(dirs.lockDir, dirs.toolchain)?.state === 'write',
+        );
         const from = Date.now();
         const second = await f.openWindow();
         try {
           const check = await u.done();
           assert.deepEqual(check, { atStart: [], atEnd: [] });
-          assert.deepEqual(samples.filter((s) => s.at > from && s.writing && s.procMacro.length + s.servers.length > 0), [], 'no server ran during the update');
+          assert.deepEqual(
+            samples.filter(
+              (s) => s.at > from && s.writing && s.procMacro.length + s.servers.length > 0,
+            ),
+            [],
+            'no server ran during the update',
+          );
           await steady(2);
         } finally {
           await second.close();
@@ -209,13 +299,24 @@ export function rustAnalyzerScenario(getVsix) {
             return s.length === 1 && s;
           });
           // Up, not still initializing: a server that dies then is not restarted at all (as with vscode-languageclient).
-          await waitFor(`server ${pid} running`, () => standInLog(f.userData).includes(`server running pid ${pid}\n`));
+          await waitFor(`server ${pid} running`, () =>
+            standInLog(f.userData).includes(`server running pid ${pid}\n`),
+          );
           process.kill(pid, 'SIGKILL');
           await waitFor(`server ${pid} gone`, () => !servers().includes(pid));
         }
-        await waitFor('the failure notification', async () => (await notificationTexts(page)).some((t) => /rust-analyzer is not running on toolchain stable: .*gave up on it/.test(t)));
-        await waitFor('a warning in the status bar', async () => (await statusView(page)).icons.some((c) => c.includes('codicon-warning')));
-        await waitFor('its lock released', () => readersOf(dirs.lockDir, dirs.toolchain).length === 0);
+        await waitFor('the failure notification', async () =>
+          (await notificationTexts(page)).some((t) =>
+            /rust-analyzer is not running on toolchain stable: .*gave up on it/.test(t),
+          ),
+        );
+        await waitFor('a warning in the status bar', async () =>
+          (await statusView(page)).icons.some((c) => c.includes('codicon-warning')),
+        );
+        await waitFor(
+          'its lock released',
+          () => readersOf(dirs.lockDir, dirs.toolchain).length === 0,
+        );
         await screenshot(page, 'e2e-ra-give-up');
       }));
   });

@@ -7,7 +7,14 @@ import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { startFixture, stopFixture } from './fixture.mjs';
 import { runCommand, screenshot } from './harness.mjs';
-import { explainFailure, extensionLogText, notificationTexts, readersOf, waitFor, waitForStatus } from './support.mjs';
+import {
+  explainFailure,
+  extensionLogText,
+  notificationTexts,
+  readersOf,
+  waitFor,
+  waitForStatus,
+} from './support.mjs';
 
 /** Replaces the User settings as a user does: in the settings.json editor, then save. */
 async function editUserSettings(page, settings) {
@@ -26,11 +33,17 @@ export function settingsScenario(getVsix, { skip } = {}) {
   describe('editing User settings', { skip }, () => {
     let f;
     let page;
-    const explain = (name, body) => explainFailure({ server: f.server, lockDir: f.lockDir, page, name }, body);
+    const explain = (name, body) =>
+      explainFailure({ server: f.server, lockDir: f.lockDir, page, name }, body);
 
     before(async () => {
       // Typed into the editor as it is: no brackets or indentation added on the way.
-      const typing = { 'editor.autoClosingBrackets': 'never', 'editor.autoClosingQuotes': 'never', 'editor.autoIndent': 'none', 'editor.formatOnType': false };
+      const typing = {
+        'editor.autoClosingBrackets': 'never',
+        'editor.autoClosingQuotes': 'never',
+        'editor.autoIndent': 'none',
+        'editor.formatOnType': false,
+      };
       f = await startFixture({ name: 'settings', vsixes: [getVsix()], settings: typing });
       page = await f.openWindow();
     });
@@ -41,13 +54,21 @@ export function settingsScenario(getVsix, { skip } = {}) {
         await waitForStatus(page, 'demo (1)', (v) => v.text === 'demo (1)' && !v.spinning);
         const file = path.join(f.userData, 'User', 'settings.json');
         const settings = JSON.parse(fs.readFileSync(file, 'utf8'));
-        const starts = () => (extensionLogText(f.userData).match(/server typescript started/g) ?? []).length;
+        const starts = () =>
+          (extensionLogText(f.userData).match(/server typescript started/g) ?? []).length;
         await waitFor('the first start in the log', () => starts() === 1);
         // The edit a user makes: the same server, one more environment variable.
-        settings['toolchainLock.servers'] = settings['toolchainLock.servers'].map((s) => ({ ...s, env: { ...s.env, TCL_E2E_EDITED: '1' } }));
+        settings['toolchainLock.servers'] = settings['toolchainLock.servers'].map((s) => ({
+          ...s,
+          env: { ...s.env, TCL_E2E_EDITED: '1' },
+        }));
         await editUserSettings(page, settings);
         await waitFor('the edited server to start', () => starts() === 2);
-        await waitForStatus(page, 'demo (1) after the edit', (v) => v.text === 'demo (1)' && !v.spinning);
+        await waitForStatus(
+          page,
+          'demo (1) after the edit',
+          (v) => v.text === 'demo (1)' && !v.spinning,
+        );
         assert.doesNotMatch(extensionLogText(f.userData), /servers: none/);
         assert.equal(readersOf(f.lockDir, f.toolchain).length, 1);
         await screenshot(page, 'e2e-8-after-edit');
@@ -55,7 +76,11 @@ export function settingsScenario(getVsix, { skip } = {}) {
         delete settings['toolchainLock.servers'];
         await editUserSettings(page, settings);
         const note = await waitFor('a notification that the server was stopped', async () =>
-          (await notificationTexts(page)).find((t) => t.includes('Toolchain Lock stopped typescript: toolchainLock.servers no longer lists it')),
+          (await notificationTexts(page)).find((t) =>
+            t.includes(
+              'Toolchain Lock stopped typescript: toolchainLock.servers no longer lists it',
+            ),
+          ),
         );
         assert.match(note, /Open Settings/);
         await waitFor('the read lock to go', () => readersOf(f.lockDir, f.toolchain).length === 0);

@@ -38,7 +38,12 @@ export function e2eSuite(version) {
     trustScenario(vsix);
     // Same extension code in both; under automation VS Code 1.139's command palette does not open
     // again once settings.json has been edited and saved, so the scenario runs in 1.100 only.
-    settingsScenario(vsix, { skip: version === '4.100.3' ? false : 'VS Code 1.139: the command palette does not reopen over an edited settings.json under automation' });
+    settingsScenario(vsix, {
+      skip:
+        version === '4.100.3'
+          ? false
+          : 'VS Code 1.139: the command palette does not reopen over an edited settings.json under automation',
+    });
     electronSuite(vsix);
     commandCollision(vsix);
     unlockedScenario(vsix);

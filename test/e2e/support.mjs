@@ -25,8 +25,13 @@ export function tempDir(prefix) {
 export function packageVsix() {
   const dir = tempDir('tcl-e2e-vsix-');
   const out = path.join(dir, 'toolchain-lock.vsix');
-  const r = spawnSync(process.execPath, [path.join(repoRoot, 'scripts', 'package.mjs'), '--out', out], { cwd: repoRoot, encoding: 'utf8', timeout: 180_000 });
-  if (r.status !== 0) throw new Error(`npm run package failed (${r.status ?? r.signal}):\n${r.stdout}${r.stderr}`);
+  const r = spawnSync(
+    process.execPath,
+    [path.join(repoRoot, 'scripts', 'package.mjs'), '--out', out],
+    { cwd: repoRoot, encoding: 'utf8', timeout: 180_000 },
+  );
+  if (r.status !== 0)
+    throw new Error(`npm run package failed (${r.status ?? r.signal}):\n${r.stdout}${r.stderr}`);
   return { vsix: out, cleanup: () => fs.rmSync(dir, { recursive: true, force: true }) };
 }
 
@@ -48,7 +53,10 @@ export async function waitFor(what, probe, { timeoutMs = 60_000, intervalMs = 20
       seen = err.message;
     }
     if (value) return value;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs / 1000} s waiting for ${what} (last seen: ${JSON.stringify(seen)})`);
+    if (Date.now() > deadline)
+      throw new Error(
+        `timed out after ${timeoutMs / 1000} s waiting for ${what} (last seen: ${JSON.stringify(seen)})`,
+      );
     await sleep(intervalMs);
   }
 }
@@ -63,7 +71,9 @@ export function lockOf(lockDir, toolchainDir) {
 
 /** Readers holding `toolchainDir` now (the engine's Holder objects). */
 export function readersOf(lockDir, toolchainDir) {
-  return (lockOf(lockDir, toolchainDir)?.holders ?? []).filter((h) => h.mode === 'read' && h.state === 'held');
+  return (lockOf(lockDir, toolchainDir)?.holders ?? []).filter(
+    (h) => h.mode === 'read' && h.state === 'held',
+  );
 }
 
 /** Runs `toolchain-lock` (dist/cli.js) in the background; resolves `exited` with its status and output. */
@@ -73,20 +83,28 @@ export function startCli(args) {
   let stderr = '';
   child.stdout.on('data', (d) => (stdout += d));
   child.stderr.on('data', (d) => (stderr += d));
-  const exited = new Promise((resolve) => child.on('close', (code, signal) => resolve({ code, signal, stdout, stderr })));
+  const exited = new Promise((resolve) =>
+    child.on('close', (code, signal) => resolve({ code, signal, stdout, stderr })),
+  );
   return { child, exited, output: () => stdout + stderr };
 }
 
 /** `toolchain-lock status --json`, parsed. */
 export function cliStatus(lockDir) {
-  const r = spawnSync(process.execPath, [cliPath, 'status', '--json', '--lock-dir', lockDir], { encoding: 'utf8', timeout: 30_000 });
+  const r = spawnSync(process.execPath, [cliPath, 'status', '--json', '--lock-dir', lockDir], {
+    encoding: 'utf8',
+    timeout: 30_000,
+  });
   if (r.status !== 0) throw new Error(`toolchain-lock status failed (${r.status}): ${r.stderr}`);
   return JSON.parse(r.stdout);
 }
 
 /** `toolchain-lock clean --json`: removes what dead parties left (status only looks); returns what it removed. */
 export function cliClean(lockDir) {
-  const r = spawnSync(process.execPath, [cliPath, 'clean', '--json', '--lock-dir', lockDir], { encoding: 'utf8', timeout: 30_000 });
+  const r = spawnSync(process.execPath, [cliPath, 'clean', '--json', '--lock-dir', lockDir], {
+    encoding: 'utf8',
+    timeout: 30_000,
+  });
   if (r.status !== 0) throw new Error(`toolchain-lock clean failed (${r.status}): ${r.stderr}`);
   return JSON.parse(r.stdout);
 }
@@ -104,7 +122,8 @@ function readProc(pid, file) {
 /** argv of a live (non-zombie) process, or null. */
 export function processArgv(pid) {
   const stat = readProc(pid, 'stat');
-  if (stat === null || / Z /.test(stat.slice(stat.lastIndexOf(')') + 1, stat.lastIndexOf(')') + 4))) return null;
+  if (stat === null || / Z /.test(stat.slice(stat.lastIndexOf(')') + 1, stat.lastIndexOf(')') + 4)))
+    return null;
   const cmdline = readProc(pid, 'cmdline');
   return cmdline ? cmdline.split('\0').filter(Boolean) : null;
 }
@@ -167,7 +186,11 @@ export function sampleDuringUpdate(toolchainDir, lockDir) {
     }
     const servers = languageServers(toolchainDir).map((s) => s.pid);
     const lock = lockOf(lockDir, toolchainDir);
-    samples.push({ version, servers, writer: lock?.state === 'write' ? lock.writer?.client ?? null : null });
+    samples.push({
+      version,
+      servers,
+      writer: lock?.state === 'write' ? (lock.writer?.client ?? null) : null,
+    });
   }, 50);
   // A scenario that fails before stop() must not keep the test process alive for ever.
   timer.unref();
@@ -182,7 +205,13 @@ export function sampleDuringUpdate(toolchainDir, lockDir) {
 /** Resolves like `promise`, or rejects after `ms` naming `what`. */
 export function within(ms, what, promise) {
   let timer;
-  const timeout = new Promise((_, reject) => (timer = setTimeout(() => reject(new Error(`timed out after ${ms / 1000} s waiting for ${what}`)), ms)));
+  const timeout = new Promise(
+    (_, reject) =>
+      (timer = setTimeout(
+        () => reject(new Error(`timed out after ${ms / 1000} s waiting for ${what}`)),
+        ms,
+      )),
+  );
   return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }
 
@@ -219,23 +248,36 @@ export function waitForStatus(page, what, ok, options) {
 
 /** Texts of the notification toasts shown now. */
 export function notificationTexts(page) {
-  return page.locator('.notifications-toasts .notification-toast').evaluateAll((els) => els.map((e) => e.innerText.replace(/\s+/g, ' ').trim()));
+  return page
+    .locator('.notifications-toasts .notification-toast')
+    .evaluateAll((els) => els.map((e) => e.innerText.replace(/\s+/g, ' ').trim()));
 }
 
 /** Waits until the notification toasts have slid in above the status bar (for a screenshot). */
 export function toastsSettled(page) {
   return waitFor('the notification toasts to settle', () =>
     page.locator('.notifications-toasts').evaluate((el) => {
-      const statusBar = document.getElementById('workbench.parts.statusbar')?.getBoundingClientRect().top ?? window.innerHeight;
-      const moving = el.getAnimations({ subtree: true }).some((a) => a instanceof CSSTransition && a.playState === 'running');
-      return !moving && [...el.querySelectorAll('.notification-toast')].every((t) => t.getBoundingClientRect().bottom <= statusBar);
+      const statusBar =
+        document.getElementById('workbench.parts.statusbar')?.getBoundingClientRect().top ??
+        window.innerHeight;
+      const moving = el
+        .getAnimations({ subtree: true })
+        .some((a) => a instanceof CSSTransition && a.playState === 'running');
+      return (
+        !moving &&
+        [...el.querySelectorAll('.notification-toast')].every(
+          (t) => t.getBoundingClientRect().bottom <= statusBar,
+        )
+      );
     }),
   );
 }
 
 /** Rows of the open quick pick: label, description and detail as one text each. */
 export function quickPickRows(page) {
-  return page.locator('.quick-input-widget .quick-input-list .monaco-list-row').evaluateAll((els) => els.map((e) => e.innerText.replace(/\s+/g, ' ').trim()));
+  return page
+    .locator('.quick-input-widget .quick-input-list .monaco-list-row')
+    .evaluateAll((els) => els.map((e) => e.innerText.replace(/\s+/g, ' ').trim()));
 }
 
 // ---- diagnostics -----------------------------------------------------------------------------
@@ -257,7 +299,10 @@ function findFiles(dir, match, out = []) {
 
 /** The extension's own logs ("Toolchain Lock" log channel, one per extension host). */
 export function extensionLogs(userDataDir) {
-  return findFiles(path.join(userDataDir, 'logs'), (p) => /Toolchain Lock/.test(path.basename(p)) || /exthost\d*\/remoteexthost\.log$/.test(p));
+  return findFiles(
+    path.join(userDataDir, 'logs'),
+    (p) => /Toolchain Lock/.test(path.basename(p)) || /exthost\d*\/remoteexthost\.log$/.test(p),
+  );
 }
 
 /** The text of every "Toolchain Lock.log" under userDataDir, joined. */
@@ -271,11 +316,17 @@ export function extensionLogText(userDataDir) {
 export function diagnostics(server, { lockDir } = {}) {
   const parts = [`--- code-server output (${server.url}) ---`, server.output().slice(-20_000)];
   for (const f of extensionLogs(server.userDataDir)) {
-    parts.push(`--- ${path.relative(server.userDataDir, f)} ---`, fs.readFileSync(f, 'utf8').slice(-20_000));
+    parts.push(
+      `--- ${path.relative(server.userDataDir, f)} ---`,
+      fs.readFileSync(f, 'utf8').slice(-20_000),
+    );
   }
   if (lockDir) {
     try {
-      parts.push(`--- toolchain-lock status --json --lock-dir ${lockDir} ---`, JSON.stringify(cliStatus(lockDir), null, 2));
+      parts.push(
+        `--- toolchain-lock status --json --lock-dir ${lockDir} ---`,
+        JSON.stringify(cliStatus(lockDir), null, 2),
+      );
     } catch (err) {
       parts.push(`--- status failed: ${err.message}`);
     }
@@ -292,7 +343,9 @@ export async function explainFailure({ server, lockDir, page, name }, body) {
       const { screenshot } = await import('./harness.mjs');
       await screenshot(page, `${name}-FAILED`).catch(() => undefined);
     }
-    console.error(`\n===== ${name} failed: diagnostics =====\n${diagnostics(server, { lockDir })}\n===== end of diagnostics =====\n`);
+    console.error(
+      `\n===== ${name} failed: diagnostics =====\n${diagnostics(server, { lockDir })}\n===== end of diagnostics =====\n`,
+    );
     throw err;
   }
 }

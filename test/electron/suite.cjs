@@ -5,8 +5,22 @@ const path = require('node:path');
 const vscode = require('vscode');
 
 const EXTENSION_ID = 'toolchain-lock.toolchain-lock';
-const COMMANDS = ['toolchainLock.updateToolchain', 'toolchainLock.installToolchain', 'toolchainLock.showLocks', 'toolchainLock.openLog', 'toolchainLock.openUpdateLog'];
-const SETTINGS = ['servers', 'coordinatedExtensions', 'toolchains', 'lockDir', 'pollInterval', 'stopTimeout', 'updateTimeout'];
+const COMMANDS = [
+  'toolchainLock.updateToolchain',
+  'toolchainLock.installToolchain',
+  'toolchainLock.showLocks',
+  'toolchainLock.openLog',
+  'toolchainLock.openUpdateLog',
+];
+const SETTINGS = [
+  'servers',
+  'coordinatedExtensions',
+  'toolchains',
+  'lockDir',
+  'pollInterval',
+  'stopTimeout',
+  'updateTimeout',
+];
 
 const checks = {
   async 'the extension activates'() {
@@ -27,11 +41,23 @@ const checks = {
     const engine = require(path.join(__dirname, '..', '..', 'dist', 'lock.js'));
     const dir = path.join(process.env.TOOLCHAIN_LOCK_TEST_WORKSPACE, 'toolchain');
     require('node:fs').mkdirSync(dir, { recursive: true });
-    await vscode.workspace.getConfiguration('toolchainLock').update('toolchains', [{ name: 'electron-test', path: dir, updateCommand: ['true'] }], vscode.ConfigurationTarget.Global);
-    const done = await vscode.commands.executeCommand('toolchainLock.updateToolchain', 'electron-test');
+    await vscode.workspace
+      .getConfiguration('toolchainLock')
+      .update(
+        'toolchains',
+        [{ name: 'electron-test', path: dir, updateCommand: ['true'] }],
+        vscode.ConfigurationTarget.Global,
+      );
+    const done = await vscode.commands.executeCommand(
+      'toolchainLock.updateToolchain',
+      'electron-test',
+    );
     assert.equal(done, true, 'the update ran to the end');
     const statuses = engine.status({ lockDir: process.env.TOOLCHAIN_LOCK_DIR });
-    assert.ok(statuses.every((s) => s.state === 'free'), `after the update nothing is left held: ${JSON.stringify(statuses.map((s) => s.state))}`);
+    assert.ok(
+      statuses.every((s) => s.state === 'free'),
+      `after the update nothing is left held: ${JSON.stringify(statuses.map((s) => s.state))}`,
+    );
   },
 };
 
@@ -49,5 +75,6 @@ exports.run = async function run() {
     }
   }
   console.log(`${passed} passed, ${failures.length} failed`);
-  if (failures.length) throw new Error(`${failures.length} check(s) failed: ${failures.join('; ')}`);
+  if (failures.length)
+    throw new Error(`${failures.length} check(s) failed: ${failures.join('; ')}`);
 };

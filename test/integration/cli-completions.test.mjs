@@ -11,7 +11,19 @@ import { fileURLToPath } from 'node:url';
 
 const cli = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', '..', 'dist', 'cli.js');
 const run = (...args) => spawnSync(process.execPath, [cli, ...args], { encoding: 'utf8' });
-const COMMANDS = ['clean', 'completions', 'help', 'run', 'rustup', 'shell-init', 'shims', 'status', 'update', 'watch', 'which'];
+const COMMANDS = [
+  'clean',
+  'completions',
+  'help',
+  'run',
+  'rustup',
+  'shell-init',
+  'shims',
+  'status',
+  'update',
+  'watch',
+  'which',
+];
 
 /** What bash's completion offers for the words typed (the last one is being completed). */
 function bashComplete(script, words) {
@@ -24,10 +36,16 @@ function bashComplete(script, words) {
 test('bash: commands, then the options of the command typed, from its help', () => {
   const r = run('completions', 'bash');
   assert.equal(r.status, 0, r.stderr);
-  assert.deepEqual(bashComplete(r.stdout, ['toolchain-lock', '']).filter((w) => !w.startsWith('-')), COMMANDS);
+  assert.deepEqual(
+    bashComplete(r.stdout, ['toolchain-lock', '']).filter((w) => !w.startsWith('-')),
+    COMMANDS,
+  );
   assert.deepEqual(bashComplete(r.stdout, ['toolchain-lock', 'up']), ['update']);
   assert.deepEqual(bashComplete(r.stdout, ['toolchain-lock', 'update', '--n']), ['--no-wait']);
-  assert.deepEqual(bashComplete(r.stdout, ['toolchain-lock', '--lock-dir', '/tmp/x', 'status', '--j']), ['--json']);
+  assert.deepEqual(
+    bashComplete(r.stdout, ['toolchain-lock', '--lock-dir', '/tmp/x', 'status', '--j']),
+    ['--json'],
+  );
   // Control: an option of another command is not offered.
   assert.deepEqual(bashComplete(r.stdout, ['toolchain-lock', 'run', '--j']), []);
 });

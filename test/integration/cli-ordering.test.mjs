@@ -5,7 +5,15 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { BLOCKED_MS, fixture, sandbox, settlesWithin, start, startProcess, stateOf } from '../fixtures/cli-harness.mjs';
+import {
+  BLOCKED_MS,
+  fixture,
+  sandbox,
+  settlesWithin,
+  start,
+  startProcess,
+  stateOf,
+} from '../fixtures/cli-harness.mjs';
 
 const POLL = ['--poll-interval', '100'];
 const versions = (tc) => ['A', 'B'].map((f) => fs.readFileSync(path.join(tc, f), 'utf8').trim());
@@ -34,14 +42,29 @@ test('control: without the lock, a reader in the middle of an update sees a torn
 test('an update waits for a running reader, which never sees a half-written toolchain', async (t) => {
   const { env, toolchain } = sandbox(t);
   const tc = toolchain();
-  const reader = start(['run', tc, '--purpose', 'checking', '--', ...fixture('toolchain-checker.mjs', tc, '--pause')], { env });
+  const reader = start(
+    ['run', tc, '--purpose', 'checking', '--', ...fixture('toolchain-checker.mjs', tc, '--pause')],
+    { env },
+  );
   await reader.waitFor('stdout', /read A 1/);
-  const update = start(['update', tc, ...POLL, '--', ...fixture('toolchain-updater.mjs', tc)], { env });
+  const update = start(['update', tc, ...POLL, '--', ...fixture('toolchain-updater.mjs', tc)], {
+    env,
+  });
   // The update names what it waits for; the reader is told an update waits for it.
-  await update.waitFor('stderr', /waiting for the write lock of tc; blocked by reader .*toolchain-checker\.mjs.*\[checking\] \(pid \d+/);
-  await reader.waitFor('stderr', /an update of tc is waiting for .*toolchain-checker\.mjs.* to finish: .*toolchain-updater\.mjs/);
+  await update.waitFor(
+    'stderr',
+    /waiting for the write lock of tc; blocked by reader .*toolchain-checker\.mjs.*\[checking\] \(pid \d+/,
+  );
+  await reader.waitFor(
+    'stderr',
+    /an update of tc is waiting for .*toolchain-checker\.mjs.* to finish: .*toolchain-updater\.mjs/,
+  );
   assert.equal(await stateOf(env, tc), 'update-pending');
-  assert.equal(await settlesWithin(update.waitFor('stdout', /wrote A/), BLOCKED_MS), false, 'the update must not start while the reader runs');
+  assert.equal(
+    await settlesWithin(update.waitFor('stdout', /wrote A/), BLOCKED_MS),
+    false,
+    'the update must not start while the reader runs',
+  );
   reader.send();
   const r = await reader.result();
   assert.match(r.stdout, /consistent 1/);
@@ -57,12 +80,23 @@ test('an update waits for a running reader, which never sees a half-written tool
 test('a reader that comes during an update waits for it and sees the finished toolchain', async (t) => {
   const { env, toolchain } = sandbox(t);
   const tc = toolchain();
-  const update = start(['update', tc, '--', ...fixture('toolchain-updater.mjs', tc, '--pause')], { env });
+  const update = start(['update', tc, '--', ...fixture('toolchain-updater.mjs', tc, '--pause')], {
+    env,
+  });
   await update.waitFor('stdout', /wrote A 2/);
   assert.equal(await stateOf(env, tc), 'write');
-  const reader = start(['run', tc, ...POLL, '--', ...fixture('toolchain-checker.mjs', tc)], { env });
-  await reader.waitFor('stderr', /waiting for the read lock of tc; blocked by updating .*toolchain-updater\.mjs/);
-  assert.equal(await settlesWithin(reader.waitFor('stdout', /read A/), BLOCKED_MS), false, 'the reader must not start during the update');
+  const reader = start(['run', tc, ...POLL, '--', ...fixture('toolchain-checker.mjs', tc)], {
+    env,
+  });
+  await reader.waitFor(
+    'stderr',
+    /waiting for the read lock of tc; blocked by updating .*toolchain-updater\.mjs/,
+  );
+  assert.equal(
+    await settlesWithin(reader.waitFor('stdout', /read A/), BLOCKED_MS),
+    false,
+    'the reader must not start during the update',
+  );
   update.send();
   assert.equal((await update.result()).code, 0);
   const r = await reader.result();
@@ -76,8 +110,17 @@ test('many readers and updaters at once: every reader sees a whole toolchain', a
   const updates = [];
   const reads = [];
   for (let i = 0; i < 3; i++) {
-    updates.push(start(['update', tc, ...POLL, '--', ...fixture('toolchain-updater.mjs', tc)], { env }).result(60_000));
-    for (let j = 0; j < 2; j++) reads.push(start(['run', tc, ...POLL, '--', ...fixture('toolchain-checker.mjs', tc)], { env }).result(60_000));
+    updates.push(
+      start(['update', tc, ...POLL, '--', ...fixture('toolchain-updater.mjs', tc)], { env }).result(
+        60_000,
+      ),
+    );
+    for (let j = 0; j < 2; j++)
+      reads.push(
+        start(['run', tc, ...POLL, '--', ...fixture('toolchain-checker.mjs', tc)], { env }).result(
+          60_000,
+        ),
+      );
   }
   for (const u of await Promise.all(updates)) assert.equal(u.code, 0, u.stderr);
   for (const r of await Promise.all(reads)) {

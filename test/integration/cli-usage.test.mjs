@@ -22,7 +22,10 @@ function usageBlock(file) {
 async function fromCli() {
   const main = await cli(['--help']);
   assert.equal(main.code, 0);
-  const lines = main.stdout.split('\n').filter((l) => /^ {2}toolchain-lock [a-z]/.test(l)).map((l) => l.trim());
+  const lines = main.stdout
+    .split('\n')
+    .filter((l) => /^ {2}toolchain-lock [a-z]/.test(l))
+    .map((l) => l.trim());
   const unknown = await cli(['no-such-command']);
   const commands = /Commands: ([^.]+)\./.exec(unknown.stderr)?.[1].split(', ') ?? [];
   return { lines, commands };
@@ -31,13 +34,27 @@ async function fromCli() {
 test('help, README.md and docs/CLI.md show the same usage line for every command the CLI has', async () => {
   const { lines, commands } = await fromCli();
   const named = (l) => l.split(' ')[1];
-  assert.deepEqual([...new Set(lines.map(named))].sort(), [...commands].sort(), 'one line per command in the table, no more');
-  for (const file of ['README.md', 'docs/CLI.md']) assert.deepEqual(usageBlock(file), lines, `${file} shows exactly the lines of \`toolchain-lock --help\``);
+  assert.deepEqual(
+    [...new Set(lines.map(named))].sort(),
+    [...commands].sort(),
+    'one line per command in the table, no more',
+  );
+  for (const file of ['README.md', 'docs/CLI.md'])
+    assert.deepEqual(
+      usageBlock(file),
+      lines,
+      `${file} shows exactly the lines of \`toolchain-lock --help\``,
+    );
   for (const command of commands) {
     const own = await cli(['help', command]);
     assert.equal(own.code, 0, command);
-    assert.equal(own.stdout.split('\n')[0], `Usage: ${lines.find((l) => named(l) === command)}`, `help ${command} starts with its line`);
+    assert.equal(
+      own.stdout.split('\n')[0],
+      `Usage: ${lines.find((l) => named(l) === command)}`,
+      `help ${command} starts with its line`,
+    );
   }
   const reference = fs.readFileSync(path.join(ROOT, 'docs/CLI.md'), 'utf8');
-  for (const command of commands.filter((c) => c !== 'help')) assert.ok(reference.includes(`## \`${command}\``), `docs/CLI.md has a section on ${command}`);
+  for (const command of commands.filter((c) => c !== 'help'))
+    assert.ok(reference.includes(`## \`${command}\``), `docs/CLI.md has a section on ${command}`);
 });

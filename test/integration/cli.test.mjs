@@ -12,19 +12,30 @@ const HOST = `${{ x64: 'x86_64', arm64: 'aarch64' }[process.arch]}-unknown-linux
 /** A temp RUSTUP_HOME with stable and nightly for the host, and a fake `rustup` on PATH that logs its arguments. */
 function fakeRustup(box) {
   const home = box.env.RUSTUP_HOME;
-  for (const n of [`stable-${HOST}`, `nightly-${HOST}`, `1.95.0-${HOST}`]) fs.mkdirSync(path.join(home, 'toolchains', n, 'bin'), { recursive: true });
-  fs.writeFileSync(path.join(home, 'settings.toml'), `default_host_triple = "${HOST}"\ndefault_toolchain = "stable-${HOST}"\n`);
+  for (const n of [`stable-${HOST}`, `nightly-${HOST}`, `1.95.0-${HOST}`])
+    fs.mkdirSync(path.join(home, 'toolchains', n, 'bin'), { recursive: true });
+  fs.writeFileSync(
+    path.join(home, 'settings.toml'),
+    `default_host_triple = "${HOST}"\ndefault_toolchain = "stable-${HOST}"\n`,
+  );
   const bin = path.join(box.dir, 'bin');
   fs.mkdirSync(bin);
   const log = path.join(box.dir, 'rustup.log');
-  fs.writeFileSync(path.join(bin, 'rustup'), `#!/bin/sh\necho "$@" >> ${JSON.stringify(log)}\n`, { mode: 0o755 });
+  fs.writeFileSync(path.join(bin, 'rustup'), `#!/bin/sh\necho "$@" >> ${JSON.stringify(log)}\n`, {
+    mode: 0o755,
+  });
   return { env: { ...box.env, PATH: `${bin}${path.delimiter}${box.env.PATH}` }, log };
 }
 
 test('--help, help COMMAND, COMMAND --help and --version', async () => {
   const main = await cli(['--help']);
   assert.equal(main.code, 0);
-  for (const usage of ['status [TOOLCHAIN ...] [--json]', 'run [TOOLCHAIN] [--purpose TEXT] -- CMD [ARG ...]', 'update TOOLCHAIN [TOOLCHAIN ...] [--timeout SECONDS] [--no-wait] [--purpose TEXT] [--unlocked wait|proceed|fail] [--unlocked-timeout SECONDS] [-- CMD [ARG ...]]', 'watch [TOOLCHAIN ...] [--json]']) {
+  for (const usage of [
+    'status [TOOLCHAIN ...] [--json]',
+    'run [TOOLCHAIN] [--purpose TEXT] -- CMD [ARG ...]',
+    'update TOOLCHAIN [TOOLCHAIN ...] [--timeout SECONDS] [--no-wait] [--purpose TEXT] [--unlocked wait|proceed|fail] [--unlocked-timeout SECONDS] [-- CMD [ARG ...]]',
+    'watch [TOOLCHAIN ...] [--json]',
+  ]) {
     assert.ok(main.stdout.includes(`toolchain-lock ${usage}`), usage);
   }
   for (const command of ['status', 'run', 'update', 'watch']) {
@@ -50,7 +61,10 @@ test('usage errors exit 64 and say what to write', async (t) => {
     [['update', tc, '--bogus'], /Unknown option --bogus for `update`/],
     [['update', tc, '--timeout', 'soon', '--', 'true'], /--timeout wants a number of seconds/],
     [['update', tc, '--timeout', '1', '--no-wait', '--', 'true'], /either --timeout or --no-wait/],
-    [['update', tc], /No update command is known for tc \(not a rustup toolchain\)\. Give it after `--`/],
+    [
+      ['update', tc],
+      /No update command is known for tc \(not a rustup toolchain\)\. Give it after `--`/,
+    ],
     [['status', '--', 'x'], /runs no command/],
   ];
   for (const [args, message] of cases) {
@@ -64,14 +78,23 @@ test('run passes CMD its own exit status, 128+N for a signal, 127 when not found
   const { env, toolchain } = sandbox(t);
   const tc = toolchain();
   assert.equal((await cli(['run', tc, '--', ...node('process.exit(5)')], { env })).code, 5);
-  assert.equal((await cli(['run', tc, '--', ...node("process.kill(process.pid, 'SIGTERM')")], { env })).code, 143);
+  assert.equal(
+    (await cli(['run', tc, '--', ...node("process.kill(process.pid, 'SIGTERM')")], { env })).code,
+    143,
+  );
   const missing = await cli(['run', tc, '--', 'no-such-command-xyz', '--flag'], { env });
   assert.equal(missing.code, 127);
-  assert.match(missing.stderr, /^toolchain-lock: cannot run no-such-command-xyz: command not found/m);
+  assert.match(
+    missing.stderr,
+    /^toolchain-lock: cannot run no-such-command-xyz: command not found/m,
+  );
   const gone = path.join(path.dirname(tc), 'no-such-dir', 'updater');
   const missingPath = await cli(['run', tc, '--', gone], { env });
   assert.equal(missingPath.code, 127);
-  assert.match(missingPath.stderr, new RegExp(`^toolchain-lock: cannot run ${gone}: no such file\\.`, 'm'));
+  assert.match(
+    missingPath.stderr,
+    new RegExp(`^toolchain-lock: cannot run ${gone}: no such file\\.`, 'm'),
+  );
   assert.doesNotMatch(missingPath.stderr, /PATH/, 'a path is not looked up in PATH');
   assert.equal(await stateOf(env, tc), 'free');
   const updateMissing = await cli(['update', tc, '--', 'no-such-command-xyz'], { env });
@@ -83,7 +106,18 @@ test('run passes CMD its own exit status, 128+N for a signal, 127 when not found
 test('CMD gets the lock as fd 3 and the nested-write marker; the command is argv, not a shell string', async (t) => {
   const { env, toolchain } = sandbox(t);
   const tc = toolchain();
-  const r = await cli(['run', tc, '--', ...node("const fs = require('fs'); console.log(fs.readlinkSync('/proc/self/fd/3')); console.log(process.env.TOOLCHAIN_LOCK_HELD); console.log(process.argv[1])"), 'a b; echo not-a-shell'], { env });
+  const r = await cli(
+    [
+      'run',
+      tc,
+      '--',
+      ...node(
+        "const fs = require('fs'); console.log(fs.readlinkSync('/proc/self/fd/3')); console.log(process.env.TOOLCHAIN_LOCK_HELD); console.log(process.argv[1])",
+      ),
+      'a b; echo not-a-shell',
+    ],
+    { env },
+  );
   assert.equal(r.code, 0, r.stderr);
   const [fd3, held, arg] = r.stdout.trim().split('\n');
   const { lockFile, key } = (await statusOf(env, tc)).toolchains[0];
@@ -97,7 +131,12 @@ test('unknown toolchains exit 78 and list the known ones', async (t) => {
   const { env } = fakeRustup(box);
   const r = await cli(['run', 'stabel', '--', 'true'], { env });
   assert.equal(r.code, 78);
-  assert.match(r.stderr, new RegExp(`^toolchain-lock: Unknown toolchain "stabel"\\. Known toolchains: 1\\.95\\.0-${HOST} \\(rustup\\), nightly-${HOST} \\(rustup\\), stable-${HOST} \\(rustup\\)\\. Looked in rustup's toolchains directory ${box.env.RUSTUP_HOME}/toolchains`));
+  assert.match(
+    r.stderr,
+    new RegExp(
+      `^toolchain-lock: Unknown toolchain "stabel"\\. Known toolchains: 1\\.95\\.0-${HOST} \\(rustup\\), nightly-${HOST} \\(rustup\\), stable-${HOST} \\(rustup\\)\\. Looked in rustup's toolchains directory ${box.env.RUSTUP_HOME}/toolchains`,
+    ),
+  );
   // status and update take a directory an install is about to create; run needs it to exist.
   const missingDir = await cli(['run', './not-there', '--', 'true'], { env, cwd: box.dir });
   assert.equal(missingDir.code, 78);
@@ -116,7 +155,10 @@ test('rustup names resolve against RUSTUP_HOME; update without CMD runs `rustup 
   assert.equal(u.code, 0, u.stderr);
   const one = await cli(['update', '1.95.0'], { env });
   assert.equal(one.code, 0, one.stderr);
-  assert.deepEqual(fs.readFileSync(log, 'utf8').trim().split('\n'), [`update stable-${HOST} nightly-${HOST}`, `update 1.95.0-${HOST}`]);
+  assert.deepEqual(fs.readFileSync(log, 'utf8').trim().split('\n'), [
+    `update stable-${HOST} nightly-${HOST}`,
+    `update 1.95.0-${HOST}`,
+  ]);
 });
 
 test('status --json follows the documented schema', async (t) => {
@@ -124,7 +166,17 @@ test('status --json follows the documented schema', async (t) => {
   const tc = toolchain();
   const other = toolchain('other');
   assert.deepEqual(await statusOf(env), { protocol: 1, lockDir, toolchains: [] });
-  const reader = start(['run', tc, '--purpose', 'schema test', '--', ...node("console.log('started'); process.stdin.once('data', () => process.exit(0));")], { env });
+  const reader = start(
+    [
+      'run',
+      tc,
+      '--purpose',
+      'schema test',
+      '--',
+      ...node("console.log('started'); process.stdin.once('data', () => process.exit(0));"),
+    ],
+    { env },
+  );
   await reader.waitFor('stdout', /started/);
   const update = start(['update', tc, '--purpose', 'new release', '--', 'true'], { env });
   await update.waitFor('stderr', /waiting for the write lock/);
@@ -135,21 +187,55 @@ test('status --json follows the documented schema', async (t) => {
   assert.deepEqual([doc.protocol, doc.lockDir], [1, lockDir]);
   assert.deepEqual(doc.toolchains.map((s) => s.name).sort(), ['other', 'tc']);
   const s = doc.toolchains.find((x) => x.name === 'tc');
-  assert.deepEqual(Object.keys(s), ['name', 'path', 'key', 'state', 'lockFile', 'gateFile', 'holders', 'writer', 'waiting', 'problems', 'unlocked', 'unlockedWriter']);
+  assert.deepEqual(Object.keys(s), [
+    'name',
+    'path',
+    'key',
+    'state',
+    'lockFile',
+    'gateFile',
+    'holders',
+    'writer',
+    'waiting',
+    'problems',
+    'unlocked',
+    'unlockedWriter',
+  ]);
   assert.equal(s.path, tc);
   assert.match(s.key, /^tc-[0-9a-f]{12}$/);
   assert.equal(s.state, 'update-pending');
   assert.equal(s.lockFile, path.join(lockDir, `${s.key}.lock`));
-  const HOLDER_KEYS = ['mode', 'state', 'pid', 'host', 'user', 'client', 'command', 'purpose', 'since', 'liveness', 'foreign', 'children', 'self', 'recordId'];
+  const HOLDER_KEYS = [
+    'mode',
+    'state',
+    'pid',
+    'host',
+    'user',
+    'client',
+    'command',
+    'purpose',
+    'since',
+    'liveness',
+    'foreign',
+    'children',
+    'self',
+    'recordId',
+  ];
   assert.equal(s.holders.length, 1);
   const h = s.holders[0];
   assert.deepEqual(Object.keys(h).sort(), [...HOLDER_KEYS].sort());
-  assert.deepEqual([h.mode, h.state, h.pid, h.client, h.purpose, h.liveness, h.foreign, h.self], ['read', 'held', reader.pid, 'cli', 'schema test', 'alive', false, false]);
+  assert.deepEqual(
+    [h.mode, h.state, h.pid, h.client, h.purpose, h.liveness, h.foreign, h.self],
+    ['read', 'held', reader.pid, 'cli', 'schema test', 'alive', false, false],
+  );
   assert.equal(h.command[0], process.execPath);
   assert.equal(h.children.length, 1, 'the CMD that inherited the lock is listed');
   assert.notEqual(h.children[0], reader.pid);
   assert.ok(!Number.isNaN(Date.parse(h.since)));
-  assert.deepEqual([s.writer.mode, s.writer.state, s.writer.pid, s.writer.purpose, s.writer.command], ['write', 'waiting', update.pid, 'new release', ['true']]);
+  assert.deepEqual(
+    [s.writer.mode, s.writer.state, s.writer.pid, s.writer.purpose, s.writer.command],
+    ['write', 'waiting', update.pid, 'new release', ['true']],
+  );
   assert.deepEqual(s.waiting, [s.writer]);
   assert.deepEqual(s.problems, []);
   assert.deepEqual(s.unlocked, []);
@@ -170,10 +256,26 @@ test('a nested update inside run of the same toolchain is refused at once (76)',
   const { env, toolchain } = sandbox(t);
   const tc = toolchain();
   const started = Date.now();
-  const r = await cli(['run', tc, '--', process.execPath, path.join(ROOT, 'dist', 'cli.js'), 'update', tc, '--', 'true'], { env });
+  const r = await cli(
+    [
+      'run',
+      tc,
+      '--',
+      process.execPath,
+      path.join(ROOT, 'dist', 'cli.js'),
+      'update',
+      tc,
+      '--',
+      'true',
+    ],
+    { env },
+  );
   assert.equal(r.code, 76, r.stderr);
   assert.ok(Date.now() - started < 10_000);
-  assert.match(r.stderr, /toolchain-lock: Refusing to wait for the write lock of tc: .*Run the update outside of that command\./);
+  assert.match(
+    r.stderr,
+    /toolchain-lock: Refusing to wait for the write lock of tc: .*Run the update outside of that command\./,
+  );
   assert.equal(await stateOf(env, tc), 'free');
 });
 
@@ -182,7 +284,17 @@ test('a nested run inside run does not queue behind a pending update (no deadloc
   const tc = toolchain();
   const cliJs = path.join(ROOT, 'dist', 'cli.js');
   // The outer CMD waits for a line, then runs the inner `run`: by then an update is pending.
-  const outer = start(['run', tc, '--', ...node(`console.log('outer started'); process.stdin.once('data', () => { const r = require('child_process').spawnSync(process.execPath, [${JSON.stringify(cliJs)}, 'run', ${JSON.stringify(tc)}, '--', 'echo', 'inner ran'], { stdio: 'inherit' }); process.exit(r.status); });`)], { env });
+  const outer = start(
+    [
+      'run',
+      tc,
+      '--',
+      ...node(
+        `console.log('outer started'); process.stdin.once('data', () => { const r = require('child_process').spawnSync(process.execPath, [${JSON.stringify(cliJs)}, 'run', ${JSON.stringify(tc)}, '--', 'echo', 'inner ran'], { stdio: 'inherit' }); process.exit(r.status); });`,
+      ),
+    ],
+    { env },
+  );
   await outer.waitFor('stdout', /outer started/);
   const update = start(['update', tc, '--poll-interval', '100', '--', 'echo', 'updated'], { env });
   await update.waitFor('stderr', /waiting for the write lock/);
@@ -198,12 +310,30 @@ test('watch prints lock events as JSON lines and stops on SIGINT with 0', async 
   const tc = toolchain();
   const watcher = start(['watch', '--json', '--poll-interval', '100'], { env });
   await watcher.waitFor('stderr', /watching .* for lock events/);
-  const reader = start(['run', tc, '--', ...node("console.log('started'); process.stdin.once('data', () => process.exit(0));")], { env });
+  const reader = start(
+    [
+      'run',
+      tc,
+      '--',
+      ...node("console.log('started'); process.stdin.once('data', () => process.exit(0));"),
+    ],
+    { env },
+  );
   await reader.waitFor('stdout', /started/);
   await watcher.waitFor('stdout', /"event":"acquired"/);
   // The update holds the lock until told to finish, so the watcher sees it held: watch reports
   // states it observes, and a lock taken and dropped between two looks can be missed.
-  const update = start(['update', tc, '--poll-interval', '100', '--', ...node("console.log('updating'); process.stdin.once('data', () => process.exit(0));")], { env });
+  const update = start(
+    [
+      'update',
+      tc,
+      '--poll-interval',
+      '100',
+      '--',
+      ...node("console.log('updating'); process.stdin.once('data', () => process.exit(0));"),
+    ],
+    { env },
+  );
   await watcher.waitFor('stdout', /"event":"update-pending"/);
   reader.send();
   await reader.result();
@@ -215,13 +345,17 @@ test('watch prints lock events as JSON lines and stops on SIGINT with 0', async 
   watcher.kill('SIGINT');
   const w = await watcher.result();
   assert.equal(w.code, 0);
-  const events = w.stdout.trim().split('\n').map((l) => JSON.parse(l));
+  const events = w.stdout
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l));
   for (const e of events) {
     assert.deepEqual(Object.keys(e), ['protocol', 'time', 'event', 'key', 'toolchain', 'holder']);
     assert.equal(e.toolchain.path, tc);
   }
   const kinds = events.map((e) => e.event);
-  for (const k of ['acquired', 'update-pending', 'released', 'update-started', 'update-done']) assert.ok(kinds.includes(k), `${k} in ${kinds}`);
+  for (const k of ['acquired', 'update-pending', 'released', 'update-started', 'update-done'])
+    assert.ok(kinds.includes(k), `${k} in ${kinds}`);
   assert.ok(kinds.indexOf('released') < kinds.indexOf('update-started'), w.stdout);
 });
 
@@ -230,12 +364,20 @@ test('an unsafe lock directory is refused with 77', async (t) => {
   const tc = toolchain();
   fs.mkdirSync(lockDir, { mode: 0o700 });
   fs.chmodSync(lockDir, 0o777);
-  for (const args of [['run', tc, '--', 'true'], ['update', tc, '--', 'true'], ['status'], ['watch']]) {
+  for (const args of [
+    ['run', tc, '--', 'true'],
+    ['update', tc, '--', 'true'],
+    ['status'],
+    ['watch'],
+  ]) {
     const r = await cli(args, { env });
     assert.equal(r.code, 77, `${args[0]}: ${r.stderr}`);
     assert.match(r.stderr, /^toolchain-lock: The lock directory .* is writable by others/);
   }
-  const viaOption = await cli(['--lock-dir', path.join(lockDir, '..', 'fine'), 'status', '--json'], { env });
+  const viaOption = await cli(
+    ['--lock-dir', path.join(lockDir, '..', 'fine'), 'status', '--json'],
+    { env },
+  );
   assert.equal(viaOption.code, 0, viaOption.stderr);
   assert.equal(JSON.parse(viaOption.stdout).lockDir, path.join(lockDir, '..', 'fine'));
 });
@@ -253,7 +395,10 @@ test('clean removes what dead parties left and says so; status does not', async 
   assert.equal(fs.existsSync(temp), true, 'status only looks');
   const r = await cli(['clean', '--json'], { env });
   assert.equal(r.code, 0, r.stderr);
-  assert.deepEqual(JSON.parse(r.stdout), { lockDir, removed: [{ file: path.basename(temp), reason: 'abandoned temporary file' }] });
+  assert.deepEqual(JSON.parse(r.stdout), {
+    lockDir,
+    removed: [{ file: path.basename(temp), reason: 'abandoned temporary file' }],
+  });
   assert.equal(fs.existsSync(temp), false);
   const again = await cli(['clean', tc], { env });
   assert.equal(again.stdout, `Nothing to clean in ${lockDir}.\n`);

@@ -22,7 +22,11 @@ test('exit with locks held in two lock directories removes the records in both',
   const held = JSON.parse(execFileSync(process.execPath, ['-e', script], { encoding: 'utf8' }));
   assert.deepEqual(held, [1, 1], 'each directory had a record while the locks were held');
   for (const d of dirs) {
-    assert.deepEqual(fs.readdirSync(d).filter((f) => f.includes('~')), [], `no record left in ${d}`);
+    assert.deepEqual(
+      fs.readdirSync(d).filter((f) => f.includes('~')),
+      [],
+      `no record left in ${d}`,
+    );
   }
 });
 
@@ -34,7 +38,10 @@ test('releasing a lock a running child inherited leaves it to the child, with th
   const lockDir = path.join(root, 'locks');
   const tc = path.join(root, 'tc');
   fs.mkdirSync(tc);
-  const lock = await engine.acquireWrite([{ name: 'tc', path: tc }], { lockDir, command: ['rustup', 'update'] });
+  const lock = await engine.acquireWrite([{ name: 'tc', path: tc }], {
+    lockDir,
+    command: ['rustup', 'update'],
+  });
   // The update, as the extension runs it: the lock's descriptor handed down as fd 3.
   const child = spawn('sleep', ['30'], { stdio: ['ignore', 'ignore', 'ignore', ...lock.fds] });
   t.after(() => child.kill('SIGKILL'));
@@ -44,7 +51,11 @@ test('releasing a lock a running child inherited leaves it to the child, with th
   let [s] = engine.status({ lockDir });
   assert.equal(s.state, 'write', 'the child still holds the write lock');
   assert.equal(s.writer?.state, 'held');
-  assert.deepEqual(s.writer?.children, [child.pid], 'status names the process that really runs the update');
+  assert.deepEqual(
+    s.writer?.children,
+    [child.pid],
+    'status names the process that really runs the update',
+  );
   child.kill('SIGKILL');
   await new Promise((r) => child.once('exit', r));
   [s] = engine.status({ lockDir });
@@ -72,7 +83,9 @@ test('a window that dies while its update runs: the update keeps the lock, statu
       await lock.release();
       process.exit(0);
     })();`;
-  const childPid = Number(execFileSync(process.execPath, ['-e', script], { encoding: 'utf8' }).trim());
+  const childPid = Number(
+    execFileSync(process.execPath, ['-e', script], { encoding: 'utf8' }).trim(),
+  );
   t.after(() => {
     try {
       process.kill(childPid, 'SIGKILL');

@@ -28,9 +28,24 @@ function ownRecord(key, tc, overrides) {
   const stat = fs.readFileSync(`/proc/${process.pid}/stat`, 'utf8');
   const startTime = stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19];
   return {
-    protocol: 1, id: 'aaaaaaaaaaaa', toolchain: { name: 'tc', path: tc }, mode: 'read', state: 'held',
-    pid: process.pid, startTime, host: os.hostname(), bootId, pidNamespace: ns, user: 'test', uid: 0,
-    client: 'test', command: ['x'], purpose: null, since: new Date().toISOString(), children: [], ...overrides,
+    protocol: 1,
+    id: 'aaaaaaaaaaaa',
+    toolchain: { name: 'tc', path: tc },
+    mode: 'read',
+    state: 'held',
+    pid: process.pid,
+    startTime,
+    host: os.hostname(),
+    bootId,
+    pidNamespace: ns,
+    user: 'test',
+    uid: 0,
+    client: 'test',
+    command: ['x'],
+    purpose: null,
+    since: new Date().toISOString(),
+    children: [],
+    ...overrides,
   };
 }
 
@@ -43,14 +58,19 @@ test('a record of a dead pid is stale: not reported, and removed by clean, not b
   const [s] = engine.status({ lockDir: dir });
   assert.equal(s.holders.length, 0);
   assert.equal(fs.existsSync(file), true, 'status only looks');
-  assert.deepEqual(engine.clean({ lockDir: dir }), [{ file: path.basename(file), reason: 'dead record' }]);
+  assert.deepEqual(engine.clean({ lockDir: dir }), [
+    { file: path.basename(file), reason: 'dead record' },
+  ]);
   assert.equal(fs.existsSync(file), false, 'the dead record was removed');
 });
 
 test('a record whose pid is alive with another start time (pid reuse) is stale', async (t) => {
   const { dir, tc, key } = await lockedDir(t);
   const file = path.join(dir, `${key}~aaaaaaaaaaaa.json`);
-  fs.writeFileSync(file, JSON.stringify(ownRecord(key, tc, { startTime: '1', state: 'waiting', mode: 'write' })));
+  fs.writeFileSync(
+    file,
+    JSON.stringify(ownRecord(key, tc, { startTime: '1', state: 'waiting', mode: 'write' })),
+  );
   const [s] = engine.status({ lockDir: dir });
   assert.equal(s.writer, null, 'the reused pid is not taken for the old writer');
   engine.clean({ lockDir: dir });
@@ -60,7 +80,16 @@ test('a record whose pid is alive with another start time (pid reuse) is stale',
 test('a live pending writer record with the right start time is kept and reported', async (t) => {
   const { dir, tc, key } = await lockedDir(t);
   const file = path.join(dir, `${key}~aaaaaaaaaaaa.json`);
-  fs.writeFileSync(file, JSON.stringify(ownRecord(key, tc, { state: 'waiting', mode: 'write', command: ['rustup', 'update', 'stable'] })));
+  fs.writeFileSync(
+    file,
+    JSON.stringify(
+      ownRecord(key, tc, {
+        state: 'waiting',
+        mode: 'write',
+        command: ['rustup', 'update', 'stable'],
+      }),
+    ),
+  );
   const [s] = engine.status({ lockDir: dir });
   assert.equal(s.state, 'update-pending');
   assert.deepEqual(s.writer.command, ['rustup', 'update', 'stable']);
@@ -70,10 +99,29 @@ test('a live pending writer record with the right start time is kept and reporte
 
 test('records from another host or boot are unknown, never dead', async (t) => {
   const { dir, tc, key } = await lockedDir(t);
-  fs.writeFileSync(path.join(dir, `${key}~aaaaaaaaaaaa.json`), JSON.stringify(ownRecord(key, tc, { host: 'elsewhere', pid: 999999, state: 'waiting', mode: 'write' })));
-  fs.writeFileSync(path.join(dir, `${key}~bbbbbbbbbbbb.json`), JSON.stringify(ownRecord(key, tc, { id: 'bbbbbbbbbbbb', bootId: 'another-boot', pid: 999998, state: 'waiting', mode: 'write' })));
+  fs.writeFileSync(
+    path.join(dir, `${key}~aaaaaaaaaaaa.json`),
+    JSON.stringify(
+      ownRecord(key, tc, { host: 'elsewhere', pid: 999999, state: 'waiting', mode: 'write' }),
+    ),
+  );
+  fs.writeFileSync(
+    path.join(dir, `${key}~bbbbbbbbbbbb.json`),
+    JSON.stringify(
+      ownRecord(key, tc, {
+        id: 'bbbbbbbbbbbb',
+        bootId: 'another-boot',
+        pid: 999998,
+        state: 'waiting',
+        mode: 'write',
+      }),
+    ),
+  );
   const [s] = engine.status({ lockDir: dir });
-  assert.deepEqual(s.waiting.map((h) => h.liveness), ['unknown', 'unknown']);
+  assert.deepEqual(
+    s.waiting.map((h) => h.liveness),
+    ['unknown', 'unknown'],
+  );
 });
 
 test('records this host wrote before it last booted are dead: removed by the next party, and no update stays pending', async (t) => {
@@ -81,12 +129,37 @@ test('records this host wrote before it last booted are dead: removed by the nex
   const beforeBoot = new Date(Date.now() - os.uptime() * 1000 - 3600_000).toISOString();
   const waiting = path.join(dir, `${key}~aaaaaaaaaaaa.json`);
   const held = path.join(dir, `${key}~bbbbbbbbbbbb.json`);
-  fs.writeFileSync(waiting, JSON.stringify(ownRecord(key, tc, { bootId: 'an-earlier-boot', pid: 999999, state: 'waiting', mode: 'write', since: beforeBoot })));
-  fs.writeFileSync(held, JSON.stringify(ownRecord(key, tc, { id: 'bbbbbbbbbbbb', bootId: 'an-earlier-boot', pid: 999998, since: beforeBoot })));
+  fs.writeFileSync(
+    waiting,
+    JSON.stringify(
+      ownRecord(key, tc, {
+        bootId: 'an-earlier-boot',
+        pid: 999999,
+        state: 'waiting',
+        mode: 'write',
+        since: beforeBoot,
+      }),
+    ),
+  );
+  fs.writeFileSync(
+    held,
+    JSON.stringify(
+      ownRecord(key, tc, {
+        id: 'bbbbbbbbbbbb',
+        bootId: 'an-earlier-boot',
+        pid: 999998,
+        since: beforeBoot,
+      }),
+    ),
+  );
   const [s] = engine.status({ lockDir: dir });
   assert.equal(s.state, 'free', 'no update pending from a boot that is over');
   assert.equal(s.writer, null);
-  assert.deepEqual([fs.existsSync(waiting), fs.existsSync(held)], [true, true], 'status only looks');
+  assert.deepEqual(
+    [fs.existsSync(waiting), fs.existsSync(held)],
+    [true, true],
+    'status only looks',
+  );
   // A reader is not told of that writer either, and cleans up after it.
   const reader = await engine.acquireRead({ name: 'tc', path: tc }, { lockDir: dir });
   const seen = [];
@@ -94,23 +167,30 @@ test('records this host wrote before it last booted are dead: removed by the nex
   await reader.release();
   assert.deepEqual(seen, []);
   await new Promise((resolve) => setImmediate(resolve));
-  assert.deepEqual([fs.existsSync(waiting), fs.existsSync(held)], [false, false], 'the party that took the lock removed both');
+  assert.deepEqual(
+    [fs.existsSync(waiting), fs.existsSync(held)],
+    [false, false],
+    'the party that took the lock removed both',
+  );
 });
 
 test('corrupted, truncated, oversized and future-version records are ignored with a reason', async (t) => {
   const { dir, tc, key } = await lockedDir(t);
   const good = JSON.stringify(ownRecord(key, tc, {}));
   const bad = {
-    '111111111111': '{not json',
-    '222222222222': good.slice(0, good.length / 2),
-    '333333333333': ' '.repeat(70 * 1024),
-    '444444444444': JSON.stringify(ownRecord(key, tc, { protocol: 99 })),
-    '555555555555': JSON.stringify({ protocol: 1, mode: 'read' }),
-    '666666666666': '',
+    111111111111: '{not json',
+    222222222222: good.slice(0, good.length / 2),
+    333333333333: ' '.repeat(70 * 1024),
+    444444444444: JSON.stringify(ownRecord(key, tc, { protocol: 99 })),
+    555555555555: JSON.stringify({ protocol: 1, mode: 'read' }),
+    666666666666: '',
   };
-  for (const [id, text] of Object.entries(bad)) fs.writeFileSync(path.join(dir, `${key}~${id}.json`), text);
+  for (const [id, text] of Object.entries(bad))
+    fs.writeFileSync(path.join(dir, `${key}~${id}.json`), text);
   const [s] = engine.status({ lockDir: dir });
-  const reasons = Object.fromEntries(s.problems.map((p) => [p.file.split('~')[1].slice(0, 12), p.reason]));
+  const reasons = Object.fromEntries(
+    s.problems.map((p) => [p.file.split('~')[1].slice(0, 12), p.reason]),
+  );
   assert.match(reasons['111111111111'], /not valid JSON/);
   assert.match(reasons['222222222222'], /not valid JSON/);
   assert.match(reasons['333333333333'], /oversized/);
@@ -118,7 +198,10 @@ test('corrupted, truncated, oversized and future-version records are ignored wit
   assert.match(reasons['555555555555'], /state|pid|host/);
   assert.match(reasons['666666666666'], /empty/);
   // And the lock still works around them.
-  const w = await engine.acquireWrite([{ name: 'tc', path: tc }], { lockDir: dir, timeoutMs: 2000 });
+  const w = await engine.acquireWrite([{ name: 'tc', path: tc }], {
+    lockDir: dir,
+    timeoutMs: 2000,
+  });
   await w.release();
 });
 
@@ -132,7 +215,10 @@ test('a symlink planted as a record or lock file is not followed', async (t) => 
   assert.equal(s.problems.length, 1);
   fs.rmSync(path.join(dir, `${key}.lock`));
   fs.symlinkSync(secret, path.join(dir, `${key}.lock`));
-  await assert.rejects(engine.acquireRead({ name: 'tc', path: tc }, { lockDir: dir }), (e) => e.code === 'E_LOCKFILE_UNSAFE' && /symbolic link/.test(e.message));
+  await assert.rejects(
+    engine.acquireRead({ name: 'tc', path: tc }, { lockDir: dir }),
+    (e) => e.code === 'E_LOCKFILE_UNSAFE' && /symbolic link/.test(e.message),
+  );
 });
 
 test('a symlink planted where the toolchain description is written first is not followed', async (t) => {
@@ -149,8 +235,15 @@ test('a symlink planted where the toolchain description is written first is not 
   fs.symlinkSync(victim, planted);
   const r = await engine.acquireRead({ name: 'tc', path: tc }, { lockDir: dir });
   await r.release();
-  assert.equal(fs.readFileSync(victim, 'utf8'), 'precious\n', 'the file the link points at is untouched');
-  assert.equal(JSON.parse(fs.readFileSync(path.join(dir, `${key}.toolchain.json`), 'utf8')).path, tc);
+  assert.equal(
+    fs.readFileSync(victim, 'utf8'),
+    'precious\n',
+    'the file the link points at is untouched',
+  );
+  assert.equal(
+    JSON.parse(fs.readFileSync(path.join(dir, `${key}.toolchain.json`), 'utf8')).path,
+    tc,
+  );
 });
 
 test('hostile lock directories are refused with a clear error', async (t) => {
@@ -181,8 +274,16 @@ test('hostile lock directories are refused with a clear error', async (t) => {
     cases.push([foreign, 'E_LOCKDIR_UNSAFE', /belongs to uid 65534/]);
   }
   for (const [dir, code, message] of cases) {
-    await assert.rejects(engine.acquireRead({ name: 'tc', path: tc }, { lockDir: dir }), (e) => e.code === code && message.test(e.message), dir);
-    assert.throws(() => engine.status({ lockDir: dir }), (e) => e.code === code, dir);
+    await assert.rejects(
+      engine.acquireRead({ name: 'tc', path: tc }, { lockDir: dir }),
+      (e) => e.code === code && message.test(e.message),
+      dir,
+    );
+    assert.throws(
+      () => engine.status({ lockDir: dir }),
+      (e) => e.code === code,
+      dir,
+    );
   }
   const r = await engine.acquireRead({ name: 'tc', path: tc }, { lockDir: sticky });
   await r.release();
@@ -193,12 +294,25 @@ test('a record claiming another uid than its file owner is forged: ignored and r
   // In a shared sticky directory another user writes a pending writer "from" us (uid 0 here).
   fs.chmodSync(dir, 0o1777);
   const file = path.join(dir, `${key}~bbbbbbbbbbbb.json`);
-  fs.writeFileSync(file, JSON.stringify(ownRecord(key, tc, { id: 'bbbbbbbbbbbb', state: 'waiting', mode: 'write', command: ['rustup', 'update'] })));
+  fs.writeFileSync(
+    file,
+    JSON.stringify(
+      ownRecord(key, tc, {
+        id: 'bbbbbbbbbbbb',
+        state: 'waiting',
+        mode: 'write',
+        command: ['rustup', 'update'],
+      }),
+    ),
+  );
   fs.chownSync(file, 4242, 4242);
   const [s] = engine.status({ lockDir: dir });
   assert.equal(s.writer, null, 'the forged writer is not believed');
   assert.equal(s.state, 'free');
-  assert.match(s.problems.find((p) => p.file === path.basename(file))?.reason ?? '', /forged: claims uid 0 .* belongs to uid 4242/);
+  assert.match(
+    s.problems.find((p) => p.file === path.basename(file))?.reason ?? '',
+    /forged: claims uid 0 .* belongs to uid 4242/,
+  );
   const reader = await engine.acquireRead({ name: 'tc', path: tc }, { lockDir: dir });
   t.after(() => reader.release());
   const seen = [];
@@ -210,8 +324,22 @@ test('a record claiming another uid than its file owner is forged: ignored and r
 test('a writer record nothing can prove dead does not make readers step aside until the kernel confirms a writer', async (t) => {
   const { dir, tc, key } = await lockedDir(t);
   // A writer of another host (liveness unknown for ever) that left its intent behind.
-  fs.writeFileSync(path.join(dir, `${key}~cccccccccccc.json`), JSON.stringify(ownRecord(key, tc, { id: 'cccccccccccc', host: 'elsewhere', pid: 4242, state: 'waiting', mode: 'write' })));
-  const reader = await engine.acquireRead({ name: 'tc', path: tc }, { lockDir: dir, pollIntervalMs: 100 });
+  fs.writeFileSync(
+    path.join(dir, `${key}~cccccccccccc.json`),
+    JSON.stringify(
+      ownRecord(key, tc, {
+        id: 'cccccccccccc',
+        host: 'elsewhere',
+        pid: 4242,
+        state: 'waiting',
+        mode: 'write',
+      }),
+    ),
+  );
+  const reader = await engine.acquireRead(
+    { name: 'tc', path: tc },
+    { lockDir: dir, pollIntervalMs: 100 },
+  );
   t.after(() => reader.release());
   const seen = [];
   const sub = reader.onUpdatePending((w) => seen.push(w));
@@ -219,7 +347,10 @@ test('a writer record nothing can prove dead does not make readers step aside un
   await new Promise((r) => setTimeout(r, 400));
   assert.deepEqual(seen, [], 'no writer holds the gate: nothing to step aside for');
   // A real writer: its record and the gate.
-  const writer = engine.acquireWrite([{ name: 'tc', path: tc }], { lockDir: dir, client: 'real-writer' });
+  const writer = engine.acquireWrite([{ name: 'tc', path: tc }], {
+    lockDir: dir,
+    client: 'real-writer',
+  });
   for (let i = 0; i < 200 && seen.length === 0; i++) await new Promise((r) => setTimeout(r, 10));
   assert.equal(seen.length, 1, 'the real writer is noticed');
   assert.equal(seen[0].client, 'real-writer');
@@ -234,9 +365,13 @@ test('a writer record nothing can prove dead does not make readers step aside un
 async function zombie(t) {
   // The shell starts a short sleep, then becomes a long one, which never waits for that child
   // (the shell itself would reap it, had it ended before the exec).
-  const parent = spawn('sh', ['-c', 'sleep 0.2 & echo $!; exec sleep 60'], { stdio: ['ignore', 'pipe', 'ignore'] });
+  const parent = spawn('sh', ['-c', 'sleep 0.2 & echo $!; exec sleep 60'], {
+    stdio: ['ignore', 'pipe', 'ignore'],
+  });
   t.after(() => parent.kill('SIGKILL'));
-  const pid = Number(await new Promise((resolve) => parent.stdout.once('data', (d) => resolve(String(d).trim()))));
+  const pid = Number(
+    await new Promise((resolve) => parent.stdout.once('data', (d) => resolve(String(d).trim()))),
+  );
   for (let i = 0; ; i++) {
     const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
     const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
@@ -250,45 +385,91 @@ test('a record whose processes have exited but are not reaped (zombies) is dead:
   const { dir, tc, key } = await lockedDir(t);
   // `toolchain-lock update` killed alone: its wrapper is gone, and its command has ended since,
   // but nobody reaps it. A zombie holds no lock and no file; its pid cannot be reused meanwhile.
-  const wrapper = Number(String(spawnSync(process.execPath, ['-e', 'console.log(process.pid)']).stdout).trim());
+  const wrapper = Number(
+    String(spawnSync(process.execPath, ['-e', 'console.log(process.pid)']).stdout).trim(),
+  );
   const command = await zombie(t);
   const file = path.join(dir, `${key}~eeeeeeeeeeee.json`);
   fs.writeFileSync(
     file,
-    JSON.stringify(ownRecord(key, tc, { id: 'eeeeeeeeeeee', pid: wrapper, startTime: '1', mode: 'write', state: 'held', command: ['rustup', 'update'], children: [command] })),
+    JSON.stringify(
+      ownRecord(key, tc, {
+        id: 'eeeeeeeeeeee',
+        pid: wrapper,
+        startTime: '1',
+        mode: 'write',
+        state: 'held',
+        command: ['rustup', 'update'],
+        children: [command],
+      }),
+    ),
   );
-  const reader = await engine.acquireRead({ name: 'tc', path: tc }, { lockDir: dir, pollIntervalMs: 100 });
+  const reader = await engine.acquireRead(
+    { name: 'tc', path: tc },
+    { lockDir: dir, pollIntervalMs: 100 },
+  );
   t.after(() => reader.release());
   const seen = [];
   const sub = reader.onUpdatePending((w) => seen.push(w));
   t.after(() => sub.dispose());
   await new Promise((r) => setTimeout(r, 400));
-  assert.deepEqual(seen.map((w) => w.command), [], 'a reader does not step aside for an update that has ended');
+  assert.deepEqual(
+    seen.map((w) => w.command),
+    [],
+    'a reader does not step aside for an update that has ended',
+  );
   const [s] = engine.status({ lockDir: dir });
   assert.equal(s.writer, null);
-  assert.equal(fs.existsSync(file), false, 'the record of processes that have all exited is removed');
+  assert.equal(
+    fs.existsSync(file),
+    false,
+    'the record of processes that have all exited is removed',
+  );
 });
 
 test('a writer giving way to a reader that queued first names that reader while it waits', async (t) => {
   const { dir, tc, key } = await lockedDir(t);
   // A reader of this very process queued a moment ago (alive, earlier than the writer).
   const since = new Date(Date.now() - 1000).toISOString();
-  fs.writeFileSync(path.join(dir, `${key}~dddddddddddd.json`), JSON.stringify(ownRecord(key, tc, { id: 'dddddddddddd', state: 'waiting', mode: 'read', since, command: ['cargo', 'build'] })));
+  fs.writeFileSync(
+    path.join(dir, `${key}~dddddddddddd.json`),
+    JSON.stringify(
+      ownRecord(key, tc, {
+        id: 'dddddddddddd',
+        state: 'waiting',
+        mode: 'read',
+        since,
+        command: ['cargo', 'build'],
+      }),
+    ),
+  );
   const reports = [];
-  const w = await engine.acquireWrite([{ name: 'tc', path: tc }], { lockDir: dir, pollIntervalMs: 100, onWait: (b) => reports.push(b) });
+  const w = await engine.acquireWrite([{ name: 'tc', path: tc }], {
+    lockDir: dir,
+    pollIntervalMs: 100,
+    onWait: (b) => reports.push(b),
+  });
   await w.release();
   assert.ok(reports.length >= 1, 'the writer waited');
-  assert.deepEqual(reports[0].map((h) => [h.mode, h.state, h.command.join(' ')]), [['read', 'waiting', 'cargo build']], 'not "a holder we cannot name"');
+  assert.deepEqual(
+    reports[0].map((h) => [h.mode, h.state, h.command.join(' ')]),
+    [['read', 'waiting', 'cargo build']],
+    'not "a holder we cannot name"',
+  );
 });
 
 test('an idle reader is told when its lock directory is moved away', async (t) => {
   const { dir, tc } = await lockedDir(t);
   const warnings = [];
-  const reader = await engine.acquireRead({ name: 'tc', path: tc }, { lockDir: dir, onWarning: (m) => warnings.push(m) });
+  const reader = await engine.acquireRead(
+    { name: 'tc', path: tc },
+    { lockDir: dir, onWarning: (m) => warnings.push(m) },
+  );
   const sub = reader.onUpdatePending(() => {});
   fs.renameSync(dir, `${dir}-moved`);
   t.after(() => fs.rmSync(`${dir}-moved`, { recursive: true, force: true }));
-  for (let i = 0; i < 100 && warnings.length === 0; i++) await new Promise((r) => setTimeout(r, 20));
+  for (let i = 0; i < 100 && warnings.length === 0; i++)
+    await new Promise((r) => setTimeout(r, 20));
   sub.dispose();
   await reader.release();
   assert.match(warnings.join('\n'), /was removed or moved while in use/);
@@ -304,19 +485,34 @@ test('temporary files a writer killed mid-write left behind are removed once old
   const hourAgo = new Date(Date.now() - 3600_000);
   for (const f of [old, oldMeta, other]) fs.utimesSync(f, hourAgo, hourAgo);
   engine.status({ lockDir: dir });
-  assert.deepEqual([old, oldMeta, fresh, other].map((f) => fs.existsSync(f)), [true, true, true, true], 'status only looks');
-  assert.deepEqual(engine.clean({ lockDir: dir }).map((r) => r.reason), ['abandoned temporary file', 'abandoned temporary file']);
-  assert.deepEqual([old, oldMeta, fresh, other].map((f) => fs.existsSync(f)), [false, false, true, true]);
+  assert.deepEqual(
+    [old, oldMeta, fresh, other].map((f) => fs.existsSync(f)),
+    [true, true, true, true],
+    'status only looks',
+  );
+  assert.deepEqual(
+    engine.clean({ lockDir: dir }).map((r) => r.reason),
+    ['abandoned temporary file', 'abandoned temporary file'],
+  );
+  assert.deepEqual(
+    [old, oldMeta, fresh, other].map((f) => fs.existsSync(f)),
+    [false, false, true, true],
+  );
 });
 
 /** Every name in `dir` with its modification time: what a look must leave as it was. */
 function listing(dir) {
-  return fs.readdirSync(dir).sort().map((n) => `${n} ${fs.lstatSync(path.join(dir, n)).mtimeMs}`);
+  return fs
+    .readdirSync(dir)
+    .sort()
+    .map((n) => `${n} ${fs.lstatSync(path.join(dir, n)).mtimeMs}`);
 }
 
 test('looking never writes: status and watch leave dead records and old temporary files; a party taking the lock removes them', async (t) => {
   const { dir, tc, key } = await lockedDir(t);
-  const deadPid = Number(String(spawnSync(process.execPath, ['-e', 'console.log(process.pid)']).stdout).trim());
+  const deadPid = Number(
+    String(spawnSync(process.execPath, ['-e', 'console.log(process.pid)']).stdout).trim(),
+  );
   const dead = path.join(dir, `${key}~aaaaaaaaaaaa.json`);
   fs.writeFileSync(dead, JSON.stringify(ownRecord(key, tc, { pid: deadPid, startTime: '1' })));
   const temp = path.join(dir, `.${key}~bbbbbbbbbbbb.json.4242.a1b2c3.tmp`);
@@ -332,7 +528,11 @@ test('looking never writes: status and watch leave dead records and old temporar
   const reader = await engine.acquireRead({ name: 'tc', path: tc }, { lockDir: dir });
   await new Promise((resolve) => setImmediate(resolve));
   await reader.release();
-  assert.deepEqual([fs.existsSync(dead), fs.existsSync(temp)], [false, false], 'the reader cleaned up');
+  assert.deepEqual(
+    [fs.existsSync(dead), fs.existsSync(temp)],
+    [false, false],
+    'the reader cleaned up',
+  );
 });
 
 test('a short writer still removes a held record it proved stale (PROTOCOL.md §3 writer step 4)', async (t) => {
@@ -340,12 +540,22 @@ test('a short writer still removes a held record it proved stale (PROTOCOL.md §
   // A held read record of another boot that is not provably dead: only a writer holding LOCK_EX
   // knows it holds nothing.
   const file = path.join(dir, `${key}~cccccccccccc.json`);
-  fs.writeFileSync(file, JSON.stringify(ownRecord(key, tc, { id: 'cccccccccccc', bootId: 'another-boot', pid: 999997 })));
+  fs.writeFileSync(
+    file,
+    JSON.stringify(ownRecord(key, tc, { id: 'cccccccccccc', bootId: 'another-boot', pid: 999997 })),
+  );
   const w = await engine.acquireWrite([{ name: 'tc', path: tc }], { lockDir: dir });
   await w.release();
-  assert.equal(fs.existsSync(file), false, 'removed although the writer released before its records were settled');
+  assert.equal(
+    fs.existsSync(file),
+    false,
+    'removed although the writer released before its records were settled',
+  );
   // Control: a reader proves nothing and leaves it.
-  fs.writeFileSync(file, JSON.stringify(ownRecord(key, tc, { id: 'cccccccccccc', bootId: 'another-boot', pid: 999997 })));
+  fs.writeFileSync(
+    file,
+    JSON.stringify(ownRecord(key, tc, { id: 'cccccccccccc', bootId: 'another-boot', pid: 999997 })),
+  );
   const r = await engine.acquireRead({ name: 'tc', path: tc }, { lockDir: dir });
   await new Promise((resolve) => setImmediate(resolve));
   await r.release();
@@ -355,9 +565,15 @@ test('a short writer still removes a held record it proved stale (PROTOCOL.md §
 test('a held record of another boot of this host is no holder, and status says why (PROTOCOL.md §4.2)', async (t) => {
   const { dir, tc, key } = await lockedDir(t);
   const file = `${key}~cccccccccccc.json`;
-  fs.writeFileSync(path.join(dir, file), JSON.stringify(ownRecord(key, tc, { id: 'cccccccccccc', bootId: 'another-boot', pid: 999997 })));
+  fs.writeFileSync(
+    path.join(dir, file),
+    JSON.stringify(ownRecord(key, tc, { id: 'cccccccccccc', bootId: 'another-boot', pid: 999997 })),
+  );
   const [s] = engine.status({ lockDir: dir });
   assert.deepEqual([s.state, s.holders], ['free', []]);
-  assert.deepEqual(s.problems.map((p) => p.file), [file]);
+  assert.deepEqual(
+    s.problems.map((p) => p.file),
+    [file],
+  );
   assert.match(s.problems[0].reason, /another boot of this host/);
 });

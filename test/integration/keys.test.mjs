@@ -36,7 +36,8 @@ c = canonical(sys.argv[1])
 name = re.sub(r'[^A-Za-z0-9._-]', '_', os.path.basename(c)).lstrip('.')[:64] or 'root'
 print(name + '-' + hashlib.sha256(c.encode('utf-8')).hexdigest()[:12])
 `;
-const pythonKey = (dir) => execFileSync('python3', ['-c', PYTHON_CLIENT, dir], { encoding: 'utf8' }).trim();
+const pythonKey = (dir) =>
+  execFileSync('python3', ['-c', PYTHON_CLIENT, dir], { encoding: 'utf8' }).trim();
 
 test('a directory named with an emoji and accents has one key: the CLI and a client of the document agree', async (t) => {
   const { dir, env } = sandbox(t);
@@ -59,7 +60,10 @@ test('the key of a toolchain not installed yet does not change when the install 
   assert.equal(before, pythonKey(tc));
   fs.mkdirSync(tc, { recursive: true });
   assert.equal(engine.toolchainKey(tc), before, 'same key after the directory exists');
-  assert.equal(engine.canonicalToolchainPath(tc), path.join(fs.realpathSync(dir), 'llvm-14', 'toolchains', 'nightly'));
+  assert.equal(
+    engine.canonicalToolchainPath(tc),
+    path.join(fs.realpathSync(dir), 'llvm-14', 'toolchains', 'nightly'),
+  );
 });
 
 test('status and update take a directory an install is about to create; run of a missing one stays 78', async (t) => {
@@ -74,7 +78,11 @@ test('status and update take a directory an install is about to create; run of a
   assert.equal(install.code, 0, install.stderr);
   assert.ok(fs.statSync(tc).isDirectory(), 'the install ran under the lock');
   const after = await cli(['status', tc, '--json'], { env });
-  assert.equal(JSON.parse(after.stdout).toolchains[0].key, keyBefore, 'one lock before and after the install');
+  assert.equal(
+    JSON.parse(after.stdout).toolchains[0].key,
+    keyBefore,
+    'one lock before and after the install',
+  );
   const run = await cli(['run', path.join(dir, 'current', 'not-there'), '--', 'true'], { env });
   assert.equal(run.code, 78, run.stderr);
 });
@@ -101,11 +109,25 @@ test('a toolchain path that is a symlink flipped by A/B updates is one lock acro
   assert.match(before.key, /^current-[0-9a-f]{12}$/);
   assert.equal(before.path, current, 'the link itself, not its target');
   assert.equal(before.key, pythonKey(current));
-  assert.notEqual(before.key, (await key(path.join(dir, 'llvm-14'))).key, 'the target has a lock of its own');
+  assert.notEqual(
+    before.key,
+    (await key(path.join(dir, 'llvm-14'))).key,
+    'the target has a lock of its own',
+  );
 
   // A reader through the link holds the same lock after the flip: the next update through the
   // link waits for it, whichever directory the reader started in.
-  const reader = start(['run', current, '--', process.execPath, '-e', 'console.log("running"); setTimeout(() => {}, 60000)'], { env });
+  const reader = start(
+    [
+      'run',
+      current,
+      '--',
+      process.execPath,
+      '-e',
+      'console.log("running"); setTimeout(() => {}, 60000)',
+    ],
+    { env },
+  );
   await reader.waitFor('stdout', /running/);
   flip(current, path.join(dir, 'llvm-15'));
   const after = await key(current);
@@ -138,7 +160,11 @@ test('`..` and `.` after a link are resolved as the kernel resolves them, never 
   ];
   for (const [spelling, real] of cases) {
     // realpath(3); Node's own fs.realpathSync normalises textually first, as the old code did.
-    assert.equal(fs.realpathSync.native(spelling), fs.realpathSync.native(real), `the kernel's view of ${spelling}`);
+    assert.equal(
+      fs.realpathSync.native(spelling),
+      fs.realpathSync.native(real),
+      `the kernel's view of ${spelling}`,
+    );
     const expected = engine.toolchainKey(fs.realpathSync.native(real));
     assert.equal(engine.toolchainKey(spelling), expected, spelling);
     assert.equal(await statusKey(spelling), expected, `status ${spelling}`);
@@ -147,17 +173,26 @@ test('`..` and `.` after a link are resolved as the kernel resolves them, never 
   // The link named as itself (a trailing separator as shells complete it too) stays the link.
   for (const spelling of [`${tc}/link`, `${tc}/link/`]) {
     assert.equal(engine.toolchainKey(spelling), engine.toolchainKey(path.join(tc, 'link')));
-    assert.notEqual(engine.toolchainKey(spelling), engine.toolchainKey(path.join(tc, 'plain')), spelling);
+    assert.notEqual(
+      engine.toolchainKey(spelling),
+      engine.toolchainKey(path.join(tc, 'plain')),
+      spelling,
+    );
     assert.equal(pythonKey(spelling), engine.toolchainKey(spelling), `python ${spelling}`);
   }
 });
 
-test('a toolchain path that is not valid UTF-8 is refused (two such names would share a key)', { skip: process.platform !== 'linux' && 'Linux file names are bytes' }, async (t) => {
-  const { dir, env } = sandbox(t);
-  for (const byte of [0xff, 0xfe]) fs.mkdirSync(Buffer.concat([Buffer.from(`${dir}/bad`), Buffer.from([byte])]));
-  const bad = fs.readdirSync(dir).filter((n) => n.startsWith('bad'));
-  assert.deepEqual(bad, ['bad\uFFFD', 'bad\uFFFD'], 'Node names both alike');
-  const r = await cli(['status', path.join(dir, bad[0]), '--json'], { env });
-  assert.equal(r.code, 78, r.stdout);
-  assert.match(r.stderr, /is not valid UTF-8/);
-});
+test(
+  'a toolchain path that is not valid UTF-8 is refused (two such names would share a key)',
+  { skip: process.platform !== 'linux' && 'Linux file names are bytes' },
+  async (t) => {
+    const { dir, env } = sandbox(t);
+    for (const byte of [0xff, 0xfe])
+      fs.mkdirSync(Buffer.concat([Buffer.from(`${dir}/bad`), Buffer.from([byte])]));
+    const bad = fs.readdirSync(dir).filter((n) => n.startsWith('bad'));
+    assert.deepEqual(bad, ['bad\uFFFD', 'bad\uFFFD'], 'Node names both alike');
+    const r = await cli(['status', path.join(dir, bad[0]), '--json'], { env });
+    assert.equal(r.code, 78, r.stdout);
+    assert.match(r.stderr, /is not valid UTF-8/);
+  },
+);

@@ -28,10 +28,12 @@ export function heldLockFiles(dir) {
     .filter((n) => n.endsWith('.lock') || n.endsWith('.gate'))
     .filter((n) => {
       const r = spawnSync('flock', ['-n', '-E', '42', '-x', path.join(dir, n), 'true']);
-      if (r.status !== 0 && r.status !== 42) throw new Error(`flock -n ${n} failed: ${r.status ?? r.signal} ${r.stderr}`);
+      if (r.status !== 0 && r.status !== 42)
+        throw new Error(`flock -n ${n} failed: ${r.status ?? r.signal} ${r.stderr}`);
       return r.status === 42;
     });
 }
 
 /** Record files (`KEY~ID.json`) in the lock directory. */
-export const recordFiles = (dir) => fs.readdirSync(dir).filter((n) => /~[0-9a-f]{12}\.json$/.test(n));
+export const recordFiles = (dir) =>
+  fs.readdirSync(dir).filter((n) => /~[0-9a-f]{12}\.json$/.test(n));

@@ -17,7 +17,12 @@
 // never be logged, and it would look like a holder forever.
 
 /** How a logger's last line before a kill describes where it was. */
-const STATE_AFTER = { want: 'waiting', acquire: 'holding', release: 'releasing', released: 'between rounds' };
+const STATE_AFTER = {
+  want: 'waiting',
+  acquire: 'holding',
+  release: 'releasing',
+  released: 'between rounds',
+};
 
 /**
  * Replays `lines`. Returns the overlaps, reads and writes served (in all and per party), loggers
@@ -45,7 +50,12 @@ export function checkLockLog(lines) {
       const scope = role;
       const mine = [...holders.entries()].filter(([, h]) => h.party === party);
       const victims = mine.filter(([, h]) => scope === 'group' || h.pid === pid);
-      faults.push({ kind: mode, scope, state: faultState(mode, scope, mine.length, last.get(party), seen), held: victims.map(([, h]) => h.role) });
+      faults.push({
+        kind: mode,
+        scope,
+        state: faultState(mode, scope, mine.length, last.get(party), seen),
+        held: victims.map(([, h]) => h.role),
+      });
       for (const [k] of victims) holders.delete(k);
       // The wrapper alone: what it ran still holds through the inherited descriptor, and must end.
       for (const [k] of mine) if (!victims.some(([v]) => v === k)) orphaned.set(k, line);
@@ -61,7 +71,8 @@ export function checkLockLog(lines) {
     if (what === 'acquire') {
       const others = [...holders.values()];
       const writer = others.find((h) => h.mode === 'write');
-      if (writer || (mode === 'write' && others.length > 0)) overlaps.push(`${line}   while held by: ${others.map((h) => h.line).join(' | ')}`);
+      if (writer || (mode === 'write' && others.length > 0))
+        overlaps.push(`${line}   while held by: ${others.map((h) => h.line).join(' | ')}`);
       holders.set(key, { pid, party, mode, role, line });
       served[mode] = (served[mode] ?? 0) + 1;
       servedBy.set(party, (servedBy.get(party) ?? 0) + 1);
@@ -73,17 +84,29 @@ export function checkLockLog(lines) {
       }
     }
   }
-  return { overlaps, served, servedBy, stillHeld: [...holders.values()], faults, survivedWrapper, ignoredAfterKill };
+  return {
+    overlaps,
+    served,
+    servedBy,
+    stillHeld: [...holders.values()],
+    faults,
+    survivedWrapper,
+    ignoredAfterKill,
+  };
 }
 
 /** Where a victim was when the kill line was written. */
 function faultState(kind, scope, holdingLoggers, latest, seen) {
-  if (kind.startsWith('engine')) return latest ? STATE_AFTER[latest.what] ?? latest.what : 'starting';
+  if (kind.startsWith('engine'))
+    return latest ? (STATE_AFTER[latest.what] ?? latest.what) : 'starting';
   // A wrapper (CLI, flock(1)) logs nothing itself: its command's lines say where it is, and
   // before its command, its record (flock(1) writes none: it blocks in the kernel).
-  if (holdingLoggers > 0) return scope === 'group' ? 'command running' : 'wrapper alone, command running';
+  if (holdingLoggers > 0)
+    return scope === 'group' ? 'command running' : 'wrapper alone, command running';
   if (latest?.what === 'release') return 'command done, wrapper releasing';
   if (seen === 'record-waiting') return 'waiting';
   if (seen === 'record-held') return 'holding, command not started';
-  return kind.startsWith('flock') ? 'starting or waiting in flock()' : 'starting or first try (no record)';
+  return kind.startsWith('flock')
+    ? 'starting or waiting in flock()'
+    : 'starting or first try (no record)';
 }

@@ -30,18 +30,28 @@ test('without its native binary the CLI exits 70 naming the platform and what to
   const marker = path.join(dir, 'ran');
   const r = await cli(['run', tc, '--', 'touch', marker], { env, cliPath: copy });
   assert.equal(r.code, 70, r.stderr);
-  assert.match(r.stderr, new RegExp(`there is no native lock module for ${target} \\(looked for .*prebuilds/${target}/toolchain_lock\\.node\\)`));
+  assert.match(
+    r.stderr,
+    new RegExp(
+      `there is no native lock module for ${target} \\(looked for .*prebuilds/${target}/toolchain_lock\\.node\\)`,
+    ),
+  );
   assert.match(r.stderr, /Reinstall the extension/);
   assert.equal(fs.existsSync(marker), false, 'CMD must not run without a lock');
 });
 
-test('a damaged native binary is reported as unloadable, with the loader\'s reason', async (t) => {
+test("a damaged native binary is reported as unloadable, with the loader's reason", async (t) => {
   const { dir, env, toolchain } = sandbox(t);
   const tc = toolchain();
   const copy = installedCli(path.join(dir, 'install'), 'not an ELF file');
   const r = await cli(['update', tc, '--', 'true'], { env, cliPath: copy });
   assert.equal(r.code, 70, r.stderr);
-  assert.match(r.stderr, new RegExp(`the native lock module for ${target} .* could not be loaded: .*(invalid ELF header|too short)`));
+  assert.match(
+    r.stderr,
+    new RegExp(
+      `the native lock module for ${target} .* could not be loaded: .*(invalid ELF header|too short)`,
+    ),
+  );
   assert.match(r.stderr, /damaged or was built for another platform/);
 });
 
@@ -49,12 +59,15 @@ test('the module works from a copy beside any dist/: the layout of the VSIX', as
   const { dir, env, toolchain } = sandbox(t);
   const tc = toolchain();
   const copy = installedCli(path.join(dir, 'install'), fs.readFileSync(binary));
-  const r = await cli(['run', tc, '--', process.execPath, copy, 'status', tc, '--json'], { env, cliPath: copy });
+  const r = await cli(['run', tc, '--', process.execPath, copy, 'status', tc, '--json'], {
+    env,
+    cliPath: copy,
+  });
   assert.equal(r.code, 0, r.stderr);
   assert.equal(JSON.parse(r.stdout).toolchains[0].state, 'read');
 });
 
-test('the module\'s errors carry errno names, the system call and the path', (t) => {
+test("the module's errors carry errno names, the system call and the path", (t) => {
   const { dir } = sandbox(t);
   const m = require(binary);
   const file = path.join(dir, 'x.lock');
@@ -62,7 +75,11 @@ test('the module\'s errors carry errno names, the system call and the path', (t)
   const other = m.open(file);
   try {
     assert.equal(m.tryLock(h, true), true);
-    assert.equal(m.tryLock(other, false), false, 'a second open file is refused while the first holds LOCK_EX');
+    assert.equal(
+      m.tryLock(other, false),
+      false,
+      'a second open file is refused while the first holds LOCK_EX',
+    );
     m.unlock(h);
     assert.equal(m.tryLock(other, false), true);
     assert.equal(m.tryLock(h, false), true, 'shared locks coexist');
@@ -72,11 +89,18 @@ test('the module\'s errors carry errno names, the system call and the path', (t)
   }
   assert.throws(() => m.tryLock(h, true), { code: 'EBADF', syscall: 'flock' });
   fs.symlinkSync(path.join(dir, 'elsewhere'), path.join(dir, 'link.lock'));
-  assert.throws(() => m.open(path.join(dir, 'link.lock')), { code: 'ELOOP', syscall: 'open', path: path.join(dir, 'link.lock') });
+  assert.throws(() => m.open(path.join(dir, 'link.lock')), {
+    code: 'ELOOP',
+    syscall: 'open',
+    path: path.join(dir, 'link.lock'),
+  });
   assert.equal(fs.existsSync(path.join(dir, 'elsewhere')), false, 'the link was not followed');
   assert.throws(() => m.open(dir), { code: 'EISDIR' });
   execFileSync('mkfifo', [path.join(dir, 'fifo.lock')]);
-  assert.throws(() => m.open(path.join(dir, 'fifo.lock')), { code: 'EFTYPE', message: /not a regular file/ });
+  assert.throws(() => m.open(path.join(dir, 'fifo.lock')), {
+    code: 'EFTYPE',
+    message: /not a regular file/,
+  });
   assert.throws(() => m.open(path.join(dir, 'no', 'such', 'dir', 'x.lock')), { code: 'ENOENT' });
   assert.throws(() => m.open(42), { code: 'ERR_INVALID_ARG_TYPE' });
   assert.throws(() => m.tryLock(-1, true), { code: 'ERR_INVALID_ARG_TYPE' });
@@ -89,9 +113,15 @@ test('a FIFO planted as the lock file is refused with 77 at once, not waited on 
   const lockFile = JSON.parse(st.stdout).toolchains[0].lockFile;
   fs.mkdirSync(lockDir, { recursive: true, mode: 0o700 });
   execFileSync('mkfifo', [lockFile]);
-  for (const args of [['run', tc, '--', 'true'], ['update', tc, '--', 'true']]) {
+  for (const args of [
+    ['run', tc, '--', 'true'],
+    ['update', tc, '--', 'true'],
+  ]) {
     const r = await cli(args, { env });
     assert.equal(r.code, 77, `${args[0]}: ${r.stderr}`);
-    assert.match(r.stderr, /The lock file .* is not a regular file\. Delete it; it will be recreated\./);
+    assert.match(
+      r.stderr,
+      /The lock file .* is not a regular file\. Delete it; it will be recreated\./,
+    );
   }
 });

@@ -33,7 +33,8 @@ function homeSnapshot() {
   list(src.rustupHome, 0, ['tmp', 'downloads']);
   for (const d of ['toolchains', 'update-hashes']) list(path.join(src.rustupHome, d), 1);
   list(path.join(src.cargoHome, 'bin'), 0);
-  for (const tc of fs.readdirSync(path.join(src.rustupHome, 'toolchains'))) list(path.join(src.rustupHome, 'toolchains', tc, 'lib', 'rustlib'), 0);
+  for (const tc of fs.readdirSync(path.join(src.rustupHome, 'toolchains')))
+    list(path.join(src.rustupHome, 'toolchains', tc, 'lib', 'rustlib'), 0);
   return lines.join('\n');
 }
 
@@ -42,23 +43,46 @@ const before = homeSnapshot();
 /** A crate with a build script (so cargo runs rustc for build scripts and for the crate), built in `dir`. */
 function tinyCrate(dir) {
   fs.mkdirSync(path.join(dir, 'src'), { recursive: true });
-  fs.writeFileSync(path.join(dir, 'Cargo.toml'), '[package]\nname = "tiny"\nversion = "0.1.0"\nedition = "2021"\n');
-  fs.writeFileSync(path.join(dir, 'build.rs'), 'fn main() { println!("cargo:rustc-env=TINY=built"); }\n');
-  fs.writeFileSync(path.join(dir, 'src', 'main.rs'), 'fn main() { println!("tiny {}", env!("TINY")); }\n');
+  fs.writeFileSync(
+    path.join(dir, 'Cargo.toml'),
+    '[package]\nname = "tiny"\nversion = "0.1.0"\nedition = "2021"\n',
+  );
+  fs.writeFileSync(
+    path.join(dir, 'build.rs'),
+    'fn main() { println!("cargo:rustc-env=TINY=built"); }\n',
+  );
+  fs.writeFileSync(
+    path.join(dir, 'src', 'main.rs'),
+    'fn main() { println!("tiny {}", env!("TINY")); }\n',
+  );
   return dir;
 }
 
 test('the real rustup installs stable from the local dist; rustc and cargo build work', async (t) => {
   const bed = await testbedOrSkip(t, { installed: false });
   if (!bed) return;
-  assert.equal(fs.existsSync(bed.toolchainDir('stable')), false, 'an empty RUSTUP_HOME to start with');
+  assert.equal(
+    fs.existsSync(bed.toolchainDir('stable')),
+    false,
+    'an empty RUSTUP_HOME to start with',
+  );
   const install = await bed.rustup(['toolchain', 'install', 'stable']);
   assert.equal(install.code, 0, install.stderr);
-  assert.match(install.stdout + install.stderr, new RegExp(`stable-${bed.host} installed - rustc ${bed.version.replaceAll('.', '\\.')}`));
+  assert.match(
+    install.stdout + install.stderr,
+    new RegExp(`stable-${bed.host} installed - rustc ${bed.version.replaceAll('.', '\\.')}`),
+  );
   const set = await bed.rustup(['default', 'stable']);
   assert.equal(set.code, 0, set.stderr);
-  const components = fs.readFileSync(path.join(bed.toolchainDir('stable'), 'lib', 'rustlib', 'components'), 'utf8').split('\n').filter(Boolean).sort();
-  assert.deepEqual(components, ['cargo', 'rust-std', 'rustc'].map((c) => `${c}-${bed.host}`));
+  const components = fs
+    .readFileSync(path.join(bed.toolchainDir('stable'), 'lib', 'rustlib', 'components'), 'utf8')
+    .split('\n')
+    .filter(Boolean)
+    .sort();
+  assert.deepEqual(
+    components,
+    ['cargo', 'rust-std', 'rustc'].map((c) => `${c}-${bed.host}`),
+  );
   assert.match(bed.marker('stable'), /release 1 /);
 
   const version = await bed.exec('rustc', ['--version']);
@@ -67,7 +91,10 @@ test('the real rustup installs stable from the local dist; rustc and cargo build
   const crate = tinyCrate(path.join(bed.root, 'tiny'));
   const build = await bed.exec('cargo', ['build', '--quiet'], { cwd: crate });
   assert.equal(build.code, 0, build.stderr);
-  assert.equal(spawnSync(path.join(crate, 'target', 'debug', 'tiny'), { encoding: 'utf8' }).stdout, 'tiny built\n');
+  assert.equal(
+    spawnSync(path.join(crate, 'target', 'debug', 'tiny'), { encoding: 'utf8' }).stdout,
+    'tiny built\n',
+  );
   const which = await bed.rustup(['which', 'rustc']);
   assert.equal(which.stdout.trim(), path.join(bed.toolchainDir('stable'), 'bin', 'rustc'));
 });
@@ -91,12 +118,24 @@ test('after release 2 is published, a real `rustup update stable` rewrites the t
   assert.match(said, /stable-\S+ updated - rustc /);
   assert.notEqual(fs.statSync(rustc).ino, oldIno, 'bin/rustc is a new file');
   assert.match(bed.marker('stable'), /release 2 /);
-  assert.match(fs.readFileSync(path.join(bed.toolchainDir('stable'), 'lib', 'rustlib', 'multirust-channel-manifest.toml'), 'utf8'), /date = "2026-02-01"/);
-  assert.deepEqual(fs.readdirSync(path.join(bed.rustupHome, 'tmp')), [], 'rustup emptied its tmp (where the old files went)');
+  assert.match(
+    fs.readFileSync(
+      path.join(bed.toolchainDir('stable'), 'lib', 'rustlib', 'multirust-channel-manifest.toml'),
+      'utf8',
+    ),
+    /date = "2026-02-01"/,
+  );
+  assert.deepEqual(
+    fs.readdirSync(path.join(bed.rustupHome, 'tmp')),
+    [],
+    'rustup emptied its tmp (where the old files went)',
+  );
 
   const version = await bed.exec('rustc', ['--version']);
   assert.equal(version.code, 0, version.stderr);
-  const build = await bed.exec('cargo', ['build', '--quiet'], { cwd: tinyCrate(path.join(bed.root, 'tiny')) });
+  const build = await bed.exec('cargo', ['build', '--quiet'], {
+    cwd: tinyCrate(path.join(bed.root, 'tiny')),
+  });
   assert.equal(build.code, 0, build.stderr);
 });
 
@@ -109,13 +148,27 @@ test('a bed is private: its environment points into its own directory, not ~/.ru
   }
   const pathEntries = bed.env.PATH.split(path.delimiter);
   assert.equal(pathEntries[0], bed.bin);
-  assert.ok(!pathEntries.some((p) => fs.existsSync(p) && fs.realpathSync(p) === fs.realpathSync(path.join(src.cargoHome, 'bin'))), 'the real ~/.cargo/bin is off PATH');
+  assert.ok(
+    !pathEntries.some(
+      (p) =>
+        fs.existsSync(p) && fs.realpathSync(p) === fs.realpathSync(path.join(src.cargoHome, 'bin')),
+    ),
+    'the real ~/.cargo/bin is off PATH',
+  );
   const settings = await bed.rustup(['set', 'auto-self-update', 'disable']);
   assert.equal(settings.code, 0, settings.stderr);
-  assert.match(fs.readFileSync(path.join(bed.rustupHome, 'settings.toml'), 'utf8'), /auto_self_update = "disable"/);
+  assert.match(
+    fs.readFileSync(path.join(bed.rustupHome, 'settings.toml'), 'utf8'),
+    /auto_self_update = "disable"/,
+  );
   const ino = fs.statSync(path.join(bed.bin, 'rustup')).ino;
   assert.notEqual(ino, fs.statSync(src.rustup).ino, 'rustup is a copy');
-  for (const proxy of src.proxies) assert.equal(fs.statSync(path.join(bed.bin, proxy)).ino, ino, `${proxy} is a hard link to the bed's rustup`);
+  for (const proxy of src.proxies)
+    assert.equal(
+      fs.statSync(path.join(bed.bin, proxy)).ino,
+      ino,
+      `${proxy} is a hard link to the bed's rustup`,
+    );
 });
 
 test('~/.rustup and ~/.cargo are unchanged after the beds above', (t) => {
@@ -132,11 +185,21 @@ test('without rustup, a test on the bed is reported skipped with "skipped: no ru
   t.after(() => fs.rmSync(dir, { recursive: true, force: true }));
   const file = path.join(dir, 'needs-rustup.test.mjs');
   const fixture = new URL('../fixtures/rustup-testbed.mjs', import.meta.url).href;
-  fs.writeFileSync(file, `import { test } from 'node:test';\nimport { testbedOrSkip } from ${JSON.stringify(fixture)};\ntest('needs rustup', async (t) => {\n  const bed = await testbedOrSkip(t);\n  if (!bed) return;\n  throw new Error('ran without rustup');\n});\n`);
-  const env = { ...process.env, TOOLCHAIN_LOCK_TESTBED_RUSTUP_HOME: path.join(dir, 'no-rustup'), TOOLCHAIN_LOCK_TESTBED_CARGO_HOME: path.join(dir, 'no-cargo') };
+  fs.writeFileSync(
+    file,
+    `import { test } from 'node:test';\nimport { testbedOrSkip } from ${JSON.stringify(fixture)};\ntest('needs rustup', async (t) => {\n  const bed = await testbedOrSkip(t);\n  if (!bed) return;\n  throw new Error('ran without rustup');\n});\n`,
+  );
+  const env = {
+    ...process.env,
+    TOOLCHAIN_LOCK_TESTBED_RUSTUP_HOME: path.join(dir, 'no-rustup'),
+    TOOLCHAIN_LOCK_TESTBED_CARGO_HOME: path.join(dir, 'no-cargo'),
+  };
   // Without NODE_TEST_CONTEXT the child reports in TAP on its stdout instead of to this runner.
   delete env.NODE_TEST_CONTEXT;
-  const r = spawnSync(process.execPath, ['--test', '--test-reporter=tap', file], { encoding: 'utf8', env });
+  const r = spawnSync(process.execPath, ['--test', '--test-reporter=tap', file], {
+    encoding: 'utf8',
+    env,
+  });
   assert.equal(r.status, 0, r.stdout + r.stderr);
   assert.match(r.stdout, /skipped: no rustup/);
   assert.match(r.stdout, /# SKIP no rustup/);

@@ -17,7 +17,9 @@ const skipNoRustup = (t) => {
 
 /** The toolchains whose lock is taken, with their state. */
 async function heldLocks(env) {
-  return (await statusOf(env)).toolchains.filter((s) => s.state !== 'free').map((s) => `${s.name} ${s.state}`);
+  return (await statusOf(env)).toolchains
+    .filter((s) => s.state !== 'free')
+    .map((s) => `${s.name} ${s.state}`);
 }
 
 /**
@@ -25,10 +27,21 @@ async function heldLocks(env) {
  * goes to a file of ours, never `-o /dev/null`: rustc writes a temporary file and renames it over
  * the output path, which for root replaces the device with a regular file for the whole machine.
  */
-const RUSTC_STDIN = ['-', '--crate-name', 'probe', '--crate-type', 'lib', '--emit=metadata', '-o', path.join(os.tmpdir(), `tl-shims-probe-${process.pid}.rmeta`)];
+const RUSTC_STDIN = [
+  '-',
+  '--crate-name',
+  'probe',
+  '--crate-type',
+  'lib',
+  '--emit=metadata',
+  '-o',
+  path.join(os.tmpdir(), `tl-shims-probe-${process.pid}.rmeta`),
+];
 
 // The machine's /dev/null is still the device after these tests (it once was not: see RUSTC_STDIN).
-after(() => assert.ok(fs.statSync('/dev/null').isCharacterDevice(), '/dev/null is still a character device'));
+after(() =>
+  assert.ok(fs.statSync('/dev/null').isCharacterDevice(), '/dev/null is still a character device'),
+);
 
 test('a proxy runs under the read lock of the toolchain rustup picks: default, +toolchain, RUSTUP_TOOLCHAIN, override, both toolchain files', async (t) => {
   if (skipNoRustup(t)) return;
@@ -41,20 +54,33 @@ test('a proxy runs under the read lock of the toolchain rustup picks: default, +
     return dir;
   };
   const overridden = project('overridden');
-  fs.appendFileSync(path.join(w.rustupHome, 'settings.toml'), `\n[overrides]\n${JSON.stringify(overridden)} = "${full('nightly')}"\n`);
+  fs.appendFileSync(
+    path.join(w.rustupHome, 'settings.toml'),
+    `\n[overrides]\n${JSON.stringify(overridden)} = "${full('nightly')}"\n`,
+  );
   const cases = [
     ['default', [], w.dir, {}, full('stable')],
     ['+toolchain', ['+nightly'], w.dir, {}, full('nightly')],
     ['RUSTUP_TOOLCHAIN', [], w.dir, { RUSTUP_TOOLCHAIN: 'nightly' }, full('nightly')],
     ['override', [], overridden, {}, full('nightly')],
-    ['rust-toolchain.toml', [], project('toml', 'rust-toolchain.toml', '[toolchain]\nchannel = "nightly"\n'), {}, full('nightly')],
+    [
+      'rust-toolchain.toml',
+      [],
+      project('toml', 'rust-toolchain.toml', '[toolchain]\nchannel = "nightly"\n'),
+      {},
+      full('nightly'),
+    ],
     ['rust-toolchain', [], project('legacy', 'rust-toolchain', 'nightly\n'), {}, full('nightly')],
   ];
   for (const [source, plus, cwd, extra, expected] of cases) {
     const env = { ...w.env, ...extra };
     const rustc = w.start(['rustc', ...plus, ...RUSTC_STDIN], { cwd, env });
     // rustc is running (its proxy started it) once the shim's record lists a child.
-    await until(async () => (await statusOf(env)).toolchains.some((s) => s.holders.some((h) => h.children?.length > 0)), `${source}: rustc running`);
+    await until(
+      async () =>
+        (await statusOf(env)).toolchains.some((s) => s.holders.some((h) => h.children?.length > 0)),
+      `${source}: rustc running`,
+    );
     assert.deepEqual(await heldLocks(env), [`${expected} read`], source);
     rustc.child.stdin.end();
     const r = await rustc.result();
@@ -74,19 +100,33 @@ async function until(pred, what, timeoutMs = 15_000) {
   }
 }
 
-test('exit statuses and output are the real program\'s; SIGTERM reaches it and kills the shim the same way', async (t) => {
+test("exit statuses and output are the real program's; SIGTERM reaches it and kills the shim the same way", async (t) => {
   if (skipNoRustup(t)) return;
   const w = shimWorld(t);
   await w.install();
   const plain = { ...w.env, PATH: [w.cargoBin, ...w.system].join(':') };
-  for (const argv of [['rustc', '--version'], ['cargo', '--version'], ['rustc', '--no-such-flag'], ['cargo', 'no-such-command'], ['rustup', '--version']]) {
+  for (const argv of [
+    ['rustc', '--version'],
+    ['cargo', '--version'],
+    ['rustc', '--no-such-flag'],
+    ['cargo', 'no-such-command'],
+    ['rustup', '--version'],
+  ]) {
     const viaShim = await w.start(argv).result();
     const direct = await w.start(argv, { env: plain }).result();
-    assert.deepEqual({ code: viaShim.code, signal: viaShim.signal, stdout: viaShim.stdout }, { code: direct.code, signal: direct.signal, stdout: direct.stdout }, argv.join(' '));
+    assert.deepEqual(
+      { code: viaShim.code, signal: viaShim.signal, stdout: viaShim.stdout },
+      { code: direct.code, signal: direct.signal, stdout: direct.stdout },
+      argv.join(' '),
+    );
     assert.equal(viaShim.stderr, direct.stderr, argv.join(' '));
   }
   const rustc = w.start(['rustc', ...RUSTC_STDIN]);
-  await until(async () => (await statusOf(w.env)).toolchains.some((s) => s.holders.some((h) => h.children?.length > 0)), 'rustc running');
+  await until(
+    async () =>
+      (await statusOf(w.env)).toolchains.some((s) => s.holders.some((h) => h.children?.length > 0)),
+    'rustc running',
+  );
   rustc.kill('SIGTERM');
   const r = await rustc.result();
   assert.deepEqual({ code: r.code, signal: r.signal }, { code: null, signal: 'SIGTERM' });
@@ -106,7 +146,11 @@ test('Ctrl-C to the process group reaches the program once (the shim does not se
   // program included, and a copy from the shim would make two. (Both at once coalesce, so this is
   // what tells them apart.)
   process.kill(p.pid, 'SIGINT');
-  assert.equal(await settlesWithin(p.waitFor('stdout', /INT/), BLOCKED_MS), false, 'the shim passed SIGINT on');
+  assert.equal(
+    await settlesWithin(p.waitFor('stdout', /INT/), BLOCKED_MS),
+    false,
+    'the shim passed SIGINT on',
+  );
   process.kill(-p.pid, 'SIGINT');
   await p.waitFor('stdout', /INT/);
   p.send('one');
@@ -125,10 +169,16 @@ test('cargo run of an interactive program gets the real terminal; Ctrl-C there e
   const dir = w.project('interactive', {
     main: 'use std::io::{BufRead, IsTerminal};\nfn main() {\n  println!("tty {} {} {}", std::io::stdin().is_terminal(), std::io::stdout().is_terminal(), std::io::stderr().is_terminal());\n  let mut lines = std::io::stdin().lock().lines();\n  println!("got {}", lines.next().unwrap().unwrap());\n  println!("got {}", lines.next().unwrap().unwrap());\n}\n',
   });
-  fs.writeFileSync(path.join(w.dir, 'run.sh'), `trap : INT\ncd ${JSON.stringify(dir)} && cargo run -q; echo "status $?"\n`);
+  fs.writeFileSync(
+    path.join(w.dir, 'run.sh'),
+    `trap : INT\ncd ${JSON.stringify(dir)} && cargo run -q; echo "status $?"\n`,
+  );
   // script(1) runs the command on a new pseudo-terminal and copies our stdin to it. The shell
   // around cargo catches SIGINT (children still get it) to tell how cargo ended.
-  const p = startProcess(['script', '-qec', `sh ${path.join(w.dir, 'run.sh')}`, '/dev/null'], { env: { ...w.env, CARGO_TARGET_DIR: path.join(w.dir, 'target') }, cwd: w.dir });
+  const p = startProcess(['script', '-qec', `sh ${path.join(w.dir, 'run.sh')}`, '/dev/null'], {
+    env: { ...w.env, CARGO_TARGET_DIR: path.join(w.dir, 'target') },
+    cwd: w.dir,
+  });
   await p.waitFor('stdout', /tty true true true/, 120_000);
   p.child.stdin.write('hello\n');
   await p.waitFor('stdout', /got hello/);
@@ -145,11 +195,18 @@ test('nested calls under the lock (cargo -> rustc -> build script -> rustc, carg
   // The shims start a stand-in for Node that counts its starts, then runs the real Node.
   const starts = path.join(w.dir, 'node-starts');
   const counting = path.join(w.dir, 'counting-node');
-  fs.writeFileSync(counting, `#!/bin/sh\necho "$*" >> ${JSON.stringify(starts)}\nexec ${JSON.stringify(process.execPath)} "$@"\n`, { mode: 0o755 });
+  fs.writeFileSync(
+    counting,
+    `#!/bin/sh\necho "$*" >> ${JSON.stringify(starts)}\nexec ${JSON.stringify(process.execPath)} "$@"\n`,
+    { mode: 0o755 },
+  );
   await w.install();
   for (const f of fs.readdirSync(w.shimDir).filter((n) => !n.startsWith('.'))) {
     const file = path.join(w.shimDir, f);
-    fs.writeFileSync(file, fs.readFileSync(file, 'utf8').replace(/^node=.*$/m, `node='${counting}'`));
+    fs.writeFileSync(
+      file,
+      fs.readFileSync(file, 'utf8').replace(/^node=.*$/m, `node='${counting}'`),
+    );
   }
   const build = [
     'use std::process::Command;',
@@ -162,13 +219,24 @@ test('nested calls under the lock (cargo -> rustc -> build script -> rustc, carg
     '}',
   ].join('\n');
   const dir = w.project('nested', { build });
-  const r = await w.start(['cargo', 'build', '-q'], { cwd: dir, env: { ...w.env, CARGO_TARGET_DIR: path.join(w.dir, 'target') } }).result(180_000);
+  const r = await w
+    .start(['cargo', 'build', '-q'], {
+      cwd: dir,
+      env: { ...w.env, CARGO_TARGET_DIR: path.join(w.dir, 'target') },
+    })
+    .result(180_000);
   assert.equal(r.code, 0, r.stderr);
   const nested = fs.readFileSync(path.join(w.dir, 'target', 'nested.txt'), 'utf8');
-  assert.match(nested, /^rustc 1\.\d+\.\d+ .*\ncargo 1\.\d+\.\d+ .*\nrustc 1\.\d+\.\d+-nightly .*\n/);
+  assert.match(
+    nested,
+    /^rustc 1\.\d+\.\d+ .*\ncargo 1\.\d+\.\d+ .*\nrustc 1\.\d+\.\d+-nightly .*\n/,
+  );
   assert.ok(nested.trim().endsWith(path.join(w.rustupHome, 'toolchains', full('stable'))), nested);
   // One Node for the outer cargo, one for the nested call of another toolchain; none for the rest.
   const lines = fs.readFileSync(starts, 'utf8').trim().split('\n');
-  assert.deepEqual(lines.map((l) => l.split(' -- ')[1]), ['cargo build -q', 'rustc +nightly --version']);
+  assert.deepEqual(
+    lines.map((l) => l.split(' -- ')[1]),
+    ['cargo build -q', 'rustc +nightly --version'],
+  );
   assert.deepEqual(await heldLocks(w.env), []);
 });

@@ -17,7 +17,11 @@ async function bedWithWatch(t) {
   const watcher = start(['watch', '--json', 'stable'], { env });
   t.after(() => watcher.kill('SIGKILL'));
   await watcher.waitFor('stderr', /watching .* for lock events/);
-  const events = () => watcher.out.stdout.split('\n').filter(Boolean).map((l) => JSON.parse(l));
+  const events = () =>
+    watcher.out.stdout
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => JSON.parse(l));
   return { bed, env, watcher, events };
 }
 
@@ -29,20 +33,38 @@ test('a plain rustup update is an update without a lock: watch says started and 
   const update = bed.rustup(['update', 'stable']);
   await watcher.waitFor('stdout', /"event":"unlocked-change","phase":"started"/, 60_000);
   const started = events().find((e) => e.event === 'unlocked-change');
-  assert.deepEqual(Object.keys(started), ['protocol', 'time', 'event', 'phase', 'key', 'toolchain', 'writer']);
+  assert.deepEqual(Object.keys(started), [
+    'protocol',
+    'time',
+    'event',
+    'phase',
+    'key',
+    'toolchain',
+    'writer',
+  ]);
   assert.equal(started.toolchain.path, bed.toolchainDir('stable'));
   assert.equal(started.writer.evidence, 'rustup');
   assert.deepEqual(started.writer.command.slice(1), ['update', 'stable']);
   // While rustup runs, a one-shot status names it too (from the process table).
   const during = (await statusOf(env, 'stable')).toolchains[0];
   assert.equal(during.state, 'free');
-  assert.equal(during.unlockedWriter?.pid, started.writer.pid, JSON.stringify(during.unlockedWriter));
-  assert.match((await cli(['status', 'stable'], { env })).stdout, new RegExp(`being changed outside Toolchain Lock by rustup \\(pid ${started.writer.pid}`));
+  assert.equal(
+    during.unlockedWriter?.pid,
+    started.writer.pid,
+    JSON.stringify(during.unlockedWriter),
+  );
+  assert.match(
+    (await cli(['status', 'stable'], { env })).stdout,
+    new RegExp(`being changed outside Toolchain Lock by rustup \\(pid ${started.writer.pid}`),
+  );
   const r = await update;
   assert.equal(r.code, 0, r.stderr);
   await watcher.waitFor('stdout', /"event":"unlocked-change","phase":"done"/, 30_000);
   const done = events().filter((e) => e.event === 'unlocked-change');
-  assert.deepEqual(done.map((e) => e.phase), ['started', 'done']);
+  assert.deepEqual(
+    done.map((e) => e.phase),
+    ['started', 'done'],
+  );
   assert.equal(done[1].writer.pid, started.writer.pid);
   assert.match(bed.marker('stable'), /release 2 /);
   assert.equal((await statusOf(env, 'stable')).toolchains[0].unlockedWriter, null);
@@ -65,7 +87,10 @@ test('the same update through toolchain-lock rustup, and reads of the toolchain,
   await watcher.waitFor('stdout', /"event":"update-done"/);
   // Late events of the locked update must not pass for a change without a lock either.
   await new Promise((resolve) => setTimeout(resolve, BLOCKED_MS * 5));
-  assert.deepEqual(events().filter((e) => e.event === 'unlocked-change'), []);
+  assert.deepEqual(
+    events().filter((e) => e.event === 'unlocked-change'),
+    [],
+  );
   assert.ok(events().some((e) => e.event === 'update-started'));
 });
 
@@ -77,7 +102,12 @@ test('the rustup wrapper names the real proc-macro server of the toolchain, wait
   const server = await startServer([srv], { env, exe: srv });
   bed.publish(2);
   const wrapper = start(['rustup', '--unlocked-timeout', '120', 'update', 'stable'], { env });
-  await wrapper.waitFor('stderr', new RegExp(`running without a lock: stable-\\S+: ${srv.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')} \\(pid ${server.pid}, since \\S+, user \\S+\\); waiting up to 120 s`));
+  await wrapper.waitFor(
+    'stderr',
+    new RegExp(
+      `running without a lock: stable-\\S+: ${srv.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')} \\(pid ${server.pid}, since \\S+, user \\S+\\); waiting up to 120 s`,
+    ),
+  );
   assert.match(bed.marker('stable'), /release 1 /, 'rustup has not run yet');
   server.proc.child.stdin.end();
   const r = await wrapper.result(120_000);

@@ -25,25 +25,40 @@ test('status lists the real proc-macro server running from the toolchain without
   const { tc, srv } = toolchainWithServer(box);
   const free = await startServer([srv], { env: box.env, exe: srv });
   // Under `toolchain-lock run`: the server is the record's child.
-  const viaRun = await startServer([process.execPath, path.resolve('dist/cli.js'), 'run', tc, '--', srv], { env: box.env, exe: srv });
+  const viaRun = await startServer(
+    [process.execPath, path.resolve('dist/cli.js'), 'run', tc, '--', srv],
+    { env: box.env, exe: srv },
+  );
   const lockFile = (await statusOf(box.env, tc)).toolchains[0].lockFile;
   // Under plain flock(1): no record; flock holds the lock and its child inherits the descriptor.
   const viaFlock = await startServer(['flock', '-s', lockFile, srv], { env: box.env, exe: srv });
 
   const listed = await unlockedOf(box.env, tc);
-  assert.deepEqual(listed.map((p) => p.pid), [free.pid], JSON.stringify(listed));
+  assert.deepEqual(
+    listed.map((p) => p.pid),
+    [free.pid],
+    JSON.stringify(listed),
+  );
   const [p] = listed;
   assert.equal(p.exe, srv);
   assert.equal(p.command[0], srv);
   assert.equal(p.user, (await import('node:os')).userInfo().username);
   assert.ok(Math.abs(Date.parse(p.since) - Date.now()) < 120_000, p.since);
   const text = await cli(['status', tc], { env: box.env });
-  assert.match(text.stdout, new RegExp(`no lock +${srv.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')} \\(pid ${free.pid}, since `));
+  assert.match(
+    text.stdout,
+    new RegExp(
+      `no lock +${srv.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')} \\(pid ${free.pid}, since `,
+    ),
+  );
 
   // The flock(1) process dies; the server keeps the inherited descriptor and with it the lock.
   process.kill(viaFlock.proc.pid, 'SIGKILL');
   await viaFlock.proc.exited;
-  assert.deepEqual((await unlockedOf(box.env, tc)).map((q) => q.pid), [free.pid]);
+  assert.deepEqual(
+    (await unlockedOf(box.env, tc)).map((q) => q.pid),
+    [free.pid],
+  );
   assert.equal((await statusOf(box.env, tc)).toolchains[0].state, 'read');
 
   // Control: without the lock around it, the same program is listed.
@@ -60,8 +75,14 @@ test('update names the process, waits for it and then runs; --unlocked fail and 
   const { tc, srv } = toolchainWithServer(box);
   const server = await startServer([srv], { env: box.env, exe: srv });
   const marker = path.join(box.dir, 'ran');
-  const touch = [process.execPath, '-e', `require('fs').writeFileSync(${JSON.stringify(marker)}, 'x')`];
-  const named = new RegExp(`running without a lock: tc: ${srv.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')} \\(pid ${server.pid}, since \\S+, user \\S+\\)`);
+  const touch = [
+    process.execPath,
+    '-e',
+    `require('fs').writeFileSync(${JSON.stringify(marker)}, 'x')`,
+  ];
+  const named = new RegExp(
+    `running without a lock: tc: ${srv.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')} \\(pid ${server.pid}, since \\S+, user \\S+\\)`,
+  );
 
   for (const args of [['--unlocked', 'fail'], ['--no-wait'], ['--unlocked-timeout', '0']]) {
     const r = await cli(['update', tc, ...args, '--', ...touch], { env: box.env });
@@ -72,12 +93,16 @@ test('update names the process, waits for it and then runs; --unlocked fail and 
     assert.equal((await statusOf(box.env, tc)).toolchains[0].state, 'free');
   }
   // A script's choice by environment, for the wrappers it cannot add flags to.
-  const byEnv = await cli(['update', tc, '--', ...touch], { env: { ...box.env, TOOLCHAIN_LOCK_UNLOCKED: 'fail' } });
+  const byEnv = await cli(['update', tc, '--', ...touch], {
+    env: { ...box.env, TOOLCHAIN_LOCK_UNLOCKED: 'fail' },
+  });
   assert.equal(byEnv.code, 75, byEnv.stderr);
   assert.equal(fs.existsSync(marker), false);
 
   // Waiting (the default): named once, and the update starts when the server exits.
-  const update = start(['update', tc, '--unlocked-timeout', '60', '--', ...touch], { env: box.env });
+  const update = start(['update', tc, '--unlocked-timeout', '60', '--', ...touch], {
+    env: box.env,
+  });
   await update.waitFor('stderr', /waiting up to 60 s for them to exit/);
   assert.match(update.out.stderr, named);
   assert.equal(fs.existsSync(marker), false);
@@ -92,7 +117,10 @@ test('--unlocked proceed names the process, waits the bounded time, then updates
   const box = sandbox(t);
   const { tc, srv } = toolchainWithServer(box);
   const server = await startServer([srv], { env: box.env, exe: srv });
-  const r = await cli(['update', tc, '--unlocked', 'proceed', '--unlocked-timeout', '0.5', '--', 'true'], { env: box.env });
+  const r = await cli(
+    ['update', tc, '--unlocked', 'proceed', '--unlocked-timeout', '0.5', '--', 'true'],
+    { env: box.env },
+  );
   assert.equal(r.code, 0, r.stderr);
   assert.match(r.stderr, new RegExp(`running without a lock: .*pid ${server.pid}`));
   assert.match(r.stderr, /updating anyway \(--unlocked proceed\)/);
@@ -106,17 +134,27 @@ test('the rustup wrapper names the process and stops with 75 before rustup chang
   const home = box.env.RUSTUP_HOME;
   const tc = path.join(home, 'toolchains', `stable-${HOST}`);
   const srv = copyProcMacroServer(tc);
-  fs.writeFileSync(path.join(home, 'settings.toml'), `default_host_triple = "${HOST}"\ndefault_toolchain = "stable-${HOST}"\n`);
+  fs.writeFileSync(
+    path.join(home, 'settings.toml'),
+    `default_host_triple = "${HOST}"\ndefault_toolchain = "stable-${HOST}"\n`,
+  );
   // A stand-in rustup that only logs: this test is about what runs before rustup, never rustup itself.
   const bin = path.join(box.dir, 'bin');
   fs.mkdirSync(bin);
   const log = path.join(box.dir, 'rustup.log');
-  fs.writeFileSync(path.join(bin, 'rustup'), `#!/bin/sh\necho "$@" >> ${JSON.stringify(log)}\n`, { mode: 0o755 });
+  fs.writeFileSync(path.join(bin, 'rustup'), `#!/bin/sh\necho "$@" >> ${JSON.stringify(log)}\n`, {
+    mode: 0o755,
+  });
   const env = { ...box.env, PATH: `${bin}${path.delimiter}${box.env.PATH}` };
   const server = await startServer([srv], { env, exe: srv });
   const r = await cli(['rustup', '--unlocked', 'fail', 'update', 'stable'], { env });
   assert.equal(r.code, 75, r.stderr);
-  assert.match(r.stderr, new RegExp(`running without a lock: stable\\S*: \\S*${PROC_MACRO_SRV.replace(/[/.]/g, '\\$&')} \\(pid ${server.pid}`));
+  assert.match(
+    r.stderr,
+    new RegExp(
+      `running without a lock: stable\\S*: \\S*${PROC_MACRO_SRV.replace(/[/.]/g, '\\$&')} \\(pid ${server.pid}`,
+    ),
+  );
   assert.equal(fs.existsSync(log), false, 'rustup must not have run');
   server.proc.child.stdin.end();
   await server.proc.result();
@@ -130,7 +168,10 @@ test('the rustup shim waits for them too, choosing by TOOLCHAIN_LOCK_UNLOCKED; r
   const home = box.env.RUSTUP_HOME;
   const tc = path.join(home, 'toolchains', `stable-${HOST}`);
   const srv = copyProcMacroServer(tc);
-  fs.writeFileSync(path.join(home, 'settings.toml'), `default_host_triple = "${HOST}"\ndefault_toolchain = "stable-${HOST}"\n`);
+  fs.writeFileSync(
+    path.join(home, 'settings.toml'),
+    `default_host_triple = "${HOST}"\ndefault_toolchain = "stable-${HOST}"\n`,
+  );
   // The same logging stand-in as above, as the shim's real rustup (`shims exec` as the shim scripts call it).
   const bin = path.join(box.dir, 'bin');
   fs.mkdirSync(bin);
@@ -139,12 +180,20 @@ test('the rustup shim waits for them too, choosing by TOOLCHAIN_LOCK_UNLOCKED; r
   fs.writeFileSync(real, `#!/bin/sh\necho "$@" >> ${JSON.stringify(log)}\n`, { mode: 0o755 });
   const shims = path.join(box.dir, 'shims');
   fs.mkdirSync(shims);
-  const shim = (args, env) => cli(['shims', 'exec', '--dir', shims, '--real', real, '--', 'rustup', ...args], { env: { ...box.env, ...env } });
+  const shim = (args, env) =>
+    cli(['shims', 'exec', '--dir', shims, '--real', real, '--', 'rustup', ...args], {
+      env: { ...box.env, ...env },
+    });
   const server = await startServer([srv], { env: box.env, exe: srv });
 
   const failed = await shim(['update', 'stable'], { TOOLCHAIN_LOCK_UNLOCKED: 'fail' });
   assert.equal(failed.code, 75, failed.stderr);
-  assert.match(failed.stderr, new RegExp(`running without a lock: stable\\S*: \\S*${PROC_MACRO_SRV.replace(/[/.]/g, '\\$&')} \\(pid ${server.pid}`));
+  assert.match(
+    failed.stderr,
+    new RegExp(
+      `running without a lock: stable\\S*: \\S*${PROC_MACRO_SRV.replace(/[/.]/g, '\\$&')} \\(pid ${server.pid}`,
+    ),
+  );
   assert.equal(fs.existsSync(log), false, 'rustup must not have run');
   // A bad choice is a usage error for a changing call, and no concern of a read-only one.
   const bad = await shim(['update', 'stable'], { TOOLCHAIN_LOCK_UNLOCKED: 'maybe' });
@@ -155,7 +204,10 @@ test('the rustup shim waits for them too, choosing by TOOLCHAIN_LOCK_UNLOCKED; r
   assert.equal(fs.readFileSync(log, 'utf8'), 'show\n');
 
   // Waiting: the update runs once the server has exited.
-  const waiting = start(['shims', 'exec', '--dir', shims, '--real', real, '--', 'rustup', 'update', 'stable'], { env: { ...box.env, TOOLCHAIN_LOCK_UNLOCKED_TIMEOUT: '60' } });
+  const waiting = start(
+    ['shims', 'exec', '--dir', shims, '--real', real, '--', 'rustup', 'update', 'stable'],
+    { env: { ...box.env, TOOLCHAIN_LOCK_UNLOCKED_TIMEOUT: '60' } },
+  );
   await waiting.waitFor('stderr', /waiting up to 60 s for them to exit/);
   server.proc.child.stdin.end();
   const r = await waiting.result(30_000);
@@ -163,21 +215,27 @@ test('the rustup shim waits for them too, choosing by TOOLCHAIN_LOCK_UNLOCKED; r
   assert.equal(fs.readFileSync(log, 'utf8'), 'show\nupdate stable\n');
 });
 
-test('a change watch whose kernel watcher thread fails goes on with fs.watch', { skip: process.platform !== 'linux' && 'inotify is Linux only' }, async (t) => {
-  const box = sandbox(t);
-  const tc = box.toolchain();
-  // The watcher thread of this process fails its first read(2) with EIO (a fault injected for tests
-  // only): the first change is lost with it; the ones after must still be heard.
-  const watcher = start(['watch', '--json', tc], { env: { ...box.env, TOOLCHAIN_LOCK_TEST_WATCH_FAULT: 'read' } });
-  t.after(() => watcher.kill('SIGKILL'));
-  await watcher.waitFor('stderr', /watching .* for lock events/);
-  // Keep changing the toolchain until the watch reports it: the change that kills the thread cannot be.
-  let n = 0;
-  const poke = setInterval(() => fs.writeFileSync(path.join(tc, 'A'), `version ${++n}\n`), 200);
-  try {
-    await watcher.waitFor('stdout', /"event":"unlocked-change","phase":"started"/, 20_000);
-  } finally {
-    clearInterval(poke);
-  }
-  await watcher.waitFor('stdout', /"event":"unlocked-change","phase":"done"/, 20_000);
-});
+test(
+  'a change watch whose kernel watcher thread fails goes on with fs.watch',
+  { skip: process.platform !== 'linux' && 'inotify is Linux only' },
+  async (t) => {
+    const box = sandbox(t);
+    const tc = box.toolchain();
+    // The watcher thread of this process fails its first read(2) with EIO (a fault injected for tests
+    // only): the first change is lost with it; the ones after must still be heard.
+    const watcher = start(['watch', '--json', tc], {
+      env: { ...box.env, TOOLCHAIN_LOCK_TEST_WATCH_FAULT: 'read' },
+    });
+    t.after(() => watcher.kill('SIGKILL'));
+    await watcher.waitFor('stderr', /watching .* for lock events/);
+    // Keep changing the toolchain until the watch reports it: the change that kills the thread cannot be.
+    let n = 0;
+    const poke = setInterval(() => fs.writeFileSync(path.join(tc, 'A'), `version ${++n}\n`), 200);
+    try {
+      await watcher.waitFor('stdout', /"event":"unlocked-change","phase":"started"/, 20_000);
+    } finally {
+      clearInterval(poke);
+    }
+    await watcher.waitFor('stdout', /"event":"unlocked-change","phase":"done"/, 20_000);
+  },
+);

@@ -51,12 +51,29 @@ const REASONS = [
 /** rustup's and our answer in `cwd` (with `plus` as `+TOOLCHAIN`); asserts they agree. */
 async function agree(cwd, { env = {}, plus } = {}) {
   // Auto-install off: `show active-toolchain` must report, never install.
-  const e = { ...bed.env, RUSTUP_AUTO_INSTALL: '0', RUST_BACKTRACE: '0', TOOLCHAIN_LOCK_DIR: path.join(bed.root, 'locks'), ...env };
-  const rustup = await run(path.join(bed.bin, 'rustup'), [...(plus ? [`+${plus}`] : []), 'show', 'active-toolchain'], { cwd, env: e });
-  const ours = await run(process.execPath, [CLI, 'which', ...(plus ? [`+${plus}`] : []), '--json'], { cwd, env: e });
+  const e = {
+    ...bed.env,
+    RUSTUP_AUTO_INSTALL: '0',
+    RUST_BACKTRACE: '0',
+    TOOLCHAIN_LOCK_DIR: path.join(bed.root, 'locks'),
+    ...env,
+  };
+  const rustup = await run(
+    path.join(bed.bin, 'rustup'),
+    [...(plus ? [`+${plus}`] : []), 'show', 'active-toolchain'],
+    { cwd, env: e },
+  );
+  const ours = await run(
+    process.execPath,
+    [CLI, 'which', ...(plus ? [`+${plus}`] : []), '--json'],
+    { cwd, env: e },
+  );
   const where = `in ${cwd} with ${JSON.stringify(env)}${plus ? ` +${plus}` : ''}:\nrustup: ${rustup.stdout}${rustup.stderr}\nours: ${ours.stdout}${ours.stderr}`;
   // A pinned name that is not installed: rustup says so (auto-install is off); which says installed: false.
-  const missing = /error: (?:override|custom) toolchain '([^']+)' (?:specified in override file '[^']*' )?is not installed/.exec(rustup.stderr);
+  const missing =
+    /error: (?:override|custom) toolchain '([^']+)' (?:specified in override file '[^']*' )?is not installed/.exec(
+      rustup.stderr,
+    );
   if (rustup.code !== 0 && !missing) {
     assert.notEqual(ours.code, 0, `rustup refuses; which must too ${where}`);
     return { rustup, ours };
@@ -92,7 +109,8 @@ test('the default toolchain, in a directory without pins', async (t) => {
 test('RUSTUP_TOOLCHAIN: a channel, a full name, a linked name, a path; empty means unset; it beats files and overrides', async (t) => {
   if (skipWithoutRustup(t)) return;
   const dir = project('env', { 'rust-toolchain': 'beta\n' });
-  for (const value of ['nightly', `beta-${bed.host}`, 'mine', bed.toolchainDir('nightly'), '']) await agree(dir, { env: { RUSTUP_TOOLCHAIN: value } });
+  for (const value of ['nightly', `beta-${bed.host}`, 'mine', bed.toolchainDir('nightly'), ''])
+    await agree(dir, { env: { RUSTUP_TOOLCHAIN: value } });
   await agree(project('env-plain'), { env: { RUSTUP_TOOLCHAIN: '' } });
 });
 
@@ -107,7 +125,11 @@ test('+toolchain beats RUSTUP_TOOLCHAIN, overrides and files', async (t) => {
 
 test('a `rustup override set` directory and its subdirectories; nearer toolchain files win, files beside it lose', async (t) => {
   if (skipWithoutRustup(t)) return;
-  const dir = project('override', { 'rust-toolchain': 'nightly\n', 'sub/deeper/.keep': '', 'pinned/rust-toolchain.toml': '[toolchain]\nchannel = "stable"\n' });
+  const dir = project('override', {
+    'rust-toolchain': 'nightly\n',
+    'sub/deeper/.keep': '',
+    'pinned/rust-toolchain.toml': '[toolchain]\nchannel = "stable"\n',
+  });
   const set = await bed.rustup(['override', 'set', 'beta'], { cwd: dir });
   assert.equal(set.code, 0, set.stderr);
   assert.equal((await agree(dir)).which.name, `beta-${bed.host}`);
@@ -130,9 +152,17 @@ test('rust-toolchain: a bare name (spaces, CRLF, full name, path) or TOML; besid
     dotted: 'toolchain.channel = "beta"\n',
     uninstalled: '1.80.0\n',
   };
-  for (const [name, content] of Object.entries(cases)) await agree(project(`legacy-${name}`, { 'rust-toolchain': content }));
-  await agree(project('subdir-of-pinned', { 'rust-toolchain': 'nightly\n', 'src/.keep': '' }) + '/src');
-  const both = await agree(project('both', { 'rust-toolchain': 'nightly\n', 'rust-toolchain.toml': '[toolchain]\nchannel = "beta"\n' }));
+  for (const [name, content] of Object.entries(cases))
+    await agree(project(`legacy-${name}`, { 'rust-toolchain': content }));
+  await agree(
+    project('subdir-of-pinned', { 'rust-toolchain': 'nightly\n', 'src/.keep': '' }) + '/src',
+  );
+  const both = await agree(
+    project('both', {
+      'rust-toolchain': 'nightly\n',
+      'rust-toolchain.toml': '[toolchain]\nchannel = "beta"\n',
+    }),
+  );
   assert.equal(both.which.name, `nightly-${bed.host}`);
 });
 
@@ -147,15 +177,24 @@ test('rust-toolchain.toml: a channel, a full or partial name, components only, a
     unknownKey: '[toolchain]\nchannel = "beta"\nfoo = 1\n',
     inline: 'toolchain = { channel = "nightly" }\n',
   };
-  for (const [name, content] of Object.entries(cases)) await agree(project(`toml-${name}`, { 'rust-toolchain.toml': content }));
+  for (const [name, content] of Object.entries(cases))
+    await agree(project(`toml-${name}`, { 'rust-toolchain.toml': content }));
 });
 
 test('files rustup refuses are refused: empty, no [toolchain], no properties, channel and path, a relative path, a path without bin/', async (t) => {
   if (skipWithoutRustup(t)) return;
   const cases = {
     'rust-toolchain': ['', '\n', '   \n', 'nightly\n\n'],
-    'rust-toolchain.toml': ['', '# nothing\n', '[other]\nx = 1\n', '[toolchain]\n', '[toolchain]\nprofile = "minimal"\n',
-      '[toolchain]\nchannel = "beta"\npath = "/tmp"\n', '[toolchain]\npath = "../beta"\n', `[toolchain]\npath = "${path.join(bed.root, 'no-such-toolchain')}"\n`],
+    'rust-toolchain.toml': [
+      '',
+      '# nothing\n',
+      '[other]\nx = 1\n',
+      '[toolchain]\n',
+      '[toolchain]\nprofile = "minimal"\n',
+      '[toolchain]\nchannel = "beta"\npath = "/tmp"\n',
+      '[toolchain]\npath = "../beta"\n',
+      `[toolchain]\npath = "${path.join(bed.root, 'no-such-toolchain')}"\n`,
+    ],
   };
   let i = 0;
   for (const [file, contents] of Object.entries(cases)) {

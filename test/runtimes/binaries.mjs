@@ -23,7 +23,8 @@ function tools() {
   const objdump = findTool('llvm-objdump', '/usr/lib/llvm-14/bin/llvm-objdump');
   const nm = findTool('llvm-nm', '/usr/lib/llvm-14/bin/llvm-nm');
   const missing = [!file && 'file', !objdump && 'llvm-objdump', !nm && 'llvm-nm'].filter(Boolean);
-  if (missing.length) throw new Error(`${missing.join(', ')} not installed (apt-get install file llvm)`);
+  if (missing.length)
+    throw new Error(`${missing.join(', ')} not installed (apt-get install file llvm)`);
   return { file, objdump, nm };
 }
 
@@ -56,14 +57,26 @@ async function checkMachO(binary, spec, t, logDir) {
   const header = machHeader(headers);
   expect(header.cpu === spec.cpu, `cputype ${header.cpu}, expected ${spec.cpu}`);
   const twoLevel = header.flags.includes('TWOLEVEL');
-  const undefinedLines = (await output([t.nm, '-m', '-u', binary], logDir)).split('\n').filter((l) => /\b_napi_\w+/.test(l));
-  expect(undefinedLines.length > 0, 'no undefined _napi_* symbols (Node-API must come from the host)');
+  const undefinedLines = (await output([t.nm, '-m', '-u', binary], logDir))
+    .split('\n')
+    .filter((l) => /\b_napi_\w+/.test(l));
+  expect(
+    undefinedLines.length > 0,
+    'no undefined _napi_* symbols (Node-API must come from the host)',
+  );
   const bound = undefinedLines.filter((l) => twoLevel && !l.includes('dynamically looked up'));
-  expect(bound.length === 0, `napi_* bound to a library instead of looked up at run time: ${bound.slice(0, 3).join('; ').trim()}`);
+  expect(
+    bound.length === 0,
+    `napi_* bound to a library instead of looked up at run time: ${bound.slice(0, 3).join('; ').trim()}`,
+  );
   const exported = await output([t.nm, '-g', '--defined-only', binary], logDir);
   expect(/\b_napi_register_module_v1\b/.test(exported), 'does not export _napi_register_module_v1');
   const signed = /\bcmd LC_CODE_SIGNATURE\b/.test(headers);
-  if (spec.signed) expect(signed, 'no LC_CODE_SIGNATURE load command (unsigned arm64 code does not load on macOS)');
+  if (spec.signed)
+    expect(
+      signed,
+      'no LC_CODE_SIGNATURE load command (unsigned arm64 code does not load on macOS)',
+    );
   const lookup = twoLevel ? 'dynamic_lookup' : 'flat namespace';
   return `${header.cpu}, ${undefinedLines.length} napi_* undefined (${lookup})${signed ? ', LC_CODE_SIGNATURE' : ''}`;
 }
@@ -83,11 +96,20 @@ async function checkPe(binary, _spec, t, logDir) {
   const headers = await output([t.objdump, '-p', binary], logDir);
   const dlls = importedDlls(headers);
   const fromNode = dlls.filter((d) => /^node(\.exe)?$/i.test(d));
-  expect(fromNode.length === 0, `imports from ${fromNode.join(', ')} (fails to load when the host is Code.exe)`);
+  expect(
+    fromNode.length === 0,
+    `imports from ${fromNode.join(', ')} (fails to load when the host is Code.exe)`,
+  );
   const delayed = delayImportSize(headers) > 0;
   // node-gyp's way (delay-load node.exe plus a hook) still names node.exe: refuse that too.
-  expect(!(delayed && /node\.exe/i.test(fs.readFileSync(binary, 'latin1'))), 'delay-loads from node.exe');
-  expect(/^\s+\d+\s+0x[0-9a-f]+\s+napi_register_module_v1$/m.test(headers), 'does not export napi_register_module_v1');
+  expect(
+    !(delayed && /node\.exe/i.test(fs.readFileSync(binary, 'latin1'))),
+    'delay-loads from node.exe',
+  );
+  expect(
+    /^\s+\d+\s+0x[0-9a-f]+\s+napi_register_module_v1$/m.test(headers),
+    'does not export napi_register_module_v1',
+  );
   return `imports only ${dlls.join(', ') || 'nothing'}${delayed ? ' (+ delay imports, none from node.exe)' : ''}; exports napi_register_module_v1`;
 }
 

@@ -72,8 +72,14 @@ let outputSerial = 0;
  * `done` resolves with { code, signal, stdout, stderr, ms }; after timeoutMs the process is killed
  * and `timedOut` is set.
  */
-export function startProcess(argv, { env = process.env, cwd = repoRoot, logDir, timeoutMs = 60_000 }) {
-  const stem = path.join(logDir, `${++outputSerial}-${path.basename(argv[0]).replace(/\W+/g, '_')}`);
+export function startProcess(
+  argv,
+  { env = process.env, cwd = repoRoot, logDir, timeoutMs = 60_000 },
+) {
+  const stem = path.join(
+    logDir,
+    `${++outputSerial}-${path.basename(argv[0]).replace(/\W+/g, '_')}`,
+  );
   const outFile = `${stem}.out`;
   const errFile = `${stem}.err`;
   const out = fs.openSync(outFile, 'w');
@@ -124,8 +130,22 @@ function readText(file) {
 // Debian packages (what scripts/install-system-deps.sh installs) that carry a shared library, by
 // the machine of the program that needs it (ELF e_machine).
 const LIBRARY_PACKAGES = {
-  aarch64: { 'libstdc++.so.6': 'libstdc++6-arm64-cross', 'libgcc_s.so.1': 'libgcc-s1-arm64-cross', 'libc.so.6': 'libc6-arm64-cross', 'libm.so.6': 'libc6-arm64-cross', 'libdl.so.2': 'libc6-arm64-cross', 'libpthread.so.0': 'libc6-arm64-cross' },
-  'x86-64': { 'libstdc++.so.6': 'libstdc++6', 'libgcc_s.so.1': 'libgcc-s1', 'libc.so.6': 'libc6', 'libm.so.6': 'libc6', 'libdl.so.2': 'libc6', 'libpthread.so.0': 'libc6' },
+  aarch64: {
+    'libstdc++.so.6': 'libstdc++6-arm64-cross',
+    'libgcc_s.so.1': 'libgcc-s1-arm64-cross',
+    'libc.so.6': 'libc6-arm64-cross',
+    'libm.so.6': 'libc6-arm64-cross',
+    'libdl.so.2': 'libc6-arm64-cross',
+    'libpthread.so.0': 'libc6-arm64-cross',
+  },
+  'x86-64': {
+    'libstdc++.so.6': 'libstdc++6',
+    'libgcc_s.so.1': 'libgcc-s1',
+    'libc.so.6': 'libc6',
+    'libm.so.6': 'libc6',
+    'libdl.so.2': 'libc6',
+    'libpthread.so.0': 'libc6',
+  },
 };
 const ELF_MACHINES = { 0x3e: 'x86-64', 0xb7: 'aarch64' };
 
@@ -135,9 +155,12 @@ export function elfMachine(file) {
     const fd = fs.openSync(file, 'r');
     try {
       const header = Buffer.alloc(20);
-      if (fs.readSync(fd, header, 0, 20, 0) < 20 || header.toString('latin1', 0, 4) !== '\x7fELF') return null;
+      if (fs.readSync(fd, header, 0, 20, 0) < 20 || header.toString('latin1', 0, 4) !== '\x7fELF')
+        return null;
       // e_machine at offset 18, in the byte order of EI_DATA (1: little endian).
-      return ELF_MACHINES[header[5] === 1 ? header.readUInt16LE(18) : header.readUInt16BE(18)] ?? null;
+      return (
+        ELF_MACHINES[header[5] === 1 ? header.readUInt16LE(18) : header.readUInt16BE(18)] ?? null
+      );
     } finally {
       fs.closeSync(fd);
     }
@@ -151,12 +174,16 @@ export function elfMachine(file) {
  * Debian package that carries LIB for PROGRAM's machine, so a FAIL says what to install.
  */
 export function missingLibraryHint(stderr) {
-  const m = /(\S+): error while loading shared libraries: ([^:\s]+): cannot open shared object file/.exec(stderr);
+  const m =
+    /(\S+): error while loading shared libraries: ([^:\s]+): cannot open shared object file/.exec(
+      stderr,
+    );
   if (!m) return '';
   const [, program, library] = m;
   const machine = elfMachine(program);
   const pkg = machine ? LIBRARY_PACKAGES[machine][library] : undefined;
-  if (pkg) return `${library} for ${machine} is missing: install the Debian package ${pkg} (scripts/install-system-deps.sh installs it)`;
+  if (pkg)
+    return `${library} for ${machine} is missing: install the Debian package ${pkg} (scripts/install-system-deps.sh installs it)`;
   return `${library}${machine ? ` for ${machine}` : ''} is missing: install the package that provides it (\`apt-file search ${library}\`) and add it to scripts/install-system-deps.sh`;
 }
 
@@ -181,7 +208,10 @@ export async function waitUntil(what, probe, { timeoutMs = 60_000, intervalMs = 
   for (;;) {
     last = await probe();
     if (last?.value) return last.value;
-    if (Date.now() > deadline) throw new Error(`${what} not seen within ${seconds(timeoutMs)}${last?.why ? `; last: ${last.why}` : ''}`);
+    if (Date.now() > deadline)
+      throw new Error(
+        `${what} not seen within ${seconds(timeoutMs)}${last?.why ? `; last: ${last.why}` : ''}`,
+      );
     await new Promise((r) => setTimeout(r, intervalMs));
   }
 }

@@ -7,7 +7,15 @@
 //     holderCommand(stopFile) → argv, trueCommand → argv, startTimeoutMs }
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { describeEnd, expect, privateTempDir, runProcess, seconds, startProcess, waitUntil } from './harness.mjs';
+import {
+  describeEnd,
+  expect,
+  privateTempDir,
+  runProcess,
+  seconds,
+  startProcess,
+  waitUntil,
+} from './harness.mjs';
 
 const EXIT_BUSY = 75;
 
@@ -36,11 +44,16 @@ async function awaitHeld(runtime, cliPath, toolchain, holder, options) {
   return waitUntil(
     'the run holder holding the read lock',
     async () => {
-      if (holderEnd) throw new Error(`the run holder ended before holding the lock: ${describeEnd(holderEnd)}`);
+      if (holderEnd)
+        throw new Error(`the run holder ended before holding the lock: ${describeEnd(holderEnd)}`);
       const { entry, why } = await toolchainStatus(runtime, cliPath, toolchain, options);
       if (!entry) return { why };
-      const held = entry.state === 'read' && entry.holders.some((h) => h.mode === 'read' && h.state === 'held');
-      return held ? { value: entry } : { why: `state ${entry.state}, ${entry.holders.length} holder(s)` };
+      const held =
+        entry.state === 'read' &&
+        entry.holders.some((h) => h.mode === 'read' && h.state === 'held');
+      return held
+        ? { value: entry }
+        : { why: `state ${entry.state}, ${entry.holders.length} holder(s)` };
     },
     { timeoutMs: runtime.startTimeoutMs, intervalMs: 300 },
   );
@@ -60,7 +73,11 @@ function setUpDirs() {
 /** Runs the scenario; returns a one-line detail with timings, throws with the reason on failure. */
 export async function lockScenario(runtime, cliPath) {
   const dirs = setUpDirs();
-  const env = { ...process.env, ...runtime.env, TOOLCHAIN_LOCK_DIR: runtime.nativePath(dirs.lockDir) };
+  const env = {
+    ...process.env,
+    ...runtime.env,
+    TOOLCHAIN_LOCK_DIR: runtime.nativePath(dirs.lockDir),
+  };
   const options = { env, logDir: dirs.logs, timeoutMs: runtime.startTimeoutMs };
   const toolchain = runtime.nativePath(dirs.toolchain);
   const steps = [];
@@ -71,23 +88,61 @@ export async function lockScenario(runtime, cliPath) {
     return value;
   };
 
-  const holderArgs = ['run', toolchain, '--purpose', `runtimes check ${runtime.label}`, '--', ...runtime.holderCommand(runtime.nativePath(dirs.stopFile))];
-  const holder = startProcess(runtime.nodeArgv([runtime.nativePath(cliPath), ...holderArgs]), { ...options, timeoutMs: 10 * 60_000 });
+  const holderArgs = [
+    'run',
+    toolchain,
+    '--purpose',
+    `runtimes check ${runtime.label}`,
+    '--',
+    ...runtime.holderCommand(runtime.nativePath(dirs.stopFile)),
+  ];
+  const holder = startProcess(runtime.nodeArgv([runtime.nativePath(cliPath), ...holderArgs]), {
+    ...options,
+    timeoutMs: 10 * 60_000,
+  });
   try {
     await timed('held', awaitHeld(runtime, cliPath, toolchain, holder, options));
 
-    const busy = await timed('update --no-wait', cli(runtime, cliPath, ['update', toolchain, '--no-wait', '--', ...runtime.trueCommand], options));
-    expect(busy.code === EXIT_BUSY, `update --no-wait while a reader holds the lock: expected exit ${EXIT_BUSY}, got ${describeEnd(busy)}`);
+    const busy = await timed(
+      'update --no-wait',
+      cli(
+        runtime,
+        cliPath,
+        ['update', toolchain, '--no-wait', '--', ...runtime.trueCommand],
+        options,
+      ),
+    );
+    expect(
+      busy.code === EXIT_BUSY,
+      `update --no-wait while a reader holds the lock: expected exit ${EXIT_BUSY}, got ${describeEnd(busy)}`,
+    );
 
     fs.writeFileSync(dirs.stopFile, '');
     const held = await timed('holder end', holder.done);
-    expect(held.code === 0, `the run holder: expected exit 0 after its command ended, got ${describeEnd(held)}`);
+    expect(
+      held.code === 0,
+      `the run holder: expected exit 0 after its command ended, got ${describeEnd(held)}`,
+    );
 
-    const update = await timed('update', cli(runtime, cliPath, ['update', toolchain, '--timeout', '60', '--', ...runtime.trueCommand], options));
-    expect(update.code === 0, `update after the holder ended: expected exit 0, got ${describeEnd(update)}`);
+    const update = await timed(
+      'update',
+      cli(
+        runtime,
+        cliPath,
+        ['update', toolchain, '--timeout', '60', '--', ...runtime.trueCommand],
+        options,
+      ),
+    );
+    expect(
+      update.code === 0,
+      `update after the holder ended: expected exit 0, got ${describeEnd(update)}`,
+    );
 
     const after = await toolchainStatus(runtime, cliPath, toolchain, options);
-    expect(after.entry?.state === 'free', `after the update the lock should be free: ${after.why ?? `state ${after.entry.state}`}`);
+    expect(
+      after.entry?.state === 'free',
+      `after the update the lock should be free: ${after.why ?? `state ${after.entry.state}`}`,
+    );
   } catch (err) {
     throw new Error(`${err.message} (logs: ${dirs.logs})`);
   } finally {

@@ -8,10 +8,17 @@ import { describeEnd, findTool, privateTempDir, runProcess, seconds } from './ha
 const AARCH64_SYSROOT = '/usr/aarch64-linux-gnu';
 
 /** A POSIX command that stays until STOPFILE exists: the `run` holder's command. */
-const posixHolder = (stopFile) => ['/bin/sh', '-c', 'while [ ! -e "$1" ]; do sleep 0.1; done', 'sh', stopFile];
+const posixHolder = (stopFile) => [
+  '/bin/sh',
+  '-c',
+  'while [ ! -e "$1" ]; do sleep 0.1; done',
+  'sh',
+  stopFile,
+];
 
 /** The same for Windows, as a Node script (wine has no handy sleep loop). */
-const NODE_HOLDER = "setInterval(() => { if (require('fs').existsSync(process.argv[1])) process.exit(0); }, 100)";
+const NODE_HOLDER =
+  "setInterval(() => { if (require('fs').existsSync(process.argv[1])) process.exit(0); }, 100)";
 
 /** Node on this machine's own CPU and OS. */
 export function nativeRuntime(label, runtime) {
@@ -69,10 +76,15 @@ export async function prepareWinePrefix(wine) {
   if (!fs.existsSync(ready)) {
     fs.mkdirSync(path.dirname(prefix), { recursive: true });
     const boot = await runProcess([wine, 'wineboot', '--init'], options);
-    if (boot.code !== 0) throw new Error(`wineboot --init in ${prefix} failed: ${describeEnd(boot)}`);
+    if (boot.code !== 0)
+      throw new Error(`wineboot --init in ${prefix} failed: ${describeEnd(boot)}`);
   }
-  const reg = await runProcess([wine, 'reg', 'add', 'HKCU\\Software\\Wine', '/v', 'Version', '/d', 'win10', '/f'], options);
-  if (reg.code !== 0) throw new Error(`wine reg add HKCU\\Software\\Wine Version=win10 failed: ${describeEnd(reg)}`);
+  const reg = await runProcess(
+    [wine, 'reg', 'add', 'HKCU\\Software\\Wine', '/v', 'Version', '/d', 'win10', '/f'],
+    options,
+  );
+  if (reg.code !== 0)
+    throw new Error(`wine reg add HKCU\\Software\\Wine Version=win10 failed: ${describeEnd(reg)}`);
   fs.writeFileSync(ready, '');
   fs.rmSync(logDir, { recursive: true, force: true });
   return prefix;
@@ -96,7 +108,9 @@ export async function probeWineNode(wine, prefix, exe) {
   const script = 'console.log(process.platform + " " + process.arch + " " + process.version)';
   const result = await runProcess([wine, exe, '-e', script], { env, logDir, timeoutMs: 120_000 });
   if (result.code !== 0 || !result.stdout.startsWith('win32 x64')) {
-    throw new Error(`${path.basename(exe)} does not run under wine64: ${describeEnd(result)}; stdout: ${result.stdout.trim()} (logs: ${logDir})`);
+    throw new Error(
+      `${path.basename(exe)} does not run under wine64: ${describeEnd(result)}; stdout: ${result.stdout.trim()} (logs: ${logDir})`,
+    );
   }
   fs.rmSync(logDir, { recursive: true, force: true });
   return `${path.basename(exe)} under wine64 starts in ${seconds(result.ms)} (${result.stdout.trim()})`;

@@ -4,7 +4,14 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { repoRoot, runProcess, describeEnd, privateTempDir } from './harness.mjs';
 
-export const TARGETS = Object.freeze(['linux-x64', 'linux-arm64', 'darwin-x64', 'darwin-arm64', 'win32-x64', 'win32-arm64']);
+export const TARGETS = Object.freeze([
+  'linux-x64',
+  'linux-arm64',
+  'darwin-x64',
+  'darwin-arm64',
+  'win32-x64',
+  'win32-arm64',
+]);
 
 function defaultVsixPath() {
   const pkg = JSON.parse(fs.readFileSync(path.join(repoRoot, 'package.json'), 'utf8'));
@@ -20,7 +27,8 @@ async function packageVsix(logDir) {
   console.log('     building the VSIX: npm run package');
   const npm = process.platform === 'win32' ? 'npm.cmd' : 'npm';
   const result = await runProcess([npm, 'run', 'package'], { logDir, timeoutMs: 20 * 60_000 });
-  if (result.code !== 0) throw new Error(`npm run package failed: ${describeEnd(result)} (log: ${result.outFile})`);
+  if (result.code !== 0)
+    throw new Error(`npm run package failed: ${describeEnd(result)} (log: ${result.outFile})`);
 }
 
 /** The path of the VSIX to test, building it if needed. */
@@ -59,7 +67,10 @@ export function prebuildPath(extracted, target) {
 export function vsixOnce(explicitPath, logDir) {
   let pending;
   const get = () => {
-    pending ??= locateVsix(explicitPath, logDir).then(async (vsix) => ({ vsix, ...(await extractVsix(vsix, logDir)) }));
+    pending ??= locateVsix(explicitPath, logDir).then(async (vsix) => ({
+      vsix,
+      ...(await extractVsix(vsix, logDir)),
+    }));
     return pending;
   };
   get.dispose = async () => {

@@ -22,7 +22,10 @@ __declspec(dllexport) int node_api_module_get_api_version_v1(void) { return 8; }
 async function buildNodeImportingModule(dir) {
   const gcc = findTool('x86_64-w64-mingw32-gcc');
   const dlltool = findTool('x86_64-w64-mingw32-dlltool');
-  expect(gcc && dlltool, 'x86_64-w64-mingw32-gcc/dlltool not installed (apt-get install mingw-w64)');
+  expect(
+    gcc && dlltool,
+    'x86_64-w64-mingw32-gcc/dlltool not installed (apt-get install mingw-w64)',
+  );
   fs.writeFileSync(path.join(dir, 'node.def'), IMPORT_DEF);
   fs.writeFileSync(path.join(dir, 'module.c'), MODULE_C);
   const options = { cwd: dir, logDir: dir };
@@ -37,7 +40,11 @@ async function buildNodeImportingModule(dir) {
 /** Result of require(MODULE) under EXE in wine. */
 function requireUnder(wine, prefix, exe, module, logDir) {
   const script = `console.log(require(${JSON.stringify(windowsPath(module))}))`;
-  return runProcess([wine, exe, '-e', script], { env: { ...process.env, ...wineEnv(prefix) }, logDir, timeoutMs: 120_000 });
+  return runProcess([wine, exe, '-e', script], {
+    env: { ...process.env, ...wineEnv(prefix) },
+    logDir,
+    timeoutMs: 120_000,
+  });
 }
 
 /** Passes when the node.exe-importing module loads as node.exe and fails as Code.exe. */
@@ -45,9 +52,15 @@ export async function codeExeControl(wine, prefix, nodeExe, codeExe) {
   const dir = privateTempDir('tcl-wine-control-');
   const module = await buildNodeImportingModule(dir);
   const asNode = await requireUnder(wine, prefix, nodeExe, module, dir);
-  expect(asNode.code === 0 && asNode.stdout.trim() === 'loaded', `the control module should load under node.exe: ${describeEnd(asNode)} (logs: ${dir})`);
+  expect(
+    asNode.code === 0 && asNode.stdout.trim() === 'loaded',
+    `the control module should load under node.exe: ${describeEnd(asNode)} (logs: ${dir})`,
+  );
   const asCode = await requireUnder(wine, prefix, codeExe, module, dir);
-  expect(asCode.code !== 0, `a module importing from node.exe loaded under Code.exe: the Code.exe check proves nothing (logs: ${dir})`);
+  expect(
+    asCode.code !== 0,
+    `a module importing from node.exe loaded under Code.exe: the Code.exe check proves nothing (logs: ${dir})`,
+  );
   fs.rmSync(dir, { recursive: true, force: true });
   const reason = asCode.stderr.match(/Error: [^\n]*/)?.[0] ?? describeEnd(asCode);
   return `a module importing from node.exe loads as node.exe, fails as Code.exe (${reason})`;

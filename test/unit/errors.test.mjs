@@ -24,7 +24,8 @@ before(async () => {
 });
 after(() => fs.rmSync(buildDir, { recursive: true, force: true }));
 
-const nativeError = (code, errno) => Object.assign(new Error(`${code}: something, flock`), { code, errno, syscall: 'flock' });
+const nativeError = (code, errno) =>
+  Object.assign(new Error(`${code}: something, flock`), { code, errno, syscall: 'flock' });
 
 test('a lock call the kernel refuses names the operation and the file, and keeps the cause', () => {
   const file = '/nowhere/stable-0123456789ab.lock';
@@ -38,18 +39,29 @@ test('a lock call the kernel refuses names the operation and the file, and keeps
       assert.equal(err.op, 'lock (exclusive)');
       assert.equal(err.path, file);
       assert.equal(err.cause.code, 'EBADF');
-      assert.match(err.message, /^Cannot lock \(exclusive\) \/nowhere\/stable-0123456789ab\.lock \(EBADF: /);
+      assert.match(
+        err.message,
+        /^Cannot lock \(exclusive\) \/nowhere\/stable-0123456789ab\.lock \(EBADF: /,
+      );
       return true;
     },
   );
-  assert.throws(() => lib.unlock(fd, file), (err) => err.op === 'unlock' && err.path === file);
+  assert.throws(
+    () => lib.unlock(fd, file),
+    (err) => err.op === 'unlock' && err.path === file,
+  );
   const failure = lib.describeFailure(lib.lockFailure('unlock', file, nativeError('EBADF', 9)));
   assert.equal(failure.status, 70);
   assert.match(failure.message, /Cannot unlock \/nowhere/);
 });
 
 test('ENOTSUP, EOPNOTSUPP, ENOSYS and ENOLCK mean a file system without locks: exit 77 with what to do, not "a bug"', () => {
-  for (const [code, errno] of [['ENOTSUP', 95], ['EOPNOTSUPP', 95], ['ENOSYS', 38], ['ENOLCK', 37]]) {
+  for (const [code, errno] of [
+    ['ENOTSUP', 95],
+    ['EOPNOTSUPP', 95],
+    ['ENOSYS', 38],
+    ['ENOLCK', 37],
+  ]) {
     const cause = nativeError(code, errno);
     const err = lib.lockFailure('lock (shared)', '/mnt/nfs/locks/x.lock', cause);
     assert.equal(err.code, 'E_LOCK_UNSUPPORTED', code);
@@ -65,5 +77,8 @@ test('ENOTSUP, EOPNOTSUPP, ENOSYS and ENOLCK mean a file system without locks: e
 });
 
 test('a ToolchainError keeps its cause', () => {
-  assert.throws(() => lib.parseToml('[toolchain\n', '/p/rust-toolchain.toml'), (err) => err.code === 'E_BAD_TOML' && err.cause instanceof Error);
+  assert.throws(
+    () => lib.parseToml('[toolchain\n', '/p/rust-toolchain.toml'),
+    (err) => err.code === 'E_BAD_TOML' && err.cause instanceof Error,
+  );
 });

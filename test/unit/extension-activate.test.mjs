@@ -9,7 +9,17 @@ import * as path from 'node:path';
 import { after, before, beforeEach, test } from 'node:test';
 import { spawnSync } from 'node:child_process';
 import { copyProcMacroServer, pidsOf, SRV_ENV } from '../fixtures/toolchain-copy.mjs';
-import { bundle, fakeVscodePath, repoRoot, sleep, spawnWriter, tempDir, until, hostTriple, resetFakeVscode } from './extension-harness.mjs';
+import {
+  bundle,
+  fakeVscodePath,
+  repoRoot,
+  sleep,
+  spawnWriter,
+  tempDir,
+  until,
+  hostTriple,
+  resetFakeVscode,
+} from './extension-harness.mjs';
 
 const require = createRequire(import.meta.url);
 const vscode = require(fakeVscodePath);
@@ -20,7 +30,12 @@ let ext;
 let buildDir;
 before(async () => {
   buildDir = fs.mkdtempSync(path.join(os.tmpdir(), 'tcl-ext-build-'));
-  ext = await bundle(buildDir, 'extension', "export * from './src/extension/main';\nexport * as engine from './src/lock/index';", { vscodeFake: fakeVscodePath });
+  ext = await bundle(
+    buildDir,
+    'extension',
+    "export * from './src/extension/main';\nexport * as engine from './src/lock/index';",
+    { vscodeFake: fakeVscodePath },
+  );
 });
 after(() => fs.rmSync(buildDir, { recursive: true, force: true }));
 
@@ -37,18 +52,37 @@ function world(t) {
   fs.writeFileSync(path.join(project, 'Cargo.toml'), '[package]\nname = "p"\n');
   fs.writeFileSync(path.join(project, 'rust-toolchain.toml'), '[toolchain]\nchannel = "stable"\n');
   const lockDir = path.join(root, 'locks');
-  const saved = { RUSTUP_HOME: process.env.RUSTUP_HOME, RUSTUP_TOOLCHAIN: process.env.RUSTUP_TOOLCHAIN };
+  const saved = {
+    RUSTUP_HOME: process.env.RUSTUP_HOME,
+    RUSTUP_TOOLCHAIN: process.env.RUSTUP_TOOLCHAIN,
+  };
   process.env.RUSTUP_HOME = rustupHome;
   delete process.env.RUSTUP_TOOLCHAIN;
   t.after(() => Object.assign(process.env, saved));
   state.globalConfig['toolchainLock.lockDir'] = lockDir;
   state.folders = [project];
   const ra = { calls: [] };
-  state.extensions.set('rust-lang.rust-analyzer', { id: 'rust-lang.rust-analyzer', isActive: true });
+  state.extensions.set('rust-lang.rust-analyzer', {
+    id: 'rust-lang.rust-analyzer',
+    isActive: true,
+  });
   state.commands.set('rust-analyzer.stopServer', async () => void ra.calls.push('stop'));
   state.commands.set('rust-analyzer.startServer', async () => void ra.calls.push('start'));
-  const env = { ops: [], clear() { env.ops.length = 0; }, prepend: (k, v) => env.ops.push(['prepend', k, v]), replace: (k, v) => env.ops.push(['replace', k, v]), append: (k, v) => env.ops.push(['append', k, v]) };
-  const context = { subscriptions: [], extensionPath: repoRoot, globalStorageUri: vscode.Uri.file(path.join(root, 'storage')), environmentVariableCollection: env };
+  const env = {
+    ops: [],
+    clear() {
+      env.ops.length = 0;
+    },
+    prepend: (k, v) => env.ops.push(['prepend', k, v]),
+    replace: (k, v) => env.ops.push(['replace', k, v]),
+    append: (k, v) => env.ops.push(['append', k, v]),
+  };
+  const context = {
+    subscriptions: [],
+    extensionPath: repoRoot,
+    globalStorageUri: vscode.Uri.file(path.join(root, 'storage')),
+    environmentVariableCollection: env,
+  };
   return { root, rustupHome, stable, project, lockDir, ra, env, context };
 }
 
@@ -81,17 +115,32 @@ test('zero configuration: rust-analyzer + a Cargo folder → read lock on its ru
   await until(() => item().text === '$(lock) stable (1)', `status text, got ${item().text}`);
   assert.equal(item().name, 'Toolchain Lock');
   assert.equal(item().alignment, vscode.StatusBarAlignment.Left);
-  assert.deepEqual(item().tooltip.isTrusted, { enabledCommands: ['toolchainLock.updateToolchain', 'toolchainLock.showLocks', 'toolchainLock.openLog'] });
+  assert.deepEqual(item().tooltip.isTrusted, {
+    enabledCommands: [
+      'toolchainLock.updateToolchain',
+      'toolchainLock.showLocks',
+      'toolchainLock.openLog',
+    ],
+  });
   // The holder list comes from the lock directory (engine watch), a moment after the lock.
-  await until(() => /\*\*this window\*\*/.test(item().tooltip.value), `holders in the tooltip: ${item().tooltip.value}`);
+  await until(
+    () => /\*\*this window\*\*/.test(item().tooltip.value),
+    `holders in the tooltip: ${item().tooltip.value}`,
+  );
   const st = ext.module.engine.status({ lockDir: w.lockDir })[0];
   assert.equal(st.toolchain.path, fs.realpathSync(w.stable));
   assert.equal(st.holders[0].client, 'vscode');
   const [op] = w.env.ops.filter(([, k]) => k === 'PATH');
   assert.equal(op[0], 'prepend');
   // The launcher's directory, behind the shims' (extension-shims.test.mjs) when there is a rustup to shim.
-  assert.ok(op[2].split(path.delimiter).some((d) => d && fs.existsSync(path.join(d, 'toolchain-lock'))), op[2]);
-  assert.deepEqual(w.env.ops.find(([, k]) => k === 'TOOLCHAIN_LOCK_DIR'), ['replace', 'TOOLCHAIN_LOCK_DIR', w.lockDir]);
+  assert.ok(
+    op[2].split(path.delimiter).some((d) => d && fs.existsSync(path.join(d, 'toolchain-lock'))),
+    op[2],
+  );
+  assert.deepEqual(
+    w.env.ops.find(([, k]) => k === 'TOOLCHAIN_LOCK_DIR'),
+    ['replace', 'TOOLCHAIN_LOCK_DIR', w.lockDir],
+  );
   await state.commands.get('toolchainLock.openLog')();
   assert.equal(state.outputs.get('Toolchain Lock').shown, true);
 });
@@ -102,13 +151,26 @@ test('a CLI update: rust-analyzer stopped through its command, one notification 
   const writer = spawnWriter(t, ext.file, w.lockDir, { name: 'stable', path: w.stable });
   await writer.next('acquired');
   assert.deepEqual(w.ra.calls, ['stop']);
-  await until(() => item().text.startsWith('$(sync~spin) stable: '), `spinning status, got ${item().text}`);
+  await until(
+    () => item().text.startsWith('$(sync~spin) stable: '),
+    `spinning status, got ${item().text}`,
+  );
   const note = state.messages.find((m) => /is being updated/.test(m.text));
   assert.equal(note.kind, 'info');
-  assert.equal(note.text, `Toolchain stable is being updated by “rustup update stable” (pid ${writer.child.pid}); rust-analyzer will restart when it finishes`);
+  assert.equal(
+    note.text,
+    `Toolchain stable is being updated by “rustup update stable” (pid ${writer.child.pid}); rust-analyzer will restart when it finishes`,
+  );
   assert.deepEqual(note.items, ['Show Locks', 'Don’t Show Again']);
   // No progress notification that nobody can cancel.
-  assert.equal(state.progress.filter((p) => p.options.location === vscode.ProgressLocation.Notification && /is being updated/.test(p.options.title)).length, 0);
+  assert.equal(
+    state.progress.filter(
+      (p) =>
+        p.options.location === vscode.ProgressLocation.Notification &&
+        /is being updated/.test(p.options.title),
+    ).length,
+    0,
+  );
   assert.ok(logHas(`update pending by rustup update stable (pid ${writer.child.pid}`));
   writer.release();
   await until(() => w.ra.calls.length === 2, 'restart');
@@ -125,18 +187,34 @@ test('"Update toolchain safely" with a toolchain argument: stops, runs the comma
       name: 'stable',
       rustup: 'stable',
       // The command reports the nesting marker and the lock file it inherited as fd 3.
-      updateCommand: [process.execPath, '-e', `const fs = require('fs'); fs.writeFileSync(${JSON.stringify(marker)}, process.env.TOOLCHAIN_LOCK_WRITING + ' ' + fs.fstatSync(3).ino + ' ' + process.env.RUSTUP_AUTO_INSTALL); console.log('updating stable...')`],
+      updateCommand: [
+        process.execPath,
+        '-e',
+        `const fs = require('fs'); fs.writeFileSync(${JSON.stringify(marker)}, process.env.TOOLCHAIN_LOCK_WRITING + ' ' + fs.fstatSync(3).ino + ' ' + process.env.RUSTUP_AUTO_INSTALL); console.log('updating stable...')`,
+      ],
     },
   ];
   await activate(t, w);
-  assert.deepEqual(JSON.parse(w.env.ops.find(([, k]) => k === 'TOOLCHAIN_LOCK_TOOLCHAINS')[2]).map((c) => c.name), ['stable'], 'the terminal knows the configured toolchains');
+  assert.deepEqual(
+    JSON.parse(w.env.ops.find(([, k]) => k === 'TOOLCHAIN_LOCK_TOOLCHAINS')[2]).map((c) => c.name),
+    ['stable'],
+    'the terminal knows the configured toolchains',
+  );
   const ok = await state.commands.get('toolchainLock.updateToolchain')('stable');
   assert.equal(ok, true);
   const [writing, inode, autoInstall] = fs.readFileSync(marker, 'utf8').split(' ');
-  assert.equal(autoInstall, '0', 'rustup proxies under the update command never install a toolchain behind its back');
+  assert.equal(
+    autoInstall,
+    '0',
+    'rustup proxies under the update command never install a toolchain behind its back',
+  );
   const key = ext.module.engine.toolchainKey(w.stable);
   assert.equal(writing, key, 'the update command runs with the nested-write marker');
-  assert.equal(Number(inode), fs.statSync(path.join(w.lockDir, `${key}.lock`)).ino, 'and holds the lock file, so the lock outlives the extension host');
+  assert.equal(
+    Number(inode),
+    fs.statSync(path.join(w.lockDir, `${key}.lock`)).ino,
+    'and holds the lock file, so the lock outlives the extension host',
+  );
   assert.match(state.outputs.get('Toolchain Lock Update').text, /updating stable\.\.\./);
   assert.ok(logHas('write lock acquired stable'));
   await until(() => w.ra.calls.join() === 'stop,start', `ra calls ${w.ra.calls}`);
@@ -149,40 +227,84 @@ test('"Update toolchain safely" names the real proc-macro server running without
   const srv = copyProcMacroServer(w.stable);
   // Started as from a terminal elsewhere: not a descendant of this process, which plays the
   // extension host (whose children count as covered by its write lock while it updates).
-  spawnSync('sh', ['-c', `sleep 120 | ${JSON.stringify(srv)} >/dev/null 2>&1 &`], { env: { ...process.env, ...SRV_ENV }, stdio: 'ignore' });
+  spawnSync('sh', ['-c', `sleep 120 | ${JSON.stringify(srv)} >/dev/null 2>&1 &`], {
+    env: { ...process.env, ...SRV_ENV },
+    stdio: 'ignore',
+  });
   await until(() => pidsOf(srv).length === 1, 'the proc-macro server to run');
   const server = { pid: pidsOf(srv)[0] };
   t.after(() => pidsOf(srv).forEach((pid) => process.kill(pid, 'SIGKILL')));
   const marker = path.join(w.root, 'updated');
-  state.globalConfig['toolchainLock.toolchains'] = [{ name: 'stable', rustup: 'stable', updateCommand: [process.execPath, '-e', `require('fs').writeFileSync(${JSON.stringify(marker)}, 'x')`] }];
+  state.globalConfig['toolchainLock.toolchains'] = [
+    {
+      name: 'stable',
+      rustup: 'stable',
+      updateCommand: [
+        process.execPath,
+        '-e',
+        `require('fs').writeFileSync(${JSON.stringify(marker)}, 'x')`,
+      ],
+    },
+  ];
   state.globalConfig['toolchainLock.unlockedProcesses'] = 'fail';
   await activate(t, w);
   assert.equal(await state.commands.get('toolchainLock.updateToolchain')('stable'), false);
-  const err = state.messages.find((m) => m.kind === 'error' && m.text.startsWith('Updating stable failed'));
+  const err = state.messages.find(
+    (m) => m.kind === 'error' && m.text.startsWith('Updating stable failed'),
+  );
   assert.ok(err, JSON.stringify(state.messages));
-  assert.match(err.text, new RegExp(`Not updating: programs run from the toolchain without a lock .*rust-analyzer-proc-macro-srv \\(pid ${server.pid}, since \\S+, user \\S+\\)`));
+  assert.match(
+    err.text,
+    new RegExp(
+      `Not updating: programs run from the toolchain without a lock .*rust-analyzer-proc-macro-srv \\(pid ${server.pid}, since \\S+, user \\S+\\)`,
+    ),
+  );
   assert.equal(fs.existsSync(marker), false, 'the update command did not run');
-  assert.match(state.outputs.get('Toolchain Lock Update').text, new RegExp(`Running from the toolchain without a lock: stable: .*pid ${server.pid}`));
+  assert.match(
+    state.outputs.get('Toolchain Lock Update').text,
+    new RegExp(`Running from the toolchain without a lock: stable: .*pid ${server.pid}`),
+  );
   await until(() => w.ra.calls.join() === 'stop,start', 'servers back after the refusal');
 
   state.globalConfig['toolchainLock.unlockedProcesses'] = 'wait';
   state.globalConfig['toolchainLock.unlockedTimeout'] = 60_000;
-  vscode.emitters.config.fire({ affectsConfiguration: (k) => 'toolchainLock.unlockedProcesses'.startsWith(k) });
+  vscode.emitters.config.fire({
+    affectsConfiguration: (k) => 'toolchainLock.unlockedProcesses'.startsWith(k),
+  });
   const update = state.commands.get('toolchainLock.updateToolchain')('stable');
-  await until(() => state.progress.some((p) => p.reports.some((r) => /running without a lock: stable: .*waiting up to 60 s/.test(r.message ?? ''))), 'the progress names it');
+  await until(
+    () =>
+      state.progress.some((p) =>
+        p.reports.some((r) =>
+          /running without a lock: stable: .*waiting up to 60 s/.test(r.message ?? ''),
+        ),
+      ),
+    'the progress names it',
+  );
   assert.equal(fs.existsSync(marker), false);
   process.kill(server.pid, 'SIGTERM');
   assert.equal(await update, true);
   assert.equal(fs.existsSync(marker), true);
-  assert.match(state.outputs.get('Toolchain Lock Update').text, /They have exited; the update starts\./);
+  assert.match(
+    state.outputs.get('Toolchain Lock Update').text,
+    /They have exited; the update starts\./,
+  );
 });
 
 test('a failing update command: error with "Show output", lock released, servers back', async (t) => {
   const w = world(t);
-  state.globalConfig['toolchainLock.toolchains'] = [{ name: 'stable', rustup: 'stable', updateCommand: [process.execPath, '-e', 'console.error("network down"); process.exit(2)'] }];
+  state.globalConfig['toolchainLock.toolchains'] = [
+    {
+      name: 'stable',
+      rustup: 'stable',
+      updateCommand: [process.execPath, '-e', 'console.error("network down"); process.exit(2)'],
+    },
+  ];
   await activate(t, w);
   assert.equal(await state.commands.get('toolchainLock.updateToolchain')('stable'), false);
-  const err = state.messages.find((m) => m.kind === 'error' && m.text.startsWith('Updating stable failed'));
+  const err = state.messages.find(
+    (m) => m.kind === 'error' && m.text.startsWith('Updating stable failed'),
+  );
   assert.ok(err, JSON.stringify(state.messages));
   assert.deepEqual(err.items, ['Show output']);
   assert.match(state.outputs.get('Toolchain Lock Update').text, /network down/);
@@ -208,7 +330,14 @@ test('untrusted workspace: servers and toolchains from workspace settings are ig
   const w = world(t);
   state.trusted = false;
   const evil = path.join(w.root, 'evil');
-  state.config['toolchainLock.servers'] = [{ id: 'evil', command: process.execPath, args: ['-e', `require('fs').writeFileSync(${JSON.stringify(evil)}, 'x')`], toolchain: 'stable' }];
+  state.config['toolchainLock.servers'] = [
+    {
+      id: 'evil',
+      command: process.execPath,
+      args: ['-e', `require('fs').writeFileSync(${JSON.stringify(evil)}, 'x')`],
+      toolchain: 'stable',
+    },
+  ];
   state.config['toolchainLock.lockDir'] = path.join(w.root, 'workspace-locks');
   await activate(t, w);
   await sleep(300);
@@ -223,18 +352,39 @@ test('deactivate releases every lock', async (t) => {
   await until(() => logHas('read lock acquired stable'), 'lock');
   await ext.module.deactivate();
   const st = ext.module.engine.status({ lockDir: w.lockDir });
-  assert.deepEqual(st.map((s) => s.holders.length), [0]);
+  assert.deepEqual(
+    st.map((s) => s.holders.length),
+    [0],
+  );
   assert.equal(item().disposed, true);
-  assert.deepEqual(w.ra.calls, [], 'another extension\'s server is left to it');
+  assert.deepEqual(w.ra.calls, [], "another extension's server is left to it");
 });
 
 test('the native lock module cannot load: status bar and a notification say so, updates refuse, nothing crashes', async (t) => {
-  const broken = await bundle(buildDir, 'extension-no-native', "export * from './src/extension/main';", { vscodeFake: fakeVscodePath, native: false });
+  const broken = await bundle(
+    buildDir,
+    'extension-no-native',
+    "export * from './src/extension/main';",
+    { vscodeFake: fakeVscodePath, native: false },
+  );
   const w = world(t);
   broken.module.activate(w.context);
   t.after(() => broken.module.deactivate());
-  await until(() => item()?.text === '$(error) Toolchain Lock: unavailable', `status: ${item()?.text}`);
-  await until(() => state.messages.some((m) => m.kind === 'error' && /cannot lock toolchains in this editor: Toolchain Lock cannot lock in Node .* on linux-x64: there is no native lock module for linux-x64/.test(m.text)), 'notification');
+  await until(
+    () => item()?.text === '$(error) Toolchain Lock: unavailable',
+    `status: ${item()?.text}`,
+  );
+  await until(
+    () =>
+      state.messages.some(
+        (m) =>
+          m.kind === 'error' &&
+          /cannot lock toolchains in this editor: Toolchain Lock cannot lock in Node .* on linux-x64: there is no native lock module for linux-x64/.test(
+            m.text,
+          ),
+      ),
+    'notification',
+  );
   assert.equal(await state.commands.get('toolchainLock.updateToolchain')('stable'), false);
   assert.ok(state.messages.some((m) => m.kind === 'error' && /will not pretend/.test(m.text)));
   // The one disabled handler answers every command that changes toolchains.
@@ -243,7 +393,10 @@ test('the native lock module cannot load: status bar and a notification say so, 
   assert.equal(state.messages.filter((m) => /will not pretend/.test(m.text)).length, refusals + 1);
   // The palette hides "Update toolchain safely" (when: !toolchainLock.unavailable); the view says why.
   await until(() => state.context.get('toolchainLock.unavailable') === true, 'context key');
-  assert.equal(state.treeViews.get('toolchainLock.locks').provider.getChildren()[0].label, 'Locking is unavailable in this editor');
+  assert.equal(
+    state.treeViews.get('toolchainLock.locks').provider.getChildren()[0].label,
+    'Locking is unavailable in this editor',
+  );
   assert.deepEqual(w.ra.calls, [], 'rust-analyzer keeps running');
 });
 
@@ -260,5 +413,8 @@ test('"Show who holds which lock" lists the locks and copies the details of one'
   assert.match(picks[0].items[0].detail, /^reader: Fake Code window proj .*\(this window\)/);
   assert.deepEqual(picks[1].items, ['Update safely', 'Copy details', 'Open log']);
   assert.match(state.clipboard, /^stable: held for read\n {2}directory: .*stable-/);
-  assert.match(state.clipboard, /reader: Fake Code window proj \[language servers: rust-analyzer\].*\[this window\]/);
+  assert.match(
+    state.clipboard,
+    /reader: Fake Code window proj \[language servers: rust-analyzer\].*\[this window\]/,
+  );
 });

@@ -11,7 +11,19 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import * as readline from 'node:readline';
 import { after, before, beforeEach, test } from 'node:test';
-import { addProcMacroSrv, bundle, bundleFakeRustAnalyzer, contributedDefaults, fakeRustAnalyzerDir, fakeVscodePath, hostTriple, repoRoot, resetFakeVscode, tempDir, until } from './extension-harness.mjs';
+import {
+  addProcMacroSrv,
+  bundle,
+  bundleFakeRustAnalyzer,
+  contributedDefaults,
+  fakeRustAnalyzerDir,
+  fakeVscodePath,
+  hostTriple,
+  repoRoot,
+  resetFakeVscode,
+  tempDir,
+  until,
+} from './extension-harness.mjs';
 
 const require = createRequire(import.meta.url);
 const vscode = require(fakeVscodePath);
@@ -22,7 +34,12 @@ let ra;
 let buildDir;
 before(async () => {
   buildDir = fs.mkdtempSync(path.join(os.tmpdir(), 'tcl-coord-build-'));
-  ext = await bundle(buildDir, 'extension', "export * from './src/extension/main';\nexport * as engine from './src/lock/index';", { vscodeFake: fakeVscodePath });
+  ext = await bundle(
+    buildDir,
+    'extension',
+    "export * from './src/extension/main';\nexport * as engine from './src/lock/index';",
+    { vscodeFake: fakeVscodePath },
+  );
   ra = await bundleFakeRustAnalyzer(buildDir);
 });
 after(() => fs.rmSync(buildDir, { recursive: true, force: true }));
@@ -66,17 +83,51 @@ function world(t, settings = {}) {
   fs.writeFileSync(path.join(project, 'Cargo.toml'), '[package]\nname = "p"\n');
   fs.writeFileSync(path.join(project, 'rust-toolchain.toml'), '[toolchain]\nchannel = "stable"\n');
   const lockDir = path.join(root, 'locks');
-  const saved = { RUSTUP_HOME: process.env.RUSTUP_HOME, RUSTUP_TOOLCHAIN: process.env.RUSTUP_TOOLCHAIN };
+  const saved = {
+    RUSTUP_HOME: process.env.RUSTUP_HOME,
+    RUSTUP_TOOLCHAIN: process.env.RUSTUP_TOOLCHAIN,
+  };
   process.env.RUSTUP_HOME = rustupHome;
   delete process.env.RUSTUP_TOOLCHAIN;
   t.after(() => Object.assign(process.env, saved));
-  Object.assign(state.defaultConfig, contributedDefaults(path.join(fakeRustAnalyzerDir, 'package.json')), contributedDefaults(path.join(repoRoot, 'package.json')));
-  Object.assign(state.globalConfig, { 'toolchainLock.lockDir': lockDir, 'rust-analyzer.procMacro.server': procMacroSrv, 'toolchainLock.stopTimeout': 5000 }, settings);
+  Object.assign(
+    state.defaultConfig,
+    contributedDefaults(path.join(fakeRustAnalyzerDir, 'package.json')),
+    contributedDefaults(path.join(repoRoot, 'package.json')),
+  );
+  Object.assign(
+    state.globalConfig,
+    {
+      'toolchainLock.lockDir': lockDir,
+      'rust-analyzer.procMacro.server': procMacroSrv,
+      'toolchainLock.stopTimeout': 5000,
+    },
+    settings,
+  );
   state.folders = [project];
-  const context = (name) => ({ subscriptions: [], extensionPath: repoRoot, globalStorageUri: vscode.Uri.file(path.join(root, name)), environmentVariableCollection: { clear() {}, prepend() {}, replace() {}, append() {} } });
+  const context = (name) => ({
+    subscriptions: [],
+    extensionPath: repoRoot,
+    globalStorageUri: vscode.Uri.file(path.join(root, name)),
+    environmentVariableCollection: { clear() {}, prepend() {}, replace() {}, append() {} },
+  });
   // Every server the stand-in spawned, from its log.
-  const spawned = () => (state.outputs.get('rust-analyzer (stand-in)')?.lines ?? []).map((l) => / server spawned pid (\d+)$/.exec(l)?.[1]).filter(Boolean).map(Number);
-  return { root, stable: fs.realpathSync(stable), procMacroSrv: fs.realpathSync(procMacroSrv), lockDir, context, get spawned() { return spawned(); }, starts: [] };
+  const spawned = () =>
+    (state.outputs.get('rust-analyzer (stand-in)')?.lines ?? [])
+      .map((l) => / server spawned pid (\d+)$/.exec(l)?.[1])
+      .filter(Boolean)
+      .map(Number);
+  return {
+    root,
+    stable: fs.realpathSync(stable),
+    procMacroSrv: fs.realpathSync(procMacroSrv),
+    lockDir,
+    context,
+    get spawned() {
+      return spawned();
+    },
+    starts: [],
+  };
 }
 
 /** Activates the stand-in as VS Code would (workspaceContains:Cargo.toml), recording its server pids. */
@@ -89,10 +140,16 @@ async function activateRa(t, w) {
     w.starts.push(readers(w).length);
     await start();
   };
-  state.extensions.set('rust-lang.rust-analyzer', { id: 'rust-lang.rust-analyzer', isActive: true, exports: api });
+  state.extensions.set('rust-lang.rust-analyzer', {
+    id: 'rust-lang.rust-analyzer',
+    isActive: true,
+    exports: api,
+  });
   t.after(async () => {
     for (const d of context.subscriptions) d.dispose();
-    await until(() => raProcesses(w).all.length === 0, 'the stand-in server to end').catch(() => raProcesses(w).all.forEach((p) => process.kill(p, 'SIGKILL')));
+    await until(() => raProcesses(w).all.length === 0, 'the stand-in server to end').catch(() =>
+      raProcesses(w).all.forEach((p) => process.kill(p, 'SIGKILL')),
+    );
   });
   return api;
 }
@@ -105,7 +162,10 @@ async function activate(t, w) {
 const log = () => state.outputs.get('Toolchain Lock')?.lines ?? [];
 const logHas = (s) => log().some((l) => l.includes(s));
 const item = () => state.statusItems.find((i) => i.id === 'toolchainLock.status');
-const readers = (w) => ext.module.engine.status({ lockDir: w.lockDir }).flatMap((s) => s.holders.filter((h) => h.mode === 'read'));
+const readers = (w) =>
+  ext.module.engine
+    .status({ lockDir: w.lockDir })
+    .flatMap((s) => s.holders.filter((h) => h.mode === 'read'));
 
 const WRITER = `
 const bundled = require(process.argv[2]);
@@ -138,14 +198,22 @@ const alive = () => fs.readdirSync('/proc').filter((n) => /^\\d+$/.test(n)).filt
 function writer(t, w) {
   const script = path.join(buildDir, 'checking-writer.cjs');
   if (!fs.existsSync(script)) fs.writeFileSync(script, WRITER);
-  const child = spawn(process.execPath, [script, ext.file, w.lockDir, 'stable', w.stable, w.procMacroSrv], { stdio: ['pipe', 'pipe', 'inherit'] });
+  const child = spawn(
+    process.execPath,
+    [script, ext.file, w.lockDir, 'stable', w.stable, w.procMacroSrv],
+    { stdio: ['pipe', 'pipe', 'inherit'] },
+  );
   const events = [];
   readline.createInterface({ input: child.stdout }).on('line', (l) => events.push(JSON.parse(l)));
   t.after(() => child.kill('SIGKILL'));
   const next = async (name) => {
-    await until(() => events.some((e) => e.event === name), `writer: ${name}`, 30000).catch((err) => {
-      throw new Error(`${err.message}; writer said ${JSON.stringify(events)}; log:\n${log().join('\n')}`);
-    });
+    await until(() => events.some((e) => e.event === name), `writer: ${name}`, 30000).catch(
+      (err) => {
+        throw new Error(
+          `${err.message}; writer said ${JSON.stringify(events)}; log:\n${log().join('\n')}`,
+        );
+      },
+    );
     return events.find((e) => e.event === name);
   };
   return { child, events, next, send: (l) => child.stdin.write(`${l}\n`) };
@@ -154,9 +222,19 @@ function writer(t, w) {
 /** Starts the stand-in and our extension as a window opening a Cargo folder does; resolves once the server runs under the lock. */
 async function steady(t, w) {
   const api = await activateRa(t, w);
-  assert.equal(api.client, undefined, 'initializeStopped (our configurationDefaults) kept the stand-in from starting its server');
+  assert.equal(
+    api.client,
+    undefined,
+    'initializeStopped (our configurationDefaults) kept the stand-in from starting its server',
+  );
   await activate(t, w);
-  await until(() => raProcesses(w).procMacro.length === 1 && item()?.text === '$(lock) stable (1)' && logHas('server rust-analyzer started pid='), `the server under the lock; log: ${log().join('\n')}`);
+  await until(
+    () =>
+      raProcesses(w).procMacro.length === 1 &&
+      item()?.text === '$(lock) stable (1)' &&
+      logHas('server rust-analyzer started pid='),
+    `the server under the lock; log: ${log().join('\n')}`,
+  );
   return api;
 }
 
@@ -184,7 +262,9 @@ test('the stop is real: the update starts only once the server and its proc-macr
   // A server that does not shut down within stopTimeout is ended by us, by pid, before the update runs.
   state.globalConfig['toolchainLock.stopTimeout'] = 300;
   state.globalConfig['rust-analyzer.testShutdownMs'] = 60_000;
-  vscode.emitters.config.fire({ affectsConfiguration: (s) => s === 'toolchainLock' || s === 'toolchainLock.stopTimeout' });
+  vscode.emitters.config.fire({
+    affectsConfiguration: (s) => s === 'toolchainLock' || s === 'toolchainLock.stopTimeout',
+  });
   await wr.next('released');
   await until(() => item()?.text === '$(lock) stable (1)', 'steady again');
   // The stand-in reads testShutdownMs at start: restart it so its server hangs.
@@ -204,33 +284,65 @@ test('a restart during the update (the palette, or a settings change with restar
   await steady(t, w);
   const wr = writer(t, w);
   assert.deepEqual((await wr.next('acquired')).alive, []);
-  const warnings = () => state.messages.filter((m) => m.kind === 'warning' && /was started while toolchain stable is being updated/.test(m.text));
+  const warnings = () =>
+    state.messages.filter(
+      (m) =>
+        m.kind === 'warning' && /was started while toolchain stable is being updated/.test(m.text),
+    );
   // "rust-analyzer: Restart server" from the palette.
   await state.commands.get('rust-analyzer.restartServer')();
-  await until(() => raProcesses(w).all.length === 0 && logHas('server rust-analyzer stopped in'), 'the restarted server stopped again');
-  assert.ok(logHas('server rust-analyzer was started while stable cannot be used (it is being updated by rustup update stable'), log().join('\n'));
+  await until(
+    () => raProcesses(w).all.length === 0 && logHas('server rust-analyzer stopped in'),
+    'the restarted server stopped again',
+  );
+  assert.ok(
+    logHas(
+      'server rust-analyzer was started while stable cannot be used (it is being updated by rustup update stable',
+    ),
+    log().join('\n'),
+  );
   assert.equal(warnings().length, 1);
-  assert.match(warnings()[0].text, /^rust-analyzer was started while toolchain stable is being updated by “rustup update stable” \(pid \d+\); Toolchain Lock stopped it again\. It starts when the update finishes\.$/);
+  assert.match(
+    warnings()[0].text,
+    /^rust-analyzer was started while toolchain stable is being updated by “rustup update stable” \(pid \d+\); Toolchain Lock stopped it again\. It starts when the update finishes\.$/,
+  );
   // A settings change that makes it restart itself.
   const spawnedBefore = w.spawned.length;
   state.globalConfig['rust-analyzer.cargo.features'] = ['x'];
-  vscode.emitters.config.fire({ affectsConfiguration: (s) => 'rust-analyzer.cargo.features'.startsWith(s) });
-  await until(() => w.spawned.length > spawnedBefore && raProcesses(w).all.length === 0, 'the server started by the settings change stopped again');
+  vscode.emitters.config.fire({
+    affectsConfiguration: (s) => 'rust-analyzer.cargo.features'.startsWith(s),
+  });
+  await until(
+    () => w.spawned.length > spawnedBefore && raProcesses(w).all.length === 0,
+    'the server started by the settings change stopped again',
+  );
   assert.equal(warnings().length, 1, 'one notification per update');
   wr.send('check');
   assert.deepEqual((await wr.next('checked')).alive, []);
   wr.send('release');
   await wr.next('released');
-  await until(() => raProcesses(w).procMacro.length === 1 && item()?.text === '$(lock) stable (1)', 'back after the update');
+  await until(
+    () => raProcesses(w).procMacro.length === 1 && item()?.text === '$(lock) stable (1)',
+    'back after the update',
+  );
 });
 
 test("the user's own stop: the read lock goes, the next update does not start it, their start takes the lock again", async (t) => {
   const w = world(t);
   await steady(t, w);
   await state.commands.get('rust-analyzer.stopServer')();
-  await until(() => raProcesses(w).all.length === 0 && readers(w).length === 0, 'stopped and the read lock released');
-  assert.ok(logHas('server rust-analyzer: it was stopped outside Toolchain Lock'), log().join('\n'));
-  await until(() => /rust\\?-analyzer \(stopped\)/.test(item()?.tooltip?.value ?? ''), `tooltip says stopped: ${item()?.tooltip?.value}`);
+  await until(
+    () => raProcesses(w).all.length === 0 && readers(w).length === 0,
+    'stopped and the read lock released',
+  );
+  assert.ok(
+    logHas('server rust-analyzer: it was stopped outside Toolchain Lock'),
+    log().join('\n'),
+  );
+  await until(
+    () => /rust\\?-analyzer \(stopped\)/.test(item()?.tooltip?.value ?? ''),
+    `tooltip says stopped: ${item()?.tooltip?.value}`,
+  );
   const wr = writer(t, w);
   await wr.next('acquired');
   wr.send('release');
@@ -240,7 +352,10 @@ test("the user's own stop: the read lock goes, the next update does not start it
   assert.deepEqual(raProcesses(w).all, [], 'still stopped after the update');
   assert.deepEqual(w.starts, [1]);
   await state.commands.get('rust-analyzer.startServer')();
-  await until(() => readers(w).length === 1 && raProcesses(w).procMacro.length === 1, 'their start takes the lock again');
+  await until(
+    () => readers(w).length === 1 && raProcesses(w).procMacro.length === 1,
+    'their start takes the lock again',
+  );
   assert.ok(logHas('server rust-analyzer was started by its extension'));
 });
 
@@ -250,14 +365,31 @@ test('a server its extension gave up on ("crashed 5 times … will not be restar
   for (let i = 0; i < 5; i++) {
     const pid = api.client.server.pid;
     process.kill(pid, 'SIGKILL');
-    await until(() => api.client.server?.pid !== pid && (i === 4 || api.client.state === 2), `crash ${i + 1}`);
+    await until(
+      () => api.client.server?.pid !== pid && (i === 4 || api.client.state === 2),
+      `crash ${i + 1}`,
+    );
   }
   await until(() => logHas('server rust-analyzer failed:'), `failure logged: ${log().join('\n')}`);
   assert.ok(logHas('rust-lang.rust-analyzer gave up on it'));
-  assert.ok(state.messages.some((m) => m.kind === 'error' && /^rust-analyzer is not running on toolchain stable: .*gave up on it/.test(m.text)), JSON.stringify(state.messages.map((m) => m.text)));
-  await until(() => item()?.text === '$(warning) stable' || /failed/.test(item()?.tooltip?.value ?? ''), `failed in the status bar: ${item()?.text}`);
+  assert.ok(
+    state.messages.some(
+      (m) =>
+        m.kind === 'error' &&
+        /^rust-analyzer is not running on toolchain stable: .*gave up on it/.test(m.text),
+    ),
+    JSON.stringify(state.messages.map((m) => m.text)),
+  );
+  await until(
+    () => item()?.text === '$(warning) stable' || /failed/.test(item()?.tooltip?.value ?? ''),
+    `failed in the status bar: ${item()?.text}`,
+  );
   await until(() => readers(w).length === 0, 'lock released');
-  assert.equal(log().filter((l) => l.includes('server rust-analyzer started')).length, 1, 'never logged as started again');
+  assert.equal(
+    log().filter((l) => l.includes('server rust-analyzer started')).length,
+    1,
+    'never logged as started again',
+  );
 });
 
 test('a window opened during an update runs nothing before it holds the lock; a start meanwhile is stopped and explained', async (t) => {
@@ -267,17 +399,35 @@ test('a window opened during an update runs nothing before it holds the lock; a 
   const api = await activateRa(t, w);
   assert.equal(api.client, undefined);
   await activate(t, w);
-  await until(() => logHas('waiting for the read lock of stable'), `waiting; log: ${log().join('\n')}`);
+  await until(
+    () => logHas('waiting for the read lock of stable'),
+    `waiting; log: ${log().join('\n')}`,
+  );
   await state.commands.get('rust-analyzer.startServer')();
-  await until(() => w.spawned.length === 1 && raProcesses(w).all.length === 0, 'the user-started server stopped again').catch((err) => {
+  await until(
+    () => w.spawned.length === 1 && raProcesses(w).all.length === 0,
+    'the user-started server stopped again',
+  ).catch((err) => {
     throw new Error(`${err.message}: ${JSON.stringify(raProcesses(w))}; log:\n${log().join('\n')}`);
   });
-  assert.ok(logHas('server rust-analyzer was started while stable cannot be used (this window waits for its read lock)'), log().join('\n'));
-  assert.equal(state.messages.filter((m) => /was started while toolchain stable is being updated/.test(m.text)).length, 1);
+  assert.ok(
+    logHas(
+      'server rust-analyzer was started while stable cannot be used (this window waits for its read lock)',
+    ),
+    log().join('\n'),
+  );
+  assert.equal(
+    state.messages.filter((m) => /was started while toolchain stable is being updated/.test(m.text))
+      .length,
+    1,
+  );
   wr.send('check');
   assert.deepEqual((await wr.next('checked')).alive, []);
   wr.send('release');
-  await until(() => raProcesses(w).procMacro.length === 1 && readers(w).length === 1, 'started under the lock after the update');
+  await until(
+    () => raProcesses(w).procMacro.length === 1 && readers(w).length === 1,
+    'started under the lock after the update',
+  );
   assert.deepEqual(w.starts, [0, 1], 'the user’s start (undone) and ours, with the lock');
 });
 
@@ -297,20 +447,45 @@ test('an extension without that API (a coordinatedExtensions entry): its process
   const w = world(t, {
     'rust-analyzer.testShutdownMs': 300,
     // An entry of the user's own replaces the preset: no initializeStopped default of ours applies.
-    'toolchainLock.coordinatedExtensions': [{ extensionId: 'rust-lang.rust-analyzer', stopCommand: 'rust-analyzer.stopServer', startCommand: 'rust-analyzer.startServer' }],
+    'toolchainLock.coordinatedExtensions': [
+      {
+        extensionId: 'rust-lang.rust-analyzer',
+        stopCommand: 'rust-analyzer.stopServer',
+        startCommand: 'rust-analyzer.startServer',
+      },
+    ],
     'rust-analyzer.initializeStopped': false,
   });
   const api = await activateRa(t, w);
   // Its exports kept from us: all we have is its commands and the process table.
-  state.extensions.set('rust-lang.rust-analyzer', { id: 'rust-lang.rust-analyzer', isActive: true, exports: undefined });
+  state.extensions.set('rust-lang.rust-analyzer', {
+    id: 'rust-lang.rust-analyzer',
+    isActive: true,
+    exports: undefined,
+  });
   await until(() => raProcesses(w).procMacro.length === 1, 'it started at activation');
   await activate(t, w);
-  await until(() => readers(w).length === 1, `the read lock taken for it; log: ${log().join('\n')}`);
+  await until(
+    () => readers(w).length === 1,
+    `the read lock taken for it; log: ${log().join('\n')}`,
+  );
   const wr = writer(t, w);
-  assert.deepEqual((await wr.next('acquired')).alive, [], 'no server process alive when the update starts');
+  assert.deepEqual(
+    (await wr.next('acquired')).alive,
+    [],
+    'no server process alive when the update starts',
+  );
   await api.start();
-  await until(() => raProcesses(w).all.length === 0 && log().filter((l) => l.includes('server rust-analyzer stopped in')).length === 2, `the restart caught and stopped; log: ${log().join('\n')}`);
+  await until(
+    () =>
+      raProcesses(w).all.length === 0 &&
+      log().filter((l) => l.includes('server rust-analyzer stopped in')).length === 2,
+    `the restart caught and stopped; log: ${log().join('\n')}`,
+  );
   assert.ok(logHas('server rust-analyzer was started while stable cannot be used'));
   wr.send('release');
-  await until(() => raProcesses(w).procMacro.length === 1 && readers(w).length === 1, 'back after the update');
+  await until(
+    () => raProcesses(w).procMacro.length === 1 && readers(w).length === 1,
+    'back after the update',
+  );
 });

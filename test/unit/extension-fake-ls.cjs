@@ -8,13 +8,16 @@ const { spawn } = require('node:child_process');
 const mode = process.env.FAKE_LS_MODE || 'normal';
 const log = (e) => {
   try {
-    if (process.env.FAKE_LS_LOG) fs.appendFileSync(process.env.FAKE_LS_LOG, `${process.pid} ${e}\n`);
+    if (process.env.FAKE_LS_LOG)
+      fs.appendFileSync(process.env.FAKE_LS_LOG, `${process.pid} ${e}\n`);
   } catch {
     // The test's directory is gone already.
   }
 };
 if (mode === 'hang') process.on('SIGTERM', () => log('ignored SIGTERM'));
-log(`started held=${process.env.TOOLCHAIN_LOCK_HELD || ''} auto-install=${process.env.RUSTUP_AUTO_INSTALL ?? ''}`);
+log(
+  `started held=${process.env.TOOLCHAIN_LOCK_HELD || ''} auto-install=${process.env.RUSTUP_AUTO_INSTALL ?? ''}`,
+);
 if (mode === 'orphan') {
   const c = spawn(process.execPath, ['-e', 'setInterval(() => {}, 1000)'], { stdio: 'ignore' });
   log(`child ${c.pid}`);
@@ -43,9 +46,14 @@ process.stdin.on('data', (d) => {
     if (msg.method === 'initialize') {
       // FAKE_LS_COMMANDS: server commands to advertise (workspace/executeCommand), comma-separated.
       const commands = (process.env.FAKE_LS_COMMANDS || '').split(',').filter(Boolean);
-      send({ id: msg.id, result: { capabilities: commands.length ? { executeCommandProvider: { commands } } : {}, serverInfo: { name: 'fake-ls' } } });
-    }
-    else if (msg.method === 'shutdown') {
+      send({
+        id: msg.id,
+        result: {
+          capabilities: commands.length ? { executeCommandProvider: { commands } } : {},
+          serverInfo: { name: 'fake-ls' },
+        },
+      });
+    } else if (msg.method === 'shutdown') {
       if (mode !== 'hang') send({ id: msg.id, result: null });
     } else if (msg.method === 'exit') {
       if (mode !== 'hang') process.exit(0);

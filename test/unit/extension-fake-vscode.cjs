@@ -54,7 +54,12 @@ class EventEmitter {
     this.listeners.clear();
   }
 }
-const emitters = { config: new EventEmitter(), trust: new EventEmitter(), folders: new EventEmitter(), extensions: new EventEmitter() };
+const emitters = {
+  config: new EventEmitter(),
+  trust: new EventEmitter(),
+  folders: new EventEmitter(),
+  extensions: new EventEmitter(),
+};
 const noEvent = () => ({ dispose() {} });
 
 class Disposable {
@@ -95,9 +100,11 @@ class TreeItem {
 function l10nT(...args) {
   const [first, ...rest] = args;
   const message = typeof first === 'string' ? first : first.message;
-  const params = typeof first === 'string' ? rest : first.args ?? [];
+  const params = typeof first === 'string' ? rest : (first.args ?? []);
   const template = state.l10nBundle?.[message] ?? message;
-  return template.replace(/\{(\d+)\}/g, (m, i) => (params[i] === undefined ? m : String(params[i])));
+  return template.replace(/\{(\d+)\}/g, (m, i) =>
+    params[i] === undefined ? m : String(params[i]),
+  );
 }
 
 class CancellationTokenSource {
@@ -156,7 +163,9 @@ function outputChannel(name, log) {
     onDidChangeLogLevel: noEvent,
     logLevel: 2,
   };
-  if (log) for (const level of ['trace', 'debug', 'info', 'warn', 'error']) ch[level] = (m) => ch.lines.push(`${level} ${m}`);
+  if (log)
+    for (const level of ['trace', 'debug', 'info', 'warn', 'error'])
+      ch[level] = (m) => ch.lines.push(`${level} ${m}`);
   state.outputs.set(name, ch);
   return ch;
 }
@@ -173,16 +182,28 @@ function message(kind) {
 function configuration(section) {
   const get = (key) => {
     const full = `${section}.${key}`;
-    return full in state.config ? state.config[full] : full in state.globalConfig ? state.globalConfig[full] : state.defaultConfig[full];
+    return full in state.config
+      ? state.config[full]
+      : full in state.globalConfig
+        ? state.globalConfig[full]
+        : state.defaultConfig[full];
   };
   return {
     get: (key, fallback) => get(key) ?? fallback,
     has: (key) => get(key) !== undefined,
-    inspect: (key) => ({ key, globalValue: state.globalConfig[`${section}.${key}`], workspaceValue: state.config[`${section}.${key}`], defaultValue: state.defaultConfig[`${section}.${key}`] }),
+    inspect: (key) => ({
+      key,
+      globalValue: state.globalConfig[`${section}.${key}`],
+      workspaceValue: state.config[`${section}.${key}`],
+      defaultValue: state.defaultConfig[`${section}.${key}`],
+    }),
     // As a user's "Don't show again" would: into User settings, with a change event.
     update: async (key, value) => {
       state.globalConfig[`${section}.${key}`] = value;
-      emitters.config.fire({ affectsConfiguration: (s) => `${section}.${key}` === s || `${section}.${key}`.startsWith(`${s}.`) });
+      emitters.config.fire({
+        affectsConfiguration: (s) =>
+          `${section}.${key}` === s || `${section}.${key}`.startsWith(`${s}.`),
+      });
     },
   };
 }
@@ -208,7 +229,10 @@ const api = {
   env: {
     appName: 'Fake Code',
     language: 'en',
-    clipboard: { writeText: async (t) => void (state.clipboard = t), readText: async () => state.clipboard },
+    clipboard: {
+      writeText: async (t) => void (state.clipboard = t),
+      readText: async () => state.clipboard,
+    },
     openExternal: async () => true,
   },
   commands: {
@@ -228,16 +252,36 @@ const api = {
     getCommands: async () => [...state.commands.keys()],
   },
   window: {
-    createOutputChannel: (name, options) => outputChannel(name, typeof options === 'object' && options?.log),
+    createOutputChannel: (name, options) =>
+      outputChannel(name, typeof options === 'object' && options?.log),
     createStatusBarItem(id, alignment, priority) {
-      const item = { id, alignment, priority, text: '', tooltip: undefined, visible: false, show() { item.visible = true; }, hide() { item.visible = false; }, dispose() { item.disposed = true; } };
+      const item = {
+        id,
+        alignment,
+        priority,
+        text: '',
+        tooltip: undefined,
+        visible: false,
+        show() {
+          item.visible = true;
+        },
+        hide() {
+          item.visible = false;
+        },
+        dispose() {
+          item.disposed = true;
+        },
+      };
       state.statusItems.push(item);
       return item;
     },
     showInformationMessage: message('info'),
     showWarningMessage: message('warning'),
     showErrorMessage: message('error'),
-    setStatusBarMessage: (text) => (state.messages.push({ kind: 'statusbar', text }), { dispose() {} }),
+    setStatusBarMessage: (text) => (
+      state.messages.push({ kind: 'statusbar', text }),
+      { dispose() {} }
+    ),
     async showQuickPick(items, options) {
       const resolved = await items;
       state.lastQuickPick = { items: resolved, options };
@@ -257,7 +301,13 @@ const api = {
     createTreeView(id, options) {
       const entry = { provider: options.treeDataProvider, changes: 0, disposed: false };
       const sub = entry.provider.onDidChangeTreeData?.(() => entry.changes++);
-      entry.view = { visible: true, dispose() { entry.disposed = true; sub?.dispose(); } };
+      entry.view = {
+        visible: true,
+        dispose() {
+          entry.disposed = true;
+          sub?.dispose();
+        },
+      };
       state.treeViews.set(id, entry);
       return entry.view;
     },
@@ -272,7 +322,9 @@ const api = {
       return state.trusted;
     },
     get workspaceFolders() {
-      return state.folders.length ? state.folders.map((f, index) => ({ uri: Uri.file(f), name: f.split('/').pop(), index })) : undefined;
+      return state.folders.length
+        ? state.folders.map((f, index) => ({ uri: Uri.file(f), name: f.split('/').pop(), index }))
+        : undefined;
     },
     get name() {
       return state.folders.length ? state.folders[0].split('/').pop() : undefined;
@@ -287,13 +339,27 @@ const api = {
     onDidChangeTextDocument: noEvent,
     onDidSaveTextDocument: noEvent,
     onWillSaveTextDocument: noEvent,
-    createFileSystemWatcher: () => ({ onDidCreate: noEvent, onDidChange: noEvent, onDidDelete: noEvent, dispose() {} }),
+    createFileSystemWatcher: () => ({
+      onDidCreate: noEvent,
+      onDidChange: noEvent,
+      onDidDelete: noEvent,
+      dispose() {},
+    }),
     findFiles: async () => [],
     applyEdit: async () => true,
     getWorkspaceFolder: () => undefined,
   },
   languages: {
-    createDiagnosticCollection: (name) => ({ name, set() {}, delete() {}, clear() {}, forEach() {}, get() {}, has: () => false, dispose() {} }),
+    createDiagnosticCollection: (name) => ({
+      name,
+      set() {},
+      delete() {},
+      clear() {},
+      forEach() {},
+      get() {},
+      has: () => false,
+      dispose() {},
+    }),
     match: () => 0,
   },
   extensions: {
@@ -305,4 +371,6 @@ const api = {
   },
 };
 
-module.exports = new Proxy(api, { get: (t, p) => (p in t ? t[p] : typeof p === 'symbol' ? undefined : stub) });
+module.exports = new Proxy(api, {
+  get: (t, p) => (p in t ? t[p] : typeof p === 'symbol' ? undefined : stub),
+});

@@ -44,7 +44,8 @@ export async function bundle(outDir, name, contents, { vscodeFake, native = true
         name: 'externals',
         setup(build) {
           // External, so the test and the bundle share one fake and the test can inspect it.
-          if (vscodeFake) build.onResolve({ filter: /^vscode$/ }, () => ({ path: vscodeFake, external: true }));
+          if (vscodeFake)
+            build.onResolve({ filter: /^vscode$/ }, () => ({ path: vscodeFake, external: true }));
         },
       },
     ],
@@ -71,7 +72,13 @@ export function memoryLog() {
     lines.push(`${level} ${m}`);
     if (process.env.TCL_DEBUG) console.error(`${Date.now() % 100000} ${level} ${m}`);
   };
-  return { lines, info: add('info'), warn: add('warn'), error: add('error'), has: (s) => lines.some((l) => l.includes(s)) };
+  return {
+    lines,
+    info: add('info'),
+    warn: add('warn'),
+    error: add('error'),
+    has: (s) => lines.some((l) => l.includes(s)),
+  };
 }
 
 /**
@@ -93,7 +100,8 @@ export function fakeUnit(id, toolchains, events, behaviour = {}) {
     get pid() {
       return running ? 4000 + unit.starts : undefined;
     },
-    isRunning: () => (behaviour.initiallyRunning && unit.starts === 0 && unit.stops === 0 ? true : running),
+    isRunning: () =>
+      behaviour.initiallyRunning && unit.starts === 0 && unit.stops === 0 ? true : running,
     async start(env) {
       events.push(`start ${id}`);
       unit.lastEnv = env;
@@ -147,7 +155,11 @@ const say = (event, extra = {}) => process.stdout.write(JSON.stringify({ event, 
 export function spawnWriter(t, engineBundle, dir, toolchain) {
   const script = path.join(path.dirname(engineBundle), 'writer.cjs');
   if (!fs.existsSync(script)) fs.writeFileSync(script, WRITER);
-  const child = spawn(process.execPath, [script, engineBundle, dir, toolchain.name, toolchain.path], { stdio: ['pipe', 'pipe', 'inherit'] });
+  const child = spawn(
+    process.execPath,
+    [script, engineBundle, dir, toolchain.name, toolchain.path],
+    { stdio: ['pipe', 'pipe', 'inherit'] },
+  );
   const events = [];
   readline.createInterface({ input: child.stdout }).on('line', (line) => {
     try {
@@ -161,7 +173,8 @@ export function spawnWriter(t, engineBundle, dir, toolchain) {
     child,
     events,
     has: (name) => events.some((e) => e.event === name),
-    next: (name, timeout) => until(() => events.some((e) => e.event === name), `writer event ${name}`, timeout),
+    next: (name, timeout) =>
+      until(() => events.some((e) => e.event === name), `writer event ${name}`, timeout),
     release: () => child.stdin.write('release\n'),
   };
 }
@@ -201,8 +214,16 @@ export const fakeRustAnalyzerDir = path.join(repoRoot, 'test', 'fixtures', 'fake
 
 /** Bundles the rust-analyzer stand-in against the fake `vscode` (its server script beside it). */
 export async function bundleFakeRustAnalyzer(outDir) {
-  const b = await bundle(outDir, 'fake-rust-analyzer', "module.exports = require('./test/fixtures/fake-rust-analyzer/extension.js');", { vscodeFake: fakeVscodePath, native: false });
-  fs.copyFileSync(path.join(fakeRustAnalyzerDir, 'server.js'), path.join(path.dirname(b.file), 'server.js'));
+  const b = await bundle(
+    outDir,
+    'fake-rust-analyzer',
+    "module.exports = require('./test/fixtures/fake-rust-analyzer/extension.js');",
+    { vscodeFake: fakeVscodePath, native: false },
+  );
+  fs.copyFileSync(
+    path.join(fakeRustAnalyzerDir, 'server.js'),
+    path.join(path.dirname(b.file), 'server.js'),
+  );
   return b;
 }
 
@@ -210,6 +231,7 @@ export async function bundleFakeRustAnalyzer(outDir) {
 export function contributedDefaults(packageJsonPath) {
   const pkg = JSON.parse(fs.readFileSync(packageJsonPath, 'utf8'));
   const out = {};
-  for (const [k, v] of Object.entries(pkg.contributes?.configuration?.properties ?? {})) if ('default' in v) out[k] = v.default;
+  for (const [k, v] of Object.entries(pkg.contributes?.configuration?.properties ?? {}))
+    if ('default' in v) out[k] = v.default;
   return { ...out, ...(pkg.contributes?.configurationDefaults ?? {}) };
 }

@@ -5,13 +5,25 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { after, before, test } from 'node:test';
-import { bundle, fakeUnit, memoryLog, sleep, spawnWriter, tempDir, until } from './extension-harness.mjs';
+import {
+  bundle,
+  fakeUnit,
+  memoryLog,
+  sleep,
+  spawnWriter,
+  tempDir,
+  until,
+} from './extension-harness.mjs';
 
 let lib;
 let buildDir;
 before(async () => {
   buildDir = fs.mkdtempSync(path.join(os.tmpdir(), 'tcl-ext-build-'));
-  lib = await bundle(buildDir, 'lockstate', "export * from './src/extension/lockstate';\nexport * as engine from './src/lock/index';");
+  lib = await bundle(
+    buildDir,
+    'lockstate',
+    "export * from './src/extension/lockstate';\nexport * as engine from './src/lock/index';",
+  );
 });
 after(() => fs.rmSync(buildDir, { recursive: true, force: true }));
 
@@ -22,15 +34,24 @@ function setup(t, { stopTimeoutMs = 2000, hooks = {} } = {}) {
   fs.mkdirSync(tc.path, { recursive: true });
   const log = memoryLog();
   const events = [];
-  const coordinator = new lib.module.LockCoordinator({ lockDir, pollIntervalMs: 200, stopTimeoutMs: () => stopTimeoutMs, log, hooks });
+  const coordinator = new lib.module.LockCoordinator({
+    lockDir,
+    pollIntervalMs: 200,
+    stopTimeoutMs: () => stopTimeoutMs,
+    log,
+    hooks,
+  });
   t.after(() => coordinator.dispose());
   const ownReaders = () =>
-    lib.module.engine.status({ lockDir, toolchains: [tc] })[0].holders.filter((h) => h.self && h.mode === 'read').length;
+    lib.module.engine
+      .status({ lockDir, toolchains: [tc] })[0]
+      .holders.filter((h) => h.self && h.mode === 'read').length;
   const writer = () => spawnWriter(t, lib.file, lockDir, tc);
   return { root, lockDir, tc, log, events, coordinator, ownReaders, writer };
 }
 
-const stateOf = (coordinator, name = 'stable') => coordinator.snapshot().find((s) => s.toolchain.name === name)?.state;
+const stateOf = (coordinator, name = 'stable') =>
+  coordinator.snapshot().find((s) => s.toolchain.name === name)?.state;
 
 test('a pending writer: servers stop before the read lock goes, the writer proceeds, servers restart exactly once', async (t) => {
   const steps = [];
@@ -57,12 +78,20 @@ test('a pending writer: servers stop before the read lock goes, the writer proce
   await until(() => unit.starts === 1, 'first start');
   assert.equal(stateOf(s.coordinator), 'holding');
   assert.equal(s.ownReaders(), 1);
-  assert.equal(unit.lastEnv.TOOLCHAIN_LOCK_HELD.split(',').length, 1, 'server runs marked as under the read lock');
+  assert.equal(
+    unit.lastEnv.TOOLCHAIN_LOCK_HELD.split(',').length,
+    1,
+    'server runs marked as under the read lock',
+  );
 
   writer = s.writer();
   await writer.next('acquired');
   assert.equal(heldDuringStop, 1, 'read lock was still held while the server stopped');
-  assert.equal(writerHadItDuringStop, false, 'the writer cannot have the lock while the server is still stopping');
+  assert.equal(
+    writerHadItDuringStop,
+    false,
+    'the writer cannot have the lock while the server is still stopping',
+  );
   assert.deepEqual(s.events, ['start fake-ls', 'stop fake-ls', 'stopped fake-ls']);
   assert.equal(s.ownReaders(), 0);
   assert.equal(stateOf(s.coordinator), 'pending');
@@ -78,7 +107,12 @@ test('a pending writer: servers stop before the read lock goes, the writer proce
   assert.equal(stateOf(s.coordinator), 'holding');
   assert.equal(s.ownReaders(), 1);
   assert.deepEqual(steps.at(-1), 'back');
-  const order = s.log.lines.filter((l) => !l.includes('stay stopped')).filter((l) => /server fake-ls (started|stopped)|read lock (acquired|released)|update pending/.test(l)).map((l) => l.replace(/ in \d+ ms| pid=\d+|by .*/g, ''));
+  const order = s.log.lines
+    .filter((l) => !l.includes('stay stopped'))
+    .filter((l) =>
+      /server fake-ls (started|stopped)|read lock (acquired|released)|update pending/.test(l),
+    )
+    .map((l) => l.replace(/ in \d+ ms| pid=\d+|by .*/g, ''));
   assert.deepEqual(order, [
     'info read lock acquired stable',
     'info server fake-ls started',
@@ -121,7 +155,10 @@ test('a server that will not stop within stopTimeout is killed before the lock i
   await writer.next('acquired');
   assert.equal(unit.kills, 1);
   assert.deepEqual(s.events, ['start stubborn', 'stop stubborn', 'kill stubborn']);
-  assert.ok(s.log.has('server stubborn did not stop within 300 ms; killing its process tree'), s.log.lines.join('\n'));
+  assert.ok(
+    s.log.has('server stubborn did not stop within 300 ms; killing its process tree'),
+    s.log.lines.join('\n'),
+  );
   const killedAt = s.log.lines.findIndex((l) => l.includes('server stubborn killed'));
   const releasedAt = s.log.lines.findIndex((l) => l.includes('read lock released stable'));
   assert.ok(killedAt >= 0 && killedAt < releasedAt, 'killed before release');
@@ -203,7 +240,12 @@ test('a server that fails to start is reported once, not retried by itself', asy
 
 test('this window updates: its servers stop, the write lock is taken, other windows step aside, all restart', async (t) => {
   const s = setup(t);
-  const other = new lib.module.LockCoordinator({ lockDir: s.lockDir, pollIntervalMs: 200, stopTimeoutMs: () => 2000, log: memoryLog() });
+  const other = new lib.module.LockCoordinator({
+    lockDir: s.lockDir,
+    pollIntervalMs: 200,
+    stopTimeoutMs: () => 2000,
+    log: memoryLog(),
+  });
   t.after(() => other.dispose());
   const mine = fakeUnit('mine', [s.tc], s.events);
   const theirs = fakeUnit('theirs', [s.tc], s.events);
@@ -217,11 +259,21 @@ test('this window updates: its servers stop, the write lock is taken, other wind
   await s.coordinator.update(
     s.tc,
     async (lock) => {
-      insideUpdate = { mode: lock.mode, mineRunning: mine.isRunning(), theirsRunning: theirs.isRunning(), readers: s.ownReaders() };
+      insideUpdate = {
+        mode: lock.mode,
+        mineRunning: mine.isRunning(),
+        theirsRunning: theirs.isRunning(),
+        readers: s.ownReaders(),
+      };
     },
     { command: ['rustup', 'update', 'stable'], onWait: (b) => waited.push(b.length) },
   );
-  assert.deepEqual(insideUpdate, { mode: 'write', mineRunning: false, theirsRunning: false, readers: 0 });
+  assert.deepEqual(insideUpdate, {
+    mode: 'write',
+    mineRunning: false,
+    theirsRunning: false,
+    readers: 0,
+  });
   assert.ok(waited.length >= 1, 'waited for the other window');
   await until(() => mine.starts === 2 && theirs.starts === 2, 'restarts');
   assert.equal(s.ownReaders(), 2);
@@ -234,9 +286,13 @@ test('a failed update (command throws) still releases the write lock and restart
   await s.coordinator.setUnits([unit]);
   await until(() => unit.starts === 1, 'start');
   await assert.rejects(
-    s.coordinator.update(s.tc, async () => {
-      throw new Error('rustup exited with code 1');
-    }, { command: ['rustup', 'update', 'stable'] }),
+    s.coordinator.update(
+      s.tc,
+      async () => {
+        throw new Error('rustup exited with code 1');
+      },
+      { command: ['rustup', 'update', 'stable'] },
+    ),
     /exited with code 1/,
   );
   await until(() => unit.starts === 2, 'restart');
@@ -253,7 +309,11 @@ test('cancelling the wait for the write lock restores the servers', async (t) =>
   const writer = s.writer();
   await writer.next('acquired');
   const abort = new AbortController();
-  const p = s.coordinator.update(s.tc, async () => assert.fail('must not run'), { command: ['x'], signal: abort.signal, onWait: () => abort.abort() });
+  const p = s.coordinator.update(s.tc, async () => assert.fail('must not run'), {
+    command: ['x'],
+    signal: abort.signal,
+    onWait: () => abort.abort(),
+  });
   await assert.rejects(p, (err) => err.code === 'E_ABORTED');
   writer.release();
   await until(() => unit.starts === 2, 'restart after the foreign writer');
@@ -292,8 +352,15 @@ test('dispose stops owned servers and releases every lock, also while waiting be
   await writer.next('released');
   await sleep(300);
   const all = lib.module.engine.status({ lockDir: s.lockDir });
-  assert.deepEqual(all.map((x) => x.holders.length + x.waiting.length), all.map(() => 0));
-  assert.equal(fs.readdirSync(s.lockDir).filter((f) => f.includes('~')).length, 0, 'no records left');
+  assert.deepEqual(
+    all.map((x) => x.holders.length + x.waiting.length),
+    all.map(() => 0),
+  );
+  assert.equal(
+    fs.readdirSync(s.lockDir).filter((f) => f.includes('~')).length,
+    0,
+    'no records left',
+  );
   assert.equal(a.starts, 1);
   assert.equal(ra.stops, 0, 'servers of other extensions are left to them');
 });
@@ -304,11 +371,19 @@ test('two updates from this window queued back to back: no start in between, one
   await s.coordinator.setUnits([unit]);
   await until(() => unit.starts === 1, 'start');
   const runs = [];
-  const first = s.coordinator.update(s.tc, async () => {
-    runs.push(`first running=${unit.isRunning()}`);
-    await sleep(200);
-  }, { command: ['a'] });
-  const second = s.coordinator.update(s.tc, async () => void runs.push(`second running=${unit.isRunning()}`), { command: ['b'] });
+  const first = s.coordinator.update(
+    s.tc,
+    async () => {
+      runs.push(`first running=${unit.isRunning()}`);
+      await sleep(200);
+    },
+    { command: ['a'] },
+  );
+  const second = s.coordinator.update(
+    s.tc,
+    async () => void runs.push(`second running=${unit.isRunning()}`),
+    { command: ['b'] },
+  );
   await Promise.all([first, second]);
   assert.deepEqual(runs, ['first running=false', 'second running=false']);
   await until(() => unit.starts === 2, 'restart');
@@ -326,22 +401,40 @@ test('an update of several toolchains stops the servers on each, holds every wri
   await s.coordinator.setUnits([onStable, onNightly]);
   await until(() => onStable.starts === 1 && onNightly.starts === 1, 'starts');
   let inside = null;
-  const keys = [lib.module.engine.toolchainKey(nightly.path), lib.module.engine.toolchainKey(s.tc.path)];
+  const keys = [
+    lib.module.engine.toolchainKey(nightly.path),
+    lib.module.engine.toolchainKey(s.tc.path),
+  ];
   assert.ok(keys[0] < keys[1], 'nightly sorts first');
   // Given in reverse key order, and one of them twice: each lock is taken once, in key order.
-  await s.coordinator.update([s.tc, nightly, s.tc], async (lock) => {
-    const st = lib.module.engine.status({ lockDir: s.lockDir, toolchains: [s.tc, nightly] });
-    inside = {
-      mode: lock.mode,
-      keys: lock.keys,
-      running: [onStable.isRunning(), onNightly.isRunning()],
-      states: st.map((x) => x.state),
-      writers: st.map((x) => [...x.holders, ...x.waiting].filter((h) => h.mode === 'write').length),
-    };
-  }, { command: ['rustup', 'update'] });
-  assert.deepEqual(inside, { mode: 'write', keys, running: [false, false], states: ['write', 'write'], writers: [1, 1] });
+  await s.coordinator.update(
+    [s.tc, nightly, s.tc],
+    async (lock) => {
+      const st = lib.module.engine.status({ lockDir: s.lockDir, toolchains: [s.tc, nightly] });
+      inside = {
+        mode: lock.mode,
+        keys: lock.keys,
+        running: [onStable.isRunning(), onNightly.isRunning()],
+        states: st.map((x) => x.state),
+        writers: st.map(
+          (x) => [...x.holders, ...x.waiting].filter((h) => h.mode === 'write').length,
+        ),
+      };
+    },
+    { command: ['rustup', 'update'] },
+  );
+  assert.deepEqual(inside, {
+    mode: 'write',
+    keys,
+    running: [false, false],
+    states: ['write', 'write'],
+    writers: [1, 1],
+  });
   await until(() => onStable.starts === 2 && onNightly.starts === 2, 'both restart');
-  assert.deepEqual([stateOf(s.coordinator, 'stable'), stateOf(s.coordinator, 'nightly')], ['holding', 'holding']);
+  assert.deepEqual(
+    [stateOf(s.coordinator, 'stable'), stateOf(s.coordinator, 'nightly')],
+    ['holding', 'holding'],
+  );
 });
 
 test('a lock error is in the state the moment the state says error: its text, never "unknown error"', async (t) => {

@@ -6,7 +6,17 @@ import { createRequire } from 'node:module';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { after, before, test } from 'node:test';
-import { alive, bundle, fakeServerPath, fakeVscodePath, memoryLog, sleep, spawnWriter, tempDir, until } from './extension-harness.mjs';
+import {
+  alive,
+  bundle,
+  fakeServerPath,
+  fakeVscodePath,
+  memoryLog,
+  sleep,
+  spawnWriter,
+  tempDir,
+  until,
+} from './extension-harness.mjs';
 
 const require = createRequire(import.meta.url);
 let lib;
@@ -32,18 +42,49 @@ function setup(t, { mode = 'normal', stopTimeoutMs = 3000, commands = '' } = {})
   const vscode = require(fakeVscodePath);
   const output = vscode.window.createOutputChannel(`servers-${path.basename(root)}`);
   const unit = new lib.module.ManagedServer(
-    { id: 'fake-ls', toolchain: 'stable', command: process.execPath, args: [fakeServerPath], env: { FAKE_LS_MODE: mode, FAKE_LS_LOG: serverLog, FAKE_TC: '${toolchainPath}', FAKE_LS_COMMANDS: commands }, documentSelector: [{ language: 'plaintext' }] },
+    {
+      id: 'fake-ls',
+      toolchain: 'stable',
+      command: process.execPath,
+      args: [fakeServerPath],
+      env: {
+        FAKE_LS_MODE: mode,
+        FAKE_LS_LOG: serverLog,
+        FAKE_TC: '${toolchainPath}',
+        FAKE_LS_COMMANDS: commands,
+      },
+      documentSelector: [{ language: 'plaintext' }],
+    },
     tc,
     { log, output, cwd: root, stopTimeoutMs: () => stopTimeoutMs },
   );
-  const coordinator = new lib.module.LockCoordinator({ lockDir, pollIntervalMs: 200, stopTimeoutMs: () => stopTimeoutMs, log });
+  const coordinator = new lib.module.LockCoordinator({
+    lockDir,
+    pollIntervalMs: 200,
+    stopTimeoutMs: () => stopTimeoutMs,
+    log,
+  });
   t.after(async () => {
     await coordinator.dispose();
-    if (unit.pid) try { process.kill(-unit.pid, 'SIGKILL'); } catch {}
+    if (unit.pid)
+      try {
+        process.kill(-unit.pid, 'SIGKILL');
+      } catch {}
   });
   const serverEvents = () => (fs.existsSync(serverLog) ? fs.readFileSync(serverLog, 'utf8') : '');
-  const ownReaders = () => lib.module.engine.status({ lockDir, toolchains: [tc] })[0].holders.filter((h) => h.self).length;
-  return { root, lockDir, tc, log, unit, coordinator, serverEvents, ownReaders, writer: () => spawnWriter(t, lib.file, lockDir, tc) };
+  const ownReaders = () =>
+    lib.module.engine.status({ lockDir, toolchains: [tc] })[0].holders.filter((h) => h.self).length;
+  return {
+    root,
+    lockDir,
+    tc,
+    log,
+    unit,
+    coordinator,
+    serverEvents,
+    ownReaders,
+    writer: () => spawnWriter(t, lib.file, lockDir, tc),
+  };
 }
 
 test('a managed server starts under the read lock, stops through LSP shutdown/exit for a writer, and restarts', async (t) => {
@@ -53,7 +94,11 @@ test('a managed server starts under the read lock, stops through LSP shutdown/ex
   const pid1 = s.unit.pid;
   assert.ok(alive(pid1));
   assert.ok(s.log.has(`server fake-ls started pid=${pid1}`));
-  assert.match(s.serverEvents(), /started held=stable-[0-9a-f]{12} auto-install=0/, 'server env marks it as running under the read lock; rustup proxies it runs never install a toolchain');
+  assert.match(
+    s.serverEvents(),
+    /started held=stable-[0-9a-f]{12} auto-install=0/,
+    'server env marks it as running under the read lock; rustup proxies it runs never install a toolchain',
+  );
   assert.equal(s.ownReaders(), 1);
 
   const writer = s.writer();
@@ -66,7 +111,10 @@ test('a managed server starts under the read lock, stops through LSP shutdown/ex
   assert.equal(s.ownReaders(), 0);
 
   writer.release();
-  await until(() => s.log.lines.filter((l) => l.includes('server fake-ls started pid=')).length === 2, 'restart');
+  await until(
+    () => s.log.lines.filter((l) => l.includes('server fake-ls started pid=')).length === 2,
+    'restart',
+  );
   assert.notEqual(s.unit.pid, pid1);
   assert.ok(alive(s.unit.pid));
   await s.coordinator.dispose();
@@ -81,8 +129,15 @@ test('a server command another extension already registered is skipped, and the 
   const s = setup(t, { commands: 'fake.clash,fake.own' });
   await s.coordinator.setUnits([s.unit]);
   await until(() => s.log.has('server fake-ls started pid='), `start: ${s.log.lines.join('\n')}`);
-  assert.ok(s.log.has('its command fake.clash is already registered by another extension'), s.log.lines.join('\n'));
-  assert.equal(await vscode.commands.executeCommand('fake.clash'), 'the other extension', 'the other extension keeps its command');
+  assert.ok(
+    s.log.has('its command fake.clash is already registered by another extension'),
+    s.log.lines.join('\n'),
+  );
+  assert.equal(
+    await vscode.commands.executeCommand('fake.clash'),
+    'the other extension',
+    'the other extension keeps its command',
+  );
   assert.ok(vscode.state.commands.has('fake.own'), "the server's other command is registered");
 });
 
@@ -94,7 +149,10 @@ test('a server that ignores shutdown and SIGTERM is killed after stopTimeout; th
   const writer = s.writer();
   await writer.next('acquired');
   assert.equal(alive(pid), false);
-  assert.ok(s.log.has('server fake-ls did not stop within 500 ms; killing its process tree'), s.log.lines.join('\n'));
+  assert.ok(
+    s.log.has('server fake-ls did not stop within 500 ms; killing its process tree'),
+    s.log.lines.join('\n'),
+  );
   const killed = s.log.lines.findIndex((l) => l.includes('server fake-ls killed'));
   const released = s.log.lines.findIndex((l) => l.includes('read lock released stable'));
   assert.ok(killed >= 0 && killed < released);
@@ -120,7 +178,10 @@ test('a crash is restarted by the client and leaves the lock alone', async (t) =
   await until(() => s.log.has('server fake-ls started pid='), 'start');
   const pid = s.unit.pid;
   process.kill(pid, 'SIGKILL');
-  await until(() => s.unit.pid !== pid && s.unit.pid !== undefined && alive(s.unit.pid), 'client restarts it');
+  await until(
+    () => s.unit.pid !== pid && s.unit.pid !== undefined && alive(s.unit.pid),
+    'client restarts it',
+  );
   assert.ok(s.log.has('server fake-ls exited unexpectedly'));
   assert.ok(s.log.has(`server fake-ls restarted pid=${s.unit.pid}`));
   assert.equal(s.ownReaders(), 1, 'lock still held');
@@ -139,11 +200,22 @@ test('a server command that does not exist fails once with a clear message', asy
   const failures = [];
   const vscode = require(fakeVscodePath);
   const unit = new lib.module.ManagedServer(
-    { id: 'missing', command: path.join(root, 'no-such-server'), args: [], env: {}, documentSelector: [] },
+    {
+      id: 'missing',
+      command: path.join(root, 'no-such-server'),
+      args: [],
+      env: {},
+      documentSelector: [],
+    },
     tc,
     { log, output: vscode.window.createOutputChannel('x'), cwd: root, stopTimeoutMs: () => 1000 },
   );
-  const coordinator = new lib.module.LockCoordinator({ lockDir: path.join(root, 'locks'), stopTimeoutMs: () => 1000, log, hooks: { onUnitFailed: (id, why) => failures.push(why) } });
+  const coordinator = new lib.module.LockCoordinator({
+    lockDir: path.join(root, 'locks'),
+    stopTimeoutMs: () => 1000,
+    log,
+    hooks: { onUnitFailed: (id, why) => failures.push(why) },
+  });
   t.after(() => coordinator.dispose());
   await coordinator.setUnits([unit]);
   await until(() => failures.length === 1, 'failure');
@@ -170,10 +242,26 @@ test('a server that fails to start is reported with its expanded command and its
   const failures = [];
   const vscode = require(fakeVscodePath);
   const make = (id, command, args) =>
-    new lib.module.ManagedServer({ id, command, args, env: {}, documentSelector: [] }, tc, { log, output: vscode.window.createOutputChannel(id), cwd: root, stopTimeoutMs: () => 1000 });
-  const coordinator = new lib.module.LockCoordinator({ lockDir: path.join(root, 'locks'), stopTimeoutMs: () => 1000, log, hooks: { onUnitFailed: (id, why) => failures.push(`${id}: ${why}`) } });
+    new lib.module.ManagedServer({ id, command, args, env: {}, documentSelector: [] }, tc, {
+      log,
+      output: vscode.window.createOutputChannel(id),
+      cwd: root,
+      stopTimeoutMs: () => 1000,
+    });
+  const coordinator = new lib.module.LockCoordinator({
+    lockDir: path.join(root, 'locks'),
+    stopTimeoutMs: () => 1000,
+    log,
+    hooks: { onUnitFailed: (id, why) => failures.push(`${id}: ${why}`) },
+  });
   t.after(() => coordinator.dispose());
-  await coordinator.setUnits([make('missing', '${toolchainPath}/bin/no-such-ls', []), make('broken', process.execPath, ['-e', 'console.error("fatal: cannot read ls.toml"); process.exit(3)'])]);
+  await coordinator.setUnits([
+    make('missing', '${toolchainPath}/bin/no-such-ls', []),
+    make('broken', process.execPath, [
+      '-e',
+      'console.error("fatal: cannot read ls.toml"); process.exit(3)',
+    ]),
+  ]);
   await until(() => failures.length === 2, `failures: ${failures}`);
   const missing = failures.find((f) => f.startsWith('missing'));
   assert.ok(missing.includes(`${root}/bin/no-such-ls`), missing);
@@ -195,7 +283,10 @@ test('a server crashing for good says once that it will not be restarted', async
     // A crash of a server that is up (initialized), as in real life.
     await until(() => s.serverEvents().includes(`${pid} recv initialized`), 'initialized');
     process.kill(pid, 'SIGKILL');
-    await until(() => failures.length > 0 || (s.unit.pid !== pid && s.unit.pid !== undefined), 'restart or give up');
+    await until(
+      () => failures.length > 0 || (s.unit.pid !== pid && s.unit.pid !== undefined),
+      'restart or give up',
+    );
   }
   assert.equal(failures.length, 1);
   assert.equal(failures[0].match(/will not be restarted/g).length, 1, failures[0]);

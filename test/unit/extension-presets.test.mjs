@@ -12,7 +12,15 @@ import { createRequire } from 'node:module';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { after, before, beforeEach, test } from 'node:test';
-import { bundle, fakeVscodePath, repoRoot, resetFakeVscode, spawnWriter, tempDir, until } from './extension-harness.mjs';
+import {
+  bundle,
+  fakeVscodePath,
+  repoRoot,
+  resetFakeVscode,
+  spawnWriter,
+  tempDir,
+  until,
+} from './extension-harness.mjs';
 
 const require = createRequire(import.meta.url);
 const vscode = require(fakeVscodePath);
@@ -22,7 +30,12 @@ let ext;
 let buildDir;
 before(async () => {
   buildDir = fs.mkdtempSync(path.join(os.tmpdir(), 'tcl-ext-build-'));
-  ext = await bundle(buildDir, 'extension', "export * from './src/extension/main';\nexport * as engine from './src/lock/index';", { vscodeFake: fakeVscodePath });
+  ext = await bundle(
+    buildDir,
+    'extension',
+    "export * from './src/extension/main';\nexport * as engine from './src/lock/index';",
+    { vscodeFake: fakeVscodePath },
+  );
 });
 after(() => fs.rmSync(buildDir, { recursive: true, force: true }));
 beforeEach(() => resetFakeVscode(state));
@@ -37,7 +50,12 @@ function world(t) {
   t.after(() => Object.assign(process.env, saved));
   state.globalConfig['toolchainLock.lockDir'] = lockDir;
   state.folders = [project];
-  const context = { subscriptions: [], extensionPath: repoRoot, globalStorageUri: vscode.Uri.file(path.join(root, 'storage')), environmentVariableCollection: { clear() {}, prepend() {}, replace() {}, append() {} } };
+  const context = {
+    subscriptions: [],
+    extensionPath: repoRoot,
+    globalStorageUri: vscode.Uri.file(path.join(root, 'storage')),
+    environmentVariableCollection: { clear() {}, prepend() {}, replace() {}, append() {} },
+  };
   return { root, project, lockDir, context };
 }
 
@@ -70,7 +88,11 @@ function fakeClangd() {
       throw new Error(`No API version ${version} found`);
     },
   };
-  state.extensions.set('llvm-vs-code-extensions.vscode-clangd', { id: 'llvm-vs-code-extensions.vscode-clangd', isActive: true, exports });
+  state.extensions.set('llvm-vs-code-extensions.vscode-clangd', {
+    id: 'llvm-vs-code-extensions.vscode-clangd',
+    isActive: true,
+    exports,
+  });
   return { calls, client };
 }
 
@@ -88,7 +110,10 @@ test('vscode-clangd: no setup; the toolchain around clangd.path is read-locked; 
   const writer = spawnWriter(t, ext.file, w.lockDir, { name: 'llvm-18', path: llvm });
   await writer.next('acquired');
   assert.deepEqual(clangd.calls, ['stop'], 'stopped before the writer got the lock');
-  await until(() => state.messages.some((m) => /vscode-clangd will restart when it finishes$/.test(m.text)), `notification: ${JSON.stringify(state.messages.map((m) => m.text))}`);
+  await until(
+    () => state.messages.some((m) => /vscode-clangd will restart when it finishes$/.test(m.text)),
+    `notification: ${JSON.stringify(state.messages.map((m) => m.text))}`,
+  );
   writer.release();
   await until(() => clangd.calls.length === 2, 'started again');
   assert.deepEqual(clangd.calls, ['stop', 'start']);
@@ -102,23 +127,50 @@ test('vscode-go: restart only; gopls keeps running during the update (said in th
   // Stand-in: this machine has no Go; the preset asks only `go env GOROOT`.
   const bin = path.join(w.root, 'bin');
   fs.mkdirSync(bin);
-  fs.writeFileSync(path.join(bin, 'go'), `#!/bin/sh\n[ "$1 $2" = "env GOROOT" ] && echo ${JSON.stringify(goroot)} && exit 0\nexit 2\n`, { mode: 0o755 });
+  fs.writeFileSync(
+    path.join(bin, 'go'),
+    `#!/bin/sh\n[ "$1 $2" = "env GOROOT" ] && echo ${JSON.stringify(goroot)} && exit 0\nexit 2\n`,
+    { mode: 0o755 },
+  );
   process.env.PATH = `${bin}${path.delimiter}${process.env.PATH}`;
   state.extensions.set('golang.go', { id: 'golang.go', isActive: true });
   const restarts = [];
   state.commands.set('go.languageserver.restart', async () => void restarts.push(Date.now()));
   await activate(t, w, 'read lock acquired go');
   assert.equal(ext.module.engine.status({ lockDir: w.lockDir })[0].toolchain.path, goroot);
-  await until(() => rows()[0]?.children.some((c) => c.label === 'go' && /restart only: keeps running during updates/.test(c.description)), `view: ${JSON.stringify(rows())}`);
+  await until(
+    () =>
+      rows()[0]?.children.some(
+        (c) => c.label === 'go' && /restart only: keeps running during updates/.test(c.description),
+      ),
+    `view: ${JSON.stringify(rows())}`,
+  );
   const writer = spawnWriter(t, ext.file, w.lockDir, { name: 'go', path: goroot });
   await writer.next('acquired');
   assert.equal(restarts.length, 0, 'not restarted while the update runs');
-  const note = await until(() => state.messages.some((m) => /is being updated/.test(m.text)), 'the notification').then(() => state.messages.find((m) => /is being updated/.test(m.text)));
-  assert.match(note.text, /; go will restart when it finishes\. go keeps running during the update: its extension can only restart it$/);
-  await until(() => rows()[0]?.children.some((c) => c.label === 'go' && /keeps running during the update; restarted after it/.test(c.description)), `view during: ${JSON.stringify(rows())}`);
+  const note = await until(
+    () => state.messages.some((m) => /is being updated/.test(m.text)),
+    'the notification',
+  ).then(() => state.messages.find((m) => /is being updated/.test(m.text)));
+  assert.match(
+    note.text,
+    /; go will restart when it finishes\. go keeps running during the update: its extension can only restart it$/,
+  );
+  await until(
+    () =>
+      rows()[0]?.children.some(
+        (c) =>
+          c.label === 'go' &&
+          /keeps running during the update; restarted after it/.test(c.description),
+      ),
+    `view during: ${JSON.stringify(rows())}`,
+  );
   writer.release();
   await until(() => restarts.length === 1, 'restarted after the update');
-  await until(() => ext.module.engine.status({ lockDir: w.lockDir })[0].holders.length === 1, 'read lock again');
+  await until(
+    () => ext.module.engine.status({ lockDir: w.lockDir })[0].holders.length === 1,
+    'read lock again',
+  );
 });
 
 test('settings: an entry with only restartCommand, or only api, is valid; one with neither is reported; old entries stay valid', async (t) => {
@@ -131,11 +183,21 @@ test('settings: an entry with only restartCommand, or only api, is valid; one wi
   ];
   await activate(t, w, 'servers:');
   await until(() => state.messages.some((m) => /d\.nothing/.test(m.text)), 'the problem reported');
-  const problems = state.messages.filter((m) => /coordinatedExtensions/.test(m.text)).map((m) => m.text);
+  const problems = state.messages
+    .filter((m) => /coordinatedExtensions/.test(m.text))
+    .map((m) => m.text);
   assert.equal(problems.length, 1);
-  assert.match(problems[0], /needs "extensionId" and "stopCommand" with "startCommand", or "restartCommand", or "api"/);
+  assert.match(
+    problems[0],
+    /needs "extensionId" and "stopCommand" with "startCommand", or "restartCommand", or "api"/,
+  );
   const pkg = JSON.parse(fs.readFileSync(path.join(repoRoot, 'package.json'), 'utf8'));
-  const items = pkg.contributes.configuration.properties['toolchainLock.coordinatedExtensions'].items;
+  const items =
+    pkg.contributes.configuration.properties['toolchainLock.coordinatedExtensions'].items;
   assert.deepEqual(items.required, ['extensionId']);
-  assert.deepEqual(items.anyOf, [{ required: ['stopCommand', 'startCommand'] }, { required: ['restartCommand'] }, { required: ['api'] }]);
+  assert.deepEqual(items.anyOf, [
+    { required: ['stopCommand', 'startCommand'] },
+    { required: ['restartCommand'] },
+    { required: ['api'] },
+  ]);
 });

@@ -7,7 +7,13 @@ import { createRequire } from 'node:module';
 import * as path from 'node:path';
 import { FIXTURES } from '../fixtures/cli-harness.mjs';
 import { rustupSource, rustupTestbed } from '../fixtures/rustup-testbed.mjs';
-import { fakeServerPath, fakeVscodePath, repoRoot, tempDir, hostTriple } from './extension-harness.mjs';
+import {
+  fakeServerPath,
+  fakeVscodePath,
+  repoRoot,
+  tempDir,
+  hostTriple,
+} from './extension-harness.mjs';
 
 const require = createRequire(import.meta.url);
 const vscode = require(fakeVscodePath);
@@ -17,7 +23,17 @@ const full = (n) => `${n}-${triple}`;
 
 /** world() and realWorld() for the bundled extension `getExt()` returns (its engine names keys and reads locks). */
 export function rustupWorlds(getExt) {
-  const ENV_KEYS = ['RUSTUP_HOME', 'RUSTUP_TOOLCHAIN', 'PATH', 'TOOLCHAIN_LOCK_DIR', 'FAKE_RUSTUP_LOG', 'FAKE_RUSTUP_HOST', 'FAKE_RUSTUP_EXIT', 'FAKE_RUSTUP_ERROR', 'FAKE_RUSTUP_HANG'];
+  const ENV_KEYS = [
+    'RUSTUP_HOME',
+    'RUSTUP_TOOLCHAIN',
+    'PATH',
+    'TOOLCHAIN_LOCK_DIR',
+    'FAKE_RUSTUP_LOG',
+    'FAKE_RUSTUP_HOST',
+    'FAKE_RUSTUP_EXIT',
+    'FAKE_RUSTUP_ERROR',
+    'FAKE_RUSTUP_HANG',
+  ];
 
   /**
    * A rustup home with stable (the default) and nightly, a folder pinned to `pin` by its
@@ -28,42 +44,99 @@ export function rustupWorlds(getExt) {
   function world(t, { pin = '1.80.0', toml = '' } = {}) {
     const root = tempDir(t);
     const rustupHome = path.join(root, 'rustup');
-    for (const n of ['stable', 'nightly']) fs.mkdirSync(path.join(rustupHome, 'toolchains', full(n), 'bin'), { recursive: true });
-    fs.writeFileSync(path.join(rustupHome, 'settings.toml'), `default_host_triple = "${triple}"\ndefault_toolchain = "${full('stable')}"\n`);
+    for (const n of ['stable', 'nightly'])
+      fs.mkdirSync(path.join(rustupHome, 'toolchains', full(n), 'bin'), { recursive: true });
+    fs.writeFileSync(
+      path.join(rustupHome, 'settings.toml'),
+      `default_host_triple = "${triple}"\ndefault_toolchain = "${full('stable')}"\n`,
+    );
     const project = path.join(root, 'proj');
     fs.mkdirSync(project);
-    fs.writeFileSync(path.join(project, 'rust-toolchain.toml'), `[toolchain]\nchannel = "${pin}"\n${toml}`);
+    fs.writeFileSync(
+      path.join(project, 'rust-toolchain.toml'),
+      `[toolchain]\nchannel = "${pin}"\n${toml}`,
+    );
     const bin = path.join(root, 'bin');
     fs.mkdirSync(bin);
-    fs.writeFileSync(path.join(bin, 'rustup'), `#!/bin/sh\nexec ${JSON.stringify(process.execPath)} ${JSON.stringify(path.join(FIXTURES, 'fake-rustup.mjs'))} "$@"\n`, { mode: 0o755 });
+    fs.writeFileSync(
+      path.join(bin, 'rustup'),
+      `#!/bin/sh\nexec ${JSON.stringify(process.execPath)} ${JSON.stringify(path.join(FIXTURES, 'fake-rustup.mjs'))} "$@"\n`,
+      { mode: 0o755 },
+    );
     const rustupLog = path.join(root, 'rustup.log');
     const lockDir = path.join(root, 'locks');
     const serverLog = path.join(root, 'server.log');
 
     const saved = Object.fromEntries(ENV_KEYS.map((k) => [k, process.env[k]]));
     t.after(() => {
-      for (const [k, v] of Object.entries(saved)) v === undefined ? delete process.env[k] : (process.env[k] = v);
+      for (const [k, v] of Object.entries(saved))
+        v === undefined ? delete process.env[k] : (process.env[k] = v);
     });
     for (const k of ENV_KEYS) delete process.env[k];
-    Object.assign(process.env, { RUSTUP_HOME: rustupHome, PATH: `${bin}${path.delimiter}${saved.PATH}`, FAKE_RUSTUP_LOG: rustupLog, FAKE_RUSTUP_HOST: triple });
+    Object.assign(process.env, {
+      RUSTUP_HOME: rustupHome,
+      PATH: `${bin}${path.delimiter}${saved.PATH}`,
+      FAKE_RUSTUP_LOG: rustupLog,
+      FAKE_RUSTUP_HOST: triple,
+    });
 
     state.globalConfig['toolchainLock.lockDir'] = lockDir;
-    state.globalConfig['toolchainLock.servers'] = [{ id: 'fake-ls', command: process.execPath, args: [fakeServerPath], env: { FAKE_LS_LOG: serverLog }, documentSelector: [{ language: 'plaintext' }] }];
+    state.globalConfig['toolchainLock.servers'] = [
+      {
+        id: 'fake-ls',
+        command: process.execPath,
+        args: [fakeServerPath],
+        env: { FAKE_LS_LOG: serverLog },
+        documentSelector: [{ language: 'plaintext' }],
+      },
+    ];
     state.folders = [project];
-    const context = { subscriptions: [], extensionPath: repoRoot, globalStorageUri: vscode.Uri.file(path.join(root, 'storage')), environmentVariableCollection: { clear() {}, prepend() {}, replace() {}, append() {} } };
+    const context = {
+      subscriptions: [],
+      extensionPath: repoRoot,
+      globalStorageUri: vscode.Uri.file(path.join(root, 'storage')),
+      environmentVariableCollection: { clear() {}, prepend() {}, replace() {}, append() {} },
+    };
     /** The stand-in's records since the last call. */
     const calls = () => {
       const text = fs.existsSync(rustupLog) ? fs.readFileSync(rustupLog, 'utf8') : '';
       fs.rmSync(rustupLog, { force: true });
-      return text.split('\n').filter(Boolean).map((l) => JSON.parse(l));
+      return text
+        .split('\n')
+        .filter(Boolean)
+        .map((l) => JSON.parse(l));
     };
     const dirOf = (n) => path.join(rustupHome, 'toolchains', full(n));
-    const keyOf = (n) => getExt().module.engine.toolchainKey(getExt().module.engine.canonicalToolchainPath(dirOf(n)));
-    const lockOf = (n) => getExt().module.engine.status({ lockDir, toolchains: [{ name: n, path: dirOf(n) }] })[0];
-    return { root, rustupHome, project, lockDir, rustupLog, context, calls, dirOf, keyOf, lockOf, env: () => ({ ...process.env, TOOLCHAIN_LOCK_DIR: lockDir }) };
+    const keyOf = (n) =>
+      getExt().module.engine.toolchainKey(getExt().module.engine.canonicalToolchainPath(dirOf(n)));
+    const lockOf = (n) =>
+      getExt().module.engine.status({ lockDir, toolchains: [{ name: n, path: dirOf(n) }] })[0];
+    return {
+      root,
+      rustupHome,
+      project,
+      lockDir,
+      rustupLog,
+      context,
+      calls,
+      dirOf,
+      keyOf,
+      lockOf,
+      env: () => ({ ...process.env, TOOLCHAIN_LOCK_DIR: lockDir }),
+    };
   }
 
-  const BED_KEYS = ['CARGO_HOME', 'RUSTUP_DIST_SERVER', 'RUSTUP_UPDATE_ROOT', 'RUSTUP_TERM_COLOR', 'CARGO_TERM_COLOR', 'CARGO_NET_OFFLINE', 'NO_PROXY', 'no_proxy', 'RUSTUP_AUTO_INSTALL'];
+  const BED_KEYS = [
+    'CARGO_HOME',
+    'RUSTUP_DIST_SERVER',
+    'RUSTUP_UPDATE_ROOT',
+    'RUSTUP_TERM_COLOR',
+    'CARGO_TERM_COLOR',
+    'CARGO_NET_OFFLINE',
+    'NO_PROXY',
+    'no_proxy',
+    'RUSTUP_AUTO_INSTALL',
+  ];
 
   /**
    * world() with the real rustup: a bed (stable installed, the default) whose dist is served over
@@ -89,7 +162,13 @@ export function rustupWorlds(getExt) {
       onRequest: async (p) => {
         const channel = /^\/dist\/channel-rust-(.+)\.toml\.sha256$/.exec(p)?.[1];
         if (channel === undefined) return undefined;
-        seen.set(channel, getExt().module.engine.status({ lockDir: w.lockDir }).filter((l) => l.state !== 'free').map((l) => [l.key, l.state]));
+        seen.set(
+          channel,
+          getExt()
+            .module.engine.status({ lockDir: w.lockDir })
+            .filter((l) => l.state !== 'free')
+            .map((l) => [l.key, l.state]),
+        );
         if (failing.delete(channel)) return 404;
         await holds.get(channel)?.promise;
         return undefined;
@@ -98,15 +177,23 @@ export function rustupWorlds(getExt) {
     t.after(() => served.close());
     const saved = Object.fromEntries(BED_KEYS.map((k) => [k, process.env[k]]));
     t.after(() => {
-      for (const [k, v] of Object.entries(saved)) v === undefined ? delete process.env[k] : (process.env[k] = v);
+      for (const [k, v] of Object.entries(saved))
+        v === undefined ? delete process.env[k] : (process.env[k] = v);
     });
-    for (const k of [...ENV_KEYS, ...BED_KEYS]) if (k !== 'TOOLCHAIN_LOCK_DIR') delete process.env[k];
-    for (const k of ['PATH', 'RUSTUP_HOME', ...BED_KEYS]) if (served.env[k] !== undefined) process.env[k] = served.env[k];
+    for (const k of [...ENV_KEYS, ...BED_KEYS])
+      if (k !== 'TOOLCHAIN_LOCK_DIR') delete process.env[k];
+    for (const k of ['PATH', 'RUSTUP_HOME', ...BED_KEYS])
+      if (served.env[k] !== undefined) process.env[k] = served.env[k];
     // Report, never install behind the extension's back (a proxy call of a missing toolchain).
     process.env.RUSTUP_AUTO_INSTALL = '0';
     const dirOf = (n) => bed.toolchainDir(n);
-    const keyOf = (n) => getExt().module.engine.toolchainKey(getExt().module.engine.canonicalToolchainPath(dirOf(n)));
-    const lockOf = (n) => getExt().module.engine.status({ lockDir: w.lockDir, toolchains: [{ name: n, path: dirOf(n) }] })[0];
+    const keyOf = (n) =>
+      getExt().module.engine.toolchainKey(getExt().module.engine.canonicalToolchainPath(dirOf(n)));
+    const lockOf = (n) =>
+      getExt().module.engine.status({
+        lockDir: w.lockDir,
+        toolchains: [{ name: n, path: dirOf(n) }],
+      })[0];
     return {
       ...w,
       bed,
@@ -126,7 +213,6 @@ export function rustupWorlds(getExt) {
       fail: (channel) => failing.add(channel),
     };
   }
-
 
   return { world, realWorld };
 }

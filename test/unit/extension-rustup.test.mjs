@@ -14,7 +14,13 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { after, before, beforeEach, test } from 'node:test';
 import { cli } from '../fixtures/cli-harness.mjs';
-import { bundle, fakeVscodePath, until, hostTriple, resetFakeVscode } from './extension-harness.mjs';
+import {
+  bundle,
+  fakeVscodePath,
+  until,
+  hostTriple,
+  resetFakeVscode,
+} from './extension-harness.mjs';
 import { rustupWorlds } from './extension-rustup-world.mjs';
 
 const require = createRequire(import.meta.url);
@@ -26,7 +32,12 @@ let ext;
 let buildDir;
 before(async () => {
   buildDir = fs.mkdtempSync(path.join(os.tmpdir(), 'tcl-ext-build-'));
-  ext = await bundle(buildDir, 'extension', "export * from './src/extension/main';\nexport * as engine from './src/lock/index';", { vscodeFake: fakeVscodePath });
+  ext = await bundle(
+    buildDir,
+    'extension',
+    "export * from './src/extension/main';\nexport * as engine from './src/lock/index';",
+    { vscodeFake: fakeVscodePath },
+  );
 });
 after(() => fs.rmSync(buildDir, { recursive: true, force: true }));
 
@@ -45,7 +56,11 @@ function activate(t, w) {
 }
 
 async function offerOf(re, timeout) {
-  await until(() => findMessage(re), `a notification matching ${re}; messages: ${JSON.stringify(state.messages.map((m) => m.text))}\nlog:\n${log().join('\n')}`, timeout);
+  await until(
+    () => findMessage(re),
+    `a notification matching ${re}; messages: ${JSON.stringify(state.messages.map((m) => m.text))}\nlog:\n${log().join('\n')}`,
+    timeout,
+  );
   return findMessage(re);
 }
 
@@ -53,7 +68,9 @@ test('"Update toolchain safely" of a rustup toolchain takes exactly the locks of
   const w = await realWorld(t, { pin: 'stable' });
   if (!w) return;
   await w.bed.install('nightly');
-  state.globalConfig['toolchainLock.toolchains'] = [{ name: 'everything', rustup: 'stable', updateCommand: ['rustup', 'update'] }];
+  state.globalConfig['toolchainLock.toolchains'] = [
+    { name: 'everything', rustup: 'stable', updateCommand: ['rustup', 'update'] },
+  ];
   activate(t, w);
   await until(() => starts() === 1, `server on stable; log:\n${log().join('\n')}`);
 
@@ -64,7 +81,11 @@ test('"Update toolchain safely" of a rustup toolchain takes exactly the locks of
     const r = await cli(['rustup', ...rustupArgs], { env: w.env(), cwd: w.project });
     assert.equal(r.code, 0, r.stderr);
     const fromCli = channels.map((c) => sorted(w.locksAt(c)));
-    assert.deepEqual(fromExtension, fromCli, `${name}: the same locks as toolchain-lock rustup ${rustupArgs.join(' ')}`);
+    assert.deepEqual(
+      fromExtension,
+      fromCli,
+      `${name}: the same locks as toolchain-lock rustup ${rustupArgs.join(' ')}`,
+    );
     return fromExtension;
   };
   w.bed.publish(2);
@@ -76,7 +97,10 @@ test('"Update toolchain safely" of a rustup toolchain takes exactly the locks of
   const all = await compare('everything', ['update'], ['stable', 'nightly']);
   const both = [`${w.keyOf('nightly')} write`, `${w.keyOf('stable')} write`];
   assert.deepEqual(all, [both, both]);
-  await until(() => starts() === 4, 'the server restarts after each update (two from here, two from the CLI)');
+  await until(
+    () => starts() === 4,
+    'the server restarts after each update (two from here, two from the CLI)',
+  );
 });
 
 test('a pinned toolchain that is not installed is offered for install; it installs under its write lock and the server starts (real rustup)', async (t) => {
@@ -84,7 +108,10 @@ test('a pinned toolchain that is not installed is offered for install; it instal
   if (!w) return;
   activate(t, w);
   const offer = await offerOf(/^Toolchain beta is not installed/);
-  assert.equal(offer.text, `Toolchain beta is not installed: rust-toolchain.toml in ${w.project} pins it, and fake-ls needs it.`);
+  assert.equal(
+    offer.text,
+    `Toolchain beta is not installed: rust-toolchain.toml in ${w.project} pins it, and fake-ls needs it.`,
+  );
   assert.equal(offer.kind, 'warning');
   assert.deepEqual(offer.items, ['Install toolchain', 'Open log']);
   assert.equal(findMessage(/is not running/), undefined, 'not reported as a generic failure too');
@@ -92,10 +119,25 @@ test('a pinned toolchain that is not installed is offered for install; it instal
   const key = w.keyOf('beta');
 
   offer.choose('Install toolchain');
-  await until(() => starts() === 1, `server starts after the install; log:\n${log().join('\n')}`, 120_000);
-  assert.deepEqual(w.locksAt('beta'), [[key, 'write']], 'rustup downloaded under the write lock of the toolchain it installs');
-  assert.ok(fs.existsSync(path.join(w.dirOf('beta'), 'bin', 'rustc')), 'the real rustup installed it');
-  assert.equal(ext.module.engine.toolchainKey(fs.realpathSync(w.dirOf('beta'))), key, 'the same key once it exists');
+  await until(
+    () => starts() === 1,
+    `server starts after the install; log:\n${log().join('\n')}`,
+    120_000,
+  );
+  assert.deepEqual(
+    w.locksAt('beta'),
+    [[key, 'write']],
+    'rustup downloaded under the write lock of the toolchain it installs',
+  );
+  assert.ok(
+    fs.existsSync(path.join(w.dirOf('beta'), 'bin', 'rustc')),
+    'the real rustup installed it',
+  );
+  assert.equal(
+    ext.module.engine.toolchainKey(fs.realpathSync(w.dirOf('beta'))),
+    key,
+    'the same key once it exists',
+  );
 
   const progress = state.progress.find((p) => p.options.title === 'Installing beta');
   assert.ok(progress, JSON.stringify(state.progress.map((p) => p.options.title)));
@@ -114,7 +156,11 @@ test('a pinned toolchain that is not installed is offered for install; it instal
   const lock = w.lockOf('beta');
   assert.equal(lock.writer, null);
   assert.equal(lock.holders[0].mode, 'read');
-  assert.equal(state.messages.filter((m) => /is not installed/.test(m.text)).length, 1, 'offered once');
+  assert.equal(
+    state.messages.filter((m) => /is not installed/.test(m.text)).length,
+    1,
+    'offered once',
+  );
 });
 
 test('a failed install says why, offers the output and leaves no lock; the palette command tries again (real rustup, a download answered 404)', async (t) => {
@@ -124,14 +170,22 @@ test('a failed install says why, offers the output and leaves no lock; the palet
   // As many Rust developers have it: rustup then prints a backtrace after its `error:` line.
   const backtrace = process.env.RUST_BACKTRACE;
   process.env.RUST_BACKTRACE = '1';
-  t.after(() => (backtrace === undefined ? delete process.env.RUST_BACKTRACE : (process.env.RUST_BACKTRACE = backtrace)));
+  t.after(() =>
+    backtrace === undefined
+      ? delete process.env.RUST_BACKTRACE
+      : (process.env.RUST_BACKTRACE = backtrace),
+  );
   activate(t, w);
   (await offerOf(/^Toolchain beta is not installed/)).choose('Install toolchain');
   const failed = await offerOf(/^Installing beta failed/, 120_000);
   assert.equal(failed.kind, 'error');
   assert.match(failed.text, /rustup toolchain install beta-\S+ failed \(exit status 1\)/);
   // rustup's reason for a manifest answered 404, not the last lines of its backtrace.
-  assert.match(failed.text, /\(exit status 1\)\. error: no release found for 'beta'$/, 'rustup’s own reason');
+  assert.match(
+    failed.text,
+    /\(exit status 1\)\. error: no release found for 'beta'$/,
+    'rustup’s own reason',
+  );
   assert.deepEqual(failed.items, ['Show output']);
   const lock = w.lockOf('beta');
   assert.deepEqual([lock.holders, lock.writer, lock.waiting], [[], null, []], 'no lock left');
@@ -144,7 +198,10 @@ test('a failed install says why, offers the output and leaves no lock; the palet
   // Nothing is missing any more: the command says so and runs nothing.
   const asked = w.served.requests.length;
   assert.equal(await command('toolchainLock.installToolchain')(), false);
-  assert.ok(findMessage(/^No toolchain this window needs is missing/), JSON.stringify(state.messages.map((m) => m.text)));
+  assert.ok(
+    findMessage(/^No toolchain this window needs is missing/),
+    JSON.stringify(state.messages.map((m) => m.text)),
+  );
   assert.equal(w.served.requests.length, asked, 'rustup asked for nothing');
 });
 
@@ -160,7 +217,10 @@ test('cancelling an install stops rustup and leaves no lock (real rustup, held m
   assert.deepEqual(w.locksAt('beta'), [[w.keyOf('beta'), 'write']]);
   state.progress.find((p) => p.options.title === 'Installing beta').cancel();
   assert.equal(await installing, false);
-  assert.ok(findMessage(/^Install of beta cancelled/), JSON.stringify(state.messages.map((m) => m.text)));
+  assert.ok(
+    findMessage(/^Install of beta cancelled/),
+    JSON.stringify(state.messages.map((m) => m.text)),
+  );
   const lock = w.lockOf('beta');
   assert.deepEqual([lock.holders, lock.writer, lock.waiting], [[], null, []], 'no lock left');
   assert.equal(fs.existsSync(w.dirOf('beta')), false);
@@ -178,12 +238,17 @@ test('untrusted workspace: a toolchain its rust-toolchain.toml names is not inst
   offer.choose('Manage Workspace Trust');
   await until(() => state.executed.includes('workbench.trust.manage'), 'trust management opened');
   assert.equal(await command('toolchainLock.installToolchain')(), false);
-  assert.ok(state.messages.some((m) => m.kind === 'error' && /untrusted/.test(m.text) && m !== offer), JSON.stringify(state.messages.map((m) => m.text)));
+  assert.ok(
+    state.messages.some((m) => m.kind === 'error' && /untrusted/.test(m.text) && m !== offer),
+    JSON.stringify(state.messages.map((m) => m.text)),
+  );
   assert.deepEqual(w.served.requests, [], 'rustup never ran');
 
   state.trusted = true;
   vscode.emitters.trust.fire();
-  const trusted = await offerOf(/^Toolchain beta is not installed: rust-toolchain.toml in .* pins it, and fake-ls needs it\.$/);
+  const trusted = await offerOf(
+    /^Toolchain beta is not installed: rust-toolchain.toml in .* pins it, and fake-ls needs it\.$/,
+  );
   assert.deepEqual(trusted.items, ['Install toolchain', 'Open log']);
   trusted.choose('Install toolchain');
   await until(() => starts() === 1, 'server starts once trusted and installed', 120_000);
@@ -206,29 +271,61 @@ test('rust-analyzer on a pinned toolchain that is not installed: the same offer;
   delete state.globalConfig['toolchainLock.servers'];
   fs.writeFileSync(path.join(w.project, 'Cargo.toml'), '[package]\nname = "p"\n');
   const ra = [];
-  state.extensions.set('rust-lang.rust-analyzer', { id: 'rust-lang.rust-analyzer', isActive: true });
+  state.extensions.set('rust-lang.rust-analyzer', {
+    id: 'rust-lang.rust-analyzer',
+    isActive: true,
+  });
   state.commands.set('rust-analyzer.stopServer', async () => void ra.push('stop'));
   state.commands.set('rust-analyzer.startServer', async () => void ra.push('start'));
   activate(t, w);
   const offer = await offerOf(/^Toolchain beta is not installed/);
-  assert.equal(offer.text, `Toolchain beta is not installed: rust-toolchain.toml in ${w.project} pins it, and rust-analyzer needs it.`);
+  assert.equal(
+    offer.text,
+    `Toolchain beta is not installed: rust-toolchain.toml in ${w.project} pins it, and rust-analyzer needs it.`,
+  );
   offer.choose('Install toolchain');
-  await until(() => ra.join() === 'stop,start', `rust-analyzer stopped for the install and started after: ${ra}`, 120_000);
+  await until(
+    () => ra.join() === 'stop,start',
+    `rust-analyzer stopped for the install and started after: ${ra}`,
+    120_000,
+  );
   assert.deepEqual(w.locksAt('beta'), [[w.keyOf('beta'), 'write']]);
-  assert.ok(fs.existsSync(path.join(w.dirOf('beta'), 'bin', 'rustc')), 'the real rustup installed it');
+  assert.ok(
+    fs.existsSync(path.join(w.dirOf('beta'), 'bin', 'rustc')),
+    'the real rustup installed it',
+  );
   await until(() => w.lockOf('beta').holders.length === 1, 'its read lock is taken back');
 });
 
 test('the install brings what rust-toolchain.toml asks for besides the channel; nothing it says becomes an option', async (t) => {
-  const w = world(t, { toml: 'profile = "minimal"\ncomponents = ["rustfmt", "clippy", "--help"]\ntargets = ["wasm32-unknown-unknown"]\n' });
+  const w = world(t, {
+    toml: 'profile = "minimal"\ncomponents = ["rustfmt", "clippy", "--help"]\ntargets = ["wasm32-unknown-unknown"]\n',
+  });
   activate(t, w);
   (await offerOf(/^Toolchain 1\.80\.0 is not installed/)).choose('Install toolchain');
   await until(() => starts() === 1, `server starts after the install; log:\n${log().join('\n')}`);
   const [call] = w.calls();
   // The name first: rustup's --component and --target take every value after them.
-  assert.deepEqual(call.args, ['toolchain', 'install', full('1.80.0'), '--profile', 'minimal', '--component', 'rustfmt,clippy', '--target', 'wasm32-unknown-unknown']);
-  assert.deepEqual(call.locks.map((l) => [l.key, l.state]), [[w.keyOf('1.80.0'), 'write']], 'still exactly the lock of the toolchain it installs');
-  assert.ok(logHas('asks for "--help", which rustup does not name that way: left out of the install'), log().join('\n'));
+  assert.deepEqual(call.args, [
+    'toolchain',
+    'install',
+    full('1.80.0'),
+    '--profile',
+    'minimal',
+    '--component',
+    'rustfmt,clippy',
+    '--target',
+    'wasm32-unknown-unknown',
+  ]);
+  assert.deepEqual(
+    call.locks.map((l) => [l.key, l.state]),
+    [[w.keyOf('1.80.0'), 'write']],
+    'still exactly the lock of the toolchain it installs',
+  );
+  assert.ok(
+    logHas('asks for "--help", which rustup does not name that way: left out of the install'),
+    log().join('\n'),
+  );
 });
 
 test('a server whose "toolchain" setting names a rustup toolchain that is not installed gets the same offer (real rustup)', async (t) => {
@@ -237,11 +334,25 @@ test('a server whose "toolchain" setting names a rustup toolchain that is not in
   state.globalConfig['toolchainLock.servers'][0].toolchain = 'nightly';
   activate(t, w);
   const offer = await offerOf(/^Toolchain nightly is not installed/);
-  assert.equal(offer.text, 'Toolchain nightly is not installed: the toolchainLock settings name it, and fake-ls needs it.');
+  assert.equal(
+    offer.text,
+    'Toolchain nightly is not installed: the toolchainLock settings name it, and fake-ls needs it.',
+  );
   assert.deepEqual(offer.items, ['Install toolchain', 'Open log']);
-  assert.equal(findMessage(/Unknown toolchain/), undefined, JSON.stringify(state.messages.map((m) => m.text)));
+  assert.equal(
+    findMessage(/Unknown toolchain/),
+    undefined,
+    JSON.stringify(state.messages.map((m) => m.text)),
+  );
   offer.choose('Install toolchain');
-  await until(() => starts() === 1, `server starts after the install; log:\n${log().join('\n')}`, 120_000);
+  await until(
+    () => starts() === 1,
+    `server starts after the install; log:\n${log().join('\n')}`,
+    120_000,
+  );
   assert.deepEqual(w.locksAt('nightly'), [[w.keyOf('nightly'), 'write']]);
-  assert.ok(fs.existsSync(path.join(w.dirOf('nightly'), 'bin', 'rustc')), 'the real rustup installed it');
+  assert.ok(
+    fs.existsSync(path.join(w.dirOf('nightly'), 'bin', 'rustc')),
+    'the real rustup installed it',
+  );
 });

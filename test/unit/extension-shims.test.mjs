@@ -8,7 +8,14 @@ import { createRequire } from 'node:module';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { after, before, beforeEach, test } from 'node:test';
-import { bundle, fakeVscodePath, repoRoot, tempDir, until, resetFakeVscode } from './extension-harness.mjs';
+import {
+  bundle,
+  fakeVscodePath,
+  repoRoot,
+  tempDir,
+  until,
+  resetFakeVscode,
+} from './extension-harness.mjs';
 
 const require = createRequire(import.meta.url);
 const vscode = require(fakeVscodePath);
@@ -19,43 +26,92 @@ let ext;
 let buildDir;
 before(async () => {
   buildDir = fs.mkdtempSync(path.join(os.tmpdir(), 'tcl-ext-build-'));
-  ext = await bundle(buildDir, 'extension', "export * from './src/extension/main';", { vscodeFake: fakeVscodePath });
+  ext = await bundle(buildDir, 'extension', "export * from './src/extension/main';", {
+    vscodeFake: fakeVscodePath,
+  });
 });
 after(() => fs.rmSync(buildDir, { recursive: true, force: true }));
 
 beforeEach(() => resetFakeVscode(state));
 
 const log = () => state.outputs.get('Toolchain Lock')?.lines ?? [];
-const changed = (...keys) => vscode.emitters.config.fire({ affectsConfiguration: (s) => keys.some((k) => k === s || k.startsWith(`${s}.`)) });
+const changed = (...keys) =>
+  vscode.emitters.config.fire({
+    affectsConfiguration: (s) => keys.some((k) => k === s || k.startsWith(`${s}.`)),
+  });
 
-test('terminals get the shims first on PATH, the bundled CLI behind them; toolchainLock.terminalShims false leaves only the CLI', { timeout: 30000 }, async (t) => {
-  if (!fs.existsSync(machineRustup)) return t.skip('skipped: no rustup');
-  const root = tempDir(t);
-  const pkg = JSON.parse(fs.readFileSync(path.join(repoRoot, 'package.json'), 'utf8'));
-  const setting = pkg.contributes.configuration.properties['toolchainLock.terminalShims'];
-  assert.equal(setting.type, 'boolean');
-  assert.equal(setting.default, true);
-  state.globalConfig['toolchainLock.lockDir'] = path.join(root, 'locks');
-  const env = { ops: [], clear() { env.ops.length = 0; }, prepend: (k, v) => env.ops.push(['prepend', k, v]), replace: (k, v) => env.ops.push(['replace', k, v]), append: (k, v) => env.ops.push(['append', k, v]) };
-  const storage = path.join(root, 'storage');
-  ext.module.activate({ subscriptions: [], extensionPath: repoRoot, globalStorageUri: vscode.Uri.file(storage), environmentVariableCollection: env });
-  t.after(() => ext.module.deactivate());
-  await until(() => env.ops.some(([, k]) => k === 'PATH'), `terminal env; log: ${log().join('\n')}`);
-  const shims = path.join(storage, 'shims');
-  const [[, , front]] = env.ops.filter(([, k]) => k === 'PATH');
-  assert.deepEqual(front.split(path.delimiter), [shims, path.join(storage, 'bin'), '']);
-  assert.deepEqual(env.ops.find(([, k]) => k === 'TOOLCHAIN_LOCK_SHIM_DIR'), ['replace', 'TOOLCHAIN_LOCK_SHIM_DIR', shims]);
-  assert.ok(log().some((l) => l.includes(`terminal PATH gets the shims for ${machineRustup} in ${shims}`)), log().join('\n'));
-  // The shim runs the editor's runtime (here Node) with the bundled CLI, and works as a terminal would use it.
-  const cargo = fs.readFileSync(path.join(shims, 'cargo'), 'utf8');
-  assert.match(cargo, new RegExp(`^node='${process.execPath}'$`, 'm'));
-  assert.match(cargo, new RegExp(`^cli='${path.join(repoRoot, 'dist', 'cli.js')}'$`, 'm'));
-  const terminalPath = `${front}${path.dirname(machineRustup)}${path.delimiter}/usr/bin${path.delimiter}/bin`;
-  const where = execFileSync(process.execPath, [path.join(repoRoot, 'dist', 'cli.js'), 'shims', 'dir'], { encoding: 'utf8', env: { ...process.env, PATH: terminalPath, TOOLCHAIN_LOCK_SHIM_DIR: shims } });
-  assert.match(where, new RegExp(`^${shims}\\n  in effect: plain .*cargo.* run through the shims in ${shims}\\.`));
+test(
+  'terminals get the shims first on PATH, the bundled CLI behind them; toolchainLock.terminalShims false leaves only the CLI',
+  { timeout: 30000 },
+  async (t) => {
+    if (!fs.existsSync(machineRustup)) return t.skip('skipped: no rustup');
+    const root = tempDir(t);
+    const pkg = JSON.parse(fs.readFileSync(path.join(repoRoot, 'package.json'), 'utf8'));
+    const setting = pkg.contributes.configuration.properties['toolchainLock.terminalShims'];
+    assert.equal(setting.type, 'boolean');
+    assert.equal(setting.default, true);
+    state.globalConfig['toolchainLock.lockDir'] = path.join(root, 'locks');
+    const env = {
+      ops: [],
+      clear() {
+        env.ops.length = 0;
+      },
+      prepend: (k, v) => env.ops.push(['prepend', k, v]),
+      replace: (k, v) => env.ops.push(['replace', k, v]),
+      append: (k, v) => env.ops.push(['append', k, v]),
+    };
+    const storage = path.join(root, 'storage');
+    ext.module.activate({
+      subscriptions: [],
+      extensionPath: repoRoot,
+      globalStorageUri: vscode.Uri.file(storage),
+      environmentVariableCollection: env,
+    });
+    t.after(() => ext.module.deactivate());
+    await until(
+      () => env.ops.some(([, k]) => k === 'PATH'),
+      `terminal env; log: ${log().join('\n')}`,
+    );
+    const shims = path.join(storage, 'shims');
+    const [[, , front]] = env.ops.filter(([, k]) => k === 'PATH');
+    assert.deepEqual(front.split(path.delimiter), [shims, path.join(storage, 'bin'), '']);
+    assert.deepEqual(
+      env.ops.find(([, k]) => k === 'TOOLCHAIN_LOCK_SHIM_DIR'),
+      ['replace', 'TOOLCHAIN_LOCK_SHIM_DIR', shims],
+    );
+    assert.ok(
+      log().some((l) =>
+        l.includes(`terminal PATH gets the shims for ${machineRustup} in ${shims}`),
+      ),
+      log().join('\n'),
+    );
+    // The shim runs the editor's runtime (here Node) with the bundled CLI, and works as a terminal would use it.
+    const cargo = fs.readFileSync(path.join(shims, 'cargo'), 'utf8');
+    assert.match(cargo, new RegExp(`^node='${process.execPath}'$`, 'm'));
+    assert.match(cargo, new RegExp(`^cli='${path.join(repoRoot, 'dist', 'cli.js')}'$`, 'm'));
+    const terminalPath = `${front}${path.dirname(machineRustup)}${path.delimiter}/usr/bin${path.delimiter}/bin`;
+    const where = execFileSync(
+      process.execPath,
+      [path.join(repoRoot, 'dist', 'cli.js'), 'shims', 'dir'],
+      {
+        encoding: 'utf8',
+        env: { ...process.env, PATH: terminalPath, TOOLCHAIN_LOCK_SHIM_DIR: shims },
+      },
+    );
+    assert.match(
+      where,
+      new RegExp(`^${shims}\\n  in effect: plain .*cargo.* run through the shims in ${shims}\\.`),
+    );
 
-  state.globalConfig['toolchainLock.terminalShims'] = false;
-  changed('toolchainLock.terminalShims');
-  await until(() => !env.ops.some(([, k]) => k === 'TOOLCHAIN_LOCK_SHIM_DIR'), `shims off; env ${JSON.stringify(env.ops)}`);
-  assert.deepEqual(env.ops.filter(([, k]) => k === 'PATH'), [['prepend', 'PATH', `${path.join(storage, 'bin')}${path.delimiter}`]]);
-});
+    state.globalConfig['toolchainLock.terminalShims'] = false;
+    changed('toolchainLock.terminalShims');
+    await until(
+      () => !env.ops.some(([, k]) => k === 'TOOLCHAIN_LOCK_SHIM_DIR'),
+      `shims off; env ${JSON.stringify(env.ops)}`,
+    );
+    assert.deepEqual(
+      env.ops.filter(([, k]) => k === 'PATH'),
+      [['prepend', 'PATH', `${path.join(storage, 'bin')}${path.delimiter}`]],
+    );
+  },
+);

@@ -61,7 +61,14 @@ async function rustupFromElsewhere(bed, args) {
   const rc = `${out}.rc`;
   const rustup = path.join(bed.bin, 'rustup');
   const quoted = [rustup, ...args].map((a) => `'${a.replace(/'/g, `'\\''`)}'`).join(' ');
-  const sh = spawn('sh', ['-c', `(${quoted} >'${out}' 2>&1; echo $? >'${rc}.tmp'; mv '${rc}.tmp' '${rc}') </dev/null >/dev/null 2>&1 &`], { env: bed.env, stdio: 'ignore' });
+  const sh = spawn(
+    'sh',
+    [
+      '-c',
+      `(${quoted} >'${out}' 2>&1; echo $? >'${rc}.tmp'; mv '${rc}.tmp' '${rc}') </dev/null >/dev/null 2>&1 &`,
+    ],
+    { env: bed.env, stdio: 'ignore' },
+  );
   await new Promise((resolve) => sh.on('exit', resolve));
   await until(() => fs.existsSync(rc), `rustup ${args.join(' ')} to finish`, 300_000);
   return { code: Number(fs.readFileSync(rc, 'utf8')), output: fs.readFileSync(out, 'utf8') };
@@ -82,7 +89,11 @@ test('a plain rustup update: the managed server and its proc-macro helper stop w
       toolchain: 'stable',
       command: process.execPath,
       args: [fakeServerPath],
-      env: { FAKE_LS_LOG: serverLog, FAKE_LS_CHILD: '${toolchainPath}/libexec/rust-analyzer-proc-macro-srv', RUST_ANALYZER_INTERNALS_DO_NOT_USE: '1' },
+      env: {
+        FAKE_LS_LOG: serverLog,
+        FAKE_LS_CHILD: '${toolchainPath}/libexec/rust-analyzer-proc-macro-srv',
+        RUST_ANALYZER_INTERNALS_DO_NOT_USE: '1',
+      },
       documentSelector: [{ language: 'plaintext' }],
     },
     tc,
@@ -104,15 +115,32 @@ test('a plain rustup update: the managed server and its proc-macro helper stop w
   });
   t.after(async () => {
     await coordinator.dispose();
-    if (unit.pid) try { process.kill(-unit.pid, 'SIGKILL'); } catch {}
+    if (unit.pid)
+      try {
+        process.kill(-unit.pid, 'SIGKILL');
+      } catch {}
   });
-  const helpers = () => (fs.existsSync(serverLog) ? [...fs.readFileSync(serverLog, 'utf8').matchAll(/^\d+ helper (\d+)$/gm)].map((m) => Number(m[1])) : []);
+  const helpers = () =>
+    fs.existsSync(serverLog)
+      ? [...fs.readFileSync(serverLog, 'utf8').matchAll(/^\d+ helper (\d+)$/gm)].map((m) =>
+          Number(m[1]),
+        )
+      : [];
 
   await coordinator.setUnits([unit]);
-  await until(() => log.has('server fake-ls started pid=') && helpers().length === 1 && runningFrom(tc.path).length === 1, 'server and its helper up');
+  await until(
+    () =>
+      log.has('server fake-ls started pid=') &&
+      helpers().length === 1 &&
+      runningFrom(tc.path).length === 1,
+    'server and its helper up',
+  );
   const pid1 = unit.pid;
   const [helper1] = helpers();
-  assert.deepEqual(runningFrom(tc.path).map((p) => p.pid), [helper1]);
+  assert.deepEqual(
+    runningFrom(tc.path).map((p) => p.pid),
+    [helper1],
+  );
 
   // Our own look at the toolchain's files (node's inotify, not the module's): at every change, who runs from it.
   const seen = [];
@@ -120,7 +148,13 @@ test('a plain rustup update: the managed server and its proc-macro helper stop w
   const watchers = dirs.map((d) =>
     fs.watch(d, () => {
       // The helper's exe may point into $RUSTUP_HOME/tmp once rustup moved its file: ask by pid too.
-      seen.push({ at: Date.now(), running: runningFrom(tc.path).map((p) => p.pid), server: running(pid1), helper: running(helper1), outside: coordinator.snapshot()[0]?.outside ?? null });
+      seen.push({
+        at: Date.now(),
+        running: runningFrom(tc.path).map((p) => p.pid),
+        server: running(pid1),
+        helper: running(helper1),
+        outside: coordinator.snapshot()[0]?.outside ?? null,
+      });
     }),
   );
   t.after(() => watchers.forEach((w) => w.close()));
@@ -135,18 +169,37 @@ test('a plain rustup update: the managed server and its proc-macro helper stop w
   // change. It must be gone while rustup still changes the toolchain, and never come back before the end.
   const runs = (x) => x.running.length > 0 || x.server || x.helper;
   const gone = seen.findIndex((x) => !runs(x));
-  assert.ok(gone >= 0, 'the server and its helper went away while rustup was changing the toolchain');
-  assert.deepEqual(seen.slice(gone).filter(runs), [], 'nothing of the server ran again until rustup was done');
-  t.diagnostic(`first toolchain change to server and helper gone: ${seen[gone].at - seen[0].at} ms (${gone} of ${seen.length} changes seen before)`);
+  assert.ok(
+    gone >= 0,
+    'the server and its helper went away while rustup was changing the toolchain',
+  );
+  assert.deepEqual(
+    seen.slice(gone).filter(runs),
+    [],
+    'nothing of the server ran again until rustup was done',
+  );
+  t.diagnostic(
+    `first toolchain change to server and helper gone: ${seen[gone].at - seen[0].at} ms (${gone} of ${seen.length} changes seen before)`,
+  );
   assert.equal(seen[gone].outside?.writer?.evidence, 'rustup', 'the window knew who writes');
 
-  await until(() => outside.length === 1 && outside[0].doneAt !== null, 'the change is over and the servers are back', 60_000);
+  await until(
+    () => outside.length === 1 && outside[0].doneAt !== null,
+    'the change is over and the servers are back',
+    60_000,
+  );
   assert.equal(outside[0].writer.evidence, 'rustup');
   assert.deepEqual(outside[0].writer.command.slice(1), ['update', 'stable']);
   assert.deepEqual(outside[0].units, ['fake-ls']);
-  await until(() => unit.pid !== undefined && unit.pid !== pid1 && helpers().length === 2, 'restart with a new pid');
+  await until(
+    () => unit.pid !== undefined && unit.pid !== pid1 && helpers().length === 2,
+    'restart with a new pid',
+  );
   assert.ok(running(unit.pid));
-  await until(() => runningFrom(tc.path).length === 1, 'the new helper runs from the updated toolchain');
+  await until(
+    () => runningFrom(tc.path).length === 1,
+    'the new helper runs from the updated toolchain',
+  );
   assert.notEqual(helpers()[1], helper1);
   assert.equal(coordinator.snapshot()[0].outside, null);
   assert.ok(log.has('is being changed outside Toolchain Lock by rustup'), log.lines.join('\n'));

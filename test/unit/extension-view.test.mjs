@@ -9,7 +9,16 @@ import { createRequire } from 'node:module';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { after, before, beforeEach, test } from 'node:test';
-import { bundle, fakeVscodePath, hostTriple, repoRoot, resetFakeVscode, spawnWriter, tempDir, until } from './extension-harness.mjs';
+import {
+  bundle,
+  fakeVscodePath,
+  hostTriple,
+  repoRoot,
+  resetFakeVscode,
+  spawnWriter,
+  tempDir,
+  until,
+} from './extension-harness.mjs';
 
 const require = createRequire(import.meta.url);
 const vscode = require(fakeVscodePath);
@@ -20,7 +29,12 @@ let tree;
 let buildDir;
 before(async () => {
   buildDir = fs.mkdtempSync(path.join(os.tmpdir(), 'tcl-ext-build-'));
-  ext = await bundle(buildDir, 'extension', "export * from './src/extension/main';\nexport * as engine from './src/lock/index';", { vscodeFake: fakeVscodePath });
+  ext = await bundle(
+    buildDir,
+    'extension',
+    "export * from './src/extension/main';\nexport * as engine from './src/lock/index';",
+    { vscodeFake: fakeVscodePath },
+  );
   tree = (await bundle(buildDir, 'locktree', "export * from './src/extension/locktree';")).module;
 });
 after(() => fs.rmSync(buildDir, { recursive: true, force: true }));
@@ -36,10 +50,16 @@ function world(t, { rust = true } = {}) {
   fs.mkdirSync(project);
   if (rust) {
     fs.writeFileSync(path.join(project, 'Cargo.toml'), '[package]\nname = "p"\n');
-    fs.writeFileSync(path.join(project, 'rust-toolchain.toml'), '[toolchain]\nchannel = "stable"\n');
+    fs.writeFileSync(
+      path.join(project, 'rust-toolchain.toml'),
+      '[toolchain]\nchannel = "stable"\n',
+    );
   }
   const lockDir = path.join(root, 'locks');
-  const saved = { RUSTUP_HOME: process.env.RUSTUP_HOME, RUSTUP_TOOLCHAIN: process.env.RUSTUP_TOOLCHAIN };
+  const saved = {
+    RUSTUP_HOME: process.env.RUSTUP_HOME,
+    RUSTUP_TOOLCHAIN: process.env.RUSTUP_TOOLCHAIN,
+  };
   process.env.RUSTUP_HOME = rustupHome;
   delete process.env.RUSTUP_TOOLCHAIN;
   t.after(() => Object.assign(process.env, saved));
@@ -47,12 +67,20 @@ function world(t, { rust = true } = {}) {
   state.folders = [project];
   const ra = { calls: [] };
   if (rust) {
-    state.extensions.set('rust-lang.rust-analyzer', { id: 'rust-lang.rust-analyzer', isActive: true });
+    state.extensions.set('rust-lang.rust-analyzer', {
+      id: 'rust-lang.rust-analyzer',
+      isActive: true,
+    });
     state.commands.set('rust-analyzer.stopServer', async () => void ra.calls.push('stop'));
     state.commands.set('rust-analyzer.startServer', async () => void ra.calls.push('start'));
   }
   const env = { ops: [], clear() {}, prepend() {}, replace() {}, append() {} };
-  const context = { subscriptions: [], extensionPath: repoRoot, globalStorageUri: vscode.Uri.file(path.join(root, 'storage')), environmentVariableCollection: env };
+  const context = {
+    subscriptions: [],
+    extensionPath: repoRoot,
+    globalStorageUri: vscode.Uri.file(path.join(root, 'storage')),
+    environmentVariableCollection: env,
+  };
   return { root, stable, project, lockDir, ra, context };
 }
 
@@ -68,29 +96,110 @@ async function activate(t, w, what = 'read lock acquired stable') {
 }
 
 const holder = (over = {}) => ({
-  mode: 'read', state: 'held', pid: 100, host: 'vm', user: 'u', client: 'vscode', command: ['Code window', 'proj'], purpose: null,
-  since: '2026-01-01T10:00:00.000Z', liveness: 'alive', foreign: false, self: false, recordId: 'abc', children: [], ...over,
+  mode: 'read',
+  state: 'held',
+  pid: 100,
+  host: 'vm',
+  user: 'u',
+  client: 'vscode',
+  command: ['Code window', 'proj'],
+  purpose: null,
+  since: '2026-01-01T10:00:00.000Z',
+  liveness: 'alive',
+  foreign: false,
+  self: false,
+  recordId: 'abc',
+  children: [],
+  ...over,
 });
 const KEY = 'stable-0123456789ab';
 const snapshot = (over = {}) => ({
-  toolchain: { name: 'stable', path: '/r/toolchains/stable' }, key: KEY, state: 'holding', since: 0, writer: null, blockers: [], error: null,
-  units: [{ id: 'rust-analyzer', owned: false, wanted: true, running: true, failed: null, pid: undefined }], ...over,
+  toolchain: { name: 'stable', path: '/r/toolchains/stable' },
+  key: KEY,
+  state: 'holding',
+  since: 0,
+  writer: null,
+  blockers: [],
+  error: null,
+  units: [
+    {
+      id: 'rust-analyzer',
+      owned: false,
+      wanted: true,
+      running: true,
+      failed: null,
+      pid: undefined,
+    },
+  ],
+  ...over,
 });
-const lockOf = (holders, over = {}) => ({ key: KEY, toolchain: { name: 'stable', path: '/r/toolchains/stable' }, lockFile: '/l', gateFile: '/g', state: 'read', holders, writer: null, waiting: [], problems: [], ...over });
-const input = (over = {}) => ({ toolchains: [snapshot()], locks: new Map(), unavailable: null, now: 0, missing: [], updatable: new Set([KEY]), withUpdateLog: new Set(), ...over });
+const lockOf = (holders, over = {}) => ({
+  key: KEY,
+  toolchain: { name: 'stable', path: '/r/toolchains/stable' },
+  lockFile: '/l',
+  gateFile: '/g',
+  state: 'read',
+  holders,
+  writer: null,
+  waiting: [],
+  problems: [],
+  ...over,
+});
+const input = (over = {}) => ({
+  toolchains: [snapshot()],
+  locks: new Map(),
+  unavailable: null,
+  now: 0,
+  missing: [],
+  updatable: new Set([KEY]),
+  withUpdateLog: new Set(),
+  ...over,
+});
 
 test('lockTree: toolchain → writer, waiting, holders, servers; each row says program, pid, since and which party', () => {
   const mine = holder({ self: true, pid: 1 });
   const cli = holder({ pid: 2, client: 'cli', command: ['/usr/bin/cargo', 'build'] });
   const other = holder({ pid: 3, command: ['Code window', 'other-project'] });
-  const writer = holder({ pid: 4, mode: 'write', state: 'waiting', client: 'cli', command: ['rustup', 'update', 'stable'], children: [] });
-  const queued = holder({ pid: 5, mode: 'write', state: 'waiting', client: 'cli', command: ['rustup', 'component', 'add', 'clippy'] });
-  const [row] = tree.lockTree(input({ toolchains: [snapshot()], locks: new Map([[KEY, lockOf([mine, cli, other], { state: 'update-pending', writer, waiting: [writer, queued] })]]), withUpdateLog: new Set(['stable']) }));
+  const writer = holder({
+    pid: 4,
+    mode: 'write',
+    state: 'waiting',
+    client: 'cli',
+    command: ['rustup', 'update', 'stable'],
+    children: [],
+  });
+  const queued = holder({
+    pid: 5,
+    mode: 'write',
+    state: 'waiting',
+    client: 'cli',
+    command: ['rustup', 'component', 'add', 'clippy'],
+  });
+  const [row] = tree.lockTree(
+    input({
+      toolchains: [snapshot()],
+      locks: new Map([
+        [
+          KEY,
+          lockOf([mine, cli, other], {
+            state: 'update-pending',
+            writer,
+            waiting: [writer, queued],
+          }),
+        ],
+      ]),
+      withUpdateLog: new Set(['stable']),
+    }),
+  );
   assert.equal(row.label, 'stable');
   assert.equal(row.description, 'held for read by this window and 2 other holders');
   assert.deepEqual(row.context, ['toolchain', 'updatable', 'updateLog']);
   assert.deepEqual(row.toolchain, { name: 'stable', path: '/r/toolchains/stable' });
-  const kids = row.children.map((c) => [c.context[0], c.label, c.description.replace(/since [^·]+ · /, 'since T · ')]);
+  const kids = row.children.map((c) => [
+    c.context[0],
+    c.label,
+    c.description.replace(/since [^·]+ · /, 'since T · '),
+  ]);
   assert.deepEqual(kids, [
     ['writer', 'rustup', 'update waiting · pid 4 · since T · terminal or script (toolchain-lock)'],
     ['writer', 'rustup', 'update waiting · pid 5 · since T · terminal or script (toolchain-lock)'],
@@ -106,41 +215,89 @@ test('lockTree: toolchain → writer, waiting, holders, servers; each row says p
   // Ids are stable across renders (the tree keeps what the user expanded) and unique.
   const ids = [row.id, ...row.children.map((c) => c.id)];
   assert.equal(new Set(ids).size, ids.length);
-  assert.deepEqual(tree.lockTree(input({ toolchains: [snapshot()], locks: new Map([[KEY, lockOf([mine, cli, other], { state: 'update-pending', writer, waiting: [writer, queued] })]]), withUpdateLog: new Set(['stable']) }))[0].id, row.id);
+  assert.deepEqual(
+    tree.lockTree(
+      input({
+        toolchains: [snapshot()],
+        locks: new Map([
+          [
+            KEY,
+            lockOf([mine, cli, other], {
+              state: 'update-pending',
+              writer,
+              waiting: [writer, queued],
+            }),
+          ],
+        ]),
+        withUpdateLog: new Set(['stable']),
+      }),
+    )[0].id,
+    row.id,
+  );
 });
 
 test('lockTree: a missing toolchain offers Install; an updating toolchain no Update; unavailable is one row', () => {
-  const rowsOf = tree.lockTree(input({ toolchains: [snapshot({ state: 'updating' })], missing: [{ name: '1.80.0', path: '/r/toolchains/1.80.0-x', why: 'rust-analyzer' }] }));
-  assert.deepEqual(rowsOf.map((r) => [r.label, r.description, r.context]), [
-    ['stable', 'being updated from this window', ['toolchain']],
-    ['1.80.0', 'not installed', ['missing']],
-  ]);
+  const rowsOf = tree.lockTree(
+    input({
+      toolchains: [snapshot({ state: 'updating' })],
+      missing: [{ name: '1.80.0', path: '/r/toolchains/1.80.0-x', why: 'rust-analyzer' }],
+    }),
+  );
+  assert.deepEqual(
+    rowsOf.map((r) => [r.label, r.description, r.context]),
+    [
+      ['stable', 'being updated from this window', ['toolchain']],
+      ['1.80.0', 'not installed', ['missing']],
+    ],
+  );
   assert.equal(rowsOf[0].icon, 'sync~spin');
   const broken = tree.lockTree(input({ unavailable: 'no binary for linux-riscv64' }));
-  assert.deepEqual(broken.map((r) => [r.label, r.context]), [['Locking is unavailable in this editor', ['unavailable']]]);
+  assert.deepEqual(
+    broken.map((r) => [r.label, r.context]),
+    [['Locking is unavailable in this editor', ['unavailable']]],
+  );
   // Each kind of row is one function of CHILD_KINDS.
   assert.equal(tree.CHILD_KINDS.length, 5);
 });
 
 test('lockTree: programs running from the toolchain without a lock are rows of their own (LockStatus.unlocked)', () => {
-  const unlocked = [{ pid: 777, command: ['/r/toolchains/stable/bin/cargo', 'build'], exe: '/r/toolchains/stable/bin/cargo', since: '2026-01-01T09:00:00.000Z', user: 'u' }];
-  const [row] = tree.lockTree(input({ locks: new Map([[KEY, lockOf([holder({ self: true, pid: 1 })], { unlocked })]]) }));
+  const unlocked = [
+    {
+      pid: 777,
+      command: ['/r/toolchains/stable/bin/cargo', 'build'],
+      exe: '/r/toolchains/stable/bin/cargo',
+      since: '2026-01-01T09:00:00.000Z',
+      user: 'u',
+    },
+  ];
+  const [row] = tree.lockTree(
+    input({ locks: new Map([[KEY, lockOf([holder({ self: true, pid: 1 })], { unlocked })]]) }),
+  );
   const kids = row.children.filter((c) => c.context.includes('unlocked'));
   assert.deepEqual(
     kids.map((c) => [c.label, c.description.replace(/since [^·]+ · /, 'since T · ')]),
     [['cargo', 'running without a lock · pid 777 · since T · u']],
   );
   assert.match(kids[0].tooltip, /^\/r\/toolchains\/stable\/bin\/cargo build\n/);
-  assert.match(kids[0].details, /without a lock: \/r\/toolchains\/stable\/bin\/cargo \(pid 777, since 2026-01-01T09:00:00.000Z, user u\)/);
+  assert.match(
+    kids[0].details,
+    /without a lock: \/r\/toolchains\/stable\/bin\/cargo \(pid 777, since 2026-01-01T09:00:00.000Z, user u\)/,
+  );
   // None without the field (a status read without the process table).
-  const [plain] = tree.lockTree(input({ locks: new Map([[KEY, lockOf([holder({ self: true, pid: 1 })])]]) }));
+  const [plain] = tree.lockTree(
+    input({ locks: new Map([[KEY, lockOf([holder({ self: true, pid: 1 })])]]) }),
+  );
   assert.equal(plain.children.filter((c) => c.context.includes('unlocked')).length, 0);
 });
 
 test('a Rust window: view and status bar live from one state; context keys; commands take a view row', async (t) => {
   const w = world(t);
   await activate(t, w);
-  await until(() => rows().length === 1 && rows()[0].children.some((c) => c.description.includes('this window')), `rows: ${JSON.stringify(rows())}`);
+  await until(
+    () =>
+      rows().length === 1 && rows()[0].children.some((c) => c.description.includes('this window')),
+    `rows: ${JSON.stringify(rows())}`,
+  );
   assert.equal(state.context.get('toolchainLock.relevant'), true);
   assert.equal(state.context.get('toolchainLock.unavailable'), false);
   assert.equal(state.context.get('toolchainLock.missingToolchain'), false);
@@ -162,10 +319,21 @@ test('a Rust window: view and status bar live from one state; context keys; comm
   // Another party's update: the view shows the writer, then goes back; one redraw per change.
   const writer = spawnWriter(t, ext.file, w.lockDir, { name: 'stable', path: w.stable });
   await writer.next('acquired');
-  await until(() => rows()[0].children.some((c) => c.context.includes('writer') && /^updating · pid \d+/.test(c.description)), `writer row: ${JSON.stringify(rows())}`);
+  await until(
+    () =>
+      rows()[0].children.some(
+        (c) => c.context.includes('writer') && /^updating · pid \d+/.test(c.description),
+      ),
+    `writer row: ${JSON.stringify(rows())}`,
+  );
   assert.match(item().text, /^\$\(sync~spin\) stable: updating/);
   writer.release();
-  await until(() => !rows()[0].children.some((c) => c.context.includes('writer')) && item().text === '$(lock) stable (1)', `back: ${item().text}`);
+  await until(
+    () =>
+      !rows()[0].children.some((c) => c.context.includes('writer')) &&
+      item().text === '$(lock) stable (1)',
+    `back: ${item().text}`,
+  );
 
   // Copy details from a row.
   await state.commands.get('toolchainLock.copyDetails')(rows()[0]);
@@ -173,11 +341,19 @@ test('a Rust window: view and status bar live from one state; context keys; comm
   assert.match(state.clipboard, /reader: .*\[this window\]/);
   // Update safely from a row runs for that toolchain: no quick pick.
   state.quickPick = () => assert.fail('no quick pick for a row');
-  state.globalConfig['toolchainLock.toolchains'] = [{ name: 'stable', path: w.stable, updateCommand: [process.execPath, '-e', 'process.exit(0)'] }];
+  state.globalConfig['toolchainLock.toolchains'] = [
+    { name: 'stable', path: w.stable, updateCommand: [process.execPath, '-e', 'process.exit(0)'] },
+  ];
   vscode.emitters.config.fire({ affectsConfiguration: () => true });
   assert.equal(await state.commands.get('toolchainLock.updateToolchain')(rows()[0]), true);
-  await until(() => state.context.get('toolchainLock.hasUpdateLog') === true, 'an update log exists');
-  await until(() => rows()[0]?.context.includes('updateLog'), `the row offers its output: ${JSON.stringify(rows()[0]?.context)}`);
+  await until(
+    () => state.context.get('toolchainLock.hasUpdateLog') === true,
+    'an update log exists',
+  );
+  await until(
+    () => rows()[0]?.context.includes('updateLog'),
+    `the row offers its output: ${JSON.stringify(rows()[0]?.context)}`,
+  );
 });
 
 test('a window without a toolchain stays quiet: no status bar item, view hidden by its when clause; statusBar.show always/never', async (t) => {
@@ -187,8 +363,13 @@ test('a window without a toolchain stays quiet: no status bar item, view hidden 
   assert.equal(item().visible, false);
   assert.deepEqual(rows(), []);
   const pkg = JSON.parse(fs.readFileSync(path.join(repoRoot, 'package.json'), 'utf8'));
-  assert.equal(pkg.contributes.views.explorer.find((v) => v.id === 'toolchainLock.locks').when, 'toolchainLock.relevant');
-  const palette = Object.fromEntries(pkg.contributes.menus.commandPalette.map((m) => [m.command, m.when]));
+  assert.equal(
+    pkg.contributes.views.explorer.find((v) => v.id === 'toolchainLock.locks').when,
+    'toolchainLock.relevant',
+  );
+  const palette = Object.fromEntries(
+    pkg.contributes.menus.commandPalette.map((m) => [m.command, m.when]),
+  );
   assert.equal(palette['toolchainLock.installToolchain'], 'toolchainLock.missingToolchain');
   assert.equal(palette['toolchainLock.openUpdateLog'], 'toolchainLock.hasUpdateLog');
   assert.equal(state.context.get('toolchainLock.missingToolchain'), false);
@@ -216,17 +397,30 @@ test('"Don\'t Show Again" on the step-aside notification sets the setting; the n
   await activate(t, w);
   const first = spawnWriter(t, ext.file, w.lockDir, { name: 'stable', path: w.stable });
   await first.next('acquired');
-  await until(() => state.messages.some((m) => /is being updated/.test(m.text)), 'the notification');
+  await until(
+    () => state.messages.some((m) => /is being updated/.test(m.text)),
+    'the notification',
+  );
   const note = state.messages.find((m) => /is being updated/.test(m.text));
   note.choose('Don’t Show Again');
-  await until(() => state.globalConfig['toolchainLock.notifications.serverStopped'] === false, 'the setting written to User settings');
+  await until(
+    () => state.globalConfig['toolchainLock.notifications.serverStopped'] === false,
+    'the setting written to User settings',
+  );
   first.release();
   await until(() => w.ra.calls.length === 2, 'restart');
   const second = spawnWriter(t, ext.file, w.lockDir, { name: 'stable', path: w.stable });
   await second.next('acquired');
-  await until(() => w.ra.calls.length === 3 && rows()[0].children.some((c) => c.context.includes('writer')), 'stopped again, shown in the view');
+  await until(
+    () => w.ra.calls.length === 3 && rows()[0].children.some((c) => c.context.includes('writer')),
+    'stopped again, shown in the view',
+  );
   assert.match(item().text, /^\$\(sync~spin\) stable/);
-  assert.equal(state.messages.filter((m) => /is being updated/.test(m.text)).length, 1, 'no second notification');
+  assert.equal(
+    state.messages.filter((m) => /is being updated/.test(m.text)).length,
+    1,
+    'no second notification',
+  );
   second.release();
   await until(() => w.ra.calls.length === 4, 'restart');
 });
@@ -239,27 +433,48 @@ test('localizable: every contribution string is in package.nls.json; the l10n bu
   for (const key of used) assert.ok(key in nls, `package.nls.json has ${key}`);
   for (const key of Object.keys(nls)) assert.ok(used.includes(key), `package.json uses ${key}`);
   const pkg = JSON.parse(pkgText);
-  for (const c of pkg.contributes.commands) assert.match(c.title, /^%.+%$/, `${c.command} title is localizable`);
+  for (const c of pkg.contributes.commands)
+    assert.match(c.title, /^%.+%$/, `${c.command} title is localizable`);
   assert.equal(pkg.l10n, './l10n');
-  const r = spawnSync(process.execPath, [path.join(repoRoot, 'scripts', 'l10n-bundle.mjs'), '--check'], { encoding: 'utf8' });
+  const r = spawnSync(
+    process.execPath,
+    [path.join(repoRoot, 'scripts', 'l10n-bundle.mjs'), '--check'],
+    { encoding: 'utf8' },
+  );
   assert.equal(r.status, 0, r.stderr);
 });
 
 test('a pseudo-locale bundle translates the view, the status bar tooltip words and the notification with no code change', async (t) => {
-  const english = JSON.parse(fs.readFileSync(path.join(repoRoot, 'l10n', 'bundle.l10n.json'), 'utf8'));
+  const english = JSON.parse(
+    fs.readFileSync(path.join(repoRoot, 'l10n', 'bundle.l10n.json'), 'utf8'),
+  );
   // What a translator delivers as l10n/bundle.l10n.qps-ploc.json: every message, placeholders kept.
-  state.l10nBundle = Object.fromEntries(Object.entries(english).map(([k, v]) => [k, `⟦${v.replace(/[a-z]/g, (c) => c.toUpperCase())}⟧`]));
+  state.l10nBundle = Object.fromEntries(
+    Object.entries(english).map(([k, v]) => [
+      k,
+      `⟦${v.replace(/[a-z]/g, (c) => c.toUpperCase())}⟧`,
+    ]),
+  );
   const w = world(t);
   await activate(t, w);
   await until(() => rows().length === 1 && rows()[0].children.length >= 2, 'rows');
   const [row] = rows();
   assert.equal(row.description, '⟦HELD FOR READ BY THIS WINDOW⟧');
-  await until(() => item().tooltip?.value.includes('**stable** — ⟦HELD FOR READ BY THIS WINDOW⟧'), `tooltip: ${item().tooltip?.value}`);
+  await until(
+    () => item().tooltip?.value.includes('**stable** — ⟦HELD FOR READ BY THIS WINDOW⟧'),
+    `tooltip: ${item().tooltip?.value}`,
+  );
   const mine = row.children.find((c) => c.context.includes('holder'));
   assert.match(mine.description, /^⟦READING⟧ · ⟦PID \d+⟧ · ⟦SINCE .+⟧ · ⟦THIS WINDOW⟧$/);
   const writer = spawnWriter(t, ext.file, w.lockDir, { name: 'stable', path: w.stable });
   await writer.next('acquired');
-  await until(() => state.messages.some((m) => m.text.startsWith('⟦TOOLCHAIN stable IS BEING UPDATED BY “rustup update stable”')), `notification: ${JSON.stringify(state.messages.map((m) => m.text))}`);
+  await until(
+    () =>
+      state.messages.some((m) =>
+        m.text.startsWith('⟦TOOLCHAIN stable IS BEING UPDATED BY “rustup update stable”'),
+      ),
+    `notification: ${JSON.stringify(state.messages.map((m) => m.text))}`,
+  );
   const note = state.messages.find((m) => m.text.startsWith('⟦TOOLCHAIN'));
   assert.deepEqual(note.items, ['⟦SHOW LOCKS⟧', '⟦DON’T SHOW AGAIN⟧']);
   writer.release();
@@ -277,7 +492,10 @@ test('Getting started: four steps, each with its shipped page and commands that 
   const pkg = JSON.parse(fs.readFileSync(path.join(repoRoot, 'package.json'), 'utf8'));
   const nls = JSON.parse(fs.readFileSync(path.join(repoRoot, 'package.nls.json'), 'utf8'));
   const [walk] = pkg.contributes.walkthroughs;
-  assert.deepEqual(walk.steps.map((s) => s.id), ['servers', 'update', 'shims', 'cli']);
+  assert.deepEqual(
+    walk.steps.map((s) => s.id),
+    ['servers', 'update', 'shims', 'cli'],
+  );
   const ours = new Set(pkg.contributes.commands.map((c) => c.command));
   const ignore = fs.readFileSync(path.join(repoRoot, '.vscodeignore'), 'utf8');
   for (const step of walk.steps) {
@@ -286,10 +504,18 @@ test('Getting started: four steps, each with its shipped page and commands that 
     assert.match(ignore, /!media\/walkthrough\/\*\.md/, 'the pages are shipped');
     const description = nls[step.description.slice(1, -1)];
     for (const [, id] of description.matchAll(/\(command:([\w.]+)/g)) {
-      assert.ok(ours.has(id) || id === 'toolchainLock.locks.focus' || id.startsWith('workbench.action.'), `${step.id}: command ${id}`);
+      assert.ok(
+        ours.has(id) || id === 'toolchainLock.locks.focus' || id.startsWith('workbench.action.'),
+        `${step.id}: command ${id}`,
+      );
     }
   }
   // The shims step names the setting and the CLI commands as they are specified (issue 16).
   const shims = fs.readFileSync(path.join(repoRoot, 'media', 'walkthrough', 'shims.md'), 'utf8');
-  for (const s of ['toolchainLock.terminalShims', 'toolchain-lock shims install', 'toolchain-lock shell-init bash']) assert.ok(shims.includes(s), s);
+  for (const s of [
+    'toolchainLock.terminalShims',
+    'toolchain-lock shims install',
+    'toolchain-lock shell-init bash',
+  ])
+    assert.ok(shims.includes(s), s);
 });

@@ -30,7 +30,12 @@ test('vscode-languageclient is pinned exactly, and the installed one is that ver
   const pkg = JSON.parse(fs.readFileSync(path.join(repoRoot, 'package.json'), 'utf8'));
   const pinned = pkg.dependencies['vscode-languageclient'];
   assert.match(pinned, /^\d+\.\d+\.\d+$/, 'an exact version: managed.ts depends on its internals');
-  const installed = JSON.parse(fs.readFileSync(path.join(repoRoot, 'node_modules', 'vscode-languageclient', 'package.json'), 'utf8')).version;
+  const installed = JSON.parse(
+    fs.readFileSync(
+      path.join(repoRoot, 'node_modules', 'vscode-languageclient', 'package.json'),
+      'utf8',
+    ),
+  ).version;
   assert.equal(installed, pinned);
 });
 

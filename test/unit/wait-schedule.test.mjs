@@ -14,11 +14,19 @@ let ws;
 let buildDir;
 before(async () => {
   buildDir = fs.mkdtempSync(path.join(os.tmpdir(), 'tcl-ws-build-'));
-  ws = (await bundle(buildDir, 'wait-schedule', "export * from './src/lock/wait-schedule';", { native: false })).module;
+  ws = (
+    await bundle(buildDir, 'wait-schedule', "export * from './src/lock/wait-schedule';", {
+      native: false,
+    })
+  ).module;
 });
 after(() => fs.rmSync(buildDir, { recursive: true, force: true }));
 
-const event = (kind, { gateClose = false, lockOnly = false } = {}) => ({ kind, gateClose, lockOnly });
+const event = (kind, { gateClose = false, lockOnly = false } = {}) => ({
+  kind,
+  gateClose,
+  lockOnly,
+});
 
 test('the first turn tries; then it sleeps until an event', () => {
   const s = new ws.WaitSchedule(Infinity, false);
@@ -54,7 +62,11 @@ test('holding every gate, a gate closing does not wake, a record going is tried 
   const s = new ws.WaitSchedule(Infinity, false);
   s.startTurn(0);
   s.failedTry(false, false, 0);
-  assert.equal(s.heard(event('close', { gateClose: true, lockOnly: true }), 5), false, 'readers letting go of the gate');
+  assert.equal(
+    s.heard(event('close', { gateClose: true, lockOnly: true }), 5),
+    false,
+    'readers letting go of the gate',
+  );
   assert.equal(s.heard(event('entry', { lockOnly: true }), 5), true);
   assert.equal(s.startTurn(5), null, 'not at once');
   assert.equal(s.sleepMs(5), ws.ENTRY_SETTLE_MS);
@@ -113,8 +125,16 @@ test('reports: at once from the records, from the kernel once the wait lasts, th
   assert.equal(s.sleepMs(1000), ws.REPORT_MIN_MS);
   s.wokeUp();
   s.startTurn(1000 + ws.REPORT_MIN_MS);
-  assert.deepEqual(s.reportNow(1000 + ws.REPORT_MIN_MS, true), { kernel: true }, 'then once with the kernel table');
-  assert.equal(s.sleepMs(1000 + ws.REPORT_MIN_MS), Infinity, 'with kernel wakes nothing changes unseen');
+  assert.deepEqual(
+    s.reportNow(1000 + ws.REPORT_MIN_MS, true),
+    { kernel: true },
+    'then once with the kernel table',
+  );
+  assert.equal(
+    s.sleepMs(1000 + ws.REPORT_MIN_MS),
+    Infinity,
+    'with kernel wakes nothing changes unseen',
+  );
   s.heard(event('entry', { lockOnly: true }), 2000);
   assert.equal(s.startTurn(2000), null);
   assert.deepEqual(s.reportNow(2000, true), { kernel: true }, 'records changed');
@@ -126,7 +146,11 @@ test('reports: at once from the records, from the kernel once the wait lasts, th
   assert.equal(s.reportNow(2010, true), null, 'not more often than REPORT_MIN_MS');
   assert.equal(s.sleepMs(2010), Math.min(ws.ENTRY_SETTLE_MS, ws.REPORT_MIN_MS - 10));
   // Without kernel wakes (polling), a look every REPORT_MAX_MS even if nothing was heard.
-  assert.deepEqual(s.reportNow(2250, false), { kernel: true }, 'the change heard at 2010, once REPORT_MIN_MS has passed');
+  assert.deepEqual(
+    s.reportNow(2250, false),
+    { kernel: true },
+    'the change heard at 2010, once REPORT_MIN_MS has passed',
+  );
   assert.equal(s.reportNow(2250 + ws.REPORT_MAX_MS - 1, false), null);
   assert.deepEqual(s.reportNow(2250 + ws.REPORT_MAX_MS, false), { kernel: true });
 });

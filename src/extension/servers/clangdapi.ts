@@ -16,13 +16,21 @@ interface ExportedClient {
 }
 
 interface ClangdLikeApi {
-  getApi(version: number): { languageClient?: ExportedClient; getAllLanguageClients?: () => ExportedClient[] } | undefined;
+  getApi(
+    version: number,
+  ):
+    { languageClient?: ExportedClient; getAllLanguageClients?: () => ExportedClient[] } | undefined;
 }
 
 const RUNNING = 2;
 
 function isClient(c: unknown): c is ExportedClient {
-  return typeof c === 'object' && c !== null && typeof (c as ExportedClient).stop === 'function' && typeof (c as ExportedClient).start === 'function';
+  return (
+    typeof c === 'object' &&
+    c !== null &&
+    typeof (c as ExportedClient).stop === 'function' &&
+    typeof (c as ExportedClient).start === 'function'
+  );
 }
 
 /** The clients the extension exports now (none when it is not active or exports nothing usable). */
@@ -36,7 +44,10 @@ function exportedClients(exports: unknown): ExportedClient[] {
     } catch {
       continue; // an older version: no such API version
     }
-    const all = typeof v?.getAllLanguageClients === 'function' ? v.getAllLanguageClients() : [v?.languageClient];
+    const all =
+      typeof v?.getAllLanguageClients === 'function'
+        ? v.getAllLanguageClients()
+        : [v?.languageClient];
     const clients = all.filter(isClient);
     if (clients.length > 0) return clients;
   }
@@ -66,7 +77,10 @@ export class ApiServer implements ServerUnit {
   }
 
   isRunning(): boolean {
-    return this.stopped.length === 0 && this.clients().some((c) => c.state === undefined || c.state === RUNNING);
+    return (
+      this.stopped.length === 0 &&
+      this.clients().some((c) => c.state === undefined || c.state === RUNNING)
+    );
   }
 
   async stop(): Promise<void> {
@@ -76,14 +90,17 @@ export class ApiServer implements ServerUnit {
   }
 
   async start(): Promise<void> {
-    const clients = this.stopped.length > 0 ? this.stopped : this.clients().filter((c) => c.state !== RUNNING);
+    const clients =
+      this.stopped.length > 0 ? this.stopped : this.clients().filter((c) => c.state !== RUNNING);
     await Promise.all(clients.map((c) => c.start()));
     this.stopped = [];
   }
 
   async kill(): Promise<void> {
     // The process is the other extension's client's; all we can do is say so.
-    this.log.warn(`server ${this.id}: its language client did not stop in time; the server of ${this.config.extensionId} may still be running`);
+    this.log.warn(
+      `server ${this.id}: its language client did not stop in time; the server of ${this.config.extensionId} may still be running`,
+    );
   }
 
   onDidExit(_listener: (exit: UnitExit) => void): { dispose(): void } {

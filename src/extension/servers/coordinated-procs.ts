@@ -29,7 +29,11 @@ function canonical(p: string): string {
 }
 
 /** Prepares a rule once: directories and paths compared canonically, as /proc reports them. */
-export function serverRule(names: readonly string[], exes: readonly string[], dirs: readonly string[]): ServerRule {
+export function serverRule(
+  names: readonly string[],
+  exes: readonly string[],
+  dirs: readonly string[],
+): ServerRule {
   return { names, exes: exes.map(canonical), dirs: dirs.map((d) => canonical(d) + path.sep) };
 }
 
@@ -47,11 +51,15 @@ export function findServerProcesses(host: number, rule: ServerRule): ProcessEntr
   for (const p of all) {
     if (p.pgid !== hostGroup) continue;
     const inToolchain = p.exe !== null && rule.dirs.some((d) => p.exe!.startsWith(d));
-    const named = rule.names.includes(programName(p)) || rule.names.includes(p.name) || (p.exe !== null && rule.exes.includes(p.exe));
+    const named =
+      rule.names.includes(programName(p)) ||
+      rule.names.includes(p.name) ||
+      (p.exe !== null && rule.exes.includes(p.exe));
     if (!inToolchain && !named) continue;
     picked.add(p.pid);
     if (!inToolchain) continue;
-    for (let up = byPid.get(p.ppid); up && up.pid !== host; up = byPid.get(up.ppid)) picked.add(up.pid);
+    for (let up = byPid.get(p.ppid); up && up.pid !== host; up = byPid.get(up.ppid))
+      picked.add(up.pid);
   }
   // Parents come before children in `all`: one pass takes every subtree.
   for (const p of all) if (picked.has(p.ppid)) picked.add(p.pid);

@@ -78,13 +78,23 @@ export class CoordinatedServer implements ServerUnit {
     this.id = coordinatedId(config.extensionId);
     this.startsStopped = options.startsStopped;
     this.held = options.startsStopped;
-    this.signature = JSON.stringify({ config, toolchains: toolchains.map((t) => t.path), startsStopped: options.startsStopped, serverPath: options.serverPath });
-    this.rule = serverRule([this.id], options.serverPath ? [options.serverPath] : [], toolchains.map((t) => t.path));
+    this.signature = JSON.stringify({
+      config,
+      toolchains: toolchains.map((t) => t.path),
+      startsStopped: options.startsStopped,
+      serverPath: options.serverPath,
+    });
+    this.rule = serverRule(
+      [this.id],
+      options.serverPath ? [options.serverPath] : [],
+      toolchains.map((t) => t.path),
+    );
   }
 
   /** Its main process (the host's child among its processes), when seen. */
   get pid(): number | undefined {
-    return (this.procs.find((p) => !this.procs.some((q) => q.pid === p.ppid)) ?? this.procs[0])?.pid;
+    return (this.procs.find((p) => !this.procs.some((q) => q.pid === p.ppid)) ?? this.procs[0])
+      ?.pid;
   }
 
   isRunning(): boolean {
@@ -101,7 +111,9 @@ export class CoordinatedServer implements ServerUnit {
       this.observe(true);
       const api = apiState(this.config.extensionId);
       if (api === 'halted' || (!this.running && api !== 'none')) {
-        throw new Error(`${this.config.startCommand} returned but ${this.config.extensionId} did not start its server${api === 'halted' ? ' (its client stopped)' : ''}`);
+        throw new Error(
+          `${this.config.startCommand} returned but ${this.config.extensionId} did not start its server${api === 'halted' ? ' (its client stopped)' : ''}`,
+        );
       }
     } finally {
       this.busy--;
@@ -138,7 +150,9 @@ export class CoordinatedServer implements ServerUnit {
     this.observe(true);
     const procs = this.procs;
     if (procs.length === 0 && !this.tracked) {
-      this.options.log.warn(`server ${this.id}: ${this.config.stopCommand} did not finish in time; the server of ${this.config.extensionId} may still be running (its processes cannot be seen here)`);
+      this.options.log.warn(
+        `server ${this.id}: ${this.config.stopCommand} did not finish in time; the server of ${this.config.extensionId} may still be running (its processes cannot be seen here)`,
+      );
       return;
     }
     const signal = (sig: NodeJS.Signals): void => {
@@ -150,7 +164,9 @@ export class CoordinatedServer implements ServerUnit {
         }
       }
     };
-    this.options.log.warn(`server ${this.id}: ending its processes ${procs.map((p) => `${p.pid} (${p.name})`).join(', ')}`);
+    this.options.log.warn(
+      `server ${this.id}: ending its processes ${procs.map((p) => `${p.pid} (${p.name})`).join(', ')}`,
+    );
     signal('SIGTERM');
     const end = Date.now() + TERM_GRACE_MS;
     while (Date.now() < end && this.live().length > 0) await delay(10);
@@ -160,7 +176,10 @@ export class CoordinatedServer implements ServerUnit {
     const left = this.live();
     this.procs = left;
     this.kills++;
-    if (left.length > 0) throw new Error(`processes ${left.map((p) => p.pid).join(', ')} of ${this.id} survived SIGKILL`);
+    if (left.length > 0)
+      throw new Error(
+        `processes ${left.map((p) => p.pid).join(', ')} of ${this.id} survived SIGKILL`,
+      );
     this.observe(false);
   }
 
@@ -204,8 +223,16 @@ export class CoordinatedServer implements ServerUnit {
   private observe(scan: boolean): ApiState {
     const api = apiState(this.config.extensionId);
     this.procs = this.live();
-    const unseen = api === 'none' ? this.held : (api === 'starting' || api === 'running') && this.procs.length === 0;
-    if (this.tracked && (scan || api !== this.lastApi || (unseen && Date.now() - this.lastScan >= (api === 'none' ? SCAN_MS : TICK_MS)))) {
+    const unseen =
+      api === 'none'
+        ? this.held
+        : (api === 'starting' || api === 'running') && this.procs.length === 0;
+    if (
+      this.tracked &&
+      (scan ||
+        api !== this.lastApi ||
+        (unseen && Date.now() - this.lastScan >= (api === 'none' ? SCAN_MS : TICK_MS)))
+    ) {
       this.lastScan = Date.now();
       const found = findServerProcesses(process.pid, this.rule);
       const known = new Set(this.procs.map((p) => p.pid));
@@ -217,7 +244,9 @@ export class CoordinatedServer implements ServerUnit {
     } else {
       // Without its API, a server we cannot see (not found, or no process table here) is taken to
       // run while its extension is active and we have not stopped it: its own stop goes unseen.
-      this.running = this.procs.length > 0 || (!this.held && vscode.extensions.getExtension(this.config.extensionId)?.isActive === true);
+      this.running =
+        this.procs.length > 0 ||
+        (!this.held && vscode.extensions.getExtension(this.config.extensionId)?.isActive === true);
     }
     return api;
   }
@@ -233,8 +262,15 @@ export class CoordinatedServer implements ServerUnit {
     } else if (was && !this.running) {
       const exit: UnitExit =
         api === 'halted'
-          ? { final: true, message: `${this.config.extensionId} gave up on it (it crashed and will not be restarted)` }
-          : { final: true, byOwner: true, message: `it was stopped outside Toolchain Lock (${this.config.stopCommand} or its extension)` };
+          ? {
+              final: true,
+              message: `${this.config.extensionId} gave up on it (it crashed and will not be restarted)`,
+            }
+          : {
+              final: true,
+              byOwner: true,
+              message: `it was stopped outside Toolchain Lock (${this.config.stopCommand} or its extension)`,
+            };
       for (const l of [...this.exitListeners]) l(exit);
     } else if (this.running && procsBefore > 0 && this.procs.length === 0) {
       for (const l of [...this.exitListeners]) l({ final: false, message: 'its process exited' });

@@ -4,8 +4,24 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { message, type Toolchain } from '../../lock';
-import { hostTriple, isPathSpec, resolveToolchain, whichToolchain, type ActiveToolchain, type ResolvedToolchain, type ToolchainSource, type ToolchainWants } from '../../toolchains';
-import { coordinatedMode, ownerPath, ownerWaitsForUs, type CommandsConfig, type Config, type CoordinatedConfig } from '../config';
+import {
+  hostTriple,
+  isPathSpec,
+  resolveToolchain,
+  whichToolchain,
+  type ActiveToolchain,
+  type ResolvedToolchain,
+  type ToolchainSource,
+  type ToolchainWants,
+} from '../../toolchains';
+import {
+  coordinatedMode,
+  ownerPath,
+  ownerWaitsForUs,
+  type CommandsConfig,
+  type Config,
+  type CoordinatedConfig,
+} from '../config';
 import type { Logger } from '../lockstate';
 import { ApiServer } from './clangdapi';
 import { CoordinatedServer, coordinatedId } from './coordinated';
@@ -48,13 +64,30 @@ export interface BuiltUnits {
 }
 
 /** Collects the missing toolchains servers need, one entry per directory. */
-function missingCollector(): { note(found: Pick<ActiveToolchain, 'toolchain' | 'sourceFile' | 'wants'> & { source: MissingToolchain['source'] }, folder: string, unitId: string): void; list(): MissingToolchain[] } {
+function missingCollector(): {
+  note(
+    found: Pick<ActiveToolchain, 'toolchain' | 'sourceFile' | 'wants'> & {
+      source: MissingToolchain['source'];
+    },
+    folder: string,
+    unitId: string,
+  ): void;
+  list(): MissingToolchain[];
+} {
   const byPath = new Map<string, MissingToolchain & { units: string[] }>();
   return {
     note(found, folder, unitId) {
       const t = found.toolchain;
       if (!t.missing || t.rustupName === undefined) return;
-      const m = byPath.get(t.path) ?? { toolchain: t, shown: displayToolchain(t), source: found.source, sourceFile: found.sourceFile, folder, units: [], ...(found.wants ? { wants: found.wants } : {}) };
+      const m = byPath.get(t.path) ?? {
+        toolchain: t,
+        shown: displayToolchain(t),
+        source: found.source,
+        sourceFile: found.sourceFile,
+        folder,
+        units: [],
+        ...(found.wants ? { wants: found.wants } : {}),
+      };
       byPath.set(t.path, m);
       if (!m.units.includes(unitId)) m.units.push(unitId);
     },
@@ -62,23 +95,31 @@ function missingCollector(): { note(found: Pick<ActiveToolchain, 'toolchain' | '
   };
 }
 
-
 function localFolders(): string[] {
-  return (vscode.workspace.workspaceFolders ?? []).filter((f) => f.uri.scheme === 'file').map((f) => f.uri.fsPath);
+  return (vscode.workspace.workspaceFolders ?? [])
+    .filter((f) => f.uri.scheme === 'file')
+    .map((f) => f.uri.fsPath);
 }
 
 /** Directories of the Cargo projects open: folders with a Cargo.toml, else the first few found below. */
 async function cargoDirs(folders: readonly string[]): Promise<string[]> {
   const roots = folders.filter((f) => fs.existsSync(path.join(f, 'Cargo.toml')));
   if (roots.length > 0 || folders.length === 0) return roots;
-  const found = await vscode.workspace.findFiles('**/Cargo.toml', '**/{target,node_modules,.git}/**', 5);
+  const found = await vscode.workspace.findFiles(
+    '**/Cargo.toml',
+    '**/{target,node_modules,.git}/**',
+    5,
+  );
   return found.filter((u) => u.scheme === 'file').map((u) => path.dirname(u.fsPath));
 }
 
 /** How a toolchain is named to people: rustup's `stable-x86_64-unknown-linux-gnu` is `stable` here. */
 export function displayToolchain(t: ResolvedToolchain): Toolchain {
   const triple = hostTriple();
-  const short = t.rustupName && triple && t.name.endsWith(`-${triple}`) ? t.name.slice(0, -triple.length - 1) : t.name;
+  const short =
+    t.rustupName && triple && t.name.endsWith(`-${triple}`)
+      ? t.name.slice(0, -triple.length - 1)
+      : t.name;
   return { name: short, path: t.path };
 }
 
@@ -91,10 +132,22 @@ function unique(toolchains: readonly ResolvedToolchain[]): ResolvedToolchain[] {
  * install it (and is offered for install) instead of failing as unknown; a path must exist.
  */
 function fromSetting(spec: string, config: Config, cwd: string | undefined): ResolvedToolchain {
-  return resolveToolchain(spec, { cwd: cwd ?? os.homedir(), configured: config.toolchains, allowMissing: !isPathSpec(spec) });
+  return resolveToolchain(spec, {
+    cwd: cwd ?? os.homedir(),
+    configured: config.toolchains,
+    allowMissing: !isPathSpec(spec),
+  });
 }
 
-async function coordinatedToolchains(c: CoordinatedConfig, config: Config, folders: readonly string[], noteActive: (found: Parameters<ReturnType<typeof missingCollector>['note']>[0], folder: string) => void): Promise<ResolvedToolchain[]> {
+async function coordinatedToolchains(
+  c: CoordinatedConfig,
+  config: Config,
+  folders: readonly string[],
+  noteActive: (
+    found: Parameters<ReturnType<typeof missingCollector>['note']>[0],
+    folder: string,
+  ) => void,
+): Promise<ResolvedToolchain[]> {
   if (c.toolchain !== undefined) {
     const toolchain = fromSetting(c.toolchain, config, folders[0]);
     noteActive({ toolchain, source: 'setting', sourceFile: null }, folders[0] ?? os.homedir());
@@ -115,17 +168,31 @@ async function coordinatedToolchains(c: CoordinatedConfig, config: Config, folde
 }
 
 /** The unit for a coordinated entry, by how it is steered: commands, its exported API, or restart only. */
-function coordinatedUnit(c: CoordinatedConfig, toolchains: readonly Toolchain[], log: Logger): ServerUnit {
+function coordinatedUnit(
+  c: CoordinatedConfig,
+  toolchains: readonly Toolchain[],
+  log: Logger,
+): ServerUnit {
   switch (coordinatedMode(c)) {
     case 'commands': {
-      const startsStopped = c.initializeStoppedSetting !== undefined && ownerWaitsForUs(c.initializeStoppedSetting);
-      const serverPath = c.serverPathSetting !== undefined ? ownerPath(c.serverPathSetting) : undefined;
-      return new CoordinatedServer(c as CommandsConfig, toolchains, { log, startsStopped, ...(serverPath ? { serverPath } : {}) });
+      const startsStopped =
+        c.initializeStoppedSetting !== undefined && ownerWaitsForUs(c.initializeStoppedSetting);
+      const serverPath =
+        c.serverPathSetting !== undefined ? ownerPath(c.serverPathSetting) : undefined;
+      return new CoordinatedServer(c as CommandsConfig, toolchains, {
+        log,
+        startsStopped,
+        ...(serverPath ? { serverPath } : {}),
+      });
     }
     case 'api':
       return new ApiServer(c, toolchains, log);
     case 'restart':
-      return new RestartOnlyServer({ ...c, restartCommand: c.restartCommand ?? '' }, toolchains, log);
+      return new RestartOnlyServer(
+        { ...c, restartCommand: c.restartCommand ?? '' },
+        toolchains,
+        log,
+      );
   }
 }
 
@@ -140,13 +207,26 @@ export async function buildUnits(config: Config, deps: UnitDeps): Promise<BuiltU
     try {
       const active = s.toolchain === undefined && cwd ? whichToolchain(cwd) : null;
       if (active && cwd) missing.note(active, cwd, s.id);
-      const toolchain = s.toolchain !== undefined ? fromSetting(s.toolchain, config, cwd) : (active?.toolchain ?? null);
-      if (s.toolchain !== undefined && toolchain) missing.note({ toolchain, source: 'setting', sourceFile: null }, cwd ?? os.homedir(), s.id);
+      const toolchain =
+        s.toolchain !== undefined
+          ? fromSetting(s.toolchain, config, cwd)
+          : (active?.toolchain ?? null);
+      if (s.toolchain !== undefined && toolchain)
+        missing.note({ toolchain, source: 'setting', sourceFile: null }, cwd ?? os.homedir(), s.id);
       if (!toolchain) {
-        problems.push(`Server ${s.id}: no "toolchain" is set and ${cwd ? `no rustup toolchain is active in ${cwd}` : 'no folder is open'}. Set "toolchain" in toolchainLock.servers.`);
+        problems.push(
+          `Server ${s.id}: no "toolchain" is set and ${cwd ? `no rustup toolchain is active in ${cwd}` : 'no folder is open'}. Set "toolchain" in toolchainLock.servers.`,
+        );
         continue;
       }
-      units.push(new ManagedServer(s, displayToolchain(toolchain), { log: deps.log, output: deps.output, cwd, stopTimeoutMs: deps.stopTimeoutMs }));
+      units.push(
+        new ManagedServer(s, displayToolchain(toolchain), {
+          log: deps.log,
+          output: deps.output,
+          cwd,
+          stopTimeoutMs: deps.stopTimeoutMs,
+        }),
+      );
     } catch (err) {
       problems.push(`Server ${s.id}: ${message(err)}`);
     }
@@ -155,9 +235,13 @@ export async function buildUnits(config: Config, deps: UnitDeps): Promise<BuiltU
     if (!vscode.extensions.getExtension(c.extensionId)) continue;
     try {
       const id = coordinatedId(c.extensionId);
-      const toolchains = await coordinatedToolchains(c, config, folders, (found, dir) => missing.note(found, dir, id));
+      const toolchains = await coordinatedToolchains(c, config, folders, (found, dir) =>
+        missing.note(found, dir, id),
+      );
       if (toolchains.length === 0) {
-        deps.log.info(`${c.extensionId}: ${c.toolchainFrom === 'clangd' ? 'no clangd (clangd.path, PATH) found' : c.toolchainFrom === 'goroot' ? 'no Go toolchain (go env GOROOT) found' : 'no Cargo project or active rustup toolchain in this workspace'}; not coordinating it`);
+        deps.log.info(
+          `${c.extensionId}: ${c.toolchainFrom === 'clangd' ? 'no clangd (clangd.path, PATH) found' : c.toolchainFrom === 'goroot' ? 'no Go toolchain (go env GOROOT) found' : 'no Cargo project or active rustup toolchain in this workspace'}; not coordinating it`,
+        );
         continue;
       }
       units.push(coordinatedUnit(c, toolchains.map(displayToolchain), deps.log));

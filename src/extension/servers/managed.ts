@@ -3,7 +3,13 @@
 // because a client whose start failed cannot be started again.
 import * as cp from 'node:child_process';
 import * as vscode from 'vscode';
-import { CloseAction, ErrorAction, LanguageClient, State, type DocumentSelector } from 'vscode-languageclient/node';
+import {
+  CloseAction,
+  ErrorAction,
+  LanguageClient,
+  State,
+  type DocumentSelector,
+} from 'vscode-languageclient/node';
 import { message, type Toolchain } from '../../lock';
 import { NO_AUTO_INSTALL_ENV } from '../../toolchains';
 import type { ManagedServerConfig } from '../config';
@@ -25,7 +31,9 @@ const RESTART_WINDOW_MS = 3 * 60_000;
 
 /** `${toolchainPath}` and `${toolchainName}` in command, args and env name the toolchain. */
 function substitute(text: string, toolchain: Toolchain): string {
-  return text.replaceAll('${toolchainPath}', toolchain.path).replaceAll('${toolchainName}', toolchain.name);
+  return text
+    .replaceAll('${toolchainPath}', toolchain.path)
+    .replaceAll('${toolchainName}', toolchain.name);
 }
 
 /** The last lines a server wrote to stderr: its own reason when it dies while starting. */
@@ -157,12 +165,15 @@ export class ManagedServer implements ServerUnit {
         },
       );
       client.onCommandClash = (command, err) =>
-        this.deps.log.warn(`server ${this.config.id}: its command ${command} is already registered by another extension; not registered (${message(err)})`);
+        this.deps.log.warn(
+          `server ${this.config.id}: its command ${command} is already registered by another extension; not registered (${message(err)})`,
+        );
       this.client = client;
       const command = substitute(this.config.command, this.toolchain);
       try {
         await client.start();
-        if (client.state !== State.Running) throw new Error(this.exitReason() ?? 'the server exited while starting');
+        if (client.state !== State.Running)
+          throw new Error(this.exitReason() ?? 'the server exited while starting');
       } catch (err) {
         this.client = undefined;
         this.stopping = true;
@@ -197,7 +208,8 @@ export class ManagedServer implements ServerUnit {
           // On a timeout here the caller kills the tree; this wait then ends too.
           await waitForExit(child, this.deps.stopTimeoutMs() + 5000);
           // Helpers it left behind (build scripts, proc-macro servers) still use the toolchain.
-          if (child.pid !== undefined && (await reapTree(child.pid, 1000))) this.deps.log.info(`server ${this.id}: ended processes it left behind`);
+          if (child.pid !== undefined && (await reapTree(child.pid, 1000)))
+            this.deps.log.info(`server ${this.id}: ended processes it left behind`);
         }
       } finally {
         if (this.client === client) this.client = undefined;
@@ -211,7 +223,8 @@ export class ManagedServer implements ServerUnit {
     const child = this.child;
     if (child?.pid === undefined) return;
     killTree(child.pid);
-    if (!(await waitForExit(child, 5000))) this.deps.log.error(`server ${this.id} pid=${child.pid} survived SIGKILL`);
+    if (!(await waitForExit(child, 5000)))
+      this.deps.log.error(`server ${this.id} pid=${child.pid} survived SIGKILL`);
   }
 
   onDidExit(listener: (exit: UnitExit) => void): { dispose(): void } {
@@ -229,13 +242,17 @@ export class ManagedServer implements ServerUnit {
     this.spawnError = null;
     this.exit = null;
     this.stderrTail = [];
-    const child = cp.spawn(substitute(this.config.command, t), this.config.args.map((a) => substitute(a, t)), {
-      ...groupSpawnOptions,
-      cwd: this.deps.cwd,
-      env,
-      stdio: 'pipe',
-      shell: false,
-    });
+    const child = cp.spawn(
+      substitute(this.config.command, t),
+      this.config.args.map((a) => substitute(a, t)),
+      {
+        ...groupSpawnOptions,
+        cwd: this.deps.cwd,
+        env,
+        stdio: 'pipe',
+        shell: false,
+      },
+    );
     await new Promise<void>((resolve, reject) => {
       child.once('spawn', resolve);
       child.once('error', (err) => {
@@ -247,12 +264,17 @@ export class ManagedServer implements ServerUnit {
     this.child = child;
     if (restarted) this.deps.log.info(`server ${this.id} restarted pid=${child.pid}`);
     child.stderr?.on('data', (chunk: Buffer) => {
-      const lines = chunk.toString('utf8').split(/\r?\n/).filter((l) => l.trim() !== '');
+      const lines = chunk
+        .toString('utf8')
+        .split(/\r?\n/)
+        .filter((l) => l.trim() !== '');
       this.stderrTail = [...this.stderrTail, ...lines].slice(-STDERR_TAIL);
     });
     child.once('exit', (code, signal) => {
       this.exit = { code, signal };
-      this.deps.log.info(`server ${this.id} process pid=${child.pid} exited (${signal ?? `code ${code}`})`);
+      this.deps.log.info(
+        `server ${this.id} process pid=${child.pid} exited (${signal ?? `code ${code}`})`,
+      );
     });
     return child;
   }
@@ -260,7 +282,9 @@ export class ManagedServer implements ServerUnit {
   /** "exited with code 3: <its last stderr lines>", once the process has ended. */
   private exitReason(): string | undefined {
     if (!this.exit) return undefined;
-    const how = this.exit.signal ? `was killed by ${this.exit.signal}` : `exited with code ${this.exit.code}`;
+    const how = this.exit.signal
+      ? `was killed by ${this.exit.signal}`
+      : `exited with code ${this.exit.code}`;
     return this.stderrTail.length > 0 ? `it ${how}: ${this.stderrTail.join(' / ')}` : `it ${how}`;
   }
 
@@ -270,7 +294,9 @@ export class ManagedServer implements ServerUnit {
     this.crashes = [...this.crashes.filter((t) => now - t < RESTART_WINDOW_MS), now];
     const final = this.crashes.length > MAX_RESTARTS;
     // Only the facts: whoever reports a final exit says what follows from it.
-    const message = final ? `crashed ${this.crashes.length} times in 3 minutes` : 'the server process ended';
+    const message = final
+      ? `crashed ${this.crashes.length} times in 3 minutes`
+      : 'the server process ended';
     for (const l of this.exitListeners) l({ final, message });
     if (final) {
       const client = this.client;

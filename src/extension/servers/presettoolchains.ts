@@ -54,7 +54,8 @@ export function clangdToolchainDir(): string | undefined {
 /** `go env GOROOT` (the go on PATH; `go.goroot` wins when set), or undefined when there is no go. */
 export function goRoot(): Promise<string | undefined> {
   const setting = vscode.workspace.getConfiguration('go').get<string>('goroot');
-  if (setting && path.isAbsolute(setting)) return Promise.resolve(fs.existsSync(setting) ? setting : undefined);
+  if (setting && path.isAbsolute(setting))
+    return Promise.resolve(fs.existsSync(setting) ? setting : undefined);
   const go = onPath('go');
   if (!go) return Promise.resolve(undefined);
   return new Promise((resolve) => {

@@ -11,7 +11,10 @@ export const groupSpawnOptions = { detached: !windows, windowsHide: true } as co
 /** Signals the process tree led by `pid` (its process group on POSIX, taskkill /T on Windows). */
 export function killTree(pid: number, signal: NodeJS.Signals = 'SIGKILL'): void {
   if (windows) {
-    spawnSync('taskkill', ['/T', '/F', '/PID', String(pid)], { stdio: 'ignore', windowsHide: true });
+    spawnSync('taskkill', ['/T', '/F', '/PID', String(pid)], {
+      stdio: 'ignore',
+      windowsHide: true,
+    });
     return;
   }
   try {
@@ -61,7 +64,8 @@ export async function reapTree(pid: number, graceMs: number): Promise<boolean> {
 export function spawnFailure(program: string, err: unknown): string {
   const code = (err as NodeJS.ErrnoException | undefined)?.code;
   const named = /[\\/]/.test(program);
-  if (code === 'ENOENT') return named ? `${program} does not exist` : `${program} is not on PATH (give its full path)`;
+  if (code === 'ENOENT')
+    return named ? `${program} does not exist` : `${program} is not on PATH (give its full path)`;
   if (code === 'EACCES') return `${program} is not executable`;
   return `${program} could not be run: ${message(err)}`;
 }

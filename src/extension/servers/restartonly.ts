@@ -28,12 +28,16 @@ export class RestartOnlyServer implements ServerUnit {
   }
 
   isRunning(): boolean {
-    return !this.stale && vscode.extensions.getExtension(this.config.extensionId)?.isActive === true;
+    return (
+      !this.stale && vscode.extensions.getExtension(this.config.extensionId)?.isActive === true
+    );
   }
 
   async stop(): Promise<void> {
     this.stale = true;
-    this.log.warn(`server ${this.id}: ${this.config.extensionId} can only restart its server (${this.config.restartCommand}); it keeps running during the update and is restarted after it`);
+    this.log.warn(
+      `server ${this.id}: ${this.config.extensionId} can only restart its server (${this.config.restartCommand}); it keeps running during the update and is restarted after it`,
+    );
   }
 
   async start(): Promise<void> {
