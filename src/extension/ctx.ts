@@ -1,30 +1,20 @@
-// One Ctx per window: it owns every disposable, the lock coordinator, the status bar and the log.
-// `activate` builds it, `deactivate` disposes it; nothing else keeps long-lived state.
+// One Ctx per window: it owns every disposable, the lock coordinator, the status bar and the log,
+// and decides when locking starts and stops. `activate` builds it, `deactivate` disposes it; nothing
+// else keeps long-lived state. What goes wrong is told by alerts.ts; the lock directory as everyone
+// sees it is lockdir-view.ts.
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import {
-  defaultLockDir,
-  describeHolder,
-  holderCommand,
-  isLockError,
-  message,
-  nativeLock,
-  status,
-  toolchainKey,
-  watch,
-  type Disposable,
-  type LockStatus,
-  type Toolchain,
-} from '../lock';
+import { defaultLockDir, isLockError, message, nativeLock } from '../lock';
 import { listRustupToolchains, resolveToolchain, type ResolvedToolchain } from '../toolchains';
+import { Alerts } from './alerts';
 import { registerCommands } from './commands';
 import { configImpact, readConfig, SECTION, type Config } from './config';
 import { InstallOffers } from './install';
 import { useTranslator } from './l10n';
-import { LockCoordinator, type StoppedUnlocked } from './lockstate';
+import { LockDirView } from './lockdir-view';
+import { LockCoordinator } from './lockstate';
 import { Presentation } from './presentation';
 import { announceOutsideChange, UnlockedObserver } from './outside';
-import { updatePid } from './render';
 import { buildUnits } from './servers';
 import { Serial } from './servers/unit';
 import { announceStepAside } from './stepaside';
@@ -40,6 +30,8 @@ export class Ctx {
   coordinator: LockCoordinator | undefined;
   /** Toolchains the servers need that rustup has not installed, and their install offers. */
   readonly installs = new InstallOffers(this);
+  /** Failure and warning notifications, each problem shown once. */
+  readonly alerts = new Alerts(this);
   /** Why locking cannot work in this editor (native module), or null. */
   unavailable: string | null = null;
   /** The status bar item, the Toolchain Locks view and the context keys, rendered from state. */
@@ -48,15 +40,14 @@ export class Ctx {
   /** Start, every rebuild of the coordinator and dispose run one at a time: never two coordinators. */
   private readonly lifecycle = new Serial();
   private readonly disposables: vscode.Disposable[] = [];
-  private lockWatch: Disposable | undefined;
-  private locks = new Map<string, LockStatus>();
+  /** Every lock in the lock directory, this window's and everyone else's. */
+  private readonly lockDirView: LockDirView;
   private readonly unlocked = new UnlockedObserver({
     lockDir: () => this.lockDir(),
     toolchains: () => (this.coordinator?.snapshot() ?? []).map((t) => t.toolchain),
     changed: () => this.render(),
     warn: (m) => this.log.warn(m),
   });
-  private readonly shownProblems = new Set<string>();
   private rebuildTimer: NodeJS.Timeout | undefined;
   private refreshTimer: NodeJS.Timeout | undefined;
   private unitsVersion = 0;
@@ -68,6 +59,12 @@ export class Ctx {
     this.serverOutput = vscode.window.createOutputChannel('Toolchain Lock Servers');
     this.updateOutput = vscode.window.createOutputChannel('Toolchain Lock Update');
     this.presentation = new Presentation(this.log);
+    this.lockDirView = new LockDirView({
+      lockDir: () => this.lockDir(),
+      log: this.log,
+      changed: () => this.render(),
+      problem: (m) => this.alerts.problem(m),
+    });
     this.terminal = new TerminalEnvironment(extension, this.log);
     this.config = readConfig();
     this.disposables.push(
@@ -102,13 +99,7 @@ export class Ctx {
     } catch (err) {
       if (!isLockError(err, 'E_NATIVE_MODULE')) throw err;
       this.unavailable = err.message;
-      this.log.error(err.message);
-      void vscode.window
-        .showErrorMessage(
-          `Toolchain Lock cannot lock toolchains in this editor: ${err.message}`,
-          'Open log',
-        )
-        .then((c) => c && this.log.show());
+      this.alerts.unavailable(err.message);
     }
     this.terminal.apply(this.config);
     await this.lifecycle.run(async () => {
@@ -139,7 +130,7 @@ export class Ctx {
     if (this.disposed) return;
     this.presentation.render({
       toolchains: this.coordinator?.snapshot() ?? [],
-      locks: this.locks,
+      locks: this.lockDirView.byKey,
       unlocked: this.unlocked.byKey,
       unavailable: this.unavailable,
       missing: this.installs.current(),
@@ -150,11 +141,7 @@ export class Ctx {
 
   /** Reads the lock directory once (Refresh in the Locks view); the watch keeps it current otherwise. */
   refreshLocks(): void {
-    try {
-      this.locks = new Map(status({ lockDir: this.lockDir() }).map((s) => [s.key, s]));
-    } catch (err) {
-      this.log.warn(`cannot read the lock directory ${this.lockDir()}: ${message(err)}`);
-    }
+    this.lockDirView.read();
     void this.coordinator?.refresh();
     this.render();
   }
@@ -222,42 +209,21 @@ export class Ctx {
           this.unlocked.refresh();
           return announceOutsideChange(info);
         },
-        onUnitFailed: (id, why) => this.reportUnitFailure(id, why),
-        onStoppedUnlocked: (info) => this.reportStoppedUnlocked(info),
-        onLockError: (t, err) => this.reportLockError(t, err),
-        onWarning: (m) => this.reportProblem(m),
+        onUnitFailed: (id, why) => this.alerts.unitFailure(id, why),
+        onStoppedUnlocked: (info) => this.alerts.stoppedUnlocked(info),
+        onLockError: (t, err) => this.alerts.lockError(t, err),
+        onWarning: (m) => this.alerts.problem(m),
       },
     });
-    try {
-      this.lockWatch = watch({
-        lockDir,
-        pollIntervalMs: this.config.pollIntervalMs,
-        onEvent: (ev) => {
-          if (!ev.holder.self)
-            this.log.info(
-              `lock directory: ${ev.event} ${ev.toolchain?.name ?? ev.key} by ${describeHolder(ev.holder)}`,
-            );
-        },
-        onStatus: (statuses) => {
-          this.locks = new Map(statuses.map((s) => [s.key, s]));
-          this.render();
-        },
-        onWarning: (m) => this.reportProblem(m),
-      });
-    } catch (err) {
-      this.reportProblem(
-        `cannot watch the lock directory ${lockDir}; the status bar shows this window's own state only: ${message(err)}`,
-      );
-    }
+    this.lockDirView.start(lockDir, this.config.pollIntervalMs);
   }
 
   private async stopLocking(stopTimeoutMs?: number): Promise<void> {
-    this.lockWatch?.dispose();
-    this.lockWatch = undefined;
+    this.lockDirView.stop();
     const coordinator = this.coordinator;
     this.coordinator = undefined;
     await coordinator?.dispose(stopTimeoutMs);
-    this.locks = new Map();
+    this.lockDirView.clear();
   }
 
   /** Re-reads the settings and applies what changed; `force` takes the locks anew whatever changed. */
@@ -293,14 +259,14 @@ export class Ctx {
 
   private async rebuildUnits(): Promise<void> {
     const version = ++this.unitsVersion;
-    for (const p of this.config.problems) this.reportProblem(p);
+    for (const p of this.config.problems) this.alerts.problem(p);
     const { units, problems, missing } = await buildUnits(this.config, {
       log: this.log,
       output: this.serverOutput,
       stopTimeoutMs: () => this.config.stopTimeoutMs,
     });
     if (version !== this.unitsVersion || this.disposed || !this.coordinator) return;
-    for (const p of problems) this.reportProblem(p);
+    for (const p of problems) this.alerts.problem(p);
     // Before the servers start: a server failing for want of its toolchain is the offer's to tell.
     this.installs.update(missing);
     this.log.info(
@@ -312,73 +278,7 @@ export class Ctx {
       .flatMap((t) => t.units)
       .filter((u) => u.owned && u.running && !kept.has(u.id));
     const setting = this.coordinator.setUnits(units);
-    if (dropped.length > 0) this.announceDropped([...new Set(dropped.map((u) => u.id))]);
+    if (dropped.length > 0) this.alerts.dropped([...new Set(dropped.map((u) => u.id))]);
     await setting;
-  }
-
-  /** A server stopped because of the settings is never a silent surprise. */
-  private announceDropped(ids: readonly string[]): void {
-    const listed = new Set(this.config.servers.map((s) => s.id));
-    const why = ids.map((id) =>
-      listed.has(id)
-        ? `${id}: its entry in toolchainLock.servers no longer resolves (see the log)`
-        : `${id}: toolchainLock.servers no longer lists it`,
-    );
-    const trust = vscode.workspace.isTrusted
-      ? ''
-      : ' In an untrusted workspace only user settings count.';
-    const text = `Toolchain Lock stopped ${why.join('; ')}.${trust}`;
-    this.log.warn(text);
-    void vscode.window.showWarningMessage(text, 'Open Settings', 'Open log').then((choice) => {
-      if (choice === 'Open Settings')
-        vscode.commands
-          .executeCommand('workbench.action.openSettings', `${SECTION}.servers`)
-          .then(undefined, () => this.log.show());
-      if (choice === 'Open log') this.log.show();
-    });
-  }
-
-  private reportProblem(text: string): void {
-    this.log.warn(text);
-    if (this.shownProblems.has(text)) return;
-    this.shownProblems.add(text);
-    void vscode.window
-      .showWarningMessage(`Toolchain Lock: ${text}`, 'Open log')
-      .then((c) => c && this.log.show());
-  }
-
-  /** Once per server and update: a restart of theirs during an update is undone, never silently. */
-  private reportStoppedUnlocked(info: StoppedUnlocked): void {
-    const w = info.writer;
-    const pid = w ? updatePid(w) : undefined;
-    const key = `${info.unitId} ${toolchainKey(info.toolchain.path)} ${w ? `${w.pid} ${w.since ?? ''}` : 'waiting'}`;
-    if (this.shownProblems.has(key)) return;
-    this.shownProblems.add(key);
-    const by = w ? ` by “${holderCommand(w)}”${pid !== undefined ? ` (pid ${pid})` : ''}` : '';
-    const text = `${info.unitId} was started while toolchain ${info.toolchain.name} is being updated${by}; Toolchain Lock stopped it again. It starts when the update finishes.`;
-    void vscode.window.showWarningMessage(text, 'Open log').then((c) => c && this.log.show());
-  }
-
-  private reportUnitFailure(id: string, why: string): void {
-    const toolchains = (this.coordinator?.snapshot() ?? []).filter((t) =>
-      t.units.some((u) => u.id === id),
-    );
-    if (toolchains.some((t) => this.installs.covers(t.key))) {
-      this.installs.offer();
-      return;
-    }
-    const unit = toolchains[0];
-    const on = unit ? ` on toolchain ${unit.toolchain.name}` : '';
-    void vscode.window
-      .showErrorMessage(`${id} is not running${on}: ${why}`, 'Open log', 'Retry')
-      .then((choice) => {
-        if (choice === 'Open log') this.log.show();
-        if (choice === 'Retry') void this.coordinator?.retry(id);
-      });
-  }
-
-  private reportLockError(t: Toolchain, err: unknown): void {
-    if (isLockError(err, 'E_NATIVE_MODULE')) return; // said once at start
-    this.reportProblem(`cannot lock ${t.name}; its servers run unprotected: ${message(err)}`);
   }
 }

@@ -2,18 +2,32 @@
 // the English text with {0}-style arguments filled in before that and in the pure modules' unit
 // tests. Pure modules (render, locktree) import this instead of `vscode`. Messages are the keys of
 // l10n/bundle.l10n.json, which scripts/l10n-bundle.mjs builds from the `l10n.t('…')` calls.
+//
+// Log lines (the output channels) stay English whatever the display language: they are what a bug
+// report quotes and what the tests and the lock engine's own messages are read against. A message
+// that is both shown and logged is written once, as a function of a `Messages`, and called with
+// `english` for the log and `vscode.l10n` (or `l10n`) for the notification; its parameter is named
+// `l10n`, so that scripts/l10n-bundle.mjs finds the messages in its `l10n.t('…')` calls.
 type Arg = string | number | boolean;
 type Translate = (message: string, ...args: Arg[]) => string;
 
-const english: Translate = (message, ...args) =>
+/** Anything with a `t`: `l10n` here, `vscode.l10n`, or `english`. */
+export interface Messages {
+  t(message: string, ...args: Arg[]): string;
+}
+
+const fill: Translate = (message, ...args) =>
   message.replace(/\{(\d+)\}/g, (m, i: string) =>
     args[Number(i)] === undefined ? m : String(args[Number(i)]),
   );
-let translate: Translate = english;
+let translate: Translate = fill;
 
-export const l10n = {
+export const l10n: Messages = {
   t: (message: string, ...args: Arg[]): string => translate(message, ...args),
 };
+
+/** The English text of a message, for the log, whatever translator is in use. */
+export const english: Messages = { t: fill };
 
 export function useTranslator(t: Translate): void {
   translate = t;
