@@ -6,6 +6,7 @@ import * as vscode from 'vscode';
 import { holderCommand, isLockError, message, toolchainKey, type Toolchain } from '../lock';
 import { SECTION } from './config';
 import type { Ctx } from './ctx';
+import { english, type Messages } from './l10n';
 import type { StoppedUnlocked } from './lockstate';
 import { updatePid } from './render';
 
@@ -18,40 +19,56 @@ export class Alerts {
   /** Locking cannot work in this editor at all (the native module): said once, at start. */
   unavailable(why: string): void {
     this.ctx.log.error(why);
+    const log = vscode.l10n.t('Open log');
     void vscode.window
-      .showErrorMessage(`Toolchain Lock cannot lock toolchains in this editor: ${why}`, 'Open log')
-      .then((c) => c && this.ctx.log.show());
+      .showErrorMessage(
+        vscode.l10n.t('Toolchain Lock cannot lock toolchains in this editor: {0}', why),
+        log,
+      )
+      .then((c) => c === log && this.ctx.log.show());
   }
 
-  /** Always logged; shown once per text. */
-  problem(text: string): void {
+  /**
+   * Always logged as `text`; shown once per `text`, as `shown` when the caller has it translated.
+   * Problems from the lock engine and the settings come in English only.
+   */
+  problem(text: string, shown: string = text): void {
     this.ctx.log.warn(text);
     if (this.shown.has(text)) return;
     this.shown.add(text);
+    const log = vscode.l10n.t('Open log');
     void vscode.window
-      .showWarningMessage(`Toolchain Lock: ${text}`, 'Open log')
-      .then((c) => c && this.ctx.log.show());
+      .showWarningMessage(vscode.l10n.t('Toolchain Lock: {0}', shown), log)
+      .then((c) => c === log && this.ctx.log.show());
   }
 
   /** A server stopped because of the settings is never a silent surprise. */
   dropped(ids: readonly string[]): void {
     const listed = new Set(this.ctx.config.servers.map((s) => s.id));
-    const why = ids.map((id) =>
-      listed.has(id)
-        ? `${id}: its entry in toolchainLock.servers no longer resolves (see the log)`
-        : `${id}: toolchainLock.servers no longer lists it`,
-    );
-    const trust = vscode.workspace.isTrusted
-      ? ''
-      : ' In an untrusted workspace only user settings count.';
-    const text = `Toolchain Lock stopped ${why.join('; ')}.${trust}`;
-    this.ctx.log.warn(text);
-    void vscode.window.showWarningMessage(text, 'Open Settings', 'Open log').then((choice) => {
-      if (choice === 'Open Settings')
+    const trusted = vscode.workspace.isTrusted;
+    const text = (l10n: Messages): string => {
+      const why = ids
+        .map((id) =>
+          listed.has(id)
+            ? l10n.t('{0}: its entry in toolchainLock.servers no longer resolves (see the log)', id)
+            : l10n.t('{0}: toolchainLock.servers no longer lists it', id),
+        )
+        .join('; ');
+      return trusted
+        ? l10n.t('Toolchain Lock stopped {0}.', why)
+        : l10n.t(
+            'Toolchain Lock stopped {0}. In an untrusted workspace only user settings count.',
+            why,
+          );
+    };
+    this.ctx.log.warn(text(english));
+    const [settings, log] = [vscode.l10n.t('Open Settings'), vscode.l10n.t('Open log')];
+    void vscode.window.showWarningMessage(text(vscode.l10n), settings, log).then((choice) => {
+      if (choice === settings)
         vscode.commands
           .executeCommand('workbench.action.openSettings', `${SECTION}.servers`)
           .then(undefined, () => this.ctx.log.show());
-      if (choice === 'Open log') this.ctx.log.show();
+      if (choice === log) this.ctx.log.show();
     });
   }
 
@@ -62,9 +79,29 @@ export class Alerts {
     const key = `${info.unitId} ${toolchainKey(info.toolchain.path)} ${w ? `${w.pid} ${w.since ?? ''}` : 'waiting'}`;
     if (this.shown.has(key)) return;
     this.shown.add(key);
-    const by = w ? ` by “${holderCommand(w)}”${pid !== undefined ? ` (pid ${pid})` : ''}` : '';
-    const text = `${info.unitId} was started while toolchain ${info.toolchain.name} is being updated${by}; Toolchain Lock stopped it again. It starts when the update finishes.`;
-    void vscode.window.showWarningMessage(text, 'Open log').then((c) => c && this.ctx.log.show());
+    const [unit, toolchain] = [info.unitId, info.toolchain.name];
+    const text = !w
+      ? vscode.l10n.t(
+          '{0} was started while toolchain {1} is being updated; Toolchain Lock stopped it again. It starts when the update finishes.',
+          unit,
+          toolchain,
+        )
+      : pid === undefined
+        ? vscode.l10n.t(
+            '{0} was started while toolchain {1} is being updated by “{2}”; Toolchain Lock stopped it again. It starts when the update finishes.',
+            unit,
+            toolchain,
+            holderCommand(w),
+          )
+        : vscode.l10n.t(
+            '{0} was started while toolchain {1} is being updated by “{2}” (pid {3}); Toolchain Lock stopped it again. It starts when the update finishes.',
+            unit,
+            toolchain,
+            holderCommand(w),
+            pid,
+          );
+    const log = vscode.l10n.t('Open log');
+    void vscode.window.showWarningMessage(text, log).then((c) => c === log && this.ctx.log.show());
   }
 
   unitFailure(id: string, why: string): void {
@@ -78,17 +115,20 @@ export class Alerts {
       return;
     }
     const unit = toolchains[0];
-    const on = unit ? ` on toolchain ${unit.toolchain.name}` : '';
-    void vscode.window
-      .showErrorMessage(`${id} is not running${on}: ${why}`, 'Open log', 'Retry')
-      .then((choice) => {
-        if (choice === 'Open log') ctx.log.show();
-        if (choice === 'Retry') void ctx.coordinator?.retry(id);
-      });
+    const text = unit
+      ? vscode.l10n.t('{0} is not running on toolchain {1}: {2}', id, unit.toolchain.name, why)
+      : vscode.l10n.t('{0} is not running: {1}', id, why);
+    const [log, retry] = [vscode.l10n.t('Open log'), vscode.l10n.t('Retry')];
+    void vscode.window.showErrorMessage(text, log, retry).then((choice) => {
+      if (choice === log) ctx.log.show();
+      if (choice === retry) void ctx.coordinator?.retry(id);
+    });
   }
 
   lockError(t: Toolchain, err: unknown): void {
     if (isLockError(err, 'E_NATIVE_MODULE')) return; // said once at start
-    this.problem(`cannot lock ${t.name}; its servers run unprotected: ${message(err)}`);
+    const text = (l10n: Messages): string =>
+      l10n.t('cannot lock {0}; its servers run unprotected: {1}', t.name, message(err));
+    this.problem(text(english), text(vscode.l10n));
   }
 }

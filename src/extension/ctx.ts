@@ -63,7 +63,7 @@ export class Ctx {
       lockDir: () => this.lockDir(),
       log: this.log,
       changed: () => this.render(),
-      problem: (m) => this.alerts.problem(m),
+      problem: (text, shown) => this.alerts.problem(text, shown),
     });
     this.terminal = new TerminalEnvironment(extension, this.log);
     this.config = readConfig();

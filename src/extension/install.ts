@@ -9,11 +9,14 @@ import * as vscode from 'vscode';
 import { toolchainKey } from '../lock';
 import { isChannelName, rustupInstallCommand } from '../toolchains';
 import type { Ctx } from './ctx';
+import { english, type Messages } from './l10n';
 import type { MissingToolchain } from './servers';
 import { runUnderWriteLock } from './update';
 
-const INSTALL = 'Install toolchain';
-const MANAGE_TRUST = 'Manage Workspace Trust';
+// Buttons: looked up when shown, so a choice is compared with the same translated label.
+const installLabel = (): string => vscode.l10n.t('Install toolchain');
+const trustLabel = (): string => vscode.l10n.t('Manage Workspace Trust');
+const logLabel = (): string => vscode.l10n.t('Open log');
 
 /**
  * The argv that installs `m` with the components, targets and profile its toolchain file asks
@@ -31,20 +34,20 @@ export function installCommandOf(
 }
 
 /** Which rule names the toolchain, as a clause: "rust-toolchain.toml in /proj pins it". */
-function namedBy(m: MissingToolchain): string {
+function namedBy(m: MissingToolchain, l10n: Messages = vscode.l10n): string {
   switch (m.source) {
     case 'toolchain-file':
       return m.sourceFile
-        ? `${path.basename(m.sourceFile)} in ${path.dirname(m.sourceFile)} pins it`
-        : `a toolchain file pins it for ${m.folder}`;
+        ? l10n.t('{0} in {1} pins it', path.basename(m.sourceFile), path.dirname(m.sourceFile))
+        : l10n.t('a toolchain file pins it for {0}', m.folder);
     case 'override':
-      return `a rustup override pins it for ${m.folder}`;
+      return l10n.t('a rustup override pins it for {0}', m.folder);
     case 'env':
-      return 'RUSTUP_TOOLCHAIN names it';
+      return l10n.t('RUSTUP_TOOLCHAIN names it');
     case 'default':
-      return 'it is rustup’s default toolchain';
+      return l10n.t('it is rustup’s default toolchain');
     case 'setting':
-      return 'the toolchainLock settings name it';
+      return l10n.t('the toolchainLock settings name it');
   }
 }
 
@@ -57,15 +60,21 @@ function needsTrust(m: MissingToolchain): boolean {
   return !vscode.workspace.isTrusted && m.source === 'toolchain-file';
 }
 
-function describe(m: MissingToolchain): string {
-  const units = m.units.join(', ');
-  return `Toolchain ${m.shown.name} is not installed: ${namedBy(m)}, and ${units} ${m.units.length === 1 ? 'needs' : 'need'} it.`;
+function describe(m: MissingToolchain, l10n: Messages = vscode.l10n): string {
+  const [name, why, units] = [m.shown.name, namedBy(m, l10n), m.units.join(', ')];
+  return m.units.length === 1
+    ? l10n.t('Toolchain {0} is not installed: {1}, and {2} needs it.', name, why, units)
+    : l10n.t('Toolchain {0} is not installed: {1}, and {2} need it.', name, why, units);
 }
 
-const NOT_INSTALLABLE =
-  'rustup cannot install it by name; install or link it with rustup (rustup toolchain link NAME DIR), then retry.';
-const UNTRUSTED =
-  'This workspace is untrusted and the name comes from its files: trust it to install the toolchain from here.';
+const notInstallable = (): string =>
+  vscode.l10n.t(
+    'rustup cannot install it by name; install or link it with rustup (rustup toolchain link NAME DIR), then retry.',
+  );
+const untrusted = (): string =>
+  vscode.l10n.t(
+    'This workspace is untrusted and the name comes from its files: trust it to install the toolchain from here.',
+  );
 
 function manageTrust(ctx: Ctx): void {
   vscode.commands
@@ -75,19 +84,19 @@ function manageTrust(ctx: Ctx): void {
 
 /** The notification for one missing toolchain: the install action when it may run, else why not. */
 function showOffer(ctx: Ctx, m: MissingToolchain): void {
-  const text = describe(m);
-  ctx.log.warn(text);
+  ctx.log.warn(describe(m, english));
+  const [install, trust, log] = [installLabel(), trustLabel(), logLabel()];
   const [extra, items] = !installCommandOf(m)
-    ? [NOT_INSTALLABLE, []]
+    ? [notInstallable(), []]
     : needsTrust(m)
-      ? [UNTRUSTED, [MANAGE_TRUST]]
-      : ['', [INSTALL]];
+      ? [untrusted(), [trust]]
+      : ['', [install]];
   void vscode.window
-    .showWarningMessage([text, extra].filter(Boolean).join(' '), ...items, 'Open log')
+    .showWarningMessage([describe(m), extra].filter(Boolean).join(' '), ...items, log)
     .then((choice) => {
-      if (choice === INSTALL) void installMissing(ctx, m);
-      if (choice === MANAGE_TRUST) manageTrust(ctx);
-      if (choice === 'Open log') ctx.log.show();
+      if (choice === install) void installMissing(ctx, m);
+      if (choice === trust) manageTrust(ctx);
+      if (choice === log) ctx.log.show();
     });
 }
 
@@ -140,15 +149,17 @@ export class InstallOffers {
 async function installMissing(ctx: Ctx, m: MissingToolchain): Promise<boolean> {
   const command = installCommandOf(m);
   if (!command) {
+    const log = logLabel();
     void vscode.window
-      .showErrorMessage(`${describe(m)} ${NOT_INSTALLABLE}`, 'Open log')
-      .then((c) => c && ctx.log.show());
+      .showErrorMessage(`${describe(m)} ${notInstallable()}`, log)
+      .then((c) => c === log && ctx.log.show());
     return false;
   }
   if (needsTrust(m)) {
+    const trust = trustLabel();
     void vscode.window
-      .showErrorMessage(`${describe(m)} ${UNTRUSTED}`, MANAGE_TRUST)
-      .then((c) => c && manageTrust(ctx));
+      .showErrorMessage(`${describe(m)} ${untrusted()}`, trust)
+      .then((c) => c === trust && manageTrust(ctx));
     return false;
   }
   const { argv, skipped } = command;
@@ -166,9 +177,18 @@ async function installMissing(ctx: Ctx, m: MissingToolchain): Promise<boolean> {
   )
     return false;
   if (!fs.existsSync(m.toolchain.path)) {
-    const text = `${argv.join(' ')} succeeded, but ${m.toolchain.path} still does not exist: is rustup on PATH the one whose home is ${path.dirname(path.dirname(m.toolchain.path))}?`;
-    ctx.log.error(text);
-    void vscode.window.showErrorMessage(text, 'Open log').then((c) => c && ctx.log.show());
+    const text = (l10n: Messages): string =>
+      l10n.t(
+        '{0} succeeded, but {1} still does not exist: is rustup on PATH the one whose home is {2}?',
+        argv.join(' '),
+        m.toolchain.path,
+        path.dirname(path.dirname(m.toolchain.path)),
+      );
+    ctx.log.error(text(english));
+    const log = logLabel();
+    void vscode.window
+      .showErrorMessage(text(vscode.l10n), log)
+      .then((c) => c === log && ctx.log.show());
     return false;
   }
   ctx.installs.forget(m);
@@ -200,7 +220,11 @@ export async function installToolchain(ctx: Ctx, name?: string): Promise<boolean
     );
     if (!m)
       void vscode.window.showErrorMessage(
-        `"${name}" is not a missing toolchain this window needs. Missing: ${missing.map((x) => x.shown.name).join(', ')}.`,
+        vscode.l10n.t(
+          '"{0}" is not a missing toolchain this window needs. Missing: {1}.',
+          name,
+          missing.map((x) => x.shown.name).join(', '),
+        ),
       );
   } else if (missing.length === 1) {
     m = missing[0];

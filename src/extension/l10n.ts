@@ -3,8 +3,12 @@
 // tests. Pure modules (render, locktree) import this instead of `vscode`. Messages are the keys of
 // l10n/bundle.l10n.json, which scripts/l10n-bundle.mjs builds from the `l10n.t('…')` calls.
 //
-// Log lines (the output channels) stay English whatever the display language: they are what a bug
-// report quotes and what the tests and the lock engine's own messages are read against. A message
+// Log lines (this.log.info/warn/error, the "Toolchain Lock" output channel) stay English whatever
+// the display language: they are what a bug report quotes, next to the lock engine's and the CLI's
+// own English. So do Copy details (the clipboard's text goes into bug reports too) and the lock
+// engine's descriptions of holders. What the user reads as the answer to their action is
+// localized: notifications, pickers, progress, the status bar, the Locks view, and the
+// "Toolchain Lock Update" channel's own lines (the command's output is the command's). A message
 // that is both shown and logged is written once, as a function of a `Messages`, and called with
 // `english` for the log and `vscode.l10n` (or `l10n`) for the notification; its parameter is named
 // `l10n`, so that scripts/l10n-bundle.mjs finds the messages in its `l10n.t('…')` calls.

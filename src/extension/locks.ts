@@ -1,17 +1,10 @@
 // "Toolchain Lock: Show who holds which lock": every lock in the lock directory, its holders and
 // the pending writer; picking one offers what can be done about it.
 import * as vscode from 'vscode';
-import {
-  describeHolder,
-  describeLockState,
-  describeRole,
-  message,
-  status,
-  type LockStatus,
-} from '../lock';
+import { describeHolder, message, status, type Holder, type LockStatus } from '../lock';
 import type { Ctx } from './ctx';
 
-import { describeLock } from './lockdescribe';
+import { describeLock, lockStateWords, roleWords } from './lockdescribe';
 
 export { describeLock };
 
@@ -35,11 +28,8 @@ export async function showLocks(ctx: Ctx): Promise<void> {
     const who = [...s.holders, ...(s.writer && !s.holders.includes(s.writer) ? [s.writer] : [])];
     return {
       label: `${s.state === 'free' ? '$(unlock)' : s.state === 'read' ? '$(lock)' : '$(sync)'} ${s.toolchain?.name ?? s.key}`,
-      description: `${describeLockState(s.state)}${s.holders.length === 0 ? '' : ` · ${s.holders.length === 1 ? vscode.l10n.t('1 holder') : vscode.l10n.t('{0} holders', s.holders.length)}`}`,
-      detail:
-        who
-          .map((h) => `${describeRole(h)}: ${describeHolder(h)}${h.self ? ' (this window)' : ''}`)
-          .join(' | ') || s.toolchain?.path,
+      description: `${lockStateWords(s.state)}${s.holders.length === 0 ? '' : ` · ${s.holders.length === 1 ? vscode.l10n.t('1 holder') : vscode.l10n.t('{0} holders', s.holders.length)}`}`,
+      detail: who.map(whoLine).join(' | ') || s.toolchain?.path,
       lock: s,
     };
   });
@@ -58,11 +48,18 @@ export async function showLocks(ctx: Ctx): Promise<void> {
   const actions = [...(s.toolchain ? [update] : []), copy, log];
   const action = await vscode.window.showQuickPick(actions, {
     title: s.toolchain?.name ?? s.key,
-    placeHolder: describeLock(s).split('\n')[0],
+    placeHolder: `${s.toolchain?.name ?? s.key}: ${lockStateWords(s.state)}`,
   });
   // Through the command: it runs only where the window can lock, and says why not elsewhere.
   if (action === update && s.toolchain)
     await vscode.commands.executeCommand('toolchainLock.updateToolchain', s.toolchain.path);
   if (action === copy) await vscode.env.clipboard.writeText(describeLock(s));
   if (action === log) ctx.log.show();
+}
+
+/** A holder in a quick pick's detail line; the holder's own record (describeHolder) stays as written. */
+function whoLine(h: Holder): string {
+  return h.self
+    ? vscode.l10n.t('{0}: {1} (this window)', roleWords(h), describeHolder(h))
+    : `${roleWords(h)}: ${describeHolder(h)}`;
 }

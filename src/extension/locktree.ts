@@ -38,7 +38,7 @@ export interface LockNode {
   /** A codicon id (`lock`, `sync~spin`, …). */
   readonly icon: string;
   readonly context: readonly NodeContext[];
-  /** What **Copy details** puts on the clipboard. */
+  /** What **Copy details** puts on the clipboard: English, like the log (l10n.ts). */
   readonly details: string;
   /** The toolchain the row belongs to (argument of Update safely, Install, Open output). */
   readonly toolchain?: { readonly name: string; readonly path: string };
@@ -72,13 +72,13 @@ export function holderParty(h: Holder): string {
   if (h.foreign) return l10n.t('plain flock');
   if (h.client === 'vscode') return l10n.t('window {0}', h.command[1] ?? h.command[0] ?? '').trim();
   if (h.client === 'cli') return l10n.t('terminal or script (toolchain-lock)');
-  return h.client ?? 'unknown';
+  return h.client ?? l10n.t('unknown');
 }
 
 function programOf(h: Holder): string {
-  if (h.client === 'vscode') return h.command[0] ?? 'editor window';
+  if (h.client === 'vscode') return h.command[0] ?? l10n.t('editor window');
   const first = h.command[0];
-  return first ? path.basename(first) : (h.client ?? 'unknown');
+  return first ? path.basename(first) : (h.client ?? l10n.t('unknown'));
 }
 
 function holderNode(parent: string, h: Holder, role: 'holder' | 'writer'): LockNode {

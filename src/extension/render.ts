@@ -2,7 +2,6 @@
 // the status bar can never disagree with the state it is rendered from.
 import * as path from 'node:path';
 import {
-  describeRole,
   describeUnlockedWriter,
   holderCommand,
   type Holder,
@@ -10,6 +9,7 @@ import {
   type UnlockedProcess,
 } from '../lock';
 import { l10n } from './l10n';
+import { roleWords } from './lockdescribe';
 import type { ToolchainSnapshot } from './lockstate';
 
 /** The only commands the tooltip's links may run (MarkdownString.isTrusted.enabledCommands). */
@@ -49,7 +49,7 @@ export function md(text: string): string {
 
 function program(h: Holder): string {
   const first = h.command[0];
-  return first ? path.basename(first) : (h.client ?? 'unknown');
+  return first ? path.basename(first) : (h.client ?? l10n.t('unknown'));
 }
 
 /**
@@ -62,7 +62,7 @@ export function updatePid(h: Holder): number | undefined {
 
 function whoLine(h: Holder): string {
   const pid = updatePid(h);
-  return pid === undefined ? program(h) : `${program(h)}, pid ${pid}`;
+  return pid === undefined ? program(h) : l10n.t('{0}, pid {1}', program(h), pid);
 }
 
 function outsideWho(t: ToolchainSnapshot): string {
@@ -71,25 +71,27 @@ function outsideWho(t: ToolchainSnapshot): string {
 }
 
 function shortState(t: ToolchainSnapshot, lock: LockStatus | undefined, holders: number): string {
-  if (t.outside) return `${t.toolchain.name}: changed outside Toolchain Lock (${outsideWho(t)})`;
+  const name = t.toolchain.name;
+  if (t.outside) return l10n.t('{0}: changed outside Toolchain Lock ({1})', name, outsideWho(t));
   switch (t.state) {
     case 'holding':
-      return `${t.toolchain.name} (${holders})`;
+      return `${name} (${holders})`;
     case 'acquiring':
-      return `${t.toolchain.name}: waiting`;
+      return l10n.t('{0}: waiting', name);
     case 'pending': {
       // The lock directory knows best whether the writer still waits or already writes.
       const writer = lock?.writer ?? t.writer;
-      return writer
-        ? `${t.toolchain.name}: ${writer.state === 'held' ? 'updating' : 'update pending'} (${whoLine(writer)})`
-        : `${t.toolchain.name}: update pending`;
+      if (!writer) return l10n.t('{0}: update pending', name);
+      return writer.state === 'held'
+        ? l10n.t('{0}: updating ({1})', name, whoLine(writer))
+        : l10n.t('{0}: update pending ({1})', name, whoLine(writer));
     }
     case 'updating':
-      return `${t.toolchain.name}: updating`;
+      return l10n.t('{0}: updating', name);
     case 'error':
-      return `${t.toolchain.name}: not locked`;
+      return l10n.t('{0}: not locked', name);
     case 'idle':
-      return t.toolchain.name;
+      return name;
   }
 }
 
@@ -125,26 +127,39 @@ export function longState(t: ToolchainSnapshot, lock: LockStatus | undefined): s
 
 function holderLine(h: Holder): string {
   const parts = [
-    describeRole(h),
+    roleWords(h),
     md(holderCommand(h)),
-    `pid ${h.pid}${h.children.length > 0 ? ` running pid ${h.children.join(', ')}` : ''}`,
-    `host ${md(h.host)}`,
+    h.children.length > 0
+      ? l10n.t('pid {0} running pid {1}', h.pid, h.children.join(', '))
+      : l10n.t('pid {0}', h.pid),
+    l10n.t('host {0}', md(h.host)),
   ];
-  if (h.since) parts.push(`since ${md(h.since)}`);
+  if (h.since) parts.push(l10n.t('since {0}', md(h.since)));
   if (h.purpose) parts.push(md(h.purpose));
-  if (h.foreign) parts.push('plain flock');
-  if (h.self) parts.push('**this window**');
+  if (h.foreign) parts.push(l10n.t('plain flock'));
+  if (h.self) parts.push(`**${l10n.t('this window')}**`);
   return `- ${parts.join(' · ')}`;
 }
 
-function updateLink(toolchainPath: string): string {
-  return `[Update safely](command:toolchainLock.updateToolchain?${encodeURIComponent(JSON.stringify([toolchainPath]))})`;
+/** The tooltip's links; only TOOLTIP_COMMANDS run from it. */
+function link(text: string, command: string): string {
+  return `[${md(text)}](command:${command})`;
 }
 
+function updateLink(toolchainPath: string): string {
+  return link(
+    l10n.t('Update safely'),
+    `toolchainLock.updateToolchain?${encodeURIComponent(JSON.stringify([toolchainPath]))}`,
+  );
+}
+
+const showLocksLink = (): string => link(l10n.t('Show locks'), 'toolchainLock.showLocks');
+const openLogLink = (): string => link(l10n.t('Open log'), 'toolchainLock.openLog');
+
 function unlockedLine(p: UnlockedProcess): string {
-  const parts = [md(p.exe ?? p.command[0] ?? 'unknown program'), `pid ${p.pid}`];
-  if (p.since) parts.push(`since ${md(p.since)}`);
-  if (p.user) parts.push(`user ${md(p.user)}`);
+  const parts = [md(p.exe ?? p.command[0] ?? l10n.t('unknown program')), l10n.t('pid {0}', p.pid)];
+  if (p.since) parts.push(l10n.t('since {0}', md(p.since)));
+  if (p.user) parts.push(l10n.t('user {0}', md(p.user)));
   return `- ${parts.join(' · ')}`;
 }
 
@@ -176,21 +191,18 @@ function section(
   for (const h of holders) lines.push(holderLine(h));
   const writer = lock?.writer ?? t.writer;
   if (writer && !holders.includes(writer))
-    lines.push(`- pending writer: ${holderLine(writer).slice(2)}`);
+    lines.push(`- ${l10n.t('pending writer: {0}', holderLine(writer).slice(2))}`);
   for (const h of lock?.waiting ?? [])
     if (h !== writer && h.mode === 'read') lines.push(holderLine(h));
   if (holders.length > 0 || writer) lines.push('');
   if (t.units.length > 0) {
     const units = t.units.map(
       (u) =>
-        `${md(u.id)} (${u.failed ? `failed: ${md(u.failed)}` : u.running ? `running${u.pid ? `, pid ${u.pid}` : ''}` : 'stopped'})`,
+        `${md(u.id)} (${u.failed ? l10n.t('failed: {0}', md(u.failed)) : u.running ? (u.pid ? l10n.t('running, pid {0}', u.pid) : l10n.t('running')) : l10n.t('stopped')})`,
     );
-    lines.push(`Servers: ${units.join(' · ')}`, '');
+    lines.push(l10n.t('Servers: {0}', units.join(' · ')), '');
   }
-  lines.push(
-    `${updateLink(t.toolchain.path)} · [Show locks](command:toolchainLock.showLocks) · [Open log](command:toolchainLock.openLog)`,
-    '',
-  );
+  lines.push(`${updateLink(t.toolchain.path)} · ${showLocksLink()} · ${openLogLink()}`, '');
   return lines;
 }
 
@@ -198,8 +210,8 @@ function section(
 export function renderStatus(input: StatusInput): StatusView {
   if (input.unavailable !== null) {
     return {
-      text: '$(error) Toolchain Lock: unavailable',
-      tooltip: `**Toolchain Lock cannot lock in this editor**\n\n${md(input.unavailable)}\n\n[Open log](command:toolchainLock.openLog)`,
+      text: `$(error) ${l10n.t('Toolchain Lock: unavailable')}`,
+      tooltip: `**${l10n.t('Toolchain Lock cannot lock in this editor')}**\n\n${md(input.unavailable)}\n\n${openLogLink()}`,
       background: 'error',
       rerenderInMs: null,
     };
@@ -224,14 +236,14 @@ export function renderStatus(input: StatusInput): StatusView {
   const names =
     ts.length > 0
       ? ts.map((t) => shortState(t, input.locks.get(t.key), holderCount(t))).join(', ')
-      : 'no toolchain';
+      : l10n.t('no toolchain');
   const nextLong = waiting.map((t) => t.since + BLOCKED_LONG_MS - input.now).filter((ms) => ms > 0);
   const tooltip = ['**Toolchain Lock**', ''];
   if (ts.length === 0)
     tooltip.push(
-      'No language server of this window uses a known toolchain.',
+      l10n.t('No language server of this window uses a known toolchain.'),
       '',
-      '[Update safely](command:toolchainLock.updateToolchain) · [Show locks](command:toolchainLock.showLocks) · [Open log](command:toolchainLock.openLog)',
+      `${link(l10n.t('Update safely'), 'toolchainLock.updateToolchain')} · ${showLocksLink()} · ${openLogLink()}`,
     );
   for (const t of ts)
     tooltip.push(...section(t, input.locks.get(t.key), input.unlocked?.get(t.key) ?? []));

@@ -5,14 +5,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import {
-  describeHolders,
-  describeLockState,
-  isLockError,
-  message,
-  status,
-  type LockStatus,
-} from '../lock';
+import { describeHolders, isLockError, message, status, type LockStatus } from '../lock';
 import {
   NO_AUTO_INSTALL_ENV,
   resolveToolchain,
@@ -21,6 +14,7 @@ import {
   type ResolvedToolchain,
 } from '../toolchains';
 import type { Ctx } from './ctx';
+import { lockStateWords } from './lockdescribe';
 import { CancelledError, runCommand } from './run';
 import { checkUnlocked } from './update-unlocked';
 
@@ -31,10 +25,10 @@ export function defaultUpdateOf(t: ResolvedToolchain): readonly string[] | undef
 }
 
 function lockStateOf(s: LockStatus | undefined): string {
-  if (!s) return describeLockState('free');
+  if (!s) return lockStateWords('free');
   return s.state === 'read'
-    ? `${describeLockState('read')} by ${s.holders.length}`
-    : describeLockState(s.state);
+    ? vscode.l10n.t('held for read by {0}', s.holders.length)
+    : lockStateWords(s.state);
 }
 
 async function pickToolchain(
@@ -52,8 +46,8 @@ async function pickToolchain(
     label: t.name,
     description: [
       lockStateOf(statuses[i]),
-      statuses[i] && inUse.has(statuses[i].key) ? 'used by this window' : '',
-      defaultUpdateOf(t) ? '' : 'no update command',
+      statuses[i] && inUse.has(statuses[i].key) ? vscode.l10n.t('used by this window') : '',
+      defaultUpdateOf(t) ? '' : vscode.l10n.t('no update command'),
     ]
       .filter(Boolean)
       .join(' · '),
@@ -130,11 +124,6 @@ export interface LockedJob {
   readonly argv: readonly string[];
 }
 
-const WORDS = {
-  update: { doing: 'Updating', done: 'updated' },
-  install: { doing: 'Installing', done: 'installed' },
-} as const;
-
 /** Where update and install commands run: not in a folder, whose own files could steer them. */
 function commandCwd(): string {
   return os.homedir();
@@ -199,11 +188,14 @@ export async function runUnderWriteLock(ctx: Ctx, job: LockedJob): Promise<boole
     return false;
   }
   const { toolchain, argv, label } = job;
-  const words = WORDS[job.kind];
   const out = ctx.updateOutput;
   out.clear();
   out.show(true);
-  out.appendLine(`${words.doing} ${label} (${toolchain.path})`);
+  out.appendLine(
+    job.kind === 'update'
+      ? vscode.l10n.t('Updating {0} ({1})', label, toolchain.path)
+      : vscode.l10n.t('Installing {0} ({1})', label, toolchain.path),
+  );
   ctx.log.info(`${job.kind} of ${label} requested: ${argv.join(' ')}`);
   const started = Date.now();
   const tail = outputTail();
@@ -214,7 +206,9 @@ export async function runUnderWriteLock(ctx: Ctx, job: LockedJob): Promise<boole
         .slice(1)
         .map((t) => t.name)
         .join(', ');
-      out.appendLine(`${argv.join(' ')} changes ${also} too: locking them as well`);
+      out.appendLine(
+        vscode.l10n.t('{0} changes {1} too: locking them as well', argv.join(' '), also),
+      );
       ctx.log.info(`${job.kind} of ${label} also locks ${also}`);
     }
     // A command that runs toolchain-lock itself must find the locks this window takes.
@@ -243,7 +237,9 @@ export async function runUnderWriteLock(ctx: Ctx, job: LockedJob): Promise<boole
             });
             progress.report({ message: vscode.l10n.t('running {0}', argv.join(' ')) });
             const logFile = newUpdateLog(ctx.updateLogDir(), toolchain.name);
-            out.appendLine(`$ ${argv.join(' ')}    (output also in ${logFile})`);
+            out.appendLine(
+              `$ ${argv.join(' ')}    (${vscode.l10n.t('output also in {0}', logFile)})`,
+            );
             ctx.log.info(`${job.kind} of ${label}: output in ${logFile}`);
             await runCommand(argv, {
               logFile,
@@ -266,7 +262,7 @@ export async function runUnderWriteLock(ctx: Ctx, job: LockedJob): Promise<boole
             onWait: (blockers) => {
               const who = describeHolders(blockers);
               progress.report({ message: vscode.l10n.t('waiting for {0}', who) });
-              out.appendLine(`Waiting for the write lock: ${who}`);
+              out.appendLine(vscode.l10n.t('Waiting for the write lock: {0}', who));
               ctx.log.info(`${job.kind} of ${label} waits for ${who}`);
             },
           },
@@ -276,7 +272,7 @@ export async function runUnderWriteLock(ctx: Ctx, job: LockedJob): Promise<boole
   } catch (err) {
     const cancelled = err instanceof CancelledError || isLockError(err, 'E_ABORTED');
     const why = cancelled ? '' : [message(err), tail.lines()].filter(Boolean).join(' ');
-    out.appendLine(cancelled ? 'Cancelled.' : `Failed: ${why}`);
+    out.appendLine(cancelled ? vscode.l10n.t('Cancelled.') : vscode.l10n.t('Failed: {0}', why));
     ctx.log.error(`${job.kind} of ${label} ${cancelled ? 'cancelled' : `failed: ${why}`}`);
     const text =
       job.kind === 'update'
@@ -292,9 +288,12 @@ export async function runUnderWriteLock(ctx: Ctx, job: LockedJob): Promise<boole
     return false;
   }
   const seconds = ((Date.now() - started) / 1000).toFixed(1);
-  out.appendLine(`Done in ${seconds} s.`);
+  out.appendLine(vscode.l10n.t('Done in {0} s.', seconds));
   ctx.log.info(`${job.kind} of ${label} done in ${seconds} s`);
-  vscode.window.setStatusBarMessage(`$(check) ${label} ${words.done}`, 5000);
+  vscode.window.setStatusBarMessage(
+    `$(check) ${job.kind === 'update' ? vscode.l10n.t('{0} updated', label) : vscode.l10n.t('{0} installed', label)}`,
+    5000,
+  );
   return true;
 }
 

@@ -11,6 +11,7 @@ import * as path from 'node:path';
 import { after, before, beforeEach, test } from 'node:test';
 import {
   bundle,
+  fakeServerPath,
   fakeVscodePath,
   hostTriple,
   repoRoot,
@@ -444,17 +445,21 @@ test('localizable: every contribution string is in package.nls.json; the l10n bu
   assert.equal(r.status, 0, r.stderr);
 });
 
-test('a pseudo-locale bundle translates the view, the status bar tooltip words and the notification with no code change', async (t) => {
+/** What a translator delivers as l10n/bundle.l10n.qps-ploc.json: every message, placeholders kept. */
+function usePseudoLocale() {
   const english = JSON.parse(
     fs.readFileSync(path.join(repoRoot, 'l10n', 'bundle.l10n.json'), 'utf8'),
   );
-  // What a translator delivers as l10n/bundle.l10n.qps-ploc.json: every message, placeholders kept.
   state.l10nBundle = Object.fromEntries(
     Object.entries(english).map(([k, v]) => [
       k,
       `⟦${v.replace(/[a-z]/g, (c) => c.toUpperCase())}⟧`,
     ]),
   );
+}
+
+test('a pseudo-locale bundle translates the view, the status bar tooltip words and the notification with no code change', async (t) => {
+  usePseudoLocale();
   const w = world(t);
   await activate(t, w);
   await until(() => rows().length === 1 && rows()[0].children.length >= 2, 'rows');
@@ -466,6 +471,13 @@ test('a pseudo-locale bundle translates the view, the status bar tooltip words a
   );
   const mine = row.children.find((c) => c.context.includes('holder'));
   assert.match(mine.description, /^⟦READING⟧ · ⟦PID \d+⟧ · ⟦SINCE .+⟧ · ⟦THIS WINDOW⟧$/);
+  // The tooltip's holder line, servers and links.
+  const tip = item().tooltip.value;
+  assert.match(tip, /- ⟦READER⟧ · .* · ⟦PID \d+⟧ · ⟦HOST .+⟧ · .*\*\*⟦THIS WINDOW⟧\*\*/);
+  assert.match(tip, /⟦SERVERS: rust\\-analyzer \(⟦RUNNING⟧\)⟧/);
+  assert.match(tip, /\[⟦UPDATE SAFELY⟧\]\(command:toolchainLock\.updateToolchain\?/);
+  assert.match(tip, /\[⟦SHOW LOCKS⟧\]\(command:toolchainLock\.showLocks\)/);
+  assert.match(tip, /\[⟦OPEN LOG⟧\]\(command:toolchainLock\.openLog\)/);
   const writer = spawnWriter(t, ext.file, w.lockDir, { name: 'stable', path: w.stable });
   await writer.next('acquired');
   await until(
@@ -486,6 +498,58 @@ test('a pseudo-locale bundle translates the view, the status bar tooltip words a
   await state.commands.get('toolchainLock.updateToolchain')();
   assert.equal(state.lastQuickPick.options.title, '⟦UPDATE TOOLCHAIN SAFELY⟧');
   assert.equal(state.lastQuickPick.options.placeHolder, '⟦WHICH TOOLCHAIN?⟧');
+  assert.equal(
+    state.lastQuickPick.items[0].description,
+    '⟦HELD FOR READ BY 1⟧ · ⟦USED BY THIS WINDOW⟧',
+  );
+  await state.commands.get('toolchainLock.showLocks')();
+  const [lock] = state.lastQuickPick.items;
+  assert.equal(lock.description, '⟦HELD FOR READ⟧ · ⟦1 HOLDER⟧');
+  assert.match(lock.detail, /^⟦⟦READER⟧: .* \(THIS WINDOW\)⟧$/);
+});
+
+test('a pseudo-locale bundle translates the install offer and the failure notifications, buttons included; the log stays English', async (t) => {
+  usePseudoLocale();
+  const w = world(t, { rust: false });
+  state.globalConfig['toolchainLock.servers'] = [
+    // rustup's nightly, which this rustup home does not have: the install offer.
+    { id: 'pinned-ls', toolchain: 'nightly', command: process.execPath, args: [fakeServerPath] },
+    // A command that cannot start: the failure notification (alerts.ts), with Retry.
+    { id: 'broken-ls', toolchain: 'stable', command: path.join(w.root, 'no-such-server') },
+  ];
+  await activate(t, w, 'servers: ');
+  await until(
+    () => state.messages.some((m) => m.text.startsWith('⟦TOOLCHAIN nightly')),
+    `offer: ${JSON.stringify(state.messages.map((m) => m.text))}`,
+  );
+  const offer = state.messages.find((m) => m.text.startsWith('⟦TOOLCHAIN nightly'));
+  assert.equal(
+    offer.text,
+    '⟦TOOLCHAIN nightly IS NOT INSTALLED: ⟦THE TOOLCHAINLOCK SETTINGS NAME IT⟧, AND pinned-ls NEEDS IT.⟧',
+  );
+  assert.deepEqual(offer.items, ['⟦INSTALL TOOLCHAIN⟧', '⟦OPEN LOG⟧']);
+  assert.ok(
+    log().some((l) =>
+      l.includes(
+        'Toolchain nightly is not installed: the toolchainLock settings name it, and pinned-ls needs it.',
+      ),
+    ),
+    log().join('\n'),
+  );
+  const failures = () => state.messages.filter((m) => m.text.startsWith('⟦broken-ls'));
+  await until(
+    () => failures().length === 1,
+    `failure: ${JSON.stringify(state.messages.map((m) => m.text))}`,
+  );
+  const [failure] = failures();
+  assert.equal(failure.kind, 'error');
+  assert.match(failure.text, /^⟦broken-ls IS NOT RUNNING ON TOOLCHAIN stable\S*: .+⟧$/s);
+  assert.deepEqual(failure.items, ['⟦OPEN LOG⟧', '⟦RETRY⟧']);
+  // The translated label is the one compared: Retry starts it again, and it fails again.
+  failure.choose('⟦RETRY⟧');
+  await until(() => failures().length === 2, 'retried');
+  failures()[1].choose('⟦OPEN LOG⟧');
+  await until(() => state.outputs.get('Toolchain Lock').shown, 'the log opened');
 });
 
 test('Getting started: four steps, each with its shipped page and commands that exist', () => {
