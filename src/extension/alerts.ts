@@ -6,7 +6,7 @@ import * as vscode from 'vscode';
 import { holderCommand, isLockError, message, toolchainKey, type Toolchain } from '../lock';
 import { SECTION } from './config';
 import type { Ctx } from './ctx';
-import { english, type Messages } from './l10n';
+import { bilingual, type Bilingual } from './l10n';
 import type { StoppedUnlocked } from './lockstate';
 import { updatePid } from './render';
 
@@ -29,10 +29,12 @@ export class Alerts {
   }
 
   /**
-   * Always logged as `text`; shown once per `text`, as `shown` when the caller has it translated.
-   * Problems from the lock engine and the settings come in English only.
+   * Always logged, in English; shown once per text. The lock engine's warnings come in English
+   * only; our own problems come translated too.
    */
-  problem(text: string, shown: string = text): void {
+  problem(problem: string | Bilingual): void {
+    const { english: text, shown } =
+      typeof problem === 'string' ? { english: problem, shown: problem } : problem;
     this.ctx.log.warn(text);
     if (this.shown.has(text)) return;
     this.shown.add(text);
@@ -46,7 +48,7 @@ export class Alerts {
   dropped(ids: readonly string[]): void {
     const listed = new Set(this.ctx.config.servers.map((s) => s.id));
     const trusted = vscode.workspace.isTrusted;
-    const text = (l10n: Messages): string => {
+    const text = bilingual((l10n) => {
       const why = ids
         .map((id) =>
           listed.has(id)
@@ -60,10 +62,10 @@ export class Alerts {
             'Toolchain Lock stopped {0}. In an untrusted workspace only user settings count.',
             why,
           );
-    };
-    this.ctx.log.warn(text(english));
+    });
+    this.ctx.log.warn(text.english);
     const [settings, log] = [vscode.l10n.t('Open Settings'), vscode.l10n.t('Open log')];
-    void vscode.window.showWarningMessage(text(vscode.l10n), settings, log).then((choice) => {
+    void vscode.window.showWarningMessage(text.shown, settings, log).then((choice) => {
       if (choice === settings)
         vscode.commands
           .executeCommand('workbench.action.openSettings', `${SECTION}.servers`)
@@ -127,8 +129,10 @@ export class Alerts {
 
   lockError(t: Toolchain, err: unknown): void {
     if (isLockError(err, 'E_NATIVE_MODULE')) return; // said once at start
-    const text = (l10n: Messages): string =>
-      l10n.t('cannot lock {0}; its servers run unprotected: {1}', t.name, message(err));
-    this.problem(text(english), text(vscode.l10n));
+    this.problem(
+      bilingual((l10n) =>
+        l10n.t('cannot lock {0}; its servers run unprotected: {1}', t.name, message(err)),
+      ),
+    );
   }
 }

@@ -3,6 +3,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { ConfiguredToolchain } from '../toolchains';
+import { bilingual, type Bilingual } from './l10n';
 
 export const SECTION = 'toolchainLock';
 
@@ -77,7 +78,7 @@ export interface Config {
   /** Put the shims first on PATH in integrated terminals (plain cargo, rustc, rustup take the lock). */
   readonly terminalShims: boolean;
   /** Entries that were ignored, and why. */
-  readonly problems: readonly string[];
+  readonly problems: readonly Bilingual[];
   /** When the status bar item shows. */
   readonly statusBarShow: StatusBarShow;
   /** Notify when someone else's update stops a server of this window. */
@@ -174,10 +175,16 @@ function num(v: Json, fallback: number, min: number): number {
   return typeof v === 'number' && Number.isFinite(v) && v >= min ? v : fallback;
 }
 
-function parseServer(v: Json, problems: string[]): ManagedServerConfig | undefined {
+function parseServer(v: Json, problems: Bilingual[]): ManagedServerConfig | undefined {
   if (!isObject(v) || !isString(v.id) || !isString(v.command)) {
     problems.push(
-      `${SECTION}.servers: an entry needs a string "id" and "command": ${JSON.stringify(v)}`,
+      bilingual((l10n) =>
+        l10n.t(
+          '{0}.servers: an entry needs a string "id" and "command": {1}',
+          SECTION,
+          JSON.stringify(v),
+        ),
+      ),
     );
     return undefined;
   }
@@ -198,7 +205,7 @@ function parseServer(v: Json, problems: string[]): ManagedServerConfig | undefin
   };
 }
 
-function parseCoordinated(v: Json, problems: string[]): CoordinatedConfig | undefined {
+function parseCoordinated(v: Json, problems: Bilingual[]): CoordinatedConfig | undefined {
   const api = isObject(v) ? COORDINATED_APIS.find((a) => a === v.api) : undefined;
   const commands = isObject(v) && isString(v.stopCommand) && isString(v.startCommand);
   if (
@@ -207,7 +214,13 @@ function parseCoordinated(v: Json, problems: string[]): CoordinatedConfig | unde
     (!commands && !isString(v.restartCommand) && api === undefined)
   ) {
     problems.push(
-      `${SECTION}.coordinatedExtensions: an entry needs "extensionId" and "stopCommand" with "startCommand", or "restartCommand", or "api": ${JSON.stringify(v)}`,
+      bilingual((l10n) =>
+        l10n.t(
+          '{0}.coordinatedExtensions: an entry needs "extensionId" and "stopCommand" with "startCommand", or "restartCommand", or "api": {1}',
+          SECTION,
+          JSON.stringify(v),
+        ),
+      ),
     );
     return undefined;
   }
@@ -236,10 +249,16 @@ export function withPresets(configured: readonly CoordinatedConfig[]): Coordinat
   return [...entries, ...PRESETS.filter((p) => !configured.some((c) => same(p, c)))];
 }
 
-function parseToolchain(v: Json, problems: string[]): ConfiguredToolchain | undefined {
+function parseToolchain(v: Json, problems: Bilingual[]): ConfiguredToolchain | undefined {
   if (!isObject(v) || !isString(v.name) || (!isString(v.path) && !isString(v.rustup))) {
     problems.push(
-      `${SECTION}.toolchains: an entry needs a "name" and a "path" or "rustup": ${JSON.stringify(v)}`,
+      bilingual((l10n) =>
+        l10n.t(
+          '{0}.toolchains: an entry needs a "name" and a "path" or "rustup": {1}',
+          SECTION,
+          JSON.stringify(v),
+        ),
+      ),
     );
     return undefined;
   }
@@ -247,8 +266,15 @@ function parseToolchain(v: Json, problems: string[]): ConfiguredToolchain | unde
     v.updateCommand !== undefined &&
     (!isStringArray(v.updateCommand) || v.updateCommand.length === 0)
   ) {
+    const name = v.name;
     problems.push(
-      `${SECTION}.toolchains: "updateCommand" of ${v.name} must be a non-empty array of strings (program and arguments); ignored`,
+      bilingual((l10n) =>
+        l10n.t(
+          '{0}.toolchains: "updateCommand" of {1} must be a non-empty array of strings (program and arguments); ignored',
+          SECTION,
+          name,
+        ),
+      ),
     );
   }
   return {
@@ -262,8 +288,8 @@ function parseToolchain(v: Json, problems: string[]): ConfiguredToolchain | unde
 
 function list<T>(
   v: Json,
-  parse: (x: Json, problems: string[]) => T | undefined,
-  problems: string[],
+  parse: (x: Json, problems: Bilingual[]) => T | undefined,
+  problems: Bilingual[],
 ): T[] {
   if (!Array.isArray(v)) return [];
   return v.map((x) => parse(x, problems)).filter((x): x is T => x !== undefined);
@@ -277,7 +303,7 @@ export function readConfig(trusted: boolean = vscode.workspace.isTrusted): Confi
     const i = cfg.inspect(key);
     return i?.globalValue ?? i?.defaultValue;
   };
-  const problems: string[] = [];
+  const problems: Bilingual[] = [];
   const configured = list(restricted('coordinatedExtensions'), parseCoordinated, problems);
   const lockDir = restricted('lockDir');
   return {
@@ -297,11 +323,16 @@ export function readConfig(trusted: boolean = vscode.workspace.isTrusted): Confi
   };
 }
 
-function unlockedPolicy(v: Json, problems: string[]): Config['unlockedProcesses'] {
+function unlockedPolicy(v: Json, problems: Bilingual[]): Config['unlockedProcesses'] {
   if (v === undefined) return 'wait';
   if (v === 'wait' || v === 'proceed' || v === 'fail') return v;
   problems.push(
-    `toolchainLock.unlockedProcesses must be "wait", "proceed" or "fail", not ${JSON.stringify(v)}; using "wait".`,
+    bilingual((l10n) =>
+      l10n.t(
+        'toolchainLock.unlockedProcesses must be "wait", "proceed" or "fail", not {0}; using "wait".',
+        JSON.stringify(v),
+      ),
+    ),
   );
   return 'wait';
 }

@@ -63,7 +63,7 @@ export class Ctx {
       lockDir: () => this.lockDir(),
       log: this.log,
       changed: () => this.render(),
-      problem: (text, shown) => this.alerts.problem(text, shown),
+      problem: (p) => this.alerts.problem(p),
     });
     this.terminal = new TerminalEnvironment(extension, this.log);
     this.config = readConfig();

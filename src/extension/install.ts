@@ -9,7 +9,7 @@ import * as vscode from 'vscode';
 import { toolchainKey } from '../lock';
 import { isChannelName, rustupInstallCommand } from '../toolchains';
 import type { Ctx } from './ctx';
-import { english, type Messages } from './l10n';
+import { bilingual, english, type Messages } from './l10n';
 import type { MissingToolchain } from './servers';
 import { runUnderWriteLock } from './update';
 
@@ -177,18 +177,17 @@ async function installMissing(ctx: Ctx, m: MissingToolchain): Promise<boolean> {
   )
     return false;
   if (!fs.existsSync(m.toolchain.path)) {
-    const text = (l10n: Messages): string =>
+    const text = bilingual((l10n) =>
       l10n.t(
         '{0} succeeded, but {1} still does not exist: is rustup on PATH the one whose home is {2}?',
         argv.join(' '),
         m.toolchain.path,
         path.dirname(path.dirname(m.toolchain.path)),
-      );
-    ctx.log.error(text(english));
+      ),
+    );
+    ctx.log.error(text.english);
     const log = logLabel();
-    void vscode.window
-      .showErrorMessage(text(vscode.l10n), log)
-      .then((c) => c === log && ctx.log.show());
+    void vscode.window.showErrorMessage(text.shown, log).then((c) => c === log && ctx.log.show());
     return false;
   }
   ctx.installs.forget(m);

@@ -9,9 +9,9 @@
 // engine's descriptions of holders. What the user reads as the answer to their action is
 // localized: notifications, pickers, progress, the status bar, the Locks view, and the
 // "Toolchain Lock Update" channel's own lines (the command's output is the command's). A message
-// that is both shown and logged is written once, as a function of a `Messages`, and called with
-// `english` for the log and `vscode.l10n` (or `l10n`) for the notification; its parameter is named
-// `l10n`, so that scripts/l10n-bundle.mjs finds the messages in its `l10n.t('…')` calls.
+// that is both shown and logged is written once, as a function of a `Messages` (`bilingual`, or
+// called with `english` for the log and `vscode.l10n` for the user); that parameter is named `l10n`
+// so that scripts/l10n-bundle.mjs finds the messages in its `l10n.t('…')` calls.
 type Arg = string | number | boolean;
 type Translate = (message: string, ...args: Arg[]) => string;
 
@@ -32,6 +32,17 @@ export const l10n: Messages = {
 
 /** The English text of a message, for the log, whatever translator is in use. */
 export const english: Messages = { t: fill };
+
+/** A message the log keeps in English and the user reads translated. */
+export interface Bilingual {
+  readonly english: string;
+  readonly shown: string;
+}
+
+/** `say` twice: in English for the log, with the translator in use for the user. */
+export function bilingual(say: (l10n: Messages) => string): Bilingual {
+  return { english: say(english), shown: say(l10n) };
+}
 
 export function useTranslator(t: Translate): void {
   translate = t;

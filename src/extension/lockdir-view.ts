@@ -1,9 +1,9 @@
 // What the lock directory says about every toolchain, not just this window's: other windows, the
 // CLI and plain flock show up here. The watch keeps it current; Ctx starts and stops it with the
 // coordinator, so the view always belongs to the lock directory the locks are taken in.
-import * as vscode from 'vscode';
+import type * as vscode from 'vscode';
 import { describeHolder, message, status, watch, type Disposable, type LockStatus } from '../lock';
-import { english, type Messages } from './l10n';
+import { bilingual, type Bilingual } from './l10n';
 
 export class LockDirView {
   private watch: Disposable | undefined;
@@ -15,8 +15,8 @@ export class LockDirView {
       log: vscode.LogOutputChannel;
       /** The statuses changed: render them. */
       changed(): void;
-      /** Something the user should hear about (Alerts.problem): English, and as shown. */
-      problem(text: string, shown?: string): void;
+      /** Something the user should hear about (Alerts.problem). */
+      problem(problem: string | Bilingual): void;
     },
   ) {}
 
@@ -44,13 +44,15 @@ export class LockDirView {
         onWarning: (m) => this.source.problem(m),
       });
     } catch (err) {
-      const text = (l10n: Messages): string =>
-        l10n.t(
-          "cannot watch the lock directory {0}; the status bar shows this window's own state only: {1}",
-          lockDir,
-          message(err),
-        );
-      this.source.problem(text(english), text(vscode.l10n));
+      this.source.problem(
+        bilingual((l10n) =>
+          l10n.t(
+            "cannot watch the lock directory {0}; the status bar shows this window's own state only: {1}",
+            lockDir,
+            message(err),
+          ),
+        ),
+      );
     }
   }
 

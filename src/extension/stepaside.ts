@@ -14,14 +14,30 @@ export const SERVER_STOPPED_SETTING = 'notifications.serverStopped';
 export function stepAsideText(info: StepAside, restartOnly: readonly string[] = []): string {
   const w = info.writer;
   const pid = updatePid(w);
-  const from = pid !== undefined ? ` (pid ${pid})` : w.purpose ? ` (${w.purpose})` : '';
-  const text = vscode.l10n.t(
-    'Toolchain {0} is being updated by “{1}”{2}; {3} will restart when it finishes',
-    info.toolchain.name,
-    holderCommand(w),
-    from,
-    info.units.join(', '),
-  );
+  const [name, by, units] = [info.toolchain.name, holderCommand(w), info.units.join(', ')];
+  const text =
+    pid !== undefined
+      ? vscode.l10n.t(
+          'Toolchain {0} is being updated by “{1}” (pid {2}); {3} will restart when it finishes',
+          name,
+          by,
+          pid,
+          units,
+        )
+      : w.purpose
+        ? vscode.l10n.t(
+            'Toolchain {0} is being updated by “{1}” ({2}); {3} will restart when it finishes',
+            name,
+            by,
+            w.purpose,
+            units,
+          )
+        : vscode.l10n.t(
+            'Toolchain {0} is being updated by “{1}”; {2} will restart when it finishes',
+            name,
+            by,
+            units,
+          );
   const kept = info.units.filter((u) => restartOnly.includes(u));
   // Said plainly: these servers were not stopped, only their extensions can restart them.
   return kept.length === 0

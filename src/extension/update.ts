@@ -94,16 +94,16 @@ export async function updateToolchain(ctx: Ctx, name?: string): Promise<boolean>
   }
   const update = updateCommandOf([toolchain]);
   if (!('argv' in update)) {
-    const why =
-      'linked' in update
-        ? vscode.l10n.t(' is a linked toolchain (rustup cannot update it) and')
-        : '';
     void vscode.window.showErrorMessage(
-      vscode.l10n.t(
-        'Toolchain {0}{1} has no update command. Add one in the setting toolchainLock.toolchains ("updateCommand": [program, args...]).',
-        toolchain.name,
-        why,
-      ),
+      'linked' in update
+        ? vscode.l10n.t(
+            'Toolchain {0} is a linked toolchain (rustup cannot update it) and has no update command. Add one in the setting toolchainLock.toolchains ("updateCommand": [program, args...]).',
+            toolchain.name,
+          )
+        : vscode.l10n.t(
+            'Toolchain {0} has no update command. Add one in the setting toolchainLock.toolchains ("updateCommand": [program, args...]).',
+            toolchain.name,
+          ),
     );
     return false;
   }

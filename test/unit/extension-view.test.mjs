@@ -488,6 +488,10 @@ test('a pseudo-locale bundle translates the view, the status bar tooltip words a
     `notification: ${JSON.stringify(state.messages.map((m) => m.text))}`,
   );
   const note = state.messages.find((m) => m.text.startsWith('⟦TOOLCHAIN'));
+  assert.match(
+    note.text,
+    /^⟦TOOLCHAIN stable IS BEING UPDATED BY “rustup update stable” \(PID \d+\); rust-analyzer WILL RESTART WHEN IT FINISHES⟧$/,
+  );
   assert.deepEqual(note.items, ['⟦SHOW LOCKS⟧', '⟦DON’T SHOW AGAIN⟧']);
   writer.release();
   await until(() => w.ra.calls.length === 2, 'restart');
@@ -517,7 +521,23 @@ test('a pseudo-locale bundle translates the install offer and the failure notifi
     // A command that cannot start: the failure notification (alerts.ts), with Retry.
     { id: 'broken-ls', toolchain: 'stable', command: path.join(w.root, 'no-such-server') },
   ];
+  // A settings problem (alerts.ts): the notification around it and its own words.
+  state.globalConfig['toolchainLock.unlockedProcesses'] = 'bogus';
   await activate(t, w, 'servers: ');
+  const problem = state.messages.find((m) => m.text.includes('UNLOCKEDPROCESSES'));
+  assert.equal(
+    problem?.text,
+    '⟦TOOLCHAIN LOCK: ⟦TOOLCHAINLOCK.UNLOCKEDPROCESSES MUST BE "WAIT", "PROCEED" OR "FAIL", NOT "bogus"; USING "WAIT".⟧⟧',
+    JSON.stringify(state.messages.map((m) => m.text)),
+  );
+  assert.deepEqual(problem.items, ['⟦OPEN LOG⟧']);
+  assert.ok(
+    log().some((l) =>
+      l.includes(
+        'toolchainLock.unlockedProcesses must be "wait", "proceed" or "fail", not "bogus"; using "wait".',
+      ),
+    ),
+  );
   await until(
     () => state.messages.some((m) => m.text.startsWith('⟦TOOLCHAIN nightly')),
     `offer: ${JSON.stringify(state.messages.map((m) => m.text))}`,

@@ -22,6 +22,7 @@ import {
   type Config,
   type CoordinatedConfig,
 } from '../config';
+import { bilingual, type Bilingual } from '../l10n';
 import type { Logger } from '../lockstate';
 import { ApiServer } from './clangdapi';
 import { CoordinatedServer, coordinatedId } from './coordinated';
@@ -58,7 +59,7 @@ export interface MissingToolchain {
 export interface BuiltUnits {
   readonly units: readonly ServerUnit[];
   /** Servers that could not be set up, and why (shown once in the log and a notification). */
-  readonly problems: readonly string[];
+  readonly problems: readonly Bilingual[];
   /** Toolchains the servers need that rustup has not installed, one entry per toolchain. */
   readonly missing: readonly MissingToolchain[];
 }
@@ -201,7 +202,7 @@ export async function buildUnits(config: Config, deps: UnitDeps): Promise<BuiltU
   const folders = localFolders();
   const cwd = folders[0];
   const units: ServerUnit[] = [];
-  const problems: string[] = [];
+  const problems: Bilingual[] = [];
   const missing = missingCollector();
   for (const s of config.servers) {
     try {
@@ -215,7 +216,18 @@ export async function buildUnits(config: Config, deps: UnitDeps): Promise<BuiltU
         missing.note({ toolchain, source: 'setting', sourceFile: null }, cwd ?? os.homedir(), s.id);
       if (!toolchain) {
         problems.push(
-          `Server ${s.id}: no "toolchain" is set and ${cwd ? `no rustup toolchain is active in ${cwd}` : 'no folder is open'}. Set "toolchain" in toolchainLock.servers.`,
+          bilingual((l10n) =>
+            cwd
+              ? l10n.t(
+                  'Server {0}: no "toolchain" is set and no rustup toolchain is active in {1}. Set "toolchain" in toolchainLock.servers.',
+                  s.id,
+                  cwd,
+                )
+              : l10n.t(
+                  'Server {0}: no "toolchain" is set and no folder is open. Set "toolchain" in toolchainLock.servers.',
+                  s.id,
+                ),
+          ),
         );
         continue;
       }
@@ -228,7 +240,7 @@ export async function buildUnits(config: Config, deps: UnitDeps): Promise<BuiltU
         }),
       );
     } catch (err) {
-      problems.push(`Server ${s.id}: ${message(err)}`);
+      problems.push(bilingual((l10n) => l10n.t('Server {0}: {1}', s.id, message(err))));
     }
   }
   for (const c of config.coordinatedExtensions) {
@@ -246,7 +258,9 @@ export async function buildUnits(config: Config, deps: UnitDeps): Promise<BuiltU
       }
       units.push(coordinatedUnit(c, toolchains.map(displayToolchain), deps.log));
     } catch (err) {
-      problems.push(`${coordinatedId(c.extensionId)}: ${message(err)}`);
+      // The resolver's own words, in English like the lock engine's.
+      const text = `${coordinatedId(c.extensionId)}: ${message(err)}`;
+      problems.push({ english: text, shown: text });
     }
   }
   return { units, problems, missing: missing.list() };
