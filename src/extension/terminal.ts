@@ -12,6 +12,7 @@ import {
   TOOLCHAINS_ENV,
 } from '../toolchains';
 import type { Config } from './config';
+import { l10n } from './l10n';
 import { installLauncher } from './launcher';
 
 export class TerminalEnvironment {
@@ -32,8 +33,10 @@ export class TerminalEnvironment {
     const bin = this.launcher();
     const shims = config.terminalShims ? this.shimDir() : null;
     env.description = shims
-      ? 'Puts `toolchain-lock` (the Toolchain Lock CLI bundled with the extension) on PATH, and its shims first, so plain cargo, rustc and rustup take the toolchain lock'
-      : 'Puts `toolchain-lock` (the Toolchain Lock CLI bundled with the extension) on PATH';
+      ? l10n.t(
+          'Puts `toolchain-lock` (the Toolchain Lock CLI bundled with the extension) on PATH, and its shims first, so plain cargo, rustc and rustup take the toolchain lock',
+        )
+      : l10n.t('Puts `toolchain-lock` (the Toolchain Lock CLI bundled with the extension) on PATH');
     const front = [shims, bin].filter((d): d is string => d !== null);
     if (front.length > 0) env.prepend('PATH', front.map((d) => d + path.delimiter).join(''));
     // `toolchain-lock shims dir` and `shell-init` in these terminals then speak of these shims.

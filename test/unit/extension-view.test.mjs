@@ -531,6 +531,11 @@ test('a pseudo-locale bundle translates the install offer and the failure notifi
     JSON.stringify(state.messages.map((m) => m.text)),
   );
   assert.deepEqual(problem.items, ['⟦OPEN LOG⟧']);
+  // What the terminal's environment hover says.
+  assert.match(
+    w.context.environmentVariableCollection.description,
+    /^⟦PUTS `TOOLCHAIN-LOCK` \(THE TOOLCHAIN LOCK CLI BUNDLED WITH THE EXTENSION\) ON PATH/,
+  );
   assert.ok(
     log().some((l) =>
       l.includes(
