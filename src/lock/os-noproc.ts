@@ -25,8 +25,8 @@ export const noProcSeam: Pick<
   | 'processCwd'
   | 'processEnv'
 > = {
-  // A pid that answers the signal-0 probe (on Windows, OpenProcess) may be a reused one, and
-  // silence proves nothing: say alive, never dead.
+  // Start times are not compared here: a pid that answers may be a reused one, and on Windows
+  // (where process.kill(pid, 0) asks OpenProcess) silence proves nothing. Say alive, never dead.
   liveness: (record, self) =>
     record.host === self.host && signalProbe(record.pid) ? 'alive' : 'unknown',
   readKernelLockTable: () => null,
