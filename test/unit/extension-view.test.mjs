@@ -119,22 +119,21 @@ test('lockTree: toolchain → writer, waiting, holders, servers; each row says p
     client: 'cli',
     command: ['rustup', 'component', 'add', 'clippy'],
   });
-  const [row] = tree.module.lockTree(
-    input({
-      toolchains: [snapshot()],
-      locks: new Map([
-        [
-          KEY,
-          lockOf([mine, cli, other], {
-            state: 'update-pending',
-            writer,
-            waiting: [writer, queued],
-          }),
-        ],
-      ]),
-      withUpdateLog: new Set(['stable']),
-    }),
-  );
+  const pending = input({
+    toolchains: [snapshot()],
+    locks: new Map([
+      [
+        KEY,
+        lockOf([mine, cli, other], {
+          state: 'update-pending',
+          writer,
+          waiting: [writer, queued],
+        }),
+      ],
+    ]),
+    withUpdateLog: new Set(['stable']),
+  });
+  const [row] = tree.module.lockTree(pending);
   assert.equal(row.label, 'stable');
   assert.equal(row.description, 'held for read by this window and 2 other holders');
   assert.deepEqual(row.context, ['toolchain', 'updatable', 'updateLog']);
@@ -159,25 +158,7 @@ test('lockTree: toolchain → writer, waiting, holders, servers; each row says p
   // Ids are stable across renders (the tree keeps what the user expanded) and unique.
   const ids = [row.id, ...row.children.map((c) => c.id)];
   assert.equal(new Set(ids).size, ids.length);
-  assert.deepEqual(
-    tree.module.lockTree(
-      input({
-        toolchains: [snapshot()],
-        locks: new Map([
-          [
-            KEY,
-            lockOf([mine, cli, other], {
-              state: 'update-pending',
-              writer,
-              waiting: [writer, queued],
-            }),
-          ],
-        ]),
-        withUpdateLog: new Set(['stable']),
-      }),
-    )[0].id,
-    row.id,
-  );
+  assert.deepEqual(tree.module.lockTree(pending)[0].id, row.id);
 });
 
 test('lockTree: a missing toolchain offers Install; an updating toolchain no Update; unavailable is one row', () => {
