@@ -2,8 +2,7 @@
 // with the editor's own runtime (Electron as Node, or Node on code-server), so no separate install.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-
-const shQuote = (s: string): string => `'${s.replace(/'/g, `'\\''`)}'`;
+import { shQuote, writeAtomically } from '../toolchains';
 
 /** The launcher script for this platform. */
 export function launcherScript(
@@ -42,19 +41,6 @@ export function installLauncher(storageDir: string, execPath: string, cliPath: s
   const bin = path.join(storageDir, 'bin');
   fs.mkdirSync(bin, { recursive: true });
   const { name, text } = launcherScript(execPath, cliPath);
-  const file = path.join(bin, name);
-  let current: string | null = null;
-  try {
-    current = fs.readFileSync(file, 'utf8');
-  } catch {
-    // Not there yet.
-  }
-  if (current !== text) {
-    // Write beside and rename: a terminal running the old launcher never sees half a file.
-    const temp = `${file}.${process.pid}.tmp`;
-    fs.writeFileSync(temp, text, { mode: 0o755 });
-    fs.renameSync(temp, file);
-  }
-  fs.chmodSync(file, 0o755);
+  writeAtomically(path.join(bin, name), text);
   return bin;
 }

@@ -32,16 +32,6 @@ import { thisOs } from './os';
 import { watchForWriters } from './pending';
 import { waitFor } from './wait';
 
-export {
-  heldKeys,
-  HELD_ENV,
-  WRITING_ENV,
-  DEFAULT_POLL_MS,
-  type AcquireOptions,
-  type LockHandle,
-  type ReadLock,
-} from './options';
-
 /** `beforeRelease` runs while the lock is still held, right before it goes. */
 function makeHandle(
   ctx: Context,

@@ -1,7 +1,6 @@
 // The engine's public surface. Nothing here knows about VS Code or the command line.
+export { acquireRead, acquireWrite } from './acquire';
 export {
-  acquireRead,
-  acquireWrite,
   heldKeys,
   HELD_ENV,
   WRITING_ENV,
@@ -9,7 +8,7 @@ export {
   type AcquireOptions,
   type LockHandle,
   type ReadLock,
-} from './acquire';
+} from './options';
 export { clean, type CleanOptions, type Removed } from './clean';
 export {
   status,

@@ -77,30 +77,21 @@ function kernelSubscription(
   listener: Listener,
 ): Subscription {
   let fallback: Subscription | null = null;
+  const fallBack = (warning: string): void => {
+    warnOnce(options, warning);
+    fallback ??= fallbackSubscription(
+      dir,
+      { ...options, useWatcher: false, pollMs: options.pollMs ?? DEFAULT_POLL_MS },
+      listener,
+    );
+  };
   const onEvent = (watched: string, kind: string, name: string): void => {
-    if (kind === 'failed') {
-      warnOnce(
-        options,
-        `Cannot watch ${dir} with the kernel any more (${name}); changes are noticed by polling.`,
-      );
-      fallback ??= fallbackSubscription(
-        dir,
-        { ...options, useWatcher: false, pollMs: options.pollMs ?? DEFAULT_POLL_MS },
-        listener,
-      );
-      listener(null, 'poll');
-      return;
-    }
-    if (kind === 'gone') {
-      // The directory or a lock file went away or was replaced: nothing more will come from it.
-      warnOnce(
-        options,
-        `${watched} was removed or moved while in use; changes are noticed by polling.`,
-      );
-      fallback ??= fallbackSubscription(
-        dir,
-        { ...options, useWatcher: false, pollMs: options.pollMs ?? DEFAULT_POLL_MS },
-        listener,
+    // 'gone': the directory or a lock file went away or was replaced; nothing more comes from it.
+    if (kind === 'failed' || kind === 'gone') {
+      fallBack(
+        kind === 'failed'
+          ? `Cannot watch ${dir} with the kernel any more (${name}); changes are noticed by polling.`
+          : `${watched} was removed or moved while in use; changes are noticed by polling.`,
       );
       listener(null, 'poll');
       return;
@@ -139,14 +130,8 @@ function kernelSubscription(
       try {
         setFiles(files);
       } catch (err) {
-        warnOnce(
-          options,
+        fallBack(
           `Cannot watch the lock files in ${dir} (${(err as Error).message}); changes are noticed by polling.`,
-        );
-        fallback ??= fallbackSubscription(
-          dir,
-          { ...options, useWatcher: false, pollMs: options.pollMs ?? DEFAULT_POLL_MS },
-          listener,
         );
       }
     },

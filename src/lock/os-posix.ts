@@ -1,4 +1,4 @@
-// What Linux and macOS share: ownership checks by uid and mode, and the signal-0 probe.
+// What Linux and macOS share: the cache directory, and ownership checks by uid and mode.
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -21,14 +21,4 @@ export function refuseForeignPosixDir(dir: string, st: fs.Stats): string | null 
     );
   }
   return null;
-}
-
-/** True when a process with this pid exists (EPERM: it exists but is not ours). */
-export function signalProbe(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
 }

@@ -34,6 +34,7 @@ export {
   shimMarker,
   shimScript,
   shimFileName,
+  shQuote,
   type ShimRuntime,
 } from './shim-script';
 export {
@@ -52,5 +53,6 @@ export {
   rustupPrograms,
   SHIM_DIR_ENV,
   uninstallShims,
+  writeAtomically,
   type ShimInstall,
 } from './shim-dir';

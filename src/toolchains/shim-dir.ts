@@ -118,8 +118,11 @@ function isOurShim(file: string): boolean {
   }
 }
 
-/** Writes beside and renames: a shell running the old shim never reads half a file. */
-function writeAtomically(file: string, text: string, mode = 0o755): void {
+/**
+ * Writes `file` (only when its text changed) beside and renames: a shell running the old script
+ * never reads half a file.
+ */
+export function writeAtomically(file: string, text: string, mode = 0o755): void {
   let current: string | null = null;
   try {
     current = fs.readFileSync(file, 'utf8');

@@ -45,7 +45,8 @@ export function shimMarker(
     : null;
 }
 
-const shQuote = (s: string): string => `'${s.replace(/'/g, `'\\''`)}'`;
+/** `s` as one sh word, whatever it holds. */
+export const shQuote = (s: string): string => `'${s.replace(/'/g, `'\\''`)}'`;
 
 /**
  * The shim for `program` in `dir`. POSIX: a sh script that finds the real program itself (the

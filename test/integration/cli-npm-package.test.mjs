@@ -8,16 +8,10 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
+import { TARGETS as BUILD_TARGETS } from '../../scripts/build-native.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
-const TARGETS = [
-  'linux-x64',
-  'linux-arm64',
-  'darwin-x64',
-  'darwin-arm64',
-  'win32-x64',
-  'win32-arm64',
-];
+const TARGETS = Object.keys(BUILD_TARGETS);
 
 test(
   'npm pack → npm install -g --prefix (offline) → toolchain-lock runs, locks, completes',

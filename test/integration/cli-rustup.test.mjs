@@ -9,10 +9,9 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { CLI, cli, FIXTURES, sandbox, start, statusOf } from '../fixtures/cli-harness.mjs';
+import { CLI, cli, FIXTURES, HOST, sandbox, start, statusOf } from '../fixtures/cli-harness.mjs';
 import { testbedOrSkip } from '../fixtures/rustup-testbed.mjs';
 
-const HOST = `${{ x64: 'x86_64', arm64: 'aarch64' }[process.arch]}-unknown-linux-gnu`;
 const full = (n) => `${n}-${HOST}`;
 
 /** stable (default), nightly and 1.95.0 installed, `mine` linked; a project pinned to nightly; the stand-in rustup on PATH. */

@@ -4,28 +4,20 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { cli, ROOT, sandbox, start, stateOf, statusOf } from '../fixtures/cli-harness.mjs';
+import {
+  cli,
+  HOST,
+  loggingRustup,
+  ROOT,
+  sandbox,
+  start,
+  stateOf,
+  statusOf,
+} from '../fixtures/cli-harness.mjs';
 
 const node = (code) => [process.execPath, '-e', code];
-const HOST = `${{ x64: 'x86_64', arm64: 'aarch64' }[process.arch]}-unknown-linux-gnu`;
-
-/** A temp RUSTUP_HOME with stable and nightly for the host, and a fake `rustup` on PATH that logs its arguments. */
-function fakeRustup(box) {
-  const home = box.env.RUSTUP_HOME;
-  for (const n of [`stable-${HOST}`, `nightly-${HOST}`, `1.95.0-${HOST}`])
-    fs.mkdirSync(path.join(home, 'toolchains', n, 'bin'), { recursive: true });
-  fs.writeFileSync(
-    path.join(home, 'settings.toml'),
-    `default_host_triple = "${HOST}"\ndefault_toolchain = "stable-${HOST}"\n`,
-  );
-  const bin = path.join(box.dir, 'bin');
-  fs.mkdirSync(bin);
-  const log = path.join(box.dir, 'rustup.log');
-  fs.writeFileSync(path.join(bin, 'rustup'), `#!/bin/sh\necho "$@" >> ${JSON.stringify(log)}\n`, {
-    mode: 0o755,
-  });
-  return { env: { ...box.env, PATH: `${bin}${path.delimiter}${box.env.PATH}` }, log };
-}
+/** A rustup home with stable, nightly and 1.95.0 for the host, and a fake `rustup` on PATH that logs its arguments. */
+const fakeRustup = (box) => loggingRustup(box, ['stable', 'nightly', '1.95.0']);
 
 test('--help, help COMMAND, COMMAND --help and --version', async () => {
   const main = await cli(['--help']);

@@ -8,7 +8,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { bundle } from '../unit/extension-harness.mjs';
-import { start, statusOf } from '../fixtures/cli-harness.mjs';
+import { start, statusOf, until } from '../fixtures/cli-harness.mjs';
 import { spawnHolder } from '../helpers.mjs';
 import { full, machineRustup, shimWorld } from '../fixtures/shim-world.mjs';
 
@@ -177,14 +177,6 @@ test('a shim waiting for an update says so once, and says once that an update wa
   await update.next('released');
   assert.deepEqual(await heldLocks(w.env), []);
 });
-
-async function until(pred, what, timeoutMs = 15_000) {
-  const end = Date.now() + timeoutMs;
-  while (!(await pred())) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 test('the rustup shim: a change waits for the write lock, a read-only command does not, and inside an update it runs straight', async (t) => {
   if (skipNoRustup(t)) return;

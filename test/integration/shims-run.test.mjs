@@ -6,7 +6,13 @@ import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { BLOCKED_MS, settlesWithin, startProcess, statusOf } from '../fixtures/cli-harness.mjs';
+import {
+  BLOCKED_MS,
+  settlesWithin,
+  startProcess,
+  statusOf,
+  until,
+} from '../fixtures/cli-harness.mjs';
 import { full, machineRustup, shimWorld } from '../fixtures/shim-world.mjs';
 
 const skipNoRustup = (t) => {
@@ -91,14 +97,6 @@ test('a proxy runs under the read lock of the toolchain rustup picks: default, +
     assert.deepEqual(await heldLocks(env), [], `${source}: released`);
   }
 });
-
-async function until(pred, what, timeoutMs = 15_000) {
-  const end = Date.now() + timeoutMs;
-  while (!(await pred())) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 test("exit statuses and output are the real program's; SIGTERM reaches it and kills the shim the same way", async (t) => {
   if (skipNoRustup(t)) return;

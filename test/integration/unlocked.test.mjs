@@ -7,10 +7,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { cli, sandbox, start, statusOf } from '../fixtures/cli-harness.mjs';
+import { cli, HOST, loggingRustup, sandbox, start, statusOf } from '../fixtures/cli-harness.mjs';
 import { copyProcMacroServer, PROC_MACRO_SRV, startServer } from '../fixtures/toolchain-copy.mjs';
-
-const HOST = `${{ x64: 'x86_64', arm64: 'aarch64' }[process.arch]}-unknown-linux-gnu`;
 
 function toolchainWithServer(box, name = 'tc') {
   const tc = path.join(box.dir, name);
@@ -134,18 +132,8 @@ test('the rustup wrapper names the process and stops with 75 before rustup chang
   const home = box.env.RUSTUP_HOME;
   const tc = path.join(home, 'toolchains', `stable-${HOST}`);
   const srv = copyProcMacroServer(tc);
-  fs.writeFileSync(
-    path.join(home, 'settings.toml'),
-    `default_host_triple = "${HOST}"\ndefault_toolchain = "stable-${HOST}"\n`,
-  );
-  // A stand-in rustup that only logs: this test is about what runs before rustup, never rustup itself.
-  const bin = path.join(box.dir, 'bin');
-  fs.mkdirSync(bin);
-  const log = path.join(box.dir, 'rustup.log');
-  fs.writeFileSync(path.join(bin, 'rustup'), `#!/bin/sh\necho "$@" >> ${JSON.stringify(log)}\n`, {
-    mode: 0o755,
-  });
-  const env = { ...box.env, PATH: `${bin}${path.delimiter}${box.env.PATH}` };
+  // This test is about what runs before rustup, never rustup itself.
+  const { env, log } = loggingRustup(box);
   const server = await startServer([srv], { env, exe: srv });
   const r = await cli(['rustup', '--unlocked', 'fail', 'update', 'stable'], { env });
   assert.equal(r.code, 75, r.stderr);
@@ -168,16 +156,8 @@ test('the rustup shim waits for them too, choosing by TOOLCHAIN_LOCK_UNLOCKED; r
   const home = box.env.RUSTUP_HOME;
   const tc = path.join(home, 'toolchains', `stable-${HOST}`);
   const srv = copyProcMacroServer(tc);
-  fs.writeFileSync(
-    path.join(home, 'settings.toml'),
-    `default_host_triple = "${HOST}"\ndefault_toolchain = "stable-${HOST}"\n`,
-  );
-  // The same logging stand-in as above, as the shim's real rustup (`shims exec` as the shim scripts call it).
-  const bin = path.join(box.dir, 'bin');
-  fs.mkdirSync(bin);
-  const log = path.join(box.dir, 'rustup.log');
-  const real = path.join(bin, 'rustup');
-  fs.writeFileSync(real, `#!/bin/sh\necho "$@" >> ${JSON.stringify(log)}\n`, { mode: 0o755 });
+  // The same stand-in as above, as the shim's real rustup (`shims exec` as the shim scripts call it).
+  const { log, rustup: real } = loggingRustup(box);
   const shims = path.join(box.dir, 'shims');
   fs.mkdirSync(shims);
   const shim = (args, env) =>

@@ -2,16 +2,10 @@
 // root, built with `npm run package` when it is missing or older than package.json.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { TARGETS as BUILD_TARGETS } from '../../scripts/build-native.mjs';
 import { repoRoot, runProcess, describeEnd, privateTempDir } from './harness.mjs';
 
-export const TARGETS = Object.freeze([
-  'linux-x64',
-  'linux-arm64',
-  'darwin-x64',
-  'darwin-arm64',
-  'win32-x64',
-  'win32-arm64',
-]);
+export const TARGETS = Object.freeze(Object.keys(BUILD_TARGETS));
 
 function defaultVsixPath() {
   const pkg = JSON.parse(fs.readFileSync(path.join(repoRoot, 'package.json'), 'utf8'));

@@ -3,25 +3,15 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
-import { after, before, test } from 'node:test';
-import { addProcMacroSrv, bundle, tempDir, until } from './extension-harness.mjs';
+import { test } from 'node:test';
+import { addProcMacroSrv, bundleForFile, tempDir, until } from './extension-harness.mjs';
 
-let lib;
-let buildDir;
-before(async () => {
-  buildDir = fs.mkdtempSync(path.join(os.tmpdir(), 'tcl-procs-build-'));
-  lib = (
-    await bundle(
-      buildDir,
-      'procs',
-      "export * from './src/extension/servers/coordinated-procs';\nexport * from './src/lock/proctable';",
-      { native: false },
-    )
-  ).module;
-});
-after(() => fs.rmSync(buildDir, { recursive: true, force: true }));
+const lib = bundleForFile(
+  'procs',
+  "export * from './src/extension/servers/coordinated-procs';\nexport * from './src/lock/proctable';",
+  { native: false },
+);
 
 function child(t, argv, options = {}) {
   const c = spawn(argv[0], argv.slice(1), {
@@ -60,11 +50,11 @@ test('the server is what runs from the toolchain, or is named like the server, i
   const plain = child(t, [process.execPath, '-e', 'setInterval(() => {}, 1000)']);
   const elsewhere = child(t, [otherSrv]);
   await until(
-    () => [managed, plain, elsewhere].every((c) => lib.readProcess(c.pid)?.exe),
+    () => [managed, plain, elsewhere].every((c) => lib.module.readProcess(c.pid)?.exe),
     'children running',
   );
-  const rule = lib.serverRule(['rust-analyzer'], [], [tc]);
-  const found = lib
+  const rule = lib.module.serverRule(['rust-analyzer'], [], [tc]);
+  const found = lib.module
     .findServerProcesses(process.pid, rule)
     .map((p) => p.pid)
     .sort();
@@ -74,16 +64,19 @@ test('the server is what runs from the toolchain, or is named like the server, i
   const bin = path.join(tempDir(t, 'tcl-procs-bin-'), 'rust-analyzer');
   fs.symlinkSync(process.execPath, bin);
   const named = child(t, [bin, '-e', 'setInterval(() => {}, 1000)']);
-  await until(() => lib.readProcess(named.pid)?.name === 'rust-analyzer', 'named child running');
+  await until(
+    () => lib.module.readProcess(named.pid)?.name === 'rust-analyzer',
+    'named child running',
+  );
   assert.ok(
-    lib.findServerProcesses(process.pid, rule).some((p) => p.pid === named.pid),
+    lib.module.findServerProcesses(process.pid, rule).some((p) => p.pid === named.pid),
     'found by its name',
   );
 
   // isAlive: the pid and the start time name one process; a dead one is not alive.
-  const p = lib.readProcess(plain.pid);
-  assert.equal(lib.isAlive(p.pid, p.startTime), true);
-  assert.equal(lib.isAlive(p.pid, p.startTime + 1), false);
+  const p = lib.module.readProcess(plain.pid);
+  assert.equal(lib.module.isAlive(p.pid, p.startTime), true);
+  assert.equal(lib.module.isAlive(p.pid, p.startTime + 1), false);
   plain.kill('SIGKILL');
-  await until(() => !lib.isAlive(p.pid, p.startTime), 'dead is dead (zombie included)');
+  await until(() => !lib.module.isAlive(p.pid, p.startTime), 'dead is dead (zombie included)');
 });

@@ -3,26 +3,16 @@
 // kept. The real native module is called where the kernel can be made to fail (a closed
 // descriptor); errors the kernel gives only on file systems without locks are built the way the
 // native module throws them (native/lock.c tl_throw: code, errno, syscall).
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
-import * as path from 'node:path';
-import { bundle } from './extension-harness.mjs';
+import { bundleForFile } from './extension-harness.mjs';
 
-let lib;
-let buildDir;
-before(async () => {
-  buildDir = fs.mkdtempSync(path.join(os.tmpdir(), 'tcl-errors-build-'));
-  lib = (
-    await bundle(
-      buildDir,
-      'errors',
-      "export * from './src/lock/errors';\nexport { tryLock, unlock } from './src/lock/flock';\nexport { describeFailure } from './src/cli/exit-codes';\nexport { parseToml } from './src/toolchains/toml';",
-    )
-  ).module;
-});
-after(() => fs.rmSync(buildDir, { recursive: true, force: true }));
+const lib = bundleForFile(
+  'errors',
+  "export * from './src/lock/errors';\nexport { tryLock, unlock } from './src/lock/flock';\nexport { describeFailure } from './src/cli/exit-codes';\nexport { parseToml } from './src/toolchains/toml';",
+);
 
 const nativeError = (code, errno) =>
   Object.assign(new Error(`${code}: something, flock`), { code, errno, syscall: 'flock' });
@@ -33,7 +23,7 @@ test('a lock call the kernel refuses names the operation and the file, and keeps
   const fd = fs.openSync(os.devNull, 'r');
   fs.closeSync(fd);
   assert.throws(
-    () => lib.tryLock(fd, 'write', file),
+    () => lib.module.tryLock(fd, 'write', file),
     (err) => {
       assert.equal(err.code, 'E_LOCK_FAILED');
       assert.equal(err.op, 'lock (exclusive)');
@@ -47,10 +37,12 @@ test('a lock call the kernel refuses names the operation and the file, and keeps
     },
   );
   assert.throws(
-    () => lib.unlock(fd, file),
+    () => lib.module.unlock(fd, file),
     (err) => err.op === 'unlock' && err.path === file,
   );
-  const failure = lib.describeFailure(lib.lockFailure('unlock', file, nativeError('EBADF', 9)));
+  const failure = lib.module.describeFailure(
+    lib.module.lockFailure('unlock', file, nativeError('EBADF', 9)),
+  );
   assert.equal(failure.status, 70);
   assert.match(failure.message, /Cannot unlock \/nowhere/);
 });
@@ -63,22 +55,22 @@ test('ENOTSUP, EOPNOTSUPP, ENOSYS and ENOLCK mean a file system without locks: e
     ['ENOLCK', 37],
   ]) {
     const cause = nativeError(code, errno);
-    const err = lib.lockFailure('lock (shared)', '/mnt/nfs/locks/x.lock', cause);
+    const err = lib.module.lockFailure('lock (shared)', '/mnt/nfs/locks/x.lock', cause);
     assert.equal(err.code, 'E_LOCK_UNSUPPORTED', code);
     assert.equal(err.cause, cause);
     assert.match(err.message, new RegExp(`/mnt/nfs/locks/x\\.lock \\(${code}: `));
     assert.match(err.message, /TOOLCHAIN_LOCK_DIR/);
-    const failure = lib.describeFailure(err);
+    const failure = lib.module.describeFailure(err);
     assert.equal(failure.status, 77, code);
     assert.doesNotMatch(failure.message, /bug/);
   }
   // Control: before classification an ENOLCK reached the CLI as an internal error.
-  assert.equal(lib.describeFailure(nativeError('ENOLCK', 37)).status, 70);
+  assert.equal(lib.module.describeFailure(nativeError('ENOLCK', 37)).status, 70);
 });
 
 test('a ToolchainError keeps its cause', () => {
   assert.throws(
-    () => lib.parseToml('[toolchain\n', '/p/rust-toolchain.toml'),
+    () => lib.module.parseToml('[toolchain\n', '/p/rust-toolchain.toml'),
     (err) => err.code === 'E_BAD_TOML' && err.cause instanceof Error,
   );
 });

@@ -3,98 +3,44 @@
 // environment, trust, "Update toolchain safely", and deactivate.
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
-import { createRequire } from 'node:module';
-import * as os from 'node:os';
 import * as path from 'node:path';
-import { after, before, beforeEach, test } from 'node:test';
+import { test } from 'node:test';
 import { spawnSync } from 'node:child_process';
 import { copyProcMacroServer, pidsOf, SRV_ENV } from '../fixtures/toolchain-copy.mjs';
 import {
+  activateFor,
   bundle,
+  extensionForFile,
   fakeVscodePath,
+  hostTriple,
+  item,
+  logHas,
+  recordingEnvironment,
   repoRoot,
+  rustAnalyzerCommands,
   sleep,
   spawnWriter,
-  tempDir,
+  stableRustup,
   until,
-  hostTriple,
-  resetFakeVscode,
+  vscode,
+  windowWorld,
 } from './extension-harness.mjs';
 
-const require = createRequire(import.meta.url);
-const vscode = require(fakeVscodePath);
 const { state } = vscode;
 const triple = hostTriple;
 
-let ext;
-let buildDir;
-before(async () => {
-  buildDir = fs.mkdtempSync(path.join(os.tmpdir(), 'tcl-ext-build-'));
-  ext = await bundle(
-    buildDir,
-    'extension',
-    "export * from './src/extension/main';\nexport * as engine from './src/lock/index';",
-    { vscodeFake: fakeVscodePath },
-  );
-});
-after(() => fs.rmSync(buildDir, { recursive: true, force: true }));
-
-beforeEach(() => resetFakeVscode(state));
+const ext = extensionForFile();
 
 /** A rustup home with `stable`, a Cargo project pinned to it, and rust-analyzer "installed". */
 function world(t) {
-  const root = tempDir(t);
-  const rustupHome = path.join(root, 'rustup');
-  const stable = path.join(rustupHome, 'toolchains', `stable-${triple}`);
-  fs.mkdirSync(path.join(stable, 'bin'), { recursive: true });
-  const project = path.join(root, 'proj');
-  fs.mkdirSync(project);
-  fs.writeFileSync(path.join(project, 'Cargo.toml'), '[package]\nname = "p"\n');
-  fs.writeFileSync(path.join(project, 'rust-toolchain.toml'), '[toolchain]\nchannel = "stable"\n');
-  const lockDir = path.join(root, 'locks');
-  const saved = {
-    RUSTUP_HOME: process.env.RUSTUP_HOME,
-    RUSTUP_TOOLCHAIN: process.env.RUSTUP_TOOLCHAIN,
-  };
-  process.env.RUSTUP_HOME = rustupHome;
-  delete process.env.RUSTUP_TOOLCHAIN;
-  t.after(() => Object.assign(process.env, saved));
-  state.globalConfig['toolchainLock.lockDir'] = lockDir;
-  state.folders = [project];
-  const ra = { calls: [] };
-  state.extensions.set('rust-lang.rust-analyzer', {
-    id: 'rust-lang.rust-analyzer',
-    isActive: true,
-  });
-  state.commands.set('rust-analyzer.stopServer', async () => void ra.calls.push('stop'));
-  state.commands.set('rust-analyzer.startServer', async () => void ra.calls.push('start'));
-  const env = {
-    ops: [],
-    clear() {
-      env.ops.length = 0;
-    },
-    prepend: (k, v) => env.ops.push(['prepend', k, v]),
-    replace: (k, v) => env.ops.push(['replace', k, v]),
-    append: (k, v) => env.ops.push(['append', k, v]),
-  };
-  const context = {
-    subscriptions: [],
-    extensionPath: repoRoot,
-    globalStorageUri: vscode.Uri.file(path.join(root, 'storage')),
-    environmentVariableCollection: env,
-  };
-  return { root, rustupHome, stable, project, lockDir, ra, env, context };
+  const env = recordingEnvironment();
+  const w = windowWorld(t, { env });
+  const { rustupHome, stable } = stableRustup(t, w.root, w.project);
+  const ra = rustAnalyzerCommands();
+  return { ...w, rustupHome, stable, ra, env };
 }
 
-const log = () => state.outputs.get('Toolchain Lock')?.lines ?? [];
-const logHas = (s) => log().some((l) => l.includes(s));
-const item = () => state.statusItems.find((i) => i.id === 'toolchainLock.status');
-
-async function activate(t, w) {
-  ext.module.activate(w.context);
-  t.after(() => ext.module.deactivate());
-  await until(() => logHas('read lock acquired stable'), `read lock; log: ${log().join('\n')}`);
-}
+const activate = (t, w) => activateFor(t, ext, w.context, 'read lock acquired stable');
 
 test('zero configuration: rust-analyzer + a Cargo folder → read lock on its rustup toolchain; status bar; commands; terminal PATH', async (t) => {
   const w = world(t);
@@ -362,7 +308,7 @@ test('deactivate releases every lock', async (t) => {
 
 test('the native lock module cannot load: status bar and a notification say so, updates refuse, nothing crashes', async (t) => {
   const broken = await bundle(
-    buildDir,
+    ext.dir,
     'extension-no-native',
     "export * from './src/extension/main';",
     { vscodeFake: fakeVscodePath, native: false },

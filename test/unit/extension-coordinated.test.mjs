@@ -6,44 +6,34 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
-import { createRequire } from 'node:module';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import * as readline from 'node:readline';
-import { after, before, beforeEach, test } from 'node:test';
+import { before, test } from 'node:test';
 import {
+  activateFor,
   addProcMacroSrv,
-  bundle,
   bundleFakeRustAnalyzer,
   contributedDefaults,
+  extensionForFile,
+  fakeContext,
   fakeRustAnalyzerDir,
-  fakeVscodePath,
-  hostTriple,
+  item,
+  log,
+  logHas,
   repoRoot,
-  resetFakeVscode,
-  tempDir,
+  stableRustup,
   until,
+  vscode,
+  windowWorld,
 } from './extension-harness.mjs';
 
-const require = createRequire(import.meta.url);
-const vscode = require(fakeVscodePath);
 const { state } = vscode;
 
-let ext;
+const ext = extensionForFile();
 let ra;
-let buildDir;
 before(async () => {
-  buildDir = fs.mkdtempSync(path.join(os.tmpdir(), 'tcl-coord-build-'));
-  ext = await bundle(
-    buildDir,
-    'extension',
-    "export * from './src/extension/main';\nexport * as engine from './src/lock/index';",
-    { vscodeFake: fakeVscodePath },
-  );
-  ra = await bundleFakeRustAnalyzer(buildDir);
+  ra = await bundleFakeRustAnalyzer(ext.dir);
 });
-after(() => fs.rmSync(buildDir, { recursive: true, force: true }));
-beforeEach(() => resetFakeVscode(state));
 
 /** True while `pid` exists and has not exited (a zombie has). */
 function running(pid) {
@@ -73,23 +63,9 @@ function raProcesses(w) {
 
 /** A rustup home whose `stable` holds a real proc-macro server; a Cargo project pinned to it. */
 function world(t, settings = {}) {
-  const root = tempDir(t, 'tcl-coord-');
-  const rustupHome = path.join(root, 'rustup');
-  const stable = path.join(rustupHome, 'toolchains', `stable-${hostTriple}`);
-  fs.mkdirSync(path.join(stable, 'bin'), { recursive: true });
+  const { root, project, lockDir } = windowWorld(t, { prefix: 'tcl-coord-' });
+  const { stable } = stableRustup(t, root, project);
   const procMacroSrv = addProcMacroSrv(stable);
-  const project = path.join(root, 'proj');
-  fs.mkdirSync(project);
-  fs.writeFileSync(path.join(project, 'Cargo.toml'), '[package]\nname = "p"\n');
-  fs.writeFileSync(path.join(project, 'rust-toolchain.toml'), '[toolchain]\nchannel = "stable"\n');
-  const lockDir = path.join(root, 'locks');
-  const saved = {
-    RUSTUP_HOME: process.env.RUSTUP_HOME,
-    RUSTUP_TOOLCHAIN: process.env.RUSTUP_TOOLCHAIN,
-  };
-  process.env.RUSTUP_HOME = rustupHome;
-  delete process.env.RUSTUP_TOOLCHAIN;
-  t.after(() => Object.assign(process.env, saved));
   Object.assign(
     state.defaultConfig,
     contributedDefaults(path.join(fakeRustAnalyzerDir, 'package.json')),
@@ -98,19 +74,12 @@ function world(t, settings = {}) {
   Object.assign(
     state.globalConfig,
     {
-      'toolchainLock.lockDir': lockDir,
       'rust-analyzer.procMacro.server': procMacroSrv,
       'toolchainLock.stopTimeout': 5000,
     },
     settings,
   );
-  state.folders = [project];
-  const context = (name) => ({
-    subscriptions: [],
-    extensionPath: repoRoot,
-    globalStorageUri: vscode.Uri.file(path.join(root, name)),
-    environmentVariableCollection: { clear() {}, prepend() {}, replace() {}, append() {} },
-  });
+  const context = (name) => fakeContext(root, { storage: name });
   // Every server the stand-in spawned, from its log.
   const spawned = () =>
     (state.outputs.get('rust-analyzer (stand-in)')?.lines ?? [])
@@ -154,14 +123,8 @@ async function activateRa(t, w) {
   return api;
 }
 
-async function activate(t, w) {
-  ext.module.activate(w.context('storage'));
-  t.after(() => ext.module.deactivate());
-}
+const activate = (t, w) => activateFor(t, ext, w.context('storage'));
 
-const log = () => state.outputs.get('Toolchain Lock')?.lines ?? [];
-const logHas = (s) => log().some((l) => l.includes(s));
-const item = () => state.statusItems.find((i) => i.id === 'toolchainLock.status');
 const readers = (w) =>
   ext.module.engine
     .status({ lockDir: w.lockDir })
@@ -196,7 +159,7 @@ const alive = () => fs.readdirSync('/proc').filter((n) => /^\\d+$/.test(n)).filt
 
 /** A writer that, the moment it holds the write lock (and on `check`, and before it lets go), lists the server processes still alive. */
 function writer(t, w) {
-  const script = path.join(buildDir, 'checking-writer.cjs');
+  const script = path.join(ext.dir, 'checking-writer.cjs');
   if (!fs.existsSync(script)) fs.writeFileSync(script, WRITER);
   const child = spawn(
     process.execPath,

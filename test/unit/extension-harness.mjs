@@ -6,6 +6,7 @@ import { createRequire } from 'node:module';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import * as readline from 'node:readline';
+import { after, before, beforeEach } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import * as esbuild from 'esbuild';
 
@@ -51,6 +52,22 @@ export async function bundle(outDir, name, contents, { vscodeFake, native = true
     ],
   });
   return { file: outfile, module: require(outfile) };
+}
+
+/**
+ * `bundle` once for the whole test file: before its first test, into a build directory removed
+ * after its last. The returned object gets `dir` and, once built, the bundle's `file` and `module`.
+ */
+export function bundleForFile(name, contents, options) {
+  const built = {};
+  before(async () => {
+    built.dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tcl-ext-build-'));
+    Object.assign(built, await bundle(built.dir, name, contents, options));
+  });
+  after(() => {
+    if (built.dir) fs.rmSync(built.dir, { recursive: true, force: true });
+  });
+  return built;
 }
 
 /** Resolves when `pred()` holds, polling; rejects with `what` after `timeout` ms. */
@@ -151,6 +168,43 @@ const say = (event, extra = {}) => process.stdout.write(JSON.stringify({ event, 
 })().catch((e) => { say('error', { message: e.message }); process.exit(1); });
 `;
 
+/** The lock state machine (src/extension/lockstate) with its engine, as `coordinatorWorld` wants it. */
+export const LOCKSTATE_ENTRY =
+  "export * from './src/extension/lockstate';\nexport * as engine from './src/lock/index';";
+
+/** LOCKSTATE_ENTRY with the managed LSP server. */
+export const MANAGED_ENTRY = `${LOCKSTATE_ENTRY}\nexport { ManagedServer } from './src/extension/servers/managed';`;
+
+/**
+ * A LockCoordinator of `lib` (a bundle of LOCKSTATE_ENTRY) over the lock directory `locks` of a temp
+ * root, on a toolchain `stable` there; disposed after the test. `status()` is that toolchain's
+ * lock, `writer()` a real writer on it (`spawnWriter`).
+ */
+export function coordinatorWorld(
+  t,
+  lib,
+  { stopTimeoutMs = 2000, startTimeoutMs, hooks = {} } = {},
+) {
+  const root = tempDir(t);
+  const lockDir = path.join(root, 'locks');
+  const tc = { name: 'stable', path: path.join(root, 'toolchains', 'stable') };
+  fs.mkdirSync(tc.path, { recursive: true });
+  const log = memoryLog();
+  const events = [];
+  const coordinator = new lib.module.LockCoordinator({
+    lockDir,
+    pollIntervalMs: 200,
+    stopTimeoutMs: () => stopTimeoutMs,
+    ...(startTimeoutMs === undefined ? {} : { startTimeoutMs: () => startTimeoutMs }),
+    log,
+    hooks,
+  });
+  t.after(() => coordinator.dispose());
+  const status = () => lib.module.engine.status({ lockDir, toolchains: [tc] })[0];
+  const writer = () => spawnWriter(t, lib.file, lockDir, tc);
+  return { root, lockDir, tc, log, events, coordinator, status, writer };
+}
+
 /** A real writer in its own process: it announces itself, waits, reports `acquired`, obeys `release`. */
 export function spawnWriter(t, engineBundle, dir, toolchain) {
   const script = path.join(path.dirname(engineBundle), 'writer.cjs');
@@ -181,6 +235,123 @@ export function spawnWriter(t, engineBundle, dir, toolchain) {
 
 export const fakeVscodePath = path.join(repoRoot, 'test', 'unit', 'extension-fake-vscode.cjs');
 export const fakeServerPath = path.join(repoRoot, 'test', 'unit', 'extension-fake-ls.cjs');
+/** The fake `vscode` every bundle made with `vscodeFake: fakeVscodePath` shares with the tests. */
+export const vscode = require(fakeVscodePath);
+const { state } = vscode;
+
+/** The whole extension with its engine beside it, as most extension tests bundle it. */
+export const EXTENSION_ENTRY =
+  "export * from './src/extension/main';\nexport * as engine from './src/lock/index';";
+
+/**
+ * The extension bundled against the fake `vscode` for the test file (`bundleForFile`), the fake put
+ * back to a fresh window's before each test.
+ */
+export function extensionForFile(contents = EXTENSION_ENTRY) {
+  const ext = bundleForFile('extension', contents, { vscodeFake: fakeVscodePath });
+  beforeEach(() => resetFakeVscode(state));
+  return ext;
+}
+
+/** Activates the extension for one test; resolves once our log has a line with `what`, if given. */
+export async function activateFor(t, ext, context, what) {
+  ext.module.activate(context);
+  t.after(() => ext.module.deactivate());
+  if (what !== undefined) await until(() => logHas(what), `${what}; log: ${log().join('\n')}`);
+}
+
+/** The lines of our output channel so far. */
+export const log = () => state.outputs.get('Toolchain Lock')?.lines ?? [];
+export const logHas = (s) => log().some((l) => l.includes(s));
+/** Our status bar item. */
+export const item = () => state.statusItems.find((i) => i.id === 'toolchainLock.status');
+
+/** Tells the extension that the settings `keys` (and everything under them) changed. */
+export const changed = (...keys) =>
+  vscode.emitters.config.fire({
+    affectsConfiguration: (s) => keys.some((k) => k === s || k.startsWith(`${s}.`)),
+  });
+
+/** A terminal environment collection that records what the extension does to it in `ops`. */
+export function recordingEnvironment() {
+  const env = {
+    ops: [],
+    clear() {
+      env.ops.length = 0;
+    },
+    prepend: (k, v) => env.ops.push(['prepend', k, v]),
+    replace: (k, v) => env.ops.push(['replace', k, v]),
+    append: (k, v) => env.ops.push(['append', k, v]),
+  };
+  return env;
+}
+
+/** An ExtensionContext with its storage in `root/<storage>`; the terminal environment is ignored unless `env` is given. */
+export function fakeContext(root, { env, storage = 'storage' } = {}) {
+  return {
+    subscriptions: [],
+    extensionPath: repoRoot,
+    globalStorageUri: vscode.Uri.file(path.join(root, storage)),
+    environmentVariableCollection: env ?? { clear() {}, prepend() {}, replace() {}, append() {} },
+  };
+}
+
+/** Sets process.env variables (undefined: deletes) for one test; the old values come back after it. */
+export function setEnv(t, vars) {
+  const assign = (values) => {
+    for (const [k, v] of Object.entries(values))
+      if (v === undefined) delete process.env[k];
+      else process.env[k] = v;
+  };
+  const saved = Object.fromEntries(Object.keys(vars).map((k) => [k, process.env[k]]));
+  t.after(() => assign(saved));
+  assign(vars);
+}
+
+/**
+ * A window on the folder `root/proj`, with our lock directory `root/locks` in the user settings,
+ * and the context to activate the extension with (`fakeContext` options).
+ */
+export function windowWorld(t, { prefix, ...contextOptions } = {}) {
+  const root = tempDir(t, prefix);
+  const project = path.join(root, 'proj');
+  fs.mkdirSync(project);
+  const lockDir = path.join(root, 'locks');
+  state.globalConfig['toolchainLock.lockDir'] = lockDir;
+  state.folders = [project];
+  return { root, project, lockDir, context: fakeContext(root, contextOptions) };
+}
+
+/**
+ * A rustup home under `root` with `stable` (RUSTUP_HOME for the test, RUSTUP_TOOLCHAIN unset);
+ * unless `rust` is false, `project` made a Cargo project pinned to stable by its rust-toolchain.toml.
+ */
+export function stableRustup(t, root, project, { rust = true } = {}) {
+  const rustupHome = path.join(root, 'rustup');
+  const stable = path.join(rustupHome, 'toolchains', `stable-${hostTriple}`);
+  fs.mkdirSync(path.join(stable, 'bin'), { recursive: true });
+  if (rust) {
+    fs.writeFileSync(path.join(project, 'Cargo.toml'), '[package]\nname = "p"\n');
+    fs.writeFileSync(
+      path.join(project, 'rust-toolchain.toml'),
+      '[toolchain]\nchannel = "stable"\n',
+    );
+  }
+  setEnv(t, { RUSTUP_HOME: rustupHome, RUSTUP_TOOLCHAIN: undefined });
+  return { rustupHome, stable };
+}
+
+/** rust-analyzer "installed" without its exports: the preset's stop/start commands land in `calls`. */
+export function rustAnalyzerCommands() {
+  const ra = { calls: [] };
+  state.extensions.set('rust-lang.rust-analyzer', {
+    id: 'rust-lang.rust-analyzer',
+    isActive: true,
+  });
+  state.commands.set('rust-analyzer.stopServer', async () => void ra.calls.push('stop'));
+  state.commands.set('rust-analyzer.startServer', async () => void ra.calls.push('start'));
+  return ra;
+}
 
 /** True while a process with this pid exists. */
 export function alive(pid) {

@@ -3,24 +3,14 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
-import { after, before, test } from 'node:test';
-import { alive, bundle, tempDir, until } from './extension-harness.mjs';
+import { test } from 'node:test';
+import { alive, bundleForFile, tempDir, until } from './extension-harness.mjs';
 
-let lib;
-let buildDir;
-before(async () => {
-  buildDir = fs.mkdtempSync(path.join(os.tmpdir(), 'tcl-ext-build-'));
-  lib = (
-    await bundle(
-      buildDir,
-      'launcher',
-      "export * from './src/extension/launcher';\nexport * from './src/extension/run';",
-    )
-  ).module;
-});
-after(() => fs.rmSync(buildDir, { recursive: true, force: true }));
+const lib = bundleForFile(
+  'launcher',
+  "export * from './src/extension/launcher';\nexport * from './src/extension/run';",
+);
 
 test(
   'the launcher execs the runtime with the CLI, ELECTRON_RUN_AS_NODE set, arguments intact',
@@ -32,7 +22,7 @@ test(
       cli,
       'console.log(JSON.stringify({ args: process.argv.slice(2), electron: process.env.ELECTRON_RUN_AS_NODE }))',
     );
-    const bin = lib.installLauncher(path.join(dir, 'storage'), process.execPath, cli);
+    const bin = lib.module.installLauncher(path.join(dir, 'storage'), process.execPath, cli);
     const launcher = path.join(bin, 'toolchain-lock');
     assert.equal(fs.statSync(launcher).mode & 0o777, 0o755);
     const out = JSON.parse(
@@ -46,13 +36,17 @@ test(
     });
     assert.deepEqual(JSON.parse(viaPath).args, ['status']);
     const before = fs.statSync(launcher).mtimeMs;
-    lib.installLauncher(path.join(dir, 'storage'), process.execPath, cli);
+    lib.module.installLauncher(path.join(dir, 'storage'), process.execPath, cli);
     assert.equal(fs.statSync(launcher).mtimeMs, before, 'unchanged launcher is not rewritten');
   },
 );
 
 test('the Windows launcher is a .cmd that sets ELECTRON_RUN_AS_NODE', () => {
-  const { name, text } = lib.launcherScript('C:\\Code\\Code.exe', 'C:\\ext\\dist\\cli.js', 'win32');
+  const { name, text } = lib.module.launcherScript(
+    'C:\\Code\\Code.exe',
+    'C:\\ext\\dist\\cli.js',
+    'win32',
+  );
   assert.equal(name, 'toolchain-lock.cmd');
   assert.match(
     text,
@@ -64,7 +58,7 @@ test('runCommand: argv only (no shell), output streamed, exit status reported', 
   const dir = tempDir(t);
   let out = '';
   let pid;
-  await lib.runCommand(
+  await lib.module.runCommand(
     [
       process.execPath,
       '-e',
@@ -89,7 +83,7 @@ test('runCommand: argv only (no shell), output streamed, exit status reported', 
   assert.ok(pid > 0);
   const log = path.join(dir, 'other.log');
   await assert.rejects(
-    lib.runCommand([process.execPath, '-e', 'process.exit(3)'], {
+    lib.module.runCommand([process.execPath, '-e', 'process.exit(3)'], {
       cwd: dir,
       logFile: log,
       onOutput: () => {},
@@ -97,7 +91,7 @@ test('runCommand: argv only (no shell), output streamed, exit status reported', 
     /failed \(exit status 3\)/,
   );
   await assert.rejects(
-    lib.runCommand([path.join(dir, 'nope')], { cwd: dir, logFile: log, onOutput: () => {} }),
+    lib.module.runCommand([path.join(dir, 'nope')], { cwd: dir, logFile: log, onOutput: () => {} }),
     /Cannot run the update command: .*nope does not exist\./,
   );
 });
@@ -111,7 +105,7 @@ test(
     let out = '';
     const script =
       "const c = require('child_process').spawn(process.execPath, ['-e', 'setInterval(()=>{},1000)'], { stdio: 'ignore' }); console.log('child ' + c.pid); setInterval(()=>{},1000)";
-    const p = lib.runCommand([process.execPath, '-e', script], {
+    const p = lib.module.runCommand([process.execPath, '-e', script], {
       cwd: dir,
       logFile: path.join(dir, 'update.log'),
       signal: abort.signal,
@@ -123,7 +117,7 @@ test(
     abort.abort();
     await assert.rejects(
       p,
-      (err) => err instanceof lib.CancelledError && /^Cancelled: /.test(err.message),
+      (err) => err instanceof lib.module.CancelledError && /^Cancelled: /.test(err.message),
     );
     await until(() => !alive(child), 'grandchild ended');
   },
@@ -140,7 +134,7 @@ test(
     const update = `for (let i = 0; i < 20; i++) { console.log('line ' + i); Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 50); } require('fs').writeFileSync(${JSON.stringify(done)}, 'ok')`;
     // The "extension host": starts the update through runCommand, and is SIGKILLed after its first line.
     const host = `
-    const lib = require(${JSON.stringify(path.join(buildDir, 'launcher', 'dist', 'launcher.cjs'))});
+    const lib = require(${JSON.stringify(lib.file)});
     lib.runCommand([process.execPath, '-e', ${JSON.stringify(update)}], { cwd: ${JSON.stringify(dir)}, logFile: ${JSON.stringify(logFile)}, onOutput: (s) => process.stdout.write(s) });`;
     const { spawn } = await import('node:child_process');
     const child = spawn(process.execPath, ['-e', host], { stdio: ['ignore', 'pipe', 'inherit'] });

@@ -3,52 +3,20 @@
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import * as readline from 'node:readline';
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import {
-  bundle,
+  bundleForFile,
+  coordinatorWorld,
   fakeUnit,
-  memoryLog,
+  LOCKSTATE_ENTRY,
   sleep,
-  spawnWriter,
-  tempDir,
   until,
 } from './extension-harness.mjs';
 
-let lib;
-let buildDir;
-before(async () => {
-  buildDir = fs.mkdtempSync(path.join(os.tmpdir(), 'tcl-ext-build-'));
-  lib = await bundle(
-    buildDir,
-    'lifecycle',
-    "export * from './src/extension/lockstate';\nexport * as engine from './src/lock/index';",
-  );
-});
-after(() => fs.rmSync(buildDir, { recursive: true, force: true }));
-
-function setup(t, { stopTimeoutMs = 2000, startTimeoutMs, hooks = {} } = {}) {
-  const root = tempDir(t);
-  const lockDir = path.join(root, 'locks');
-  const tc = { name: 'stable', path: path.join(root, 'toolchains', 'stable') };
-  fs.mkdirSync(tc.path, { recursive: true });
-  const log = memoryLog();
-  const events = [];
-  const coordinator = new lib.module.LockCoordinator({
-    lockDir,
-    pollIntervalMs: 200,
-    stopTimeoutMs: () => stopTimeoutMs,
-    ...(startTimeoutMs === undefined ? {} : { startTimeoutMs: () => startTimeoutMs }),
-    log,
-    hooks,
-  });
-  t.after(() => coordinator.dispose());
-  const status = () => lib.module.engine.status({ lockDir, toolchains: [tc] })[0];
-  const writer = () => spawnWriter(t, lib.file, lockDir, tc);
-  return { root, lockDir, tc, log, events, coordinator, status, writer };
-}
+const lib = bundleForFile('lifecycle', LOCKSTATE_ENTRY);
+const setup = (t, options) => coordinatorWorld(t, lib, options);
 
 test(
   'a server whose start never completes does not block a writer: the stop cancels the start',

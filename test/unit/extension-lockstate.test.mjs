@@ -2,52 +2,24 @@
 // real writers in other processes, a real lock directory.
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import {
-  bundle,
+  bundleForFile,
+  coordinatorWorld,
   fakeUnit,
+  LOCKSTATE_ENTRY,
   memoryLog,
   sleep,
-  spawnWriter,
-  tempDir,
   until,
 } from './extension-harness.mjs';
 
-let lib;
-let buildDir;
-before(async () => {
-  buildDir = fs.mkdtempSync(path.join(os.tmpdir(), 'tcl-ext-build-'));
-  lib = await bundle(
-    buildDir,
-    'lockstate',
-    "export * from './src/extension/lockstate';\nexport * as engine from './src/lock/index';",
-  );
-});
-after(() => fs.rmSync(buildDir, { recursive: true, force: true }));
+const lib = bundleForFile('lockstate', LOCKSTATE_ENTRY);
 
-function setup(t, { stopTimeoutMs = 2000, hooks = {} } = {}) {
-  const root = tempDir(t);
-  const lockDir = path.join(root, 'locks');
-  const tc = { name: 'stable', path: path.join(root, 'toolchains', 'stable') };
-  fs.mkdirSync(tc.path, { recursive: true });
-  const log = memoryLog();
-  const events = [];
-  const coordinator = new lib.module.LockCoordinator({
-    lockDir,
-    pollIntervalMs: 200,
-    stopTimeoutMs: () => stopTimeoutMs,
-    log,
-    hooks,
-  });
-  t.after(() => coordinator.dispose());
-  const ownReaders = () =>
-    lib.module.engine
-      .status({ lockDir, toolchains: [tc] })[0]
-      .holders.filter((h) => h.self && h.mode === 'read').length;
-  const writer = () => spawnWriter(t, lib.file, lockDir, tc);
-  return { root, lockDir, tc, log, events, coordinator, ownReaders, writer };
+function setup(t, options) {
+  const s = coordinatorWorld(t, lib, options);
+  const ownReaders = () => s.status().holders.filter((h) => h.self && h.mode === 'read').length;
+  return { ...s, ownReaders };
 }
 
 const stateOf = (coordinator, name = 'stable') =>

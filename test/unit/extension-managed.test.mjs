@@ -3,14 +3,14 @@
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import { createRequire } from 'node:module';
-import * as os from 'node:os';
 import * as path from 'node:path';
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import {
   alive,
-  bundle,
+  bundleForFile,
   fakeServerPath,
   fakeVscodePath,
+  MANAGED_ENTRY,
   memoryLog,
   sleep,
   spawnWriter,
@@ -19,18 +19,7 @@ import {
 } from './extension-harness.mjs';
 
 const require = createRequire(import.meta.url);
-let lib;
-let buildDir;
-before(async () => {
-  buildDir = fs.mkdtempSync(path.join(os.tmpdir(), 'tcl-ext-build-'));
-  lib = await bundle(
-    buildDir,
-    'managed',
-    "export * from './src/extension/lockstate';\nexport { ManagedServer } from './src/extension/servers/managed';\nexport * as engine from './src/lock/index';",
-    { vscodeFake: fakeVscodePath },
-  );
-});
-after(() => fs.rmSync(buildDir, { recursive: true, force: true }));
+const lib = bundleForFile('managed', MANAGED_ENTRY, { vscodeFake: fakeVscodePath });
 
 function setup(t, { mode = 'normal', stopTimeoutMs = 3000, commands = '' } = {}) {
   const root = tempDir(t);

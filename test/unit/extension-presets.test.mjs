@@ -8,65 +8,32 @@
 // The lock, the writer processes and the rustup home are real.
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
-import { createRequire } from 'node:module';
-import * as os from 'node:os';
 import * as path from 'node:path';
-import { after, before, beforeEach, test } from 'node:test';
+import { test } from 'node:test';
 import {
-  bundle,
-  fakeVscodePath,
+  activateFor,
+  extensionForFile,
   repoRoot,
-  resetFakeVscode,
+  setEnv,
   spawnWriter,
-  tempDir,
   until,
+  vscode,
+  windowWorld,
 } from './extension-harness.mjs';
 
-const require = createRequire(import.meta.url);
-const vscode = require(fakeVscodePath);
 const { state } = vscode;
 
-let ext;
-let buildDir;
-before(async () => {
-  buildDir = fs.mkdtempSync(path.join(os.tmpdir(), 'tcl-ext-build-'));
-  ext = await bundle(
-    buildDir,
-    'extension',
-    "export * from './src/extension/main';\nexport * as engine from './src/lock/index';",
-    { vscodeFake: fakeVscodePath },
-  );
-});
-after(() => fs.rmSync(buildDir, { recursive: true, force: true }));
-beforeEach(() => resetFakeVscode(state));
+const ext = extensionForFile();
 
 function world(t) {
-  const root = tempDir(t);
-  const project = path.join(root, 'proj');
-  fs.mkdirSync(project);
-  const lockDir = path.join(root, 'locks');
-  const saved = { RUSTUP_HOME: process.env.RUSTUP_HOME, PATH: process.env.PATH };
-  process.env.RUSTUP_HOME = path.join(root, 'rustup');
-  t.after(() => Object.assign(process.env, saved));
-  state.globalConfig['toolchainLock.lockDir'] = lockDir;
-  state.folders = [project];
-  const context = {
-    subscriptions: [],
-    extensionPath: repoRoot,
-    globalStorageUri: vscode.Uri.file(path.join(root, 'storage')),
-    environmentVariableCollection: { clear() {}, prepend() {}, replace() {}, append() {} },
-  };
-  return { root, project, lockDir, context };
+  const w = windowWorld(t);
+  setEnv(t, { RUSTUP_HOME: path.join(w.root, 'rustup'), PATH: process.env.PATH });
+  return w;
 }
 
-const log = () => state.outputs.get('Toolchain Lock')?.lines ?? [];
 const rows = () => state.treeViews.get('toolchainLock.locks')?.provider.getChildren() ?? [];
 
-async function activate(t, w, what) {
-  ext.module.activate(w.context);
-  t.after(() => ext.module.deactivate());
-  await until(() => log().some((l) => l.includes(what)), `${what}; log: ${log().join('\n')}`);
-}
+const activate = (t, w, what) => activateFor(t, ext, w.context, what);
 
 /** A fake vscode-clangd: the API shape of clangd/vscode-clangd's ClangdExtension. */
 function fakeClangd() {

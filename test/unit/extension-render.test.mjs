@@ -1,18 +1,9 @@
 // Status bar rendering is a pure function of state: deterministic text, tooltip and background.
 import assert from 'node:assert/strict';
-import * as fs from 'node:fs';
-import * as os from 'node:os';
-import * as path from 'node:path';
-import { after, before, test } from 'node:test';
-import { bundle } from './extension-harness.mjs';
+import { test } from 'node:test';
+import { bundleForFile } from './extension-harness.mjs';
 
-let r;
-let buildDir;
-before(async () => {
-  buildDir = fs.mkdtempSync(path.join(os.tmpdir(), 'tcl-ext-build-'));
-  r = (await bundle(buildDir, 'render', "export * from './src/extension/render';")).module;
-});
-after(() => fs.rmSync(buildDir, { recursive: true, force: true }));
+const r = bundleForFile('render', "export * from './src/extension/render';");
 
 const holder = (over = {}) => ({
   mode: 'read',
@@ -64,7 +55,7 @@ test('holding: lock icon, toolchain and holder count; tooltip lists holders, mar
     command: ['toolchain-lock', 'run', 'cargo', 'build'],
     purpose: null,
   });
-  const v = r.renderStatus({
+  const v = r.module.renderStatus({
     toolchains: [tc()],
     locks: new Map([[tc().key, lock([mine, other])]]),
     unavailable: null,
@@ -85,7 +76,7 @@ test('holding: lock icon, toolchain and holder count; tooltip lists holders, mar
   assert.match(v.tooltip, /Servers: rust\\-analyzer \(running\)/);
   // Deterministic: the same state renders the same.
   assert.deepEqual(
-    r.renderStatus({
+    r.module.renderStatus({
       toolchains: [tc()],
       locks: new Map([[tc().key, lock([mine, other])]]),
       unavailable: null,
@@ -110,7 +101,7 @@ test('pending update: spinning icon, by whom; warning background only once it wa
     since: 1000,
     units: [{ id: 'rust-analyzer', wanted: true, running: false, failed: null }],
   });
-  const v = r.renderStatus({
+  const v = r.module.renderStatus({
     toolchains: [t],
     locks: new Map([[t.key, lock([], { state: 'update-pending', writer, waiting: [writer] })]]),
     unavailable: null,
@@ -118,16 +109,16 @@ test('pending update: spinning icon, by whom; warning background only once it wa
   });
   assert.equal(v.text, '$(sync~spin) stable: update pending (rustup, pid 4242)');
   assert.equal(v.background, 'none');
-  assert.equal(v.rerenderInMs, r.BLOCKED_LONG_MS - 1000);
+  assert.equal(v.rerenderInMs, r.module.BLOCKED_LONG_MS - 1000);
   assert.match(v.tooltip, /pending writer: update pending · rustup update stable · pid 4242/);
-  const later = r.renderStatus({
+  const later = r.module.renderStatus({
     toolchains: [t],
     locks: new Map(),
     unavailable: null,
-    now: 1000 + r.BLOCKED_LONG_MS,
+    now: 1000 + r.module.BLOCKED_LONG_MS,
   });
   assert.equal(later.background, 'warning');
-  const active = r.renderStatus({
+  const active = r.module.renderStatus({
     toolchains: [tc({ state: 'pending', writer: { ...writer, state: 'held' } })],
     locks: new Map(),
     unavailable: null,
@@ -136,7 +127,7 @@ test('pending update: spinning icon, by whom; warning background only once it wa
   assert.equal(active.text, '$(sync~spin) stable: updating (rustup, pid 4242)');
   // The lock directory's newer view of the writer wins over the one the window stepped aside for.
   const held = { ...writer, state: 'held' };
-  const live = r.renderStatus({
+  const live = r.module.renderStatus({
     toolchains: [t],
     locks: new Map([[t.key, lock([held], { state: 'write', writer: held })]]),
     unavailable: null,
@@ -151,14 +142,14 @@ test('several toolchains, own update, errors and failed servers', () => {
     key: 'nightly-0123456789ab',
     state: 'updating',
   });
-  const v = r.renderStatus({
+  const v = r.module.renderStatus({
     toolchains: [tc(), nightly],
     locks: new Map(),
     unavailable: null,
     now: 2000,
   });
   assert.equal(v.text, '$(sync~spin) nightly: updating, stable (1)');
-  const failed = r.renderStatus({
+  const failed = r.module.renderStatus({
     toolchains: [
       tc({ units: [{ id: 'x', wanted: true, running: false, failed: 'spawn x ENOENT' }] }),
     ],
@@ -169,7 +160,7 @@ test('several toolchains, own update, errors and failed servers', () => {
   assert.equal(failed.text, '$(warning) stable (1)');
   assert.equal(failed.background, 'warning');
   assert.match(failed.tooltip, /x \(failed: spawn x ENOENT\)/);
-  const error = r.renderStatus({
+  const error = r.module.renderStatus({
     toolchains: [tc({ state: 'error', error: 'lock dir unsafe' })],
     locks: new Map(),
     unavailable: null,
@@ -177,12 +168,17 @@ test('several toolchains, own update, errors and failed servers', () => {
   });
   assert.equal(error.text, '$(warning) stable: not locked');
   assert.equal(error.background, 'warning');
-  const none = r.renderStatus({ toolchains: [], locks: new Map(), unavailable: null, now: 0 });
+  const none = r.module.renderStatus({
+    toolchains: [],
+    locks: new Map(),
+    unavailable: null,
+    now: 0,
+  });
   assert.equal(none.text, '$(lock) no toolchain');
 });
 
 test('native module unavailable: said plainly, error background', () => {
-  const v = r.renderStatus({
+  const v = r.module.renderStatus({
     toolchains: [tc()],
     locks: new Map(),
     unavailable: 'there is no native lock module for linux-riscv64',
@@ -198,7 +194,7 @@ test('holder text cannot inject links or markup', () => {
     command: ['[x](command:workbench.action.terminal.sendSequence)', '**b**'],
     host: '<img>',
   });
-  const v = r.renderStatus({
+  const v = r.module.renderStatus({
     toolchains: [tc()],
     locks: new Map([[tc().key, lock([evil])]]),
     unavailable: null,
@@ -206,13 +202,13 @@ test('holder text cannot inject links or markup', () => {
   });
   assert.doesNotMatch(v.tooltip, /\]\(command:workbench/);
   assert.match(v.tooltip, /\\\[x\\\]\\\(command:workbench\\\.action/);
-  assert.deepEqual([...r.TOOLTIP_COMMANDS].sort(), [
+  assert.deepEqual([...r.module.TOOLTIP_COMMANDS].sort(), [
     'toolchainLock.openLog',
     'toolchainLock.showLocks',
     'toolchainLock.updateToolchain',
   ]);
   for (const m of v.tooltip.matchAll(/\]\(command:([^?)]+)/g))
-    assert.ok(r.TOOLTIP_COMMANDS.includes(m[1]), m[1]);
+    assert.ok(r.module.TOOLTIP_COMMANDS.includes(m[1]), m[1]);
 });
 
 test('a change without a lock: spinning, who writes; the tooltip says so and lists programs running without a lock', () => {
@@ -237,7 +233,7 @@ test('a change without a lock: spinning, who writes; the tooltip says so and lis
       user: 'u',
     },
   ];
-  const v = r.renderStatus({
+  const v = r.module.renderStatus({
     toolchains: [t],
     locks: new Map(),
     unlocked: new Map([[t.key, unlocked]]),
@@ -265,7 +261,7 @@ test('a change without a lock: spinning, who writes; the tooltip says so and lis
     v.tooltip,
   );
   // Unnamed writer; and no change: nothing of it shows.
-  const unnamed = r.renderStatus({
+  const unnamed = r.module.renderStatus({
     toolchains: [tc({ outside: { writer: null } })],
     locks: new Map(),
     unavailable: null,
@@ -275,7 +271,7 @@ test('a change without a lock: spinning, who writes; the tooltip says so and lis
     unnamed.text,
     '$(sync~spin) stable: changed outside Toolchain Lock (an unknown process)',
   );
-  const quiet = r.renderStatus({
+  const quiet = r.module.renderStatus({
     toolchains: [tc({ outside: null })],
     locks: new Map(),
     unavailable: null,

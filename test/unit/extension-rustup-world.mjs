@@ -3,20 +3,18 @@
 // (test/fixtures/rustup-testbed.mjs), a folder pinned by its rust-toolchain.toml, and a managed
 // server, set up in process.env and the fake vscode's settings for the extension under test.
 import * as fs from 'node:fs';
-import { createRequire } from 'node:module';
 import * as path from 'node:path';
 import { FIXTURES } from '../fixtures/cli-harness.mjs';
 import { rustupSource, rustupTestbed } from '../fixtures/rustup-testbed.mjs';
 import {
+  fakeContext,
   fakeServerPath,
-  fakeVscodePath,
-  repoRoot,
-  tempDir,
   hostTriple,
+  setEnv,
+  tempDir,
+  vscode,
 } from './extension-harness.mjs';
 
-const require = createRequire(import.meta.url);
-const vscode = require(fakeVscodePath);
 const { state } = vscode;
 const triple = hostTriple;
 const full = (n) => `${n}-${triple}`;
@@ -67,15 +65,10 @@ export function rustupWorlds(getExt) {
     const lockDir = path.join(root, 'locks');
     const serverLog = path.join(root, 'server.log');
 
-    const saved = Object.fromEntries(ENV_KEYS.map((k) => [k, process.env[k]]));
-    t.after(() => {
-      for (const [k, v] of Object.entries(saved))
-        v === undefined ? delete process.env[k] : (process.env[k] = v);
-    });
-    for (const k of ENV_KEYS) delete process.env[k];
-    Object.assign(process.env, {
+    setEnv(t, {
+      ...Object.fromEntries(ENV_KEYS.map((k) => [k, undefined])),
       RUSTUP_HOME: rustupHome,
-      PATH: `${bin}${path.delimiter}${saved.PATH}`,
+      PATH: `${bin}${path.delimiter}${process.env.PATH}`,
       FAKE_RUSTUP_LOG: rustupLog,
       FAKE_RUSTUP_HOST: triple,
     });
@@ -91,12 +84,7 @@ export function rustupWorlds(getExt) {
       },
     ];
     state.folders = [project];
-    const context = {
-      subscriptions: [],
-      extensionPath: repoRoot,
-      globalStorageUri: vscode.Uri.file(path.join(root, 'storage')),
-      environmentVariableCollection: { clear() {}, prepend() {}, replace() {}, append() {} },
-    };
+    const context = fakeContext(root);
     /** The stand-in's records since the last call. */
     const calls = () => {
       const text = fs.existsSync(rustupLog) ? fs.readFileSync(rustupLog, 'utf8') : '';
@@ -175,13 +163,9 @@ export function rustupWorlds(getExt) {
       },
     });
     t.after(() => served.close());
-    const saved = Object.fromEntries(BED_KEYS.map((k) => [k, process.env[k]]));
-    t.after(() => {
-      for (const [k, v] of Object.entries(saved))
-        v === undefined ? delete process.env[k] : (process.env[k] = v);
-    });
-    for (const k of [...ENV_KEYS, ...BED_KEYS])
-      if (k !== 'TOOLCHAIN_LOCK_DIR') delete process.env[k];
+    // world() puts back ENV_KEYS.
+    setEnv(t, Object.fromEntries(BED_KEYS.map((k) => [k, undefined])));
+    for (const k of ENV_KEYS) if (k !== 'TOOLCHAIN_LOCK_DIR') delete process.env[k];
     for (const k of ['PATH', 'RUSTUP_HOME', ...BED_KEYS])
       if (served.env[k] !== undefined) process.env[k] = served.env[k];
     // Report, never install behind the extension's back (a proxy call of a missing toolchain).

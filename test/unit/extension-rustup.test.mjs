@@ -9,51 +9,31 @@
 // channel for.
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
-import { createRequire } from 'node:module';
-import * as os from 'node:os';
 import * as path from 'node:path';
-import { after, before, beforeEach, test } from 'node:test';
+import { test } from 'node:test';
 import { cli } from '../fixtures/cli-harness.mjs';
 import {
-  bundle,
-  fakeVscodePath,
-  until,
+  activateFor,
+  extensionForFile,
   hostTriple,
-  resetFakeVscode,
+  log,
+  logHas,
+  until,
+  vscode,
 } from './extension-harness.mjs';
 import { rustupWorlds } from './extension-rustup-world.mjs';
 
-const require = createRequire(import.meta.url);
-const vscode = require(fakeVscodePath);
 const { state } = vscode;
 const full = (n) => `${n}-${hostTriple}`;
 
-let ext;
-let buildDir;
-before(async () => {
-  buildDir = fs.mkdtempSync(path.join(os.tmpdir(), 'tcl-ext-build-'));
-  ext = await bundle(
-    buildDir,
-    'extension',
-    "export * from './src/extension/main';\nexport * as engine from './src/lock/index';",
-    { vscodeFake: fakeVscodePath },
-  );
-});
-after(() => fs.rmSync(buildDir, { recursive: true, force: true }));
-
-beforeEach(() => resetFakeVscode(state));
+const ext = extensionForFile();
 const { world, realWorld } = rustupWorlds(() => ext);
 
-const log = () => state.outputs.get('Toolchain Lock')?.lines ?? [];
-const logHas = (s) => log().some((l) => l.includes(s));
 const starts = () => log().filter((l) => l.includes('server fake-ls started pid=')).length;
 const findMessage = (re) => state.messages.find((m) => re.test(m.text));
 const command = (id) => state.commands.get(id);
 
-function activate(t, w) {
-  ext.module.activate(w.context);
-  t.after(() => ext.module.deactivate());
-}
+const activate = (t, w) => activateFor(t, ext, w.context);
 
 async function offerOf(re, timeout) {
   await until(

@@ -4,38 +4,27 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
-import { createRequire } from 'node:module';
-import * as os from 'node:os';
 import * as path from 'node:path';
-import { after, before, beforeEach, test } from 'node:test';
+import { test } from 'node:test';
 import {
-  bundle,
+  activateFor,
+  changed,
+  extensionForFile,
+  fakeContext,
   fakeServerPath,
-  fakeVscodePath,
+  log,
+  recordingEnvironment,
   repoRoot,
   tempDir,
   until,
-  resetFakeVscode,
+  vscode,
 } from './extension-harness.mjs';
 
-const require = createRequire(import.meta.url);
-const vscode = require(fakeVscodePath);
 const { state } = vscode;
 
-let ext;
-let buildDir;
-before(async () => {
-  buildDir = fs.mkdtempSync(path.join(os.tmpdir(), 'tcl-ext-build-'));
-  ext = await bundle(
-    buildDir,
-    'extension',
-    "export * from './src/extension/main';\nexport { LockCoordinator } from './src/extension/lockstate';\nexport * as engine from './src/lock/index';",
-    { vscodeFake: fakeVscodePath },
-  );
-});
-after(() => fs.rmSync(buildDir, { recursive: true, force: true }));
-
-beforeEach(() => resetFakeVscode(state));
+const ext = extensionForFile(
+  "export * from './src/extension/main';\nexport { LockCoordinator } from './src/extension/lockstate';\nexport * as engine from './src/lock/index';",
+);
 
 /** A toolchain `demo` with a managed fake server on it, configured in user settings. */
 function world(t) {
@@ -57,21 +46,8 @@ function world(t) {
       env: { FAKE_LS_LOG: serverLog },
     },
   ];
-  const env = {
-    ops: [],
-    clear() {
-      env.ops.length = 0;
-    },
-    prepend: (k, v) => env.ops.push(['prepend', k, v]),
-    replace: (k, v) => env.ops.push(['replace', k, v]),
-    append: (k, v) => env.ops.push(['append', k, v]),
-  };
-  const context = {
-    subscriptions: [],
-    extensionPath: repoRoot,
-    globalStorageUri: vscode.Uri.file(path.join(root, 'storage')),
-    environmentVariableCollection: env,
-  };
+  const env = recordingEnvironment();
+  const context = fakeContext(root, { env });
   const readers = () =>
     ext.module.engine
       .status({ lockDir })
@@ -79,18 +55,7 @@ function world(t) {
   return { root, demo, lockDir, env, context, readers };
 }
 
-const log = () => state.outputs.get('Toolchain Lock')?.lines ?? [];
-const logHas = (s) => log().some((l) => l.includes(s));
-const changed = (...keys) =>
-  vscode.emitters.config.fire({
-    affectsConfiguration: (s) => keys.some((k) => k === s || k.startsWith(`${s}.`)),
-  });
-
-async function activate(t, w) {
-  ext.module.activate(w.context);
-  t.after(() => ext.module.deactivate());
-  await until(() => logHas('server demo-ls started'), `server start; log: ${log().join('\n')}`);
-}
+const activate = (t, w) => activateFor(t, ext, w.context, 'server demo-ls started');
 
 test('servers, coordinated extensions, toolchains and the lock directory reach remote windows from user settings', () => {
   const pkg = JSON.parse(fs.readFileSync(path.join(repoRoot, 'package.json'), 'utf8'));

@@ -4,41 +4,26 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
-import { createRequire } from 'node:module';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { after, before, beforeEach, test } from 'node:test';
+import { test } from 'node:test';
 import {
-  bundle,
-  fakeVscodePath,
+  activateFor,
+  changed,
+  extensionForFile,
+  fakeContext,
+  log,
+  recordingEnvironment,
   repoRoot,
   tempDir,
   until,
-  resetFakeVscode,
+  vscode,
 } from './extension-harness.mjs';
 
-const require = createRequire(import.meta.url);
-const vscode = require(fakeVscodePath);
 const { state } = vscode;
 const machineRustup = path.join(os.homedir(), '.cargo', 'bin', 'rustup');
 
-let ext;
-let buildDir;
-before(async () => {
-  buildDir = fs.mkdtempSync(path.join(os.tmpdir(), 'tcl-ext-build-'));
-  ext = await bundle(buildDir, 'extension', "export * from './src/extension/main';", {
-    vscodeFake: fakeVscodePath,
-  });
-});
-after(() => fs.rmSync(buildDir, { recursive: true, force: true }));
-
-beforeEach(() => resetFakeVscode(state));
-
-const log = () => state.outputs.get('Toolchain Lock')?.lines ?? [];
-const changed = (...keys) =>
-  vscode.emitters.config.fire({
-    affectsConfiguration: (s) => keys.some((k) => k === s || k.startsWith(`${s}.`)),
-  });
+const ext = extensionForFile("export * from './src/extension/main';");
 
 test(
   'terminals get the shims first on PATH, the bundled CLI behind them; toolchainLock.terminalShims false leaves only the CLI',
@@ -51,23 +36,9 @@ test(
     assert.equal(setting.type, 'boolean');
     assert.equal(setting.default, true);
     state.globalConfig['toolchainLock.lockDir'] = path.join(root, 'locks');
-    const env = {
-      ops: [],
-      clear() {
-        env.ops.length = 0;
-      },
-      prepend: (k, v) => env.ops.push(['prepend', k, v]),
-      replace: (k, v) => env.ops.push(['replace', k, v]),
-      append: (k, v) => env.ops.push(['append', k, v]),
-    };
+    const env = recordingEnvironment();
     const storage = path.join(root, 'storage');
-    ext.module.activate({
-      subscriptions: [],
-      extensionPath: repoRoot,
-      globalStorageUri: vscode.Uri.file(storage),
-      environmentVariableCollection: env,
-    });
-    t.after(() => ext.module.deactivate());
+    void activateFor(t, ext, fakeContext(root, { env }));
     await until(
       () => env.ops.some(([, k]) => k === 'PATH'),
       `terminal env; log: ${log().join('\n')}`,

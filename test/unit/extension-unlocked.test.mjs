@@ -7,25 +7,20 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import { createRequire } from 'node:module';
-import * as os from 'node:os';
 import * as path from 'node:path';
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import { testbedOrSkip } from '../fixtures/rustup-testbed.mjs';
-import { bundle, fakeServerPath, fakeVscodePath, memoryLog, until } from './extension-harness.mjs';
+import {
+  bundleForFile,
+  fakeServerPath,
+  fakeVscodePath,
+  MANAGED_ENTRY,
+  memoryLog,
+  until,
+} from './extension-harness.mjs';
 
 const require = createRequire(import.meta.url);
-let lib;
-let buildDir;
-before(async () => {
-  buildDir = fs.mkdtempSync(path.join(os.tmpdir(), 'tcl-ext-build-'));
-  lib = await bundle(
-    buildDir,
-    'unlocked',
-    "export * from './src/extension/lockstate';\nexport { ManagedServer } from './src/extension/servers/managed';\nexport * as engine from './src/lock/index';",
-    { vscodeFake: fakeVscodePath },
-  );
-});
-after(() => fs.rmSync(buildDir, { recursive: true, force: true }));
+const lib = bundleForFile('unlocked', MANAGED_ENTRY, { vscodeFake: fakeVscodePath });
 
 /** True while `pid` runs (a zombie left for a parent or an init that never reaps has exited). */
 function running(pid) {

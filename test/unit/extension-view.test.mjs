@@ -5,96 +5,41 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
-import { createRequire } from 'node:module';
-import * as os from 'node:os';
 import * as path from 'node:path';
-import { after, before, beforeEach, test } from 'node:test';
+import { test } from 'node:test';
 import {
-  bundle,
+  activateFor,
+  bundleForFile,
+  extensionForFile,
   fakeServerPath,
-  fakeVscodePath,
-  hostTriple,
+  item,
+  log,
   repoRoot,
-  resetFakeVscode,
+  rustAnalyzerCommands,
   spawnWriter,
-  tempDir,
+  stableRustup,
   until,
+  vscode,
+  windowWorld,
 } from './extension-harness.mjs';
 
-const require = createRequire(import.meta.url);
-const vscode = require(fakeVscodePath);
 const { state } = vscode;
 
-let ext;
-let tree;
-let buildDir;
-before(async () => {
-  buildDir = fs.mkdtempSync(path.join(os.tmpdir(), 'tcl-ext-build-'));
-  ext = await bundle(
-    buildDir,
-    'extension',
-    "export * from './src/extension/main';\nexport * as engine from './src/lock/index';",
-    { vscodeFake: fakeVscodePath },
-  );
-  tree = (await bundle(buildDir, 'locktree', "export * from './src/extension/locktree';")).module;
-});
-after(() => fs.rmSync(buildDir, { recursive: true, force: true }));
-beforeEach(() => resetFakeVscode(state));
+const ext = extensionForFile();
+const tree = bundleForFile('locktree', "export * from './src/extension/locktree';");
 
 /** A rustup home with `stable`, optionally a Cargo project pinned to it and rust-analyzer "installed". */
 function world(t, { rust = true } = {}) {
-  const root = tempDir(t);
-  const rustupHome = path.join(root, 'rustup');
-  const stable = path.join(rustupHome, 'toolchains', `stable-${hostTriple}`);
-  fs.mkdirSync(path.join(stable, 'bin'), { recursive: true });
-  const project = path.join(root, 'proj');
-  fs.mkdirSync(project);
-  if (rust) {
-    fs.writeFileSync(path.join(project, 'Cargo.toml'), '[package]\nname = "p"\n');
-    fs.writeFileSync(
-      path.join(project, 'rust-toolchain.toml'),
-      '[toolchain]\nchannel = "stable"\n',
-    );
-  }
-  const lockDir = path.join(root, 'locks');
-  const saved = {
-    RUSTUP_HOME: process.env.RUSTUP_HOME,
-    RUSTUP_TOOLCHAIN: process.env.RUSTUP_TOOLCHAIN,
-  };
-  process.env.RUSTUP_HOME = rustupHome;
-  delete process.env.RUSTUP_TOOLCHAIN;
-  t.after(() => Object.assign(process.env, saved));
-  state.globalConfig['toolchainLock.lockDir'] = lockDir;
-  state.folders = [project];
-  const ra = { calls: [] };
-  if (rust) {
-    state.extensions.set('rust-lang.rust-analyzer', {
-      id: 'rust-lang.rust-analyzer',
-      isActive: true,
-    });
-    state.commands.set('rust-analyzer.stopServer', async () => void ra.calls.push('stop'));
-    state.commands.set('rust-analyzer.startServer', async () => void ra.calls.push('start'));
-  }
-  const env = { ops: [], clear() {}, prepend() {}, replace() {}, append() {} };
-  const context = {
-    subscriptions: [],
-    extensionPath: repoRoot,
-    globalStorageUri: vscode.Uri.file(path.join(root, 'storage')),
-    environmentVariableCollection: env,
-  };
-  return { root, stable, project, lockDir, ra, context };
+  const w = windowWorld(t);
+  const { stable } = stableRustup(t, w.root, w.project, { rust });
+  const ra = rust ? rustAnalyzerCommands() : { calls: [] };
+  return { ...w, stable, ra };
 }
 
-const log = () => state.outputs.get('Toolchain Lock')?.lines ?? [];
-const item = () => state.statusItems.find((i) => i.id === 'toolchainLock.status');
 const view = () => state.treeViews.get('toolchainLock.locks');
 const rows = () => view().provider.getChildren();
 
-async function activate(t, w, what = 'read lock acquired stable') {
-  ext.module.activate(w.context);
-  t.after(() => ext.module.deactivate());
-  await until(() => log().some((l) => l.includes(what)), `${what}; log: ${log().join('\n')}`);
-}
+const activate = (t, w, what = 'read lock acquired stable') => activateFor(t, ext, w.context, what);
 
 const holder = (over = {}) => ({
   mode: 'read',
@@ -176,22 +121,21 @@ test('lockTree: toolchain → writer, waiting, holders, servers; each row says p
     client: 'cli',
     command: ['rustup', 'component', 'add', 'clippy'],
   });
-  const [row] = tree.lockTree(
-    input({
-      toolchains: [snapshot()],
-      locks: new Map([
-        [
-          KEY,
-          lockOf([mine, cli, other], {
-            state: 'update-pending',
-            writer,
-            waiting: [writer, queued],
-          }),
-        ],
-      ]),
-      withUpdateLog: new Set(['stable']),
-    }),
-  );
+  const pending = input({
+    toolchains: [snapshot()],
+    locks: new Map([
+      [
+        KEY,
+        lockOf([mine, cli, other], {
+          state: 'update-pending',
+          writer,
+          waiting: [writer, queued],
+        }),
+      ],
+    ]),
+    withUpdateLog: new Set(['stable']),
+  });
+  const [row] = tree.module.lockTree(pending);
   assert.equal(row.label, 'stable');
   assert.equal(row.description, 'held for read by this window and 2 other holders');
   assert.deepEqual(row.context, ['toolchain', 'updatable', 'updateLog']);
@@ -216,29 +160,11 @@ test('lockTree: toolchain → writer, waiting, holders, servers; each row says p
   // Ids are stable across renders (the tree keeps what the user expanded) and unique.
   const ids = [row.id, ...row.children.map((c) => c.id)];
   assert.equal(new Set(ids).size, ids.length);
-  assert.deepEqual(
-    tree.lockTree(
-      input({
-        toolchains: [snapshot()],
-        locks: new Map([
-          [
-            KEY,
-            lockOf([mine, cli, other], {
-              state: 'update-pending',
-              writer,
-              waiting: [writer, queued],
-            }),
-          ],
-        ]),
-        withUpdateLog: new Set(['stable']),
-      }),
-    )[0].id,
-    row.id,
-  );
+  assert.deepEqual(tree.module.lockTree(pending)[0].id, row.id);
 });
 
 test('lockTree: a missing toolchain offers Install; an updating toolchain no Update; unavailable is one row', () => {
-  const rowsOf = tree.lockTree(
+  const rowsOf = tree.module.lockTree(
     input({
       toolchains: [snapshot({ state: 'updating' })],
       missing: [{ name: '1.80.0', path: '/r/toolchains/1.80.0-x', why: 'rust-analyzer' }],
@@ -252,13 +178,13 @@ test('lockTree: a missing toolchain offers Install; an updating toolchain no Upd
     ],
   );
   assert.equal(rowsOf[0].icon, 'sync~spin');
-  const broken = tree.lockTree(input({ unavailable: 'no binary for linux-riscv64' }));
+  const broken = tree.module.lockTree(input({ unavailable: 'no binary for linux-riscv64' }));
   assert.deepEqual(
     broken.map((r) => [r.label, r.context]),
     [['Locking is unavailable in this editor', ['unavailable']]],
   );
   // Each kind of row is one function of CHILD_KINDS.
-  assert.equal(tree.CHILD_KINDS.length, 5);
+  assert.equal(tree.module.CHILD_KINDS.length, 5);
 });
 
 test('lockTree: programs running from the toolchain without a lock are rows of their own (LockStatus.unlocked)', () => {
@@ -271,7 +197,7 @@ test('lockTree: programs running from the toolchain without a lock are rows of t
       user: 'u',
     },
   ];
-  const [row] = tree.lockTree(
+  const [row] = tree.module.lockTree(
     input({ locks: new Map([[KEY, lockOf([holder({ self: true, pid: 1 })], { unlocked })]]) }),
   );
   const kids = row.children.filter((c) => c.context.includes('unlocked'));
@@ -285,7 +211,7 @@ test('lockTree: programs running from the toolchain without a lock are rows of t
     /without a lock: \/r\/toolchains\/stable\/bin\/cargo \(pid 777, since 2026-01-01T09:00:00.000Z, user u\)/,
   );
   // None without the field (a status read without the process table).
-  const [plain] = tree.lockTree(
+  const [plain] = tree.module.lockTree(
     input({ locks: new Map([[KEY, lockOf([holder({ self: true, pid: 1 })])]]) }),
   );
   assert.equal(plain.children.filter((c) => c.context.includes('unlocked')).length, 0);

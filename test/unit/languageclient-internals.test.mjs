@@ -6,25 +6,15 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
-import { after, before } from 'node:test';
-import { bundle, fakeVscodePath, repoRoot } from './extension-harness.mjs';
 
-let lib;
-let buildDir;
-before(async () => {
-  buildDir = fs.mkdtempSync(path.join(os.tmpdir(), 'tcl-lc-build-'));
-  lib = (
-    await bundle(
-      buildDir,
-      'lc',
-      "export { LanguageClient } from 'vscode-languageclient/node';\nexport { ExecuteCommandFeature } from 'vscode-languageclient/lib/common/executeCommand';",
-      { vscodeFake: fakeVscodePath, native: false },
-    )
-  ).module;
-});
-after(() => fs.rmSync(buildDir, { recursive: true, force: true }));
+import { bundleForFile, fakeVscodePath, repoRoot } from './extension-harness.mjs';
+
+const lib = bundleForFile(
+  'lc',
+  "export { LanguageClient } from 'vscode-languageclient/node';\nexport { ExecuteCommandFeature } from 'vscode-languageclient/lib/common/executeCommand';",
+  { vscodeFake: fakeVscodePath, native: false },
+);
 
 test('vscode-languageclient is pinned exactly, and the installed one is that version', () => {
   const pkg = JSON.parse(fs.readFileSync(path.join(repoRoot, 'package.json'), 'utf8'));
@@ -41,9 +31,9 @@ test('vscode-languageclient is pinned exactly, and the installed one is that ver
 
 test('start() keeps its promise in _onStart, and the ExecuteCommand feature registers per id', () => {
   // Source-level: start() is what assigns the promise managed.ts marks handled.
-  const start = Object.getPrototypeOf(lib.LanguageClient.prototype).start.toString();
+  const start = Object.getPrototypeOf(lib.module.LanguageClient.prototype).start.toString();
   assert.match(start, /this\._onStart\s*=/, 'BaseLanguageClient.start assigns this._onStart');
-  const feature = new lib.ExecuteCommandFeature({ onRequest() {}, sendRequest() {} });
+  const feature = new lib.module.ExecuteCommandFeature({ onRequest() {}, sendRequest() {} });
   assert.equal(feature.registrationType.method, 'workspace/executeCommand');
   assert.equal(typeof feature.register, 'function');
   assert.equal(typeof feature.unregister, 'function');
