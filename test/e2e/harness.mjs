@@ -129,7 +129,10 @@ export async function startCodeServer({
   const child = spawn(node, args, {
     detached: true,
     stdio: ['ignore', 'pipe', 'pipe'],
-    env: { ...process.env, ...env },
+    // A tab closed without its disconnect message reaching the server (a loaded machine) keeps
+    // its extension host for the grace time, 3 hours by default: bound it, where code-server
+    // reads it (4.139; older versions ignore the variable and rely on the disconnect).
+    env: { CODE_SERVER_RECONNECTION_GRACE_TIME: '30', ...process.env, ...env },
   });
   let output = '';
   child.stdout.on('data', (d) => (output += d));

@@ -28,7 +28,8 @@ export function packageVsix() {
   const r = spawnSync(
     process.execPath,
     [path.join(repoRoot, 'scripts', 'package.mjs'), '--out', out],
-    { cwd: repoRoot, encoding: 'utf8', timeout: 180_000 },
+    // A fresh machine cross-builds six native modules with a cold zig cache: minutes under load.
+    { cwd: repoRoot, encoding: 'utf8', timeout: 900_000 },
   );
   if (r.status !== 0)
     throw new Error(`npm run package failed (${r.status ?? r.signal}):\n${r.stdout}${r.stderr}`);
