@@ -7,11 +7,12 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
+import { TARGETS as BUILD_TARGETS } from '../../scripts/build-native.mjs';
 import { bundleForFile } from './extension-harness.mjs';
 
 const lib = bundleForFile(
   'errors',
-  "export * from './src/lock/errors';\nexport { tryLock, unlock } from './src/lock/flock';\nexport { describeFailure } from './src/cli/exit-codes';\nexport { parseToml } from './src/toolchains/toml';",
+  "export * from './src/lock/errors';\nexport { tryLock, unlock } from './src/lock/flock';\nexport { describeFailure } from './src/cli/exit-codes';\nexport { parseToml } from './src/toolchains/toml';\nexport { PREBUILT_TARGETS } from './src/lock/native';",
 );
 
 const nativeError = (code, errno) =>
@@ -73,4 +74,10 @@ test('a ToolchainError keeps its cause', () => {
     () => lib.module.parseToml('[toolchain\n', '/p/rust-toolchain.toml'),
     (err) => err.code === 'E_BAD_TOML' && err.cause instanceof Error,
   );
+});
+
+test('the targets the missing-module message calls supported are the ones scripts/build-native.mjs builds', () => {
+  // The bundled engine cannot import the build script, so the list is written twice: keep them one.
+  const { PREBUILT_TARGETS } = lib.module;
+  assert.deepEqual([...PREBUILT_TARGETS].sort(), Object.keys(BUILD_TARGETS).sort());
 });
