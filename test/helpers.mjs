@@ -9,6 +9,35 @@ import { fileURLToPath } from 'node:url';
 export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 export const fixture = (name) => path.join(repoRoot, 'test', 'fixtures', name);
 
+/**
+ * Runs `fn` when the test `t` ends, after every clean-up added later (last in, first out, as the
+ * resources were made), and runs all of them even when one fails: the first failure is reported
+ * after the rest have run. `t.after` alone runs hooks first in, first out and skips the rest after
+ * a failing one, which leaves the extension active and its processes running.
+ */
+export function cleanup(t, fn) {
+  let stack = cleanups.get(t);
+  if (stack === undefined) {
+    stack = [];
+    cleanups.set(t, stack);
+    t.after(async () => {
+      const errors = [];
+      while (stack.length > 0) {
+        try {
+          await stack.pop()();
+        } catch (e) {
+          errors.push(e);
+        }
+      }
+      if (errors.length === 1) throw errors[0];
+      if (errors.length > 1) throw new AggregateError(errors, 'several clean-ups failed');
+    });
+  }
+  stack.push(fn);
+}
+
+const cleanups = new WeakMap();
+
 /** A fresh private directory, removed when the test ends. */
 export function tempDir(t, prefix = 'tcl-') {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), prefix));

@@ -5,7 +5,7 @@ import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { test } from 'node:test';
-import { addProcMacroSrv, bundleForFile, tempDir, until } from './extension-harness.mjs';
+import { cleanup, addProcMacroSrv, bundleForFile, tempDir, until } from './extension-harness.mjs';
 
 const lib = bundleForFile(
   'procs',
@@ -19,7 +19,7 @@ function child(t, argv, options = {}) {
     env: { ...process.env, RUST_ANALYZER_INTERNALS_DO_NOT_USE: '1' },
     ...options,
   });
-  t.after(() => {
+  cleanup(t, () => {
     try {
       if (options.detached) process.kill(-c.pid, 'SIGKILL');
       else c.kill('SIGKILL');

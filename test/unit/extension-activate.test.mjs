@@ -8,6 +8,7 @@ import { test } from 'node:test';
 import { spawnSync } from 'node:child_process';
 import { copyProcMacroServer, pidsOf, SRV_ENV } from '../fixtures/toolchain-copy.mjs';
 import {
+  cleanup,
   activateFor,
   bundle,
   extensionForFile,
@@ -179,7 +180,7 @@ test('"Update toolchain safely" names the real proc-macro server running without
   });
   await until(() => pidsOf(srv).length === 1, 'the proc-macro server to run');
   const server = { pid: pidsOf(srv)[0] };
-  t.after(() => pidsOf(srv).forEach((pid) => process.kill(pid, 'SIGKILL')));
+  cleanup(t, () => pidsOf(srv).forEach((pid) => process.kill(pid, 'SIGKILL')));
   const marker = path.join(w.root, 'updated');
   state.globalConfig['toolchainLock.toolchains'] = [
     {
@@ -315,7 +316,7 @@ test('the native lock module cannot load: status bar and a notification say so, 
   );
   const w = world(t);
   broken.module.activate(w.context);
-  t.after(() => broken.module.deactivate());
+  cleanup(t, () => broken.module.deactivate());
   await until(
     () => item()?.text === '$(error) Toolchain Lock: unavailable',
     `status: ${item()?.text}`,

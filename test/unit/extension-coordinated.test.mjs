@@ -10,6 +10,7 @@ import * as path from 'node:path';
 import * as readline from 'node:readline';
 import { before, test } from 'node:test';
 import {
+  cleanup,
   activateFor,
   addProcMacroSrv,
   bundleFakeRustAnalyzer,
@@ -114,7 +115,7 @@ async function activateRa(t, w) {
     isActive: true,
     exports: api,
   });
-  t.after(async () => {
+  cleanup(t, async () => {
     for (const d of context.subscriptions) d.dispose();
     await until(() => raProcesses(w).all.length === 0, 'the stand-in server to end').catch(() =>
       raProcesses(w).all.forEach((p) => process.kill(p, 'SIGKILL')),
@@ -168,7 +169,7 @@ function writer(t, w) {
   );
   const events = [];
   readline.createInterface({ input: child.stdout }).on('line', (l) => events.push(JSON.parse(l)));
-  t.after(() => child.kill('SIGKILL'));
+  cleanup(t, () => child.kill('SIGKILL'));
   const next = async (name) => {
     await until(() => events.some((e) => e.event === name), `writer: ${name}`, 30000).catch(
       (err) => {

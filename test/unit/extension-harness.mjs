@@ -9,15 +9,18 @@ import * as readline from 'node:readline';
 import { after, before, beforeEach } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import * as esbuild from 'esbuild';
+import { cleanup } from '../helpers.mjs';
+
+export { cleanup };
 
 export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const require = createRequire(import.meta.url);
 
 export function tempDir(t, prefix = 'tcl-ext-') {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), prefix));
-  // The extension under test is deactivated by a hook added after this one and may still write
-  // (a record, a log) while the directory goes: retry.
-  t.after(() => fs.rmSync(dir, { recursive: true, force: true, maxRetries: 10 }));
+  // Clean-ups run last in, first out, so the extension and the processes made after this directory
+  // are gone before it is removed; retry for a write of theirs still in flight.
+  cleanup(t, () => fs.rmSync(dir, { recursive: true, force: true, maxRetries: 10 }));
   return dir;
 }
 
@@ -199,7 +202,7 @@ export function coordinatorWorld(
     log,
     hooks,
   });
-  t.after(() => coordinator.dispose());
+  cleanup(t, () => coordinator.dispose());
   const status = () => lib.module.engine.status({ lockDir, toolchains: [tc] })[0];
   const writer = () => spawnWriter(t, lib.file, lockDir, tc);
   return { root, lockDir, tc, log, events, coordinator, status, writer };
@@ -222,7 +225,7 @@ export function spawnWriter(t, engineBundle, dir, toolchain) {
       // not ours
     }
   });
-  t.after(() => child.kill('SIGKILL'));
+  cleanup(t, () => child.kill('SIGKILL'));
   return {
     child,
     events,
@@ -256,7 +259,7 @@ export function extensionForFile(contents = EXTENSION_ENTRY) {
 /** Activates the extension for one test; resolves once our log has a line with `what`, if given. */
 export async function activateFor(t, ext, context, what) {
   ext.module.activate(context);
-  t.after(() => ext.module.deactivate());
+  cleanup(t, () => ext.module.deactivate());
   if (what !== undefined) await until(() => logHas(what), `${what}; log: ${log().join('\n')}`);
 }
 
@@ -304,7 +307,7 @@ export function setEnv(t, vars) {
       else process.env[k] = v;
   };
   const saved = Object.fromEntries(Object.keys(vars).map((k) => [k, process.env[k]]));
-  t.after(() => assign(saved));
+  cleanup(t, () => assign(saved));
   assign(vars);
 }
 

@@ -7,6 +7,7 @@ import * as path from 'node:path';
 import * as readline from 'node:readline';
 import { test } from 'node:test';
 import {
+  cleanup,
   bundleForFile,
   coordinatorWorld,
   fakeUnit,
@@ -126,7 +127,7 @@ test(
       ],
       { stdio: ['ignore', 'pipe', 'inherit'] },
     );
-    t.after(() => child.kill('SIGKILL'));
+    cleanup(t, () => child.kill('SIGKILL'));
     const events = [];
     readline.createInterface({ input: child.stdout }).on('line', (l) => events.push(JSON.parse(l)));
     await until(

@@ -5,6 +5,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { test } from 'node:test';
 import {
+  cleanup,
   bundleForFile,
   coordinatorWorld,
   fakeUnit,
@@ -218,7 +219,7 @@ test('this window updates: its servers stop, the write lock is taken, other wind
     stopTimeoutMs: () => 2000,
     log: memoryLog(),
   });
-  t.after(() => other.dispose());
+  cleanup(t, () => other.dispose());
   const mine = fakeUnit('mine', [s.tc], s.events);
   const theirs = fakeUnit('theirs', [s.tc], s.events);
   await s.coordinator.setUnits([mine]);

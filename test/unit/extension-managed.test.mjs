@@ -6,6 +6,7 @@ import { createRequire } from 'node:module';
 import * as path from 'node:path';
 import { test } from 'node:test';
 import {
+  cleanup,
   alive,
   bundleForFile,
   fakeServerPath,
@@ -53,7 +54,7 @@ function setup(t, { mode = 'normal', stopTimeoutMs = 3000, commands = '' } = {})
     stopTimeoutMs: () => stopTimeoutMs,
     log,
   });
-  t.after(async () => {
+  cleanup(t, async () => {
     await coordinator.dispose();
     if (unit.pid)
       try {
@@ -114,7 +115,7 @@ test('a managed server starts under the read lock, stops through LSP shutdown/ex
 test('a server command another extension already registered is skipped, and the server still starts', async (t) => {
   const vscode = require(fakeVscodePath);
   const owner = vscode.commands.registerCommand('fake.clash', () => 'the other extension');
-  t.after(() => owner.dispose());
+  cleanup(t, () => owner.dispose());
   const s = setup(t, { commands: 'fake.clash,fake.own' });
   await s.coordinator.setUnits([s.unit]);
   await until(() => s.log.has('server fake-ls started pid='), `start: ${s.log.lines.join('\n')}`);
@@ -205,7 +206,7 @@ test('a server command that does not exist fails once with a clear message', asy
     log,
     hooks: { onUnitFailed: (id, why) => failures.push(why) },
   });
-  t.after(() => coordinator.dispose());
+  cleanup(t, () => coordinator.dispose());
   await coordinator.setUnits([unit]);
   await until(() => failures.length === 1, 'failure');
   assert.match(failures[0], /no-such-server does not exist/);
@@ -243,7 +244,7 @@ test('a server that fails to start is reported with its expanded command and its
     log,
     hooks: { onUnitFailed: (id, why) => failures.push(`${id}: ${why}`) },
   });
-  t.after(() => coordinator.dispose());
+  cleanup(t, () => coordinator.dispose());
   await coordinator.setUnits([
     make('missing', '${toolchainPath}/bin/no-such-ls', []),
     make('broken', process.execPath, [

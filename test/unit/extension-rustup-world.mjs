@@ -7,6 +7,7 @@ import * as path from 'node:path';
 import { FIXTURES } from '../fixtures/cli-harness.mjs';
 import { rustupSource, rustupTestbed } from '../fixtures/rustup-testbed.mjs';
 import {
+  cleanup,
   fakeContext,
   fakeServerPath,
   hostTriple,
@@ -140,7 +141,7 @@ export function rustupWorlds(getExt) {
       return null;
     }
     const bed = await rustupTestbed();
-    t.after(() => bed.cleanup());
+    cleanup(t, () => bed.cleanup());
     const w = world(t, options);
     const seen = new Map();
     const holds = new Map();
@@ -162,7 +163,7 @@ export function rustupWorlds(getExt) {
         return undefined;
       },
     });
-    t.after(() => served.close());
+    cleanup(t, () => served.close());
     // world() puts back ENV_KEYS.
     setEnv(t, Object.fromEntries(BED_KEYS.map((k) => [k, undefined])));
     for (const k of ENV_KEYS) if (k !== 'TOOLCHAIN_LOCK_DIR') delete process.env[k];

@@ -13,6 +13,7 @@ import * as path from 'node:path';
 import { test } from 'node:test';
 import { cli } from '../fixtures/cli-harness.mjs';
 import {
+  cleanup,
   activateFor,
   extensionForFile,
   hostTriple,
@@ -127,7 +128,7 @@ test('a pinned toolchain that is not installed is offered for install; it instal
   const shown = [];
   const showTextDocument = vscode.window.showTextDocument;
   vscode.window.showTextDocument = async (uri) => void shown.push(uri.fsPath);
-  t.after(() => (vscode.window.showTextDocument = showTextDocument));
+  cleanup(t, () => (vscode.window.showTextDocument = showTextDocument));
   await command('toolchainLock.openUpdateLog')();
   assert.equal(shown.length, 1);
   assert.match(fs.readFileSync(shown[0], 'utf8'), /syncing channel updates for beta-/);
@@ -150,7 +151,7 @@ test('a failed install says why, offers the output and leaves no lock; the palet
   // As many Rust developers have it: rustup then prints a backtrace after its `error:` line.
   const backtrace = process.env.RUST_BACKTRACE;
   process.env.RUST_BACKTRACE = '1';
-  t.after(() =>
+  cleanup(t, () =>
     backtrace === undefined
       ? delete process.env.RUST_BACKTRACE
       : (process.env.RUST_BACKTRACE = backtrace),
@@ -189,7 +190,7 @@ test('cancelling an install stops rustup and leaves no lock (real rustup, held m
   const w = await realWorld(t, { pin: 'beta' });
   if (!w) return;
   const release = w.hold('beta');
-  t.after(release);
+  cleanup(t, release);
   activate(t, w);
   await offerOf(/^Toolchain beta is not installed/);
   const installing = command('toolchainLock.installToolchain')('beta');

@@ -7,6 +7,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { test } from 'node:test';
 import {
+  cleanup,
   activateFor,
   changed,
   extensionForFile,
@@ -201,7 +202,7 @@ test(
       client: 'vscode',
       command: ['Other Code window', 'other'],
     });
-    t.after(() => other.dispose());
+    cleanup(t, () => other.dispose());
     let child;
     let finish;
     const finished = new Promise((resolve) => (finish = resolve));

@@ -11,6 +11,7 @@ import * as path from 'node:path';
 import { test } from 'node:test';
 import { testbedOrSkip } from '../fixtures/rustup-testbed.mjs';
 import {
+  cleanup,
   bundleForFile,
   fakeServerPath,
   fakeVscodePath,
@@ -108,7 +109,7 @@ test('a plain rustup update: the managed server and its proc-macro helper stop w
       },
     },
   });
-  t.after(async () => {
+  cleanup(t, async () => {
     await coordinator.dispose();
     if (unit.pid)
       try {
@@ -152,7 +153,7 @@ test('a plain rustup update: the managed server and its proc-macro helper stop w
       });
     }),
   );
-  t.after(() => watchers.forEach((w) => w.close()));
+  cleanup(t, () => watchers.forEach((w) => w.close()));
 
   bed.publish(2);
   const r = await rustupFromElsewhere(bed, ['update', 'stable']);
