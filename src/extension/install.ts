@@ -92,7 +92,12 @@ function showOffer(ctx: Ctx, m: MissingToolchain): void {
       ? [untrusted(), [trust]]
       : ['', [install]];
   void vscode.window
-    .showWarningMessage([describe(m), extra].filter(Boolean).join(' '), ...items, log)
+    // Two sentences, joined by a message: not every language puts a space between them.
+    .showWarningMessage(
+      extra ? vscode.l10n.t('{0} {1}', describe(m), extra) : describe(m),
+      ...items,
+      log,
+    )
     .then((choice) => {
       if (choice === install) void installMissing(ctx, m);
       if (choice === trust) manageTrust(ctx);

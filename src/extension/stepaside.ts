@@ -39,10 +39,17 @@ export function stepAsideText(info: StepAside, restartOnly: readonly string[] = 
             units,
           );
   const kept = info.units.filter((u) => restartOnly.includes(u));
-  // Said plainly: these servers were not stopped, only their extensions can restart them.
-  return kept.length === 0
-    ? text
-    : `${text}. ${vscode.l10n.t('{0} keeps running during the update: its extension can only restart it', kept.join(', '))}`;
+  if (kept.length === 0) return text;
+  // Said plainly: these servers were not stopped, only their extensions can restart them. The
+  // joiner is a message too: not every language ends a sentence with ". ".
+  return vscode.l10n.t(
+    '{0}. {1}',
+    text,
+    vscode.l10n.t(
+      '{0} keeps running during the update: its extension can only restart it',
+      kept.join(', '),
+    ),
+  );
 }
 
 /** `restartOnly`: ids of the servers among info.units that keep running (restart-only). */

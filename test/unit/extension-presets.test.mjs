@@ -112,6 +112,9 @@ test('vscode-go: restart only; gopls keeps running during the update (said in th
       ),
     `view: ${JSON.stringify(rows())}`,
   );
+  // The two sentences of the notification are joined by a message of their own: a language that
+  // puts no space between sentences translates it (every other message stays English here).
+  state.l10nBundle = { '{0}. {1}': '{0}。{1}' };
   const writer = spawnWriter(t, ext.file, w.lockDir, { name: 'go', path: goroot });
   await writer.next('acquired');
   assert.equal(restarts.length, 0, 'not restarted while the update runs');
@@ -121,7 +124,7 @@ test('vscode-go: restart only; gopls keeps running during the update (said in th
   ).then(() => state.messages.find((m) => /is being updated/.test(m.text)));
   assert.match(
     note.text,
-    /; go will restart when it finishes\. go keeps running during the update: its extension can only restart it$/,
+    /; go will restart when it finishes。go keeps running during the update: its extension can only restart it$/,
   );
   await until(
     () =>

@@ -238,9 +238,11 @@ test('untrusted workspace: a toolchain its rust-toolchain.toml names is not inst
 
 test('a pinned name rustup cannot install is reported as such, without an install offer', async (t) => {
   const w = world(t, { pin: 'my-custom' });
+  // Its two sentences are joined by a message of their own, which a translation may change.
+  state.l10nBundle = { '{0} {1}': '{0}\n{1}' };
   activate(t, w);
   const offer = await offerOf(/^Toolchain my-custom is not installed/);
-  assert.match(offer.text, /rustup cannot install it by name/);
+  assert.match(offer.text, /needs it\.\nrustup cannot install it by name/);
   assert.deepEqual(offer.items, ['Open log']);
   assert.equal(await command('toolchainLock.installToolchain')('my-custom'), false);
   assert.deepEqual(w.calls(), []);
