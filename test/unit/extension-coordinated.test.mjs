@@ -134,16 +134,25 @@ const readers = (w) =>
 const WRITER = `
 const bundled = require(process.argv[2]);
 const engine = bundled.engine ?? bundled;
-const [dir, name, tcPath, exe] = process.argv.slice(3);
+const [dir, name, tcPath, exe, host] = process.argv.slice(3);
 const say = (event, extra = {}) => process.stdout.write(JSON.stringify({ event, ...extra }) + '\\n');
 const fs = require('fs');
-// Any process still running the toolchain's proc-macro server or the stand-in's server.
+const parentOf = (n) => {
+  const stat = fs.readFileSync('/proc/' + n + '/stat', 'utf8');
+  return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1];
+};
+// Below the test's process (the window's host): another test run's stand-in is not this one's.
+const ours = (n) => {
+  for (let p = n; p !== '0' && p !== '1'; p = parentOf(p)) if (p === host) return true;
+  return false;
+};
+// Any process still running this world's proc-macro server, or the stand-in's server of this run.
 const alive = () => fs.readdirSync('/proc').filter((n) => /^\\d+$/.test(n)).filter((n) => {
   try {
     const stat = fs.readFileSync('/proc/' + n + '/stat', 'utf8');
     if (/^\\d+ \\(.*\\) [ZX] /.test(stat)) return false;
     const cmd = fs.readFileSync('/proc/' + n + '/cmdline', 'utf8');
-    return fs.readlinkSync('/proc/' + n + '/exe') === exe || cmd.includes('fake-rust-analyzer/dist/server.js');
+    return fs.readlinkSync('/proc/' + n + '/exe') === exe || (cmd.includes('fake-rust-analyzer/dist/server.js') && ours(n));
   } catch { return false; }
 }).map(Number);
 (async () => {
@@ -164,7 +173,7 @@ function writer(t, w) {
   if (!fs.existsSync(script)) fs.writeFileSync(script, WRITER);
   const child = spawn(
     process.execPath,
-    [script, ext.file, w.lockDir, 'stable', w.stable, w.procMacroSrv],
+    [script, ext.file, w.lockDir, 'stable', w.stable, w.procMacroSrv, String(process.pid)],
     { stdio: ['pipe', 'pipe', 'inherit'] },
   );
   const events = [];
