@@ -107,6 +107,22 @@ export function descendants(root: number): ProcessEntry[] {
   return descendantsOf(root, stats, (s) => !isZombie(s)).map(entryOf);
 }
 
+/**
+ * Whether process group `pgid` has a member that has not exited; null without a process table
+ * (then only the OS's own answer, which counts zombies, is known). A group of zombies runs nothing:
+ * their parent (a container's init, often) has not reaped them yet, and maybe never will.
+ */
+export function groupRunning(pgid: number): boolean | null {
+  if (!processTableSupported()) return null;
+  for (const name of fs.readdirSync('/proc')) {
+    const pid = Number(name);
+    if (!Number.isInteger(pid) || pid <= 0) continue;
+    const stat = readStat(pid);
+    if (stat !== null && stat.pgid === pgid && !isZombie(stat)) return true;
+  }
+  return false;
+}
+
 /** True while `pid` is still the process that started at `startTime` (and has not exited). */
 export function isAlive(pid: number, startTime: number): boolean {
   const stat = readStat(pid);

@@ -1,6 +1,7 @@
 // Managed servers through the real vscode-languageclient (vscode itself faked) against a real LSP
 // server process, under the real lock: graceful LSP stop, kill on timeout, crash restarts.
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import { createRequire } from 'node:module';
 import * as path from 'node:path';
@@ -21,6 +22,7 @@ import {
 
 const require = createRequire(import.meta.url);
 const lib = bundleForFile('managed', MANAGED_ENTRY, { vscodeFake: fakeVscodePath });
+const processHelpers = bundleForFile('procs', "export * from './src/extension/servers/process';");
 
 function setup(t, { mode = 'normal', stopTimeoutMs = 3000, commands = '' } = {}) {
   const root = tempDir(t);
@@ -281,4 +283,32 @@ test('a server crashing for good says once that it will not be restarted', async
   assert.equal(failures.length, 1);
   assert.equal(failures[0].match(/will not be restarted/g).length, 1, failures[0]);
   assert.match(failures[0], /crashed 5 times in 3 minutes/);
+});
+
+test('a process group whose members have all exited is not running, though nobody reaped them (an init that does not reap)', async (t) => {
+  const procs = processHelpers.module;
+  // `sleep` stands for an init that never reaps: the child setsid made leads its own group, exits,
+  // and stays a zombie of it.
+  const parent = spawn('sh', ['-c', "setsid sh -c 'echo $$' & exec sleep 60"], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  cleanup(t, () => parent.kill('SIGKILL'));
+  let out = '';
+  parent.stdout.on('data', (d) => (out += d));
+  await until(() => /^\d+\n/.test(out), 'the child names itself');
+  const leader = Number(out.trim());
+  await until(
+    () => /^Z/.test(fs.readFileSync(`/proc/${leader}/stat`, 'utf8').split(') ')[1]),
+    'the child exited and was not reaped',
+  );
+  assert.doesNotThrow(() => process.kill(-leader, 0), 'the OS still counts its group');
+  assert.equal(procs.treeAlive(leader), false, 'nothing of it runs');
+  assert.equal(await procs.reapTree(leader, 1000), false, 'nothing left to end');
+  // A member that runs still counts.
+  const group = spawn('sh', ['-c', 'sleep 60 & exec sleep 60'], {
+    detached: true,
+    stdio: 'ignore',
+  });
+  cleanup(t, () => process.kill(-group.pid, 'SIGKILL'));
+  assert.equal(procs.treeAlive(group.pid), true);
 });

@@ -2,6 +2,7 @@
 // process group (detached), so the whole tree can be signalled at once.
 import { spawnSync, type ChildProcess } from 'node:child_process';
 import { message } from '../../lock';
+import { groupRunning } from '../../lock/proctable';
 
 const windows = process.platform === 'win32';
 
@@ -28,14 +29,18 @@ export function killTree(pid: number, signal: NodeJS.Signals = 'SIGKILL'): void 
   }
 }
 
-/** True while any process of the group led by `pid` lives (POSIX; on Windows: the process itself). */
+/**
+ * True while any process of the group led by `pid` runs (POSIX; on Windows: the process itself).
+ * Zombies do not count where the process table says which they are: helpers a server left are
+ * reparented, and an init that does not reap (as in many containers) would keep them forever.
+ */
 export function treeAlive(pid: number): boolean {
   try {
     process.kill(windows ? pid : -pid, 0);
-    return true;
   } catch (err) {
     return (err as NodeJS.ErrnoException).code === 'EPERM';
   }
+  return windows || (groupRunning(pid) ?? true);
 }
 
 /** Resolves true once `child` has exited, false after `ms` (never, without a bound). */
