@@ -94,9 +94,8 @@ export function descendantsOf<P extends { readonly pid: number; readonly ppid: n
   return out;
 }
 
-/** Every live process below `root` (children, their children, …), parents before children. */
-export function descendants(root: number): ProcessEntry[] {
-  if (!processTableSupported()) return [];
+/** The stat line of every process in /proc (Linux only). */
+function allStats(): ProcStat[] {
   const stats: ProcStat[] = [];
   for (const name of fs.readdirSync('/proc')) {
     const pid = Number(name);
@@ -104,7 +103,13 @@ export function descendants(root: number): ProcessEntry[] {
     const stat = readStat(pid);
     if (stat) stats.push(stat);
   }
-  return descendantsOf(root, stats, (s) => !isZombie(s)).map(entryOf);
+  return stats;
+}
+
+/** Every live process below `root` (children, their children, …), parents before children. */
+export function descendants(root: number): ProcessEntry[] {
+  if (!processTableSupported()) return [];
+  return descendantsOf(root, allStats(), (s) => !isZombie(s)).map(entryOf);
 }
 
 /**
@@ -114,13 +119,7 @@ export function descendants(root: number): ProcessEntry[] {
  */
 export function groupRunning(pgid: number): boolean | null {
   if (!processTableSupported()) return null;
-  for (const name of fs.readdirSync('/proc')) {
-    const pid = Number(name);
-    if (!Number.isInteger(pid) || pid <= 0) continue;
-    const stat = readStat(pid);
-    if (stat !== null && stat.pgid === pgid && !isZombie(stat)) return true;
-  }
-  return false;
+  return allStats().some((s) => s.pgid === pgid && !isZombie(s));
 }
 
 /** True while `pid` is still the process that started at `startTime` (and has not exited). */

@@ -112,9 +112,6 @@ test('vscode-go: restart only; gopls keeps running during the update (said in th
       ),
     `view: ${JSON.stringify(rows())}`,
   );
-  // The two sentences of the notification are joined by a message of their own: a language that
-  // puts no space between sentences translates it (every other message stays English here).
-  state.l10nBundle = { '{0}. {1}': '{0}。{1}' };
   const writer = spawnWriter(t, ext.file, w.lockDir, { name: 'go', path: goroot });
   await writer.next('acquired');
   assert.equal(restarts.length, 0, 'not restarted while the update runs');
@@ -124,7 +121,7 @@ test('vscode-go: restart only; gopls keeps running during the update (said in th
   ).then(() => state.messages.find((m) => /is being updated/.test(m.text)));
   assert.match(
     note.text,
-    /; go will restart when it finishes。go keeps running during the update: its extension can only restart it$/,
+    /; go will restart when it finishes\. go keeps running during the update: its extension can only restart it$/,
   );
   await until(
     () =>
@@ -141,6 +138,19 @@ test('vscode-go: restart only; gopls keeps running during the update (said in th
     () => ext.module.engine.status({ lockDir: w.lockDir })[0].holders.length === 1,
     'read lock again',
   );
+
+  // The two sentences are joined by a message of their own: a language that puts no space between
+  // sentences translates it (every other message stays English here).
+  state.l10nBundle = { '{0}. {1}': '{0}。{1}' };
+  const second = spawnWriter(t, ext.file, w.lockDir, { name: 'go', path: goroot });
+  await second.next('acquired');
+  const translated = await until(
+    () => state.messages.some((m) => /finishes。/.test(m.text)),
+    `the second notification: ${JSON.stringify(state.messages.map((m) => m.text))}`,
+  ).then(() => state.messages.find((m) => /finishes。/.test(m.text)));
+  assert.match(translated.text, /finishes。go keeps running during the update/);
+  second.release();
+  await until(() => restarts.length === 2, 'restarted after the second update');
 });
 
 test('settings: an entry with only restartCommand, or only api, is valid; one with neither is reported; old entries stay valid', async (t) => {
