@@ -313,6 +313,23 @@ export function extensionLogText(userDataDir) {
     .join('\n');
 }
 
+/**
+ * Waits until the extension's log file matches every pattern, and returns its text. VS Code's
+ * file logger writes on a short delay, so a line logged just before an event the test saw may
+ * not be on disk yet.
+ */
+export function waitForLog(userDataDir, patterns, what = patterns.map(String).join(', ')) {
+  return waitFor(
+    `the extension to log ${what}`,
+    (saw) => {
+      const log = extensionLogText(userDataDir);
+      saw(patterns.filter((p) => !p.test(log)).map(String));
+      return patterns.every((p) => p.test(log)) && log;
+    },
+    { timeoutMs: 15_000 },
+  );
+}
+
 /** Everything useful after a failure: code-server's output, the extension's logs, the lock dir. */
 export function diagnostics(server, { lockDir } = {}) {
   const parts = [`--- code-server output (${server.url}) ---`, server.output().slice(-20_000)];

@@ -10,7 +10,6 @@ import { readmeScreenshot, runCommand, screenshot } from './harness.mjs';
 import {
   cliStatus,
   explainFailure,
-  extensionLogText,
   isAlive,
   isExtensionHost,
   languageServers,
@@ -24,6 +23,7 @@ import {
   statusItem,
   toastsSettled,
   waitFor,
+  waitForLog,
   waitForStatus,
   within,
 } from './support.mjs';
@@ -195,10 +195,11 @@ export function windowScenarios(getVsix) {
         assertNoServerDuringUpdate(samples, { serversBefore: 1, writerClient: 'cli' });
         // The notification has actions (Show Locks, Don't Show Again), so it stays until dismissed.
         await runCommand(page, 'Notifications: Clear All Notifications');
-        const log = extensionLogText(f.userData);
-        assert.match(log, /update pending by .*demo-update\.mjs.* on demo/);
-        assert.match(log, new RegExp(`server typescript process pid=${w.server} exited`));
-        assert.match(log, new RegExp(`server typescript started pid=${w2.server}`));
+        await waitForLog(f.userData, [
+          /update pending by .*demo-update\.mjs.* on demo/,
+          new RegExp(`server typescript process pid=${w.server} exited`),
+          new RegExp(`server typescript started pid=${w2.server}`),
+        ]);
         await screenshot(page, 'e2e-2-cli-update-done');
       }));
 
@@ -257,7 +258,7 @@ export function windowScenarios(getVsix) {
           .filter({ hasText: /Done\sin\s[\d.]+\ss\./ })
           .first()
           .waitFor({ timeout: 15_000 });
-        assert.match(extensionLogText(f.userData), /update of demo done in/);
+        await waitForLog(f.userData, [/update of demo done in/]);
         await screenshot(page, 'e2e-3-palette-update-done');
       }));
 
