@@ -17,6 +17,7 @@ import {
   notificationTexts,
   readersOf,
   repoRoot,
+  sleep,
   startCli,
   statusView,
   tempDir,
@@ -45,20 +46,35 @@ function packageStandIn(dir) {
   return out;
 }
 
-/** An update command: lists the stand-in's live processes when it starts and when it ends, runs `seconds`. */
-const SERVER_JS = 'rust-lang.rust-analyzer-0.0.1/server.js';
-const CHECK = `
-const SERVER_JS = ${JSON.stringify(SERVER_JS)};
+/** Where the stand-in's server script is once installed in `extensionsDir`. */
+const serverScriptIn = (extensionsDir) =>
+  path.join(extensionsDir, 'rust-lang.rust-analyzer-0.0.1', 'server.js');
+
+/**
+ * An update command (a `node -e` script): lists the live processes of the proc-macro server `exe`
+ * and of the stand-in server running `serverJs` (this run's, by its full path) when it starts and
+ * when it ends. It ends after `seconds`, or earlier once the file `out.end` exists: a test that
+ * needs the update to last while it does something ends it then, however slow the machine. The
+ * path is inside the script, never an argument of its own, so that neither the check nor the CLI
+ * running it counts as a server.
+ */
+const check = (serverJs) => `
 const fs = require('fs');
+const serverJs = ${JSON.stringify(serverJs)};
 const [exe, out, seconds] = process.argv.slice(1);
 const alive = () => fs.readdirSync('/proc').filter((n) => /^\\d+$/.test(n)).filter((n) => {
   try {
     if (/^\\d+ \\(.*\\) [ZX] /.test(fs.readFileSync('/proc/' + n + '/stat', 'utf8'))) return false;
-    return fs.readlinkSync('/proc/' + n + '/exe') === exe || fs.readFileSync('/proc/' + n + '/cmdline', 'utf8').split('\\0').some((a) => a.endsWith(SERVER_JS));
+    return fs.readlinkSync('/proc/' + n + '/exe') === exe || fs.readFileSync('/proc/' + n + '/cmdline', 'utf8').split('\\0').includes(serverJs);
   } catch { return false; }
 }).map(Number);
 const atStart = alive();
-setTimeout(() => { fs.writeFileSync(out, JSON.stringify({ atStart, atEnd: alive() })); }, Number(seconds) * 1000);
+const until = Date.now() + Number(seconds) * 1000;
+const tick = setInterval(() => {
+  if (Date.now() < until && !fs.existsSync(out + '.end')) return;
+  clearInterval(tick);
+  fs.writeFileSync(out, JSON.stringify({ atStart, atEnd: alive() }));
+}, 20);
 `;
 
 /**
@@ -101,6 +117,8 @@ export function rustAnalyzerScenario(getVsix) {
     let dirs;
     let sampler;
     const samples = [];
+    /** This run's stand-in script; set before code-server starts (nothing can run it before). */
+    let serverJs = null;
     const servers = () =>
       fs
         .readdirSync('/proc')
@@ -108,11 +126,10 @@ export function rustAnalyzerScenario(getVsix) {
         .filter((n) => {
           try {
             // An argument of its own: the update commands here carry the name inside a script.
+            // The full path: another run's stand-in (another extensions dir) is not this one.
             return (
-              fs
-                .readFileSync(`/proc/${n}/cmdline`, 'utf8')
-                .split('\0')
-                .some((a) => a.endsWith(SERVER_JS)) &&
+              serverJs !== null &&
+              fs.readFileSync(`/proc/${n}/cmdline`, 'utf8').split('\0').includes(serverJs) &&
               !/^\d+ \(.*\) [ZX] /.test(fs.readFileSync(`/proc/${n}/stat`, 'utf8'))
             );
           } catch {
@@ -127,7 +144,10 @@ export function rustAnalyzerScenario(getVsix) {
       readers: readersOf(dirs.lockDir, dirs.toolchain).length,
       writing: lockOf(dirs.lockDir, dirs.toolchain)?.state === 'write',
     });
-    /** Runs an update through the CLI whose command checks for the stand-in's processes. */
+    /**
+     * Runs an update through the CLI whose command checks for the stand-in's processes. It lasts
+     * `seconds`, or until `end()`.
+     */
     const update = (seconds) => {
       const out = path.join(dirs.root, `check-${Date.now()}.json`);
       const cli = startCli([
@@ -138,13 +158,14 @@ export function rustAnalyzerScenario(getVsix) {
         '--',
         process.execPath,
         '-e',
-        CHECK,
+        check(serverJs),
         dirs.procMacroSrv,
         out,
         String(seconds),
       ]);
       return {
         cli,
+        end: () => fs.writeFileSync(`${out}.end`, ''),
         done: async () => {
           const r = await within(120_000, 'the update', cli.exited);
           assert.equal(r.code, 0, cli.output());
@@ -178,7 +199,10 @@ export function rustAnalyzerScenario(getVsix) {
           'rust-toolchain.toml': '[toolchain]\nchannel = "stable"\n',
         },
         settings: { 'rust-analyzer.procMacro.server': procMacroSrv },
-        env: { RUSTUP_HOME: rustupHome, TOOLCHAIN_LOCK_DIR: dirs.lockDir },
+        env: (fixture) => {
+          serverJs = serverScriptIn(fixture.extensions);
+          return { RUSTUP_HOME: rustupHome, TOOLCHAIN_LOCK_DIR: dirs.lockDir };
+        },
       });
       page = await f.openWindow();
     });
@@ -214,7 +238,7 @@ export function rustAnalyzerScenario(getVsix) {
 
     test('the update starts only once server and proc-macro server are gone; a restart meanwhile is stopped again, with a notification', () =>
       explain('e2e-ra-restart-during-update', async () => {
-        const u = update(8);
+        const u = update(120);
         await waitFor(
           'the update to run',
           () => lockOf(dirs.lockDir, dirs.toolchain)?.state === 'write',
@@ -232,6 +256,7 @@ export function rustAnalyzerScenario(getVsix) {
           return s.writing && s.procMacro.length === 0 && s.servers.length === 0;
         });
         await screenshot(page, 'e2e-ra-restart-stopped');
+        u.end();
         const check = await u.done();
         assert.deepEqual(
           check,
@@ -267,7 +292,7 @@ export function rustAnalyzerScenario(getVsix) {
 
     test('a second window opened during an update runs nothing until the update ends', () =>
       explain('e2e-ra-second-window', async () => {
-        const u = update(10);
+        const u = update(120);
         await waitFor(
           'the update to run',
           () => lockOf(dirs.lockDir, dirs.toolchain)?.state === 'write',
@@ -275,6 +300,12 @@ export function rustAnalyzerScenario(getVsix) {
         const from = Date.now();
         const second = await f.openWindow();
         try {
+          // The second window's extension is up and queued behind the update; it stays so a while.
+          await waitFor('the second window waiting for the read lock', () =>
+            (lockOf(dirs.lockDir, dirs.toolchain)?.waiting ?? []).some((h) => h.mode === 'read'),
+          );
+          await sleep(2000);
+          u.end();
           const check = await u.done();
           assert.deepEqual(check, { atStart: [], atEnd: [] });
           assert.deepEqual(
