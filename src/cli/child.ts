@@ -63,10 +63,17 @@ export interface ChildOptions {
  */
 export function runChild(cmd: readonly string[], options: ChildOptions): Promise<number> {
   const [program, ...args] = cmd as [string, ...string[]];
-  const child = spawn(program, args, {
-    stdio: ['inherit', options.stdoutToStderr ? 2 : 'inherit', 'inherit', ...options.fds],
-    env: options.env,
-  });
+  let child;
+  try {
+    child = spawn(program, args, {
+      stdio: ['inherit', options.stdoutToStderr ? 2 : 'inherit', 'inherit', ...options.fds],
+      env: options.env,
+    });
+  } catch (err) {
+    // Node throws, rather than emitting 'error', for start failures it does not expect (ENOTDIR;
+    // spawn UNKNOWN when Windows' CreateProcess fails): the same failure to start, said the same.
+    return Promise.resolve(startFailed(program, err as NodeJS.ErrnoException));
+  }
   if (child.pid !== undefined) {
     try {
       options.onSpawn(child.pid);
@@ -95,27 +102,36 @@ export function runChild(cmd: readonly string[], options: ChildOptions): Promise
     };
     child.once('error', (err) => {
       if (child.pid !== undefined && child.exitCode === null && child.signalCode === null) return;
-      const code = (err as NodeJS.ErrnoException).code;
-      if (code === 'ENOENT') {
-        // A name with a directory in it is never looked up in PATH: that file is missing.
-        say(
-          /[\\/]/.test(program)
-            ? `cannot run ${program}: no such file. Check the path.`
-            : `cannot run ${program}: command not found in PATH. Check the name, or give its full path.`,
-        );
-        settle(EXIT.notFound);
-      } else {
-        say(
-          `cannot run ${program}: ${code === 'EACCES' ? 'permission denied (is it executable?)' : err.message}.`,
-        );
-        settle(EXIT.notExecutable);
-      }
+      settle(startFailed(program, err));
     });
     child.once('exit', (code, signal) => {
       options.onExit?.(signal);
       settle(code ?? (signal ? signalStatus(signal) : EXIT.internal));
     });
   });
+}
+
+/** Says why `program` did not start; returns the status to exit with (127 not found, else 126). */
+function startFailed(program: string, err: NodeJS.ErrnoException): number {
+  if (err.code === 'ENOENT') {
+    // A name with a directory in it is never looked up in PATH: that file is missing.
+    say(
+      /[\\/]/.test(program)
+        ? `cannot run ${program}: no such file. Check the path.`
+        : `cannot run ${program}: command not found in PATH. Check the name, or give its full path.`,
+    );
+    return EXIT.notFound;
+  }
+  if (err.code === 'ENOTDIR') {
+    say(
+      `cannot run ${program}: a part of its path is a file, not a directory (ENOTDIR). Check the path.`,
+    );
+    return EXIT.notExecutable;
+  }
+  say(
+    `cannot run ${program}: ${err.code === 'EACCES' ? 'permission denied (is it executable?)' : err.message}.`,
+  );
+  return EXIT.notExecutable;
 }
 
 /** Runs `cmd` holding no lock (none is needed, or an ancestor holds it), with signals trapped for it. */

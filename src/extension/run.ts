@@ -55,6 +55,13 @@ export async function runCommand(argv: readonly string[], options: RunOptions): 
       shell: false,
       stdio: ['ignore', out, out, ...(options.fds ?? [])],
     });
+  } catch (err) {
+    // Node throws, rather than emitting 'error', for start failures it does not expect (ENOTDIR;
+    // spawn UNKNOWN when Windows' CreateProcess fails): the same failure, said the same.
+    tail.stop();
+    throw new Error(`Cannot run the update command: ${spawnFailure(program, err)}.`, {
+      cause: err,
+    });
   } finally {
     fs.closeSync(out);
   }

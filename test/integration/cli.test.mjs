@@ -95,6 +95,23 @@ test('run passes CMD its own exit status, 128+N for a signal, 127 when not found
   assert.equal((await cli(['update', tc, '--no-wait', '--', 'true'], { env })).code, 0);
 });
 
+test('a command the system refuses to start at once (Node throws, not an error event) gets 126 and a clear message; the lock is free after', async (t) => {
+  // ENOTDIR (a path through a file) makes spawn() throw synchronously on Linux, as spawn UNKNOWN
+  // does under Windows when CreateProcess fails for an unlisted reason.
+  const { env, toolchain } = sandbox(t);
+  const tc = toolchain();
+  const file = path.join(path.dirname(tc), 'a-file');
+  fs.writeFileSync(file, '');
+  const through = path.join(file, 'updater');
+  for (const verb of ['run', 'update']) {
+    const r = await cli([verb, tc, '--', through, '--flag'], { env });
+    assert.equal(r.code, 126, `${verb}: ${r.stderr}`);
+    assert.match(r.stderr, new RegExp(`^toolchain-lock: cannot run ${through}: .*ENOTDIR`, 'm'));
+    assert.doesNotMatch(r.stderr, /internal error|bug in toolchain-lock/);
+    assert.equal(await stateOf(env, tc), 'free', `${verb}: the lock is free after`);
+  }
+});
+
 test('CMD gets the lock as fd 3 and the nested-write marker; the command is argv, not a shell string', async (t) => {
   const { env, toolchain } = sandbox(t);
   const tc = toolchain();

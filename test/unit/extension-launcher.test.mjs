@@ -94,6 +94,15 @@ test('runCommand: argv only (no shell), output streamed, exit status reported', 
     lib.module.runCommand([path.join(dir, 'nope')], { cwd: dir, logFile: log, onOutput: () => {} }),
     /Cannot run the update command: .*nope does not exist\./,
   );
+  // A path through a file: Node throws at once instead of emitting 'error'.
+  fs.writeFileSync(path.join(dir, 'a-file'), '');
+  const through = path.join(dir, 'a-file', 'updater');
+  await assert.rejects(
+    lib.module.runCommand([through], { cwd: dir, logFile: log, onOutput: () => {} }),
+    new RegExp(
+      `^Error: Cannot run the update command: ${through} cannot be run: a part of its path is a file, not a directory\\.$`,
+    ),
+  );
 });
 
 test(

@@ -185,8 +185,21 @@ test('a crash is restarted by the client and leaves the lock alone', async (t) =
   await until(() => s.unit.isRunning(), 'restart');
 });
 
-test('a server command that does not exist fails once with a clear message', async (t) => {
-  const root = tempDir(t);
+for (const [what, name, why] of [
+  ['does not exist', 'no-such-server', /no-such-server does not exist/],
+  [
+    'runs through a file (Node throws at once)',
+    'a-file/server',
+    /a-file\/server cannot be run: a part of its path is a file, not a directory/,
+  ],
+])
+  test(`a server command that ${what} fails once with a clear message`, async (t) => {
+    const root = tempDir(t);
+    fs.writeFileSync(path.join(root, 'a-file'), '');
+    await failsOnce(t, root, path.join(root, name), why);
+  });
+
+async function failsOnce(t, root, command, why) {
   const tc = { name: 'stable', path: root };
   const log = memoryLog();
   const failures = [];
@@ -194,7 +207,7 @@ test('a server command that does not exist fails once with a clear message', asy
   const unit = new lib.module.ManagedServer(
     {
       id: 'missing',
-      command: path.join(root, 'no-such-server'),
+      command,
       args: [],
       env: {},
       documentSelector: [],
@@ -211,10 +224,10 @@ test('a server command that does not exist fails once with a clear message', asy
   cleanup(t, () => coordinator.dispose());
   await coordinator.setUnits([unit]);
   await until(() => failures.length === 1, 'failure');
-  assert.match(failures[0], /no-such-server does not exist/);
+  assert.match(failures[0], why);
   await sleep(300);
   assert.equal(failures.length, 1);
-});
+}
 
 test('dispose stops a managed server and releases its lock', async (t) => {
   const s = setup(t);

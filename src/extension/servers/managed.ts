@@ -242,17 +242,25 @@ export class ManagedServer implements ServerUnit {
     this.spawnError = null;
     this.exit = null;
     this.stderrTail = [];
-    const child = cp.spawn(
-      substitute(this.config.command, t),
-      this.config.args.map((a) => substitute(a, t)),
-      {
-        ...groupSpawnOptions,
-        cwd: this.deps.cwd,
-        env,
-        stdio: 'pipe',
-        shell: false,
-      },
-    );
+    let child: cp.ChildProcess;
+    try {
+      child = cp.spawn(
+        substitute(this.config.command, t),
+        this.config.args.map((a) => substitute(a, t)),
+        {
+          ...groupSpawnOptions,
+          cwd: this.deps.cwd,
+          env,
+          stdio: 'pipe',
+          shell: false,
+        },
+      );
+    } catch (err) {
+      // Thrown at once for start failures Node does not expect (ENOTDIR, spawn UNKNOWN): the same
+      // failure to start as an 'error' event, reported the same way.
+      this.spawnError = err as Error;
+      throw err;
+    }
     await new Promise<void>((resolve, reject) => {
       child.once('spawn', resolve);
       child.once('error', (err) => {

@@ -72,5 +72,7 @@ export function spawnFailure(program: string, err: unknown): string {
   if (code === 'ENOENT')
     return named ? `${program} does not exist` : `${program} is not on PATH (give its full path)`;
   if (code === 'EACCES') return `${program} is not executable`;
+  if (code === 'ENOTDIR')
+    return `${program} cannot be run: a part of its path is a file, not a directory`;
   return `${program} could not be run: ${message(err)}`;
 }
