@@ -4,7 +4,9 @@
 //
 // A runtime says how it runs node and how paths look to it:
 //   { label, nodeArgv(args) → argv, nativePath(hostPath) → string, env,
-//     holderCommand(stopFile) → argv, trueCommand → argv, startTimeoutMs }
+//     holderCommand(stopFile) → argv, trueCommand → argv, startTimeoutMs,
+//     flakyStart? (a RegExp for the CLI's stderr when the emulator, not Windows or the CLI, failed
+//     to start a command: such a step is run once more, and the result line says so) }
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import {
@@ -18,6 +20,7 @@ import {
 } from './harness.mjs';
 
 const EXIT_BUSY = 75;
+const EXIT_NOT_EXECUTABLE = 126;
 
 /** Runs `cli.js ARGS` under the runtime to its end. */
 function cli(runtime, cliPath, args, options) {
@@ -124,15 +127,12 @@ export async function lockScenario(runtime, cliPath) {
       `the run holder: expected exit 0 after its command ended, got ${describeEnd(held)}`,
     );
 
-    const update = await timed(
-      'update',
-      cli(
-        runtime,
-        cliPath,
-        ['update', toolchain, '--timeout', '60', '--', ...runtime.trueCommand],
-        options,
-      ),
-    );
+    const updateArgs = ['update', toolchain, '--timeout', '60', '--', ...runtime.trueCommand];
+    let update = await timed('update', cli(runtime, cliPath, updateArgs, options));
+    if (update.code === EXIT_NOT_EXECUTABLE && runtime.flakyStart?.test(update.stderr)) {
+      steps.push(`update run again after: ${update.stderr.trim().split('\n').pop()}`);
+      update = await timed('update', cli(runtime, cliPath, updateArgs, options));
+    }
     expect(
       update.code === 0,
       `update after the holder ended: expected exit 0, got ${describeEnd(update)}`,
