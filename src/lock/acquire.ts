@@ -2,8 +2,7 @@
 import { cleanKeys } from './clean';
 import { LockError, message } from './errors';
 import { lockFilePath } from './files';
-import { unlock } from './flock';
-import { childIdentity, selfIdentity } from './identity';
+import { unlock, childIdentity, selfIdentity, thisOs } from './os';
 import { canonicalToolchainPath, toolchainKey, type Toolchain } from './keys';
 import { recordLiveness } from './liveness';
 import type { Disposable } from './notify';
@@ -28,7 +27,6 @@ import {
 } from './party';
 import { readRecords, removeRecordFile, type LockMode } from './records';
 import type { Holder } from './status';
-import { thisOs } from './os';
 import { watchForWriters } from './pending';
 import { waitFor } from './wait';
 

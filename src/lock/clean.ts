@@ -2,7 +2,7 @@
 // of writes killed before their rename. Looking (status, watch) never does this; parties that take
 // a lock do it for their keys, and `clean` for a whole directory.
 import * as fs from 'node:fs';
-import { selfIdentity } from './identity';
+import { selfIdentity } from './os';
 import { checkLockDir, defaultLockDir } from './lockdir';
 import { recordLiveness } from './liveness';
 import { readRecords, removeRecordFile, sweepTemporaryFiles } from './records';

@@ -30,10 +30,22 @@ export {
   holderCommand,
 } from './describe';
 export { PROTOCOL_VERSION, type LockMode } from './records';
-export { nativeLock, nativeModulePath, runtimeDescription } from './native';
-export { fileSystemKind } from './netfs';
 export type { Disposable } from './notify';
-export { listProcesses, descendantsOf, type ProcessInfo } from './proctable';
+export {
+  nativeLock,
+  nativeModulePath,
+  runtimeDescription,
+  fileSystemKind,
+  listProcesses,
+  descendants,
+  descendantsOf,
+  groupRunning,
+  isAlive,
+  processTableSupported,
+  readProcess,
+  type ProcessEntry,
+  type ProcessInfo,
+} from './os';
 export { describeUnlocked, type UnlockedProcess } from './unlocked';
 export { waitForUnlocked, type UnlockedReport, type UnlockedWaitOptions } from './unlocked-wait';
 export { describeUnlockedWriter, type UnlockedWriter } from './writer';

@@ -2,13 +2,11 @@ import * as fs from 'node:fs';
 import { gateFilePath, lockFilePath } from './files';
 import { checkLockDir, defaultLockDir, ensureLockDir } from './lockdir';
 import { canonicalToolchainPath, toolchainKey, type Toolchain } from './keys';
-import { fileSystemKind } from './netfs';
-import { thisOs } from './os';
+import { fileSystemKind, thisOs, listProcesses, type ProcessInfo } from './os';
 import { subscribe, type Disposable } from './notify';
 import { readRecords } from './records';
 import { describeLock, listKeys, type Holder, type LockStatus } from './status';
 import { DEFAULT_POLL_MS } from './options';
-import { listProcesses, type ProcessInfo } from './proctable';
 import { lockCoverage, findUnlocked, lockedPids } from './unlocked';
 import { findWriter, toolchainWhole, type UnlockedWriter } from './writer';
 import {

@@ -2,8 +2,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { LockError, errnoCode, isLockError } from './errors';
-import { nativeLock } from './native';
-import { thisOs } from './os';
+import { nativeLock, thisOs } from './os';
 
 /**
  * The lock directory every client derives without configuration. It deliberately ignores

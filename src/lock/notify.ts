@@ -1,9 +1,9 @@
 // Waking up when a lock may have changed hands: the kernel's own events where it has them
-// (kernel-watch.ts), fs.watch of the directory plus polling where it does not, polling alone on
+// (os/kernel-watch.ts), fs.watch of the directory plus polling where it does not, polling alone on
 // network file systems.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { holdProcessOpen, kernelWatch, kernelWatchAvailable } from './kernel-watch';
+import { holdProcessOpen, kernelWatch, kernelWatchAvailable } from './os';
 import { DEFAULT_POLL_MS } from './options';
 
 /**

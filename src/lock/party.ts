@@ -1,12 +1,19 @@
 // One party's side of a lock: its open lock files, its record, and their cleanup.
 import { lockFilePath, gateFilePath, writeMeta } from './files';
-import { closeHandle, tryLock, tryLockOffThread, unlock, type FlockMode } from './flock';
-import { selfIdentity } from './identity';
+import {
+  closeHandle,
+  tryLock,
+  tryLockOffThread,
+  unlock,
+  type FlockMode,
+  selfIdentity,
+  thisOs,
+  fileSystemKind,
+  warnNetworkFsOnce,
+} from './os';
 import { recordLiveness } from './liveness';
-import { thisOs } from './os';
 import { canonicalToolchainPath, toolchainKey, type Toolchain } from './keys';
 import { defaultLockDir, ensureLockDir, openLockFile } from './lockdir';
-import { fileSystemKind, warnNetworkFsOnce } from './netfs';
 import { DEFAULT_POLL_MS, type AcquireOptions } from './options';
 import {
   newRecordId,

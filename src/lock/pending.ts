@@ -4,11 +4,9 @@
 // namespace) would otherwise stop servers for good.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { unlock } from './flock';
-import { selfIdentity } from './identity';
+import { unlock, selfIdentity, thisOs } from './os';
 import { recordLiveness } from './liveness';
 import { subscribe, type Disposable } from './notify';
-import { thisOs } from './os';
 import { attempt, type Context, type Party } from './party';
 import { parseRecordFileName, readRecords, recordFileName, type StoredRecord } from './records';
 import { describeLock, holderFromRecord, type Holder } from './status';

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import type { ProcessIdentity } from './identity';
+import type { RecordedProcesses } from './os';
 
 /** Version of the on-disk record format (docs/PROTOCOL.md). Newer records are ignored, not trusted. */
 export const PROTOCOL_VERSION = 1;
@@ -13,7 +13,7 @@ export type LockMode = 'read' | 'write';
 export type RecordState = 'waiting' | 'held';
 
 /** What a holder or waiter publishes about itself beside the lock. */
-export interface HolderRecord extends ProcessIdentity {
+export interface HolderRecord extends RecordedProcesses {
   readonly protocol: number;
   readonly id: string;
   readonly toolchain: { readonly name: string; readonly path: string };
@@ -26,10 +26,6 @@ export interface HolderRecord extends ProcessIdentity {
   /** The program and arguments of the holder, or what the writer runs. */
   readonly command: readonly string[];
   readonly purpose: string | null;
-  /** ISO 8601 time the party started waiting or holding. */
-  readonly since: string;
-  /** Processes that inherited the lock and keep it held after this one exits. */
-  readonly children: readonly { readonly pid: number; readonly startTime: string | null }[];
 }
 
 /** A record file as found on disk, with its file name for removal. */

@@ -1,9 +1,18 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { isToolchainKey, type Toolchain } from './keys';
-import { processExited, selfIdentity } from './identity';
+import {
+  processExited,
+  selfIdentity,
+  lockHeirs,
+  processCommandLine,
+  type KernelLock,
+  type KernelLockTable,
+  closeHandle,
+  tryLock,
+  unlock,
+} from './os';
 import { recordLiveness, type Liveness } from './liveness';
-import { lockHeirs, processCommandLine, type KernelLock, type KernelLockTable } from './proclocks';
 import {
   readRecords,
   removeRecordFile,
@@ -13,7 +22,6 @@ import {
   type StoredRecord,
 } from './records';
 import { lockFilePath, gateFilePath, readMeta } from './files';
-import { closeHandle, tryLock, unlock } from './flock';
 import { openLockFile } from './lockdir';
 import { liveParties } from './party';
 import type { UnlockedProcess } from './unlocked';

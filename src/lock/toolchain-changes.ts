@@ -6,14 +6,18 @@
 // Windows: ReadDirectoryChangesW).
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { selfIdentity } from './identity';
+import {
+  selfIdentity,
+  kernelWatch,
+  kernelWatchAvailable,
+  kernelWatchFailed,
+  thisOs,
+  listProcesses,
+} from './os';
 import { canonicalToolchainPath, toolchainKey, type Toolchain } from './keys';
-import { kernelWatch, kernelWatchAvailable, kernelWatchFailed } from './kernel-watch';
 import { defaultLockDir } from './lockdir';
 import { recordLiveness } from './liveness';
 import type { Disposable } from './notify';
-import { thisOs } from './os';
-import { listProcesses } from './proctable';
 import { describeLock } from './status';
 import { lockCoverage, lockedPids } from './unlocked';
 import { findWriter, toolchainWhole, type FoundWriter, type UnlockedWriter } from './writer';

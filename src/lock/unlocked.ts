@@ -1,9 +1,7 @@
 // Processes that run from a toolchain without its read lock: what the lock cannot protect, so an
 // update must name them (docs/PROTOCOL.md §unlocked). An observation, never a lock.
 import * as fs from 'node:fs';
-import { selfIdentity } from './identity';
-import { thisOs } from './os';
-import { runsFrom, type ProcessInfo } from './proctable';
+import { selfIdentity, thisOs, runsFrom, type ProcessInfo } from './os';
 import type { Holder } from './status';
 
 /** A process running from a toolchain's directory that holds no lock on it (`status --json`: `unlocked`). */

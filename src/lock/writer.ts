@@ -2,8 +2,7 @@
 // observation from the process table and the files (docs/PROTOCOL.md §unlockedWriter), never a lock.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { thisOs } from './os';
-import { isInside, type ProcessInfo } from './proctable';
+import { thisOs, isInside, type ProcessInfo } from './os';
 
 /** `status --json`: `unlockedWriter`; `watch --json`: the `writer` of `unlocked-change`. */
 export interface UnlockedWriter {

@@ -9,7 +9,7 @@ import { cleanup, addProcMacroSrv, bundleForFile, tempDir, until } from './exten
 
 const lib = bundleForFile(
   'procs',
-  "export * from './src/extension/servers/coordinated-procs';\nexport * from './src/lock/proctable';",
+  "export * from './src/extension/servers/coordinated-procs';\nexport * from './src/lock/os/proctable';",
   { native: false },
 );
 

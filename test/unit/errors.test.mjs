@@ -12,7 +12,7 @@ import { bundleForFile } from './extension-harness.mjs';
 
 const lib = bundleForFile(
   'errors',
-  "export * from './src/lock/errors';\nexport { tryLock, unlock } from './src/lock/flock';\nexport { describeFailure } from './src/cli/exit-codes';\nexport { parseToml } from './src/toolchains/toml';\nexport { PREBUILT_TARGETS } from './src/lock/native';",
+  "export * from './src/lock/errors';\nexport { tryLock, unlock } from './src/lock/os/flock';\nexport { describeFailure } from './src/cli/exit-codes';\nexport { parseToml } from './src/toolchains/toml';\nexport { PREBUILT_TARGETS } from './src/lock/os/native';",
 );
 
 const nativeError = (code, errno) =>

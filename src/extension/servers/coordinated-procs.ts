@@ -9,7 +9,7 @@
 //  - everything below a root belongs to it too.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { descendants, readProcess, type ProcessEntry } from '../../lock/proctable';
+import { descendants, readProcess, type ProcessEntry } from '../../lock';
 
 export interface ServerRule {
   /** Program names (file name without `.exe`, or the kernel's short name) of the server. */

@@ -3,8 +3,7 @@
 // stop command returns before they are gone and it restarts them on its own (the user's "Restart
 // server", a settings change, a crash).
 import * as vscode from 'vscode';
-import type { Toolchain } from '../../lock';
-import { isAlive, processTableSupported, type ProcessEntry } from '../../lock/proctable';
+import { type Toolchain, isAlive, processTableSupported, type ProcessEntry } from '../../lock';
 import type { CommandsConfig } from '../config';
 import type { Logger } from '../lockstate';
 import { findServerProcesses, serverRule, type ServerRule } from './coordinated-procs';

@@ -1,8 +1,7 @@
 // Process-tree helpers for servers and update commands. POSIX children are started in their own
 // process group (detached), so the whole tree can be signalled at once.
 import { spawnSync, type ChildProcess } from 'node:child_process';
-import { message } from '../../lock';
-import { groupRunning } from '../../lock/proctable';
+import { message, groupRunning } from '../../lock';
 
 const windows = process.platform === 'win32';
 

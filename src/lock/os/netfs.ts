@@ -1,4 +1,4 @@
-import { thisOs } from './os';
+import { thisOs } from './seam';
 
 export interface FsKind {
   readonly network: boolean;

@@ -3,8 +3,8 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import { processExited, processStartTime } from './identity';
-import type { OsSeam } from './os';
-import { posixCacheDir, refuseForeignPosixDir } from './os-posix';
+import type { OsSeam } from './seam';
+import { posixCacheDir, refuseForeignPosixDir } from './posix';
 import { readProcLocks } from './proclocks';
 import {
   linuxCwd,

@@ -7,7 +7,7 @@
 //   without a lock, who changes a toolchain without one); never a lock decision.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { thisOs } from './os';
+import { thisOs } from './seam';
 import { readLink } from './proctable-linux';
 import { isZombie, readStat, type ProcStat } from './procstat';
 

@@ -2,7 +2,7 @@
 // dist/, in the VSIX and in the build tree alike. Node-API is ABI-stable, so one binary serves
 // every Node and Electron of its platform.
 import * as path from 'node:path';
-import { LockError } from './errors';
+import { LockError } from '../errors';
 
 /** The module's surface (native/lock.c). Handles are descriptors, or Windows HANDLE values. */
 export interface NativeLock {

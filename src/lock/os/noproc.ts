@@ -1,7 +1,7 @@
 // What macOS and Windows share: no /proc. The native module lists processes (proctable-native.ts);
 // what /proc shows of other processes (mapped files, open files, locks, cwd, environment) and the
 // kernel's lock table stay hidden.
-import type { OsSeam } from './os';
+import type { OsSeam } from './seam';
 import { listNativeProcesses } from './proctable-native';
 
 /** True when a process with this pid exists (EPERM: it exists but is not ours). */

@@ -1,8 +1,8 @@
 // Windows: LockFileEx locks (per handle, mandatory), ACLs instead of modes, no /proc.
 import * as os from 'node:os';
 import * as path from 'node:path';
-import type { OsSeam } from './os';
-import { noProcSeam } from './os-noproc';
+import type { OsSeam } from './seam';
+import { noProcSeam } from './noproc';
 
 export const windowsSeam: OsSeam = {
   ...noProcSeam,

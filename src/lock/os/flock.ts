@@ -1,6 +1,6 @@
 // The lock primitive, typed: flock(2) on Linux and macOS, LockFileEx on Windows, both through our
-// native module. Every call is a non-blocking try; waiting is wait.ts's job.
-import { LockError, lockFailure } from './errors';
+// native module. Every call is a non-blocking try; waiting is ../wait.ts's job.
+import { LockError, lockFailure } from '../errors';
 import { nativeLock } from './native';
 
 export type FlockMode = 'read' | 'write';

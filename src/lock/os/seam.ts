@@ -2,14 +2,15 @@
 // everything that differs between systems is a field of OsSeam, implemented once per OS.
 // The lock primitive itself differs inside the native module (native/lock_unix.c, lock_windows.c).
 import type * as fs from 'node:fs';
-import type { SelfIdentity } from './identity';
-import type { Liveness } from './liveness';
-import { darwinSeam } from './os-darwin';
-import { linuxSeam } from './os-linux';
+import type { RecordedProcesses, SelfIdentity } from './identity';
+import { darwinSeam } from './darwin';
+import { linuxSeam } from './linux';
 import type { KernelLockTable } from './proclocks';
 import type { ProcessInfo } from './proctable';
-import type { HolderRecord } from './records';
-import { windowsSeam } from './os-windows';
+import { windowsSeam } from './windows';
+
+/** `dead` is only said when proved; anything we cannot see is `unknown`. */
+export type Liveness = 'alive' | 'unknown' | 'dead';
 
 export interface OsSeam {
   /** The per-user lock directory when TOOLCHAIN_LOCK_DIR is not set (docs/PROTOCOL.md §1). */
@@ -19,7 +20,7 @@ export interface OsSeam {
   /** Network file systems (locks and change events cross machines only by polling), by statfs or path. */
   networkFileSystem(dir: string): string | null;
   /** Whether the processes behind a record still exist; `dead` only when proved. */
-  liveness(record: HolderRecord, self: SelfIdentity): Liveness;
+  liveness(record: RecordedProcesses, self: SelfIdentity): Liveness;
   /** The kernel's table of flock holders (who holds without a record), where the OS shows one. */
   readKernelLockTable(): KernelLockTable | null;
   /**

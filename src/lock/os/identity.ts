@@ -21,6 +21,14 @@ export interface SelfIdentity extends ProcessIdentity {
   readonly procConsistent: boolean;
 }
 
+/** The processes a lock record names (docs/PROTOCOL.md §4.1), as far as judging their liveness needs. */
+export interface RecordedProcesses extends ProcessIdentity {
+  /** ISO 8601 time the party started waiting or holding. */
+  readonly since: string;
+  /** Processes that inherited the lock and keep it held after this one exits. */
+  readonly children: readonly { readonly pid: number; readonly startTime: string | null }[];
+}
+
 function readTrimmed(file: string): string | null {
   try {
     return fs.readFileSync(file, 'utf8').trim() || null;

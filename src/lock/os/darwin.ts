@@ -1,8 +1,8 @@
 // macOS (and other Unix without /proc): flock locks, no boot ids, no kernel lock table.
 import * as path from 'node:path';
-import type { OsSeam } from './os';
-import { noProcSeam } from './os-noproc';
-import { posixCacheDir, refuseForeignPosixDir } from './os-posix';
+import type { OsSeam } from './seam';
+import { noProcSeam } from './noproc';
+import { posixCacheDir, refuseForeignPosixDir } from './posix';
 
 export const darwinSeam: OsSeam = {
   ...noProcSeam,
