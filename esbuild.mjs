@@ -1,5 +1,5 @@
-// Three bundles: the extension (loaded by VS Code), the CLI (a bin), and the engine as a library
-// for the tests, fixtures and benchmark (not shipped in the VSIX). vscode is provided by the
+// Three bundles: the extension (loaded by VS Code), the CLI (a bin), and the engine (taking locks
+// and observing them) as a library for the tests, fixtures and benchmark (not shipped in the VSIX). vscode is provided by the
 // editor; the native lock module is loaded at run time from prebuilds/ beside dist/.
 import * as esbuild from 'esbuild';
 
@@ -27,5 +27,14 @@ await Promise.all([
     outfile: 'dist/cli.js',
     banner: { js: '#!/usr/bin/env node' },
   }),
-  esbuild.build({ ...common, entryPoints: ['src/lock/index.ts'], outfile: 'dist/lock.js' }),
+  esbuild.build({
+    ...common,
+    stdin: {
+      contents: "export * from './src/lock';\nexport * from './src/observe';\n",
+      resolveDir: import.meta.dirname,
+      loader: 'ts',
+      sourcefile: 'engine.ts',
+    },
+    outfile: 'dist/lock.js',
+  }),
 ]);

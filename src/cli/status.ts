@@ -1,13 +1,5 @@
-import {
-  describeHolder,
-  describeRole,
-  describeUnlocked,
-  describeUnlockedWriter,
-  PROTOCOL_VERSION,
-  status,
-  type Holder,
-  type LockStatus,
-} from '../lock';
+import { describeHolder, describeRole, PROTOCOL_VERSION, type Holder } from '../lock';
+import { describeUnlocked, describeUnlockedWriter, status, type LockStatus } from '../observe';
 import { parseArgs } from './args';
 import { commonOptions, resolveSpecs } from './common';
 import { UsageError } from './exit-codes';

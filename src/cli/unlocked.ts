@@ -1,13 +1,8 @@
 // Before an update runs: processes running from its toolchains without a lock are named on
 // stderr, waited for a bounded time, and then the update proceeds or stops as the user chose
 // (--unlocked wait|proceed|fail, --unlocked-timeout SECONDS, or TOOLCHAIN_LOCK_UNLOCKED[_TIMEOUT]).
-import {
-  describeUnlocked,
-  LockError,
-  waitForUnlocked,
-  type Toolchain,
-  type UnlockedReport,
-} from '../lock';
+import { LockError, type Toolchain } from '../lock';
+import { describeUnlocked, waitForUnlocked, type UnlockedReport } from '../observe';
 import { numberOption, type ParsedArgs } from './args';
 import { say } from './common';
 import { UsageError } from './exit-codes';

@@ -1,11 +1,5 @@
-import {
-  describeHolder,
-  describeUnlockedWriter,
-  PROTOCOL_VERSION,
-  watch,
-  type LockEvent,
-  type UnlockedChange,
-} from '../lock';
+import { describeHolder, PROTOCOL_VERSION } from '../lock';
+import { describeUnlockedWriter, watch, type LockEvent, type UnlockedChange } from '../observe';
 import { parseArgs } from './args';
 import { commonOptions, resolveSpecs, say, warn } from './common';
 import { UsageError } from './exit-codes';

@@ -1,5 +1,5 @@
 import * as path from 'node:path';
-import { status } from '../lock';
+import { status } from '../observe';
 import {
   commandLineToolchain,
   ToolchainError,

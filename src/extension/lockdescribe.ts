@@ -5,8 +5,8 @@ import {
   describeRole,
   type Holder,
   type LockState,
-  type LockStatus,
 } from '../lock';
+import type { LockStatus } from '../observe';
 import { l10n } from './l10n';
 
 /** describeLockState as the editor shows it; the engine's words stay English for the CLI. */

@@ -6,24 +6,15 @@ import {
   acquireWrite,
   describeHolder,
   describeHolders,
-  describeUnlockedWriter,
   HELD_ENV,
   heldKeys,
   isLockError,
   message,
   toolchainKey,
-  watchUnlockedChanges,
-  WRITER_GRACE_MS,
 } from '../lock';
-import type {
-  ChangeWatch,
-  Disposable,
-  Holder,
-  LockHandle,
-  ReadLock,
-  Toolchain,
-  UnlockedWriter,
-} from '../lock';
+import { describeUnlockedWriter, watchUnlockedChanges, WRITER_GRACE_MS } from '../observe';
+import type { Disposable, Holder, LockHandle, ReadLock, Toolchain } from '../lock';
+import type { ChangeWatch, UnlockedWriter } from '../observe';
 import { Serial, type ServerUnit } from './servers/unit';
 import { ServerSlots, type Logger, type Slot } from './slots';
 

@@ -5,13 +5,8 @@
 // writer, waiting updates, this window's servers, programs running without a lock). A new kind of
 // row is one more function there.
 import * as path from 'node:path';
-import {
-  describeHolder,
-  describeUnlocked,
-  holderCommand,
-  type Holder,
-  type LockStatus,
-} from '../lock';
+import { describeHolder, holderCommand, type Holder } from '../lock';
+import { describeUnlocked, type LockStatus } from '../observe';
 import { l10n } from './l10n';
 import type { ToolchainSnapshot } from './lockstate';
 import { describeLock } from './lockdescribe';

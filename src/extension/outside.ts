@@ -2,13 +2,8 @@
 // (one notification while it lasts), and programs running from its toolchains without a lock
 // (looked up now and then for the tooltip; the process table is too costly to read on every event).
 import * as vscode from 'vscode';
-import {
-  describeUnlockedWriter,
-  message,
-  status,
-  type Toolchain,
-  type UnlockedProcess,
-} from '../lock';
+import { message, type Toolchain } from '../lock';
+import { describeUnlockedWriter, status, type UnlockedProcess } from '../observe';
 import type { OutsideChange } from './lockstate';
 
 /** One notification for the whole change; it closes when the change is over and the servers are back. */

@@ -3,7 +3,8 @@
 // change of the locks or the servers; nothing here looks by itself.
 import * as path from 'node:path';
 import type * as vscode from 'vscode';
-import { toolchainKey, type LockStatus, type UnlockedProcess } from '../lock';
+import { toolchainKey } from '../lock';
+import type { LockStatus, UnlockedProcess } from '../observe';
 import { resolveToolchain, type ConfiguredToolchain } from '../toolchains';
 import type { Config } from './config';
 import { CONTEXT_KEYS, ContextKeys } from './contextkeys';

@@ -1,13 +1,8 @@
 // State → status bar text, tooltip and background. Pure (no `vscode`), so it is unit-tested and
 // the status bar can never disagree with the state it is rendered from.
 import * as path from 'node:path';
-import {
-  describeUnlockedWriter,
-  holderCommand,
-  type Holder,
-  type LockStatus,
-  type UnlockedProcess,
-} from '../lock';
+import { holderCommand, type Holder } from '../lock';
+import { describeUnlockedWriter, type LockStatus, type UnlockedProcess } from '../observe';
 import { l10n } from './l10n';
 import { roleWords } from './lockdescribe';
 import type { ToolchainSnapshot } from './lockstate';

@@ -2,7 +2,8 @@
 // without a lock are named, waited for, and the update goes on or stops as the user chose
 // (toolchainLock.unlockedProcesses / unlockedTimeout; the CLI's --unlocked).
 import * as vscode from 'vscode';
-import { describeUnlocked, LockError, waitForUnlocked, type UnlockedReport } from '../lock';
+import { LockError } from '../lock';
+import { describeUnlocked, waitForUnlocked, type UnlockedReport } from '../observe';
 import type { ResolvedToolchain } from '../toolchains';
 import type { Ctx } from './ctx';
 

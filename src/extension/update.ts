@@ -5,7 +5,8 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { describeHolders, isLockError, message, status, type LockStatus } from '../lock';
+import { describeHolders, isLockError, message } from '../lock';
+import { status, type LockStatus } from '../observe';
 import {
   NO_AUTO_INSTALL_ENV,
   resolveToolchain,

@@ -26,7 +26,7 @@ import {
   type Party,
 } from './party';
 import { readRecords, removeRecordFile, type LockMode } from './records';
-import type { Holder } from './status';
+import type { Holder } from './lock-state';
 import { watchForWriters } from './pending';
 import { waitFor } from './wait';
 

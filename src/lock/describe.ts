@@ -1,4 +1,4 @@
-import type { Holder, LockState } from './status';
+import type { Holder, LockState } from './lock-state';
 
 const STATE_WORDS: Readonly<Record<LockState, string>> = {
   free: 'free',

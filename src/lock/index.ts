@@ -11,16 +11,18 @@ export {
 } from './options';
 export { clean, type CleanOptions, type Removed } from './clean';
 export {
-  status,
-  watch,
-  type StatusOptions,
-  type WatchOptions,
-  type LockEvent,
-  type LockEventKind,
-} from './inspect';
-export type { Holder, LockState, LockStatus } from './status';
+  holderFromRecord,
+  listKeys,
+  readLockSnapshot,
+  type Holder,
+  type LockSnapshot,
+  type LockState,
+  type SnapshotOptions,
+} from './lock-state';
 export { LockError, isLockError, lockFailure, message, type LockErrorCode } from './errors';
-export { defaultLockDir, ensureLockDir } from './lockdir';
+export { checkLockDir, defaultLockDir, ensureLockDir } from './lockdir';
+export { gateFilePath, lockFilePath } from './files';
+export { recordLiveness } from './liveness';
 export { toolchainKey, canonicalToolchainPath, type Toolchain } from './keys';
 export {
   describeHolder,
@@ -29,8 +31,8 @@ export {
   describeRole,
   holderCommand,
 } from './describe';
-export { PROTOCOL_VERSION, type LockMode } from './records';
-export type { Disposable } from './notify';
+export { PROTOCOL_VERSION, readRecords, type LockMode, type RecordProblem } from './records';
+export { subscribe, type Disposable } from './notify';
 export {
   nativeLock,
   nativeModulePath,
@@ -46,13 +48,3 @@ export {
   type ProcessEntry,
   type ProcessInfo,
 } from './os';
-export { describeUnlocked, type UnlockedProcess } from './unlocked';
-export { waitForUnlocked, type UnlockedReport, type UnlockedWaitOptions } from './unlocked-wait';
-export { describeUnlockedWriter, type UnlockedWriter } from './writer';
-export {
-  watchUnlockedChanges,
-  WRITER_GRACE_MS,
-  type ChangeWatch,
-  type ChangeWatchOptions,
-  type UnlockedChange,
-} from './toolchain-changes';

@@ -2,7 +2,7 @@
 import type { Toolchain } from './keys';
 import type { Disposable } from './notify';
 import type { LockMode } from './records';
-import type { Holder } from './status';
+import type { Holder } from './lock-state';
 
 /** Environment variable naming the toolchain keys an ancestor holds for read (the nested-write guard). */
 export const HELD_ENV = 'TOOLCHAIN_LOCK_HELD';

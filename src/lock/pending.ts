@@ -9,7 +9,7 @@ import { recordLiveness } from './liveness';
 import { subscribe, type Disposable } from './notify';
 import { attempt, type Context, type Party } from './party';
 import { parseRecordFileName, readRecords, recordFileName, type StoredRecord } from './records';
-import { describeLock, holderFromRecord, type Holder } from './status';
+import { readLockSnapshot, holderFromRecord, type Holder } from './lock-state';
 
 // A writer announces itself before it takes the gate (PROTOCOL.md §3), and gives the gate back
 // for a while to earlier readers: look again, ever less often, for this long after its record.
@@ -122,8 +122,11 @@ export function watchForWriters(
       if (!taken || released()) return;
       const kernel = thisOs.readKernelLockTable();
       const foreign = kernel
-        ? describeLock(ctx.dir, p.key, { kernel, cleanup: false, exclude: new Set([p.record.id]) })
-            .writer
+        ? readLockSnapshot(ctx.dir, p.key, {
+            kernel,
+            cleanup: false,
+            exclude: new Set([p.record.id]),
+          }).writer
         : null;
       if (foreign?.foreign) consider(`foreign-${foreign.pid}`, foreign, true);
     });

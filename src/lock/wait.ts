@@ -8,7 +8,7 @@ import type { AcquireOptions } from './options';
 import { publish, type Context, type Party } from './party';
 import { recordFileName } from './records';
 import { thisOs } from './os';
-import { describeLock, type Holder } from './status';
+import { readLockSnapshot, type Holder } from './lock-state';
 import { WaitSchedule, type Attempt } from './wait-schedule';
 
 /**
@@ -20,7 +20,7 @@ function blockersOf(ctx: Context, parties: readonly Party[], kernel = true): Hol
   const table = kernel && !ctx.network ? thisOs.readKernelLockTable() : null;
   const out: Holder[] = [];
   for (const p of parties) {
-    const s = describeLock(ctx.dir, p.key, {
+    const s = readLockSnapshot(ctx.dir, p.key, {
       kernel: table,
       cleanup: true,
       exclude: own,

@@ -172,8 +172,10 @@ const say = (event, extra = {}) => process.stdout.write(JSON.stringify({ event, 
 `;
 
 /** The lock state machine (src/extension/lockstate) with its engine, as `coordinatorWorld` wants it. */
-export const LOCKSTATE_ENTRY =
-  "export * from './src/extension/lockstate';\nexport * as engine from './src/lock/index';";
+/** The engine (taking locks, src/lock, and observing them, src/observe) as one `engine` export. */
+export const ENGINE_EXPORT =
+  "import * as lockEngine from './src/lock/index';\nimport * as observeEngine from './src/observe/index';\nexport const engine = { ...lockEngine, ...observeEngine };";
+export const LOCKSTATE_ENTRY = `export * from './src/extension/lockstate';\n${ENGINE_EXPORT}`;
 
 /** LOCKSTATE_ENTRY with the managed LSP server. */
 export const MANAGED_ENTRY = `${LOCKSTATE_ENTRY}\nexport { ManagedServer } from './src/extension/servers/managed';`;
@@ -243,8 +245,7 @@ export const vscode = require(fakeVscodePath);
 const { state } = vscode;
 
 /** The whole extension with its engine beside it, as most extension tests bundle it. */
-export const EXTENSION_ENTRY =
-  "export * from './src/extension/main';\nexport * as engine from './src/lock/index';";
+export const EXTENSION_ENTRY = `export * from './src/extension/main';\n${ENGINE_EXPORT}`;
 
 /**
  * The extension bundled against the fake `vscode` for the test file (`bundleForFile`), the fake put

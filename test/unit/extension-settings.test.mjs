@@ -9,6 +9,7 @@ import { test } from 'node:test';
 import {
   cleanup,
   activateFor,
+  ENGINE_EXPORT,
   changed,
   extensionForFile,
   fakeContext,
@@ -24,7 +25,7 @@ import {
 const { state } = vscode;
 
 const ext = extensionForFile(
-  "export * from './src/extension/main';\nexport { LockCoordinator } from './src/extension/lockstate';\nexport * as engine from './src/lock/index';",
+  `export * from './src/extension/main';\nexport { LockCoordinator } from './src/extension/lockstate';\n${ENGINE_EXPORT}`,
 );
 
 /** A toolchain `demo` with a managed fake server on it, configured in user settings. */

@@ -1,8 +1,8 @@
 // Processes that run from a toolchain without its read lock: what the lock cannot protect, so an
 // update must name them (docs/PROTOCOL.md §unlocked). An observation, never a lock.
 import * as fs from 'node:fs';
-import { selfIdentity, thisOs, runsFrom, type ProcessInfo } from './os';
-import type { Holder } from './status';
+import { selfIdentity, thisOs, runsFrom, type ProcessInfo } from '../lock/os';
+import type { Holder } from '../lock';
 
 /** A process running from a toolchain's directory that holds no lock on it (`status --json`: `unlocked`). */
 export interface UnlockedProcess {

@@ -1,9 +1,8 @@
 // An update holding the write lock waits a bounded time for processes that run from its
-// toolchains without a lock (unlocked.ts) to exit, naming them.
-import { LockError } from './errors';
-import { status } from './inspect';
-import type { Toolchain } from './keys';
-import type { UnlockedProcess } from './unlocked';
+// toolchains without a lock (unlocked-processes.ts) to exit, naming them.
+import { LockError, type Toolchain } from '../lock';
+import { status } from './status';
+import type { UnlockedProcess } from './unlocked-processes';
 
 /** The unlocked processes of one toolchain, as an update reports them. */
 export interface UnlockedReport {

@@ -2,7 +2,7 @@
 // observation from the process table and the files (docs/PROTOCOL.md §unlockedWriter), never a lock.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { thisOs, isInside, type ProcessInfo } from './os';
+import { thisOs, isInside, type ProcessInfo } from '../lock/os';
 
 /** `status --json`: `unlockedWriter`; `watch --json`: the `writer` of `unlocked-change`. */
 export interface UnlockedWriter {

@@ -24,8 +24,6 @@ import {
 import { lockFilePath, gateFilePath, readMeta } from './files';
 import { openLockFile } from './lockdir';
 import { liveParties } from './party';
-import type { UnlockedProcess } from './unlocked';
-import type { UnlockedWriter } from './writer';
 
 /** One party of a lock as reported to people and scripts. */
 export interface Holder {
@@ -51,8 +49,8 @@ export interface Holder {
 
 export type LockState = 'free' | 'read' | 'write' | 'update-pending';
 
-/** Everything known about one toolchain's lock. */
-export interface LockStatus {
+/** What the lock files, the records and the kernel say about one toolchain's lock. */
+export interface LockSnapshot {
   readonly key: string;
   readonly toolchain: Toolchain | null;
   /** The file a plain `flock -s` must lock to take part as a reader. */
@@ -66,13 +64,6 @@ export interface LockStatus {
   /** Parties waiting for the lock (pending writers, queued readers). */
   readonly waiting: readonly Holder[];
   readonly problems: readonly RecordProblem[];
-  /**
-   * Processes running from the toolchain without a lock on it (observed in the process table by
-   * `status`; empty where not looked for). Never a lock: see docs/PROTOCOL.md.
-   */
-  readonly unlocked: readonly UnlockedProcess[];
-  /** Someone changing the toolchain while nobody holds its write lock, as observed now; null otherwise. */
-  readonly unlockedWriter: UnlockedWriter | null;
 }
 
 /** A holder as reported, from its record and judged liveness. */
@@ -124,7 +115,7 @@ function foreignHolder(k: KernelLock, file: { dev: number; ino: number } | null)
   };
 }
 
-export interface DescribeOptions {
+export interface SnapshotOptions {
   /**
    * Local fs on Linux: the kernel's lock table (read once by the caller with
    * readKernelLockTable, shared by every key it describes). Null elsewhere: we probe the lock.
@@ -138,14 +129,14 @@ export interface DescribeOptions {
   readonly probe?: boolean;
 }
 
-/** Describes one toolchain's lock from its records and the kernel's view, removing dead records. */
-export function describeLock(
+/** Reads one toolchain's lock from its records and the kernel's view, removing dead records when told to. */
+export function readLockSnapshot(
   dir: string,
   key: string,
-  options: DescribeOptions,
+  options: SnapshotOptions,
   preloaded?: StoredRecord[],
   problems: RecordProblem[] = [],
-): LockStatus {
+): LockSnapshot {
   const self = selfIdentity();
   const stored = preloaded ?? readRecords(dir, key).records;
   const lockFile = lockFilePath(dir, key);
@@ -254,8 +245,6 @@ export function describeLock(
     writer: activeWriter ?? pendingWriter ?? null,
     waiting,
     problems,
-    unlocked: [],
-    unlockedWriter: null,
   };
 }
 

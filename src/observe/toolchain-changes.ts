@@ -13,14 +13,23 @@ import {
   kernelWatchFailed,
   thisOs,
   listProcesses,
-} from './os';
-import { canonicalToolchainPath, toolchainKey, type Toolchain } from './keys';
-import { defaultLockDir } from './lockdir';
-import { recordLiveness } from './liveness';
-import type { Disposable } from './notify';
-import { describeLock } from './status';
-import { lockCoverage, lockedPids } from './unlocked';
-import { findWriter, toolchainWhole, type FoundWriter, type UnlockedWriter } from './writer';
+} from '../lock/os';
+import {
+  canonicalToolchainPath,
+  toolchainKey,
+  type Toolchain,
+  defaultLockDir,
+  recordLiveness,
+  type Disposable,
+  readLockSnapshot,
+} from '../lock';
+import { lockCoverage, lockedPids } from './unlocked-processes';
+import {
+  findWriter,
+  toolchainWhole,
+  type FoundWriter,
+  type UnlockedWriter,
+} from './unlocked-writers';
 
 /** One start or end of a change without a lock (`watch --json`: event `unlocked-change`). */
 export interface UnlockedChange {
@@ -111,7 +120,7 @@ export function watchUnlockedChanges(
   let timer: NodeJS.Timeout | undefined;
 
   const lockState = () =>
-    describeLock(lockDir, key, { kernel: thisOs.readKernelLockTable(), cleanup: false });
+    readLockSnapshot(lockDir, key, { kernel: thisOs.readKernelLockTable(), cleanup: false });
 
   /**
    * Who writes, and whether a lock explains it; null writer when nobody could be named. `early`:
