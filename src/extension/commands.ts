@@ -1,5 +1,5 @@
 // Every contributed command, in one table; handlers are thin and call into the services. Where a
-// command applies is said by package.json's `when` clauses over the context keys (contextkeys.ts),
+// command applies is said by package.json's `when` clauses over the context keys (view/contextkeys.ts),
 // so the palette and the Locks view offer only what can run. A command that needs working locks
 // (`needsLocking`) runs its handler only once the window can lock; until then, or where it never
 // can, the one disabled handler says why, so handlers never check readiness themselves.
@@ -8,11 +8,8 @@ import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { SECTION } from './config';
 import type { Ctx } from './ctx';
-import { installToolchain } from './install';
-import { showLocks } from './locks';
-import { toolchainArgument } from './locksview';
-import type { LockNode } from './locktree';
-import { updateLogs, updateLogStem, updateToolchain } from './update';
+import { installToolchain, showLocks, updateLogs, updateLogStem, updateToolchain } from './actions';
+import { toolchainArgument, type LockNode } from './view';
 
 type Handler = (ctx: Ctx, ...args: unknown[]) => unknown;
 

@@ -1,23 +1,25 @@
 // One Ctx per window: it owns every disposable, the lock coordinator, the status bar and the log,
 // and decides when locking starts and stops. `activate` builds it, `deactivate` disposes it; nothing
-// else keeps long-lived state. What goes wrong is told by alerts.ts; the lock directory as everyone
-// sees it is lockdir-view.ts.
+// else keeps long-lived state. What goes wrong is told by view/alerts.ts; the lock directory as everyone
+// sees it is view/lockdir-view.ts.
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { defaultLockDir, isLockError, message, nativeLock } from '../lock';
 import { listRustupToolchains, resolveToolchain, type ResolvedToolchain } from '../toolchains';
-import { Alerts } from './alerts';
+import {
+  Alerts,
+  LockDirView,
+  Presentation,
+  announceUnlockedChange,
+  UnlockedObserver,
+  announceStepAside,
+} from './view';
 import { registerCommands } from './commands';
 import { configImpact, readConfig, SECTION, type Config } from './config';
-import { InstallOffers } from './install';
+import { InstallOffers } from './actions';
 import { useTranslator } from './l10n';
-import { LockDirView } from './lockdir-view';
-import { LockCoordinator } from './lockstate';
-import { Presentation } from './presentation';
-import { announceOutsideChange, UnlockedObserver } from './outside';
+import { LockCoordinator, Serial } from './state';
 import { buildUnits } from './servers';
-import { Serial } from './servers/unit';
-import { announceStepAside } from './stepaside';
 import { TerminalEnvironment } from './terminal';
 
 export class Ctx {
@@ -205,9 +207,9 @@ export class Ctx {
               t.units.filter((u) => u.restartOnly).map((u) => u.id),
             ),
           ),
-        onOutsideChange: (info) => {
+        onUnlockedChange: (info) => {
           this.unlocked.refresh();
-          return announceOutsideChange(info);
+          return announceUnlockedChange(info);
         },
         onUnitFailed: (id, why) => this.alerts.unitFailure(id, why),
         onStoppedUnlocked: (info) => this.alerts.stoppedUnlocked(info),

@@ -47,4 +47,9 @@ export {
   readProcess,
   type ProcessEntry,
   type ProcessInfo,
+  groupSpawnOptions,
+  killTree,
+  reapTree,
+  spawnFailure,
+  waitForExit,
 } from './os';

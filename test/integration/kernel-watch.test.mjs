@@ -16,7 +16,8 @@ let kw;
 let buildDir;
 before(async () => {
   buildDir = fs.mkdtempSync(path.join(os.tmpdir(), 'tcl-kw-build-'));
-  kw = (await bundle(buildDir, 'kernel-watch', "export * from './src/lock/os/kernel-watch';")).module;
+  kw = (await bundle(buildDir, 'kernel-watch', "export * from './src/lock/os/kernel-watch';"))
+    .module;
 });
 after(() => fs.rmSync(buildDir, { recursive: true, force: true }));
 

@@ -171,11 +171,11 @@ const say = (event, extra = {}) => process.stdout.write(JSON.stringify({ event, 
 })().catch((e) => { say('error', { message: e.message }); process.exit(1); });
 `;
 
-/** The lock state machine (src/extension/lockstate) with its engine, as `coordinatorWorld` wants it. */
+/** The lock state machine (src/extension/state/coordinator) with its engine, as `coordinatorWorld` wants it. */
 /** The engine (taking locks, src/lock, and observing them, src/observe) as one `engine` export. */
 export const ENGINE_EXPORT =
   "import * as lockEngine from './src/lock/index';\nimport * as observeEngine from './src/observe/index';\nexport const engine = { ...lockEngine, ...observeEngine };";
-export const LOCKSTATE_ENTRY = `export * from './src/extension/lockstate';\n${ENGINE_EXPORT}`;
+export const LOCKSTATE_ENTRY = `export * from './src/extension/state/coordinator';\n${ENGINE_EXPORT}`;
 
 /** LOCKSTATE_ENTRY with the managed LSP server. */
 export const MANAGED_ENTRY = `${LOCKSTATE_ENTRY}\nexport { ManagedServer } from './src/extension/servers/managed';`;

@@ -9,7 +9,7 @@ import { alive, bundleForFile, tempDir, until } from './extension-harness.mjs';
 
 const lib = bundleForFile(
   'launcher',
-  "export * from './src/extension/launcher';\nexport * from './src/extension/run';",
+  "export * from './src/extension/terminal/launcher';\nexport * from './src/extension/actions/run-command';",
 );
 
 test(

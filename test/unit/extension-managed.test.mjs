@@ -22,7 +22,7 @@ import {
 
 const require = createRequire(import.meta.url);
 const lib = bundleForFile('managed', MANAGED_ENTRY, { vscodeFake: fakeVscodePath });
-const processHelpers = bundleForFile('procs', "export * from './src/extension/servers/process';");
+const processHelpers = bundleForFile('procs', "export * from './src/lock/os/process-tree';");
 
 function setup(t, { mode = 'normal', stopTimeoutMs = 3000, commands = '' } = {}) {
   const root = tempDir(t);

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { bundleForFile } from './extension-harness.mjs';
 
-const r = bundleForFile('render', "export * from './src/extension/render';");
+const r = bundleForFile('render', "export * from './src/extension/view/render';");
 
 const holder = (over = {}) => ({
   mode: 'read',
@@ -221,7 +221,7 @@ test('a change without a lock: spinning, who writes; the tooltip says so and lis
     evidence: 'rustup',
   };
   const t = tc({
-    outside: { writer },
+    unlockedChange: { writer },
     units: [{ id: 'rust-analyzer', wanted: true, running: false, failed: null }],
   });
   const unlocked = [
@@ -262,7 +262,7 @@ test('a change without a lock: spinning, who writes; the tooltip says so and lis
   );
   // Unnamed writer; and no change: nothing of it shows.
   const unnamed = r.module.renderStatus({
-    toolchains: [tc({ outside: { writer: null } })],
+    toolchains: [tc({ unlockedChange: { writer: null } })],
     locks: new Map(),
     unavailable: null,
     now: 2000,
@@ -272,7 +272,7 @@ test('a change without a lock: spinning, who writes; the tooltip says so and lis
     '$(sync~spin) stable: changed outside Toolchain Lock (an unknown process)',
   );
   const quiet = r.module.renderStatus({
-    toolchains: [tc({ outside: null })],
+    toolchains: [tc({ unlockedChange: null })],
     locks: new Map(),
     unavailable: null,
     now: 2000,

@@ -25,7 +25,7 @@ import {
 const { state } = vscode;
 
 const ext = extensionForFile(
-  `export * from './src/extension/main';\nexport { LockCoordinator } from './src/extension/lockstate';\n${ENGINE_EXPORT}`,
+  `export * from './src/extension/main';\nexport { LockCoordinator } from './src/extension/state/coordinator';\n${ENGINE_EXPORT}`,
 );
 
 /** A toolchain `demo` with a managed fake server on it, configured in user settings. */

@@ -125,7 +125,7 @@ async function plainUpdate(t, { networkMs } = {}) {
     stopTimeoutMs: () => 3000,
     log,
     hooks: {
-      onOutsideChange(info) {
+      onUnlockedChange(info) {
         const note = { ...info, at: Date.now(), doneAt: null };
         outside.push(note);
         return () => (note.doneAt = Date.now());
@@ -172,7 +172,7 @@ async function plainUpdate(t, { networkMs } = {}) {
         running: runningFrom(tc.path).map((p) => p.pid),
         server: running(pid1),
         helper: running(helper1),
-        outside: coordinator.snapshot()[0]?.outside ?? null,
+        unlockedChange: coordinator.snapshot()[0]?.unlockedChange ?? null,
       });
     }),
   );
@@ -226,7 +226,7 @@ async function comesBack({ unit, pid1, helper1, helpers, outside, coordinator, l
     'the new helper runs from the updated toolchain',
   );
   assert.notEqual(helpers()[1], helper1);
-  assert.equal(coordinator.snapshot()[0].outside, null);
+  assert.equal(coordinator.snapshot()[0].unlockedChange, null);
   assert.ok(log.has('is being changed outside Toolchain Lock by rustup'), log.lines.join('\n'));
 }
 
@@ -250,7 +250,7 @@ test('a plain rustup update: the managed server and its proc-macro helper stop w
   t.diagnostic(
     `the server and its helper were gone ${u.goneAt - seen[0].at} ms after rustup's first change to the toolchain (${seen.filter((x) => x.at < u.goneAt).length} of ${seen.length} changes seen before)`,
   );
-  assert.equal(seen[gone].outside?.writer?.evidence, 'rustup', 'the window knew who writes');
+  assert.equal(seen[gone].unlockedChange?.writer?.evidence, 'rustup', 'the window knew who writes');
   await comesBack(u);
 });
 
@@ -266,6 +266,6 @@ test('a plain rustup update over a network that takes its time: the server and i
     [],
     'nothing of the server ran from the toolchain at any change rustup made to it',
   );
-  assert.equal(seen[0].outside?.writer?.evidence, 'rustup', 'the window knew who writes');
+  assert.equal(seen[0].unlockedChange?.writer?.evidence, 'rustup', 'the window knew who writes');
   await comesBack(u);
 });

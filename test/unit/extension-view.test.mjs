@@ -26,7 +26,7 @@ import {
 const { state } = vscode;
 
 const ext = extensionForFile();
-const tree = bundleForFile('locktree', "export * from './src/extension/locktree';");
+const tree = bundleForFile('locktree', "export * from './src/extension/view/locktree';");
 
 /** A rustup home with `stable`, optionally a Cargo project pinned to it and rust-analyzer "installed". */
 function world(t, { rust = true } = {}) {

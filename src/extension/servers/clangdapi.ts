@@ -4,9 +4,8 @@
 import * as vscode from 'vscode';
 import type { Toolchain } from '../../lock';
 import type { CoordinatedConfig } from '../config';
-import type { Logger } from '../lockstate';
+import type { Logger, ServerUnit, UnitExit } from '../state';
 import { coordinatedId } from './coordinated';
-import type { ServerUnit, UnitExit } from './unit';
 
 /** The part of a vscode-languageclient client we use. `state` 2 is State.Running. */
 interface ExportedClient {

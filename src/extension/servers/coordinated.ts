@@ -5,9 +5,8 @@
 import * as vscode from 'vscode';
 import { type Toolchain, isAlive, processTableSupported, type ProcessEntry } from '../../lock';
 import type { CommandsConfig } from '../config';
-import type { Logger } from '../lockstate';
+import type { Logger, ServerUnit, UnitExit } from '../state';
 import { findServerProcesses, serverRule, type ServerRule } from './coordinated-procs';
-import type { ServerUnit, UnitExit } from './unit';
 
 /** The id shown in logs and notifications: `rust-analyzer` for `rust-lang.rust-analyzer`. */
 export function coordinatedId(extensionId: string): string {

@@ -23,15 +23,14 @@ import {
   type CoordinatedConfig,
 } from '../config';
 import { bilingual, type Bilingual } from '../l10n';
-import type { Logger } from '../lockstate';
+import type { Logger, ServerUnit } from '../state';
 import { ApiServer } from './clangdapi';
 import { CoordinatedServer, coordinatedId } from './coordinated';
 import { ManagedServer } from './managed';
 import { clangdToolchainDir, goRoot } from './presettoolchains';
 import { RestartOnlyServer } from './restartonly';
-import type { ServerUnit } from './unit';
 
-export type { ServerUnit } from './unit';
+export type { ServerUnit } from '../state';
 
 export interface UnitDeps {
   readonly log: Logger;

@@ -10,12 +10,18 @@ import {
   State,
   type DocumentSelector,
 } from 'vscode-languageclient/node';
-import { message, type Toolchain } from '../../lock';
+import {
+  message,
+  type Toolchain,
+  groupSpawnOptions,
+  killTree,
+  reapTree,
+  spawnFailure,
+  waitForExit,
+} from '../../lock';
 import { NO_AUTO_INSTALL_ENV } from '../../toolchains';
 import type { ManagedServerConfig } from '../config';
-import type { Logger } from '../lockstate';
-import { groupSpawnOptions, killTree, reapTree, spawnFailure, waitForExit } from './process';
-import { Serial, type ServerUnit, type UnitExit } from './unit';
+import { type Logger, Serial, type ServerUnit, type UnitExit } from '../state';
 
 export interface ManagedDeps {
   readonly log: Logger;

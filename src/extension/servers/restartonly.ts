@@ -5,9 +5,8 @@
 import * as vscode from 'vscode';
 import type { Toolchain } from '../../lock';
 import type { CoordinatedConfig } from '../config';
-import type { Logger } from '../lockstate';
+import type { Logger, ServerUnit, UnitExit } from '../state';
 import { coordinatedId } from './coordinated';
-import type { ServerUnit, UnitExit } from './unit';
 
 export class RestartOnlyServer implements ServerUnit {
   readonly owned = false;

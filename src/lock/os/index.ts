@@ -35,3 +35,4 @@ export {
   type ProcessInfo,
 } from './proctable';
 export { lockHeirs, processCommandLine, type KernelLock, type KernelLockTable } from './proclocks';
+export { groupSpawnOptions, killTree, reapTree, spawnFailure, waitForExit } from './process-tree';

@@ -1,13 +1,13 @@
 // The notifications for what went wrong or was undone behind the user's back: a problem (once per
 // text, always in the log), a server stopped by the settings or by an update, a server that failed,
-// a toolchain that cannot be locked, an editor that cannot lock at all. Step-aside, outside changes
-// and install offers have their own modules (stepaside.ts, outside.ts, install.ts).
+// a toolchain that cannot be locked, an editor that cannot lock at all. Step-aside, unlocked changes
+// and install offers have their own modules (stepaside.ts, unlocked-changes.ts, ../actions/install.ts).
 import * as vscode from 'vscode';
-import { holderCommand, isLockError, message, toolchainKey, type Toolchain } from '../lock';
-import { SECTION } from './config';
-import type { Ctx } from './ctx';
-import { bilingual, type Bilingual } from './l10n';
-import type { StoppedUnlocked } from './lockstate';
+import { holderCommand, isLockError, message, toolchainKey, type Toolchain } from '../../lock';
+import { SECTION } from '../config';
+import type { Ctx } from '../ctx';
+import { bilingual, type Bilingual } from '../l10n';
+import type { StoppedUnlocked } from '../state';
 import { updatePid } from './render';
 
 export class Alerts {

@@ -5,18 +5,18 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { describeHolders, isLockError, message } from '../lock';
-import { status, type LockStatus } from '../observe';
+import { describeHolders, isLockError, message } from '../../lock';
+import { status, type LockStatus } from '../../observe';
 import {
   NO_AUTO_INSTALL_ENV,
   resolveToolchain,
   rustupWrites,
   updateCommandOf,
   type ResolvedToolchain,
-} from '../toolchains';
-import type { Ctx } from './ctx';
-import { lockStateWords } from './lockdescribe';
-import { CancelledError, runCommand } from './run';
+} from '../../toolchains';
+import type { Ctx } from '../ctx';
+import { lockStateWords } from '../view';
+import { CancelledError, runCommand } from './run-command';
 import { checkUnlocked } from './update-unlocked';
 
 /** The argv that updates `t`, if we know one. */

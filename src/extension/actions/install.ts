@@ -6,11 +6,11 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { toolchainKey } from '../lock';
-import { isChannelName, rustupInstallCommand } from '../toolchains';
-import type { Ctx } from './ctx';
-import { bilingual, english, type Messages } from './l10n';
-import type { MissingToolchain } from './servers';
+import { toolchainKey } from '../../lock';
+import { isChannelName, rustupInstallCommand } from '../../toolchains';
+import type { Ctx } from '../ctx';
+import { bilingual, english, type Messages } from '../l10n';
+import type { MissingToolchain } from '../servers';
 import { runUnderWriteLock } from './update';
 
 // Buttons: looked up when shown, so a choice is compared with the same translated label.

@@ -2,12 +2,12 @@
 // (one notification while it lasts), and programs running from its toolchains without a lock
 // (looked up now and then for the tooltip; the process table is too costly to read on every event).
 import * as vscode from 'vscode';
-import { message, type Toolchain } from '../lock';
-import { describeUnlockedWriter, status, type UnlockedProcess } from '../observe';
-import type { OutsideChange } from './lockstate';
+import { message, type Toolchain } from '../../lock';
+import { describeUnlockedWriter, status, type UnlockedProcess } from '../../observe';
+import type { UnlockedChangeInfo } from '../state';
 
 /** One notification for the whole change; it closes when the change is over and the servers are back. */
-export function announceOutsideChange(info: OutsideChange): () => void {
+export function announceUnlockedChange(info: UnlockedChangeInfo): () => void {
   const who = info.writer
     ? describeUnlockedWriter(info.writer)
     : vscode.l10n.t('a process that could not be named');

@@ -2,7 +2,7 @@
 // with the editor's own runtime (Electron as Node, or Node on code-server), so no separate install.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { shQuote, writeAtomically } from '../toolchains';
+import { shQuote, writeAtomically } from '../../toolchains';
 
 /** The launcher script for this platform. */
 export function launcherScript(

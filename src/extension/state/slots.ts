@@ -2,8 +2,8 @@
 // toolchains allow, stopping them within stopTimeout (then killing), failures that are not retried.
 // No `vscode` here either.
 import * as fs from 'node:fs';
-import { message, type Toolchain } from '../lock';
-import { Serial, type ServerUnit, type UnitExit } from './servers/unit';
+import { message, type Toolchain } from '../../lock';
+import { Serial, type ServerUnit, type UnitExit } from './server-unit';
 
 export interface Logger {
   info(message: string): void;

@@ -3,16 +3,16 @@
 // so `toolchain-lock update NAME` there means what the editor means.
 import * as path from 'node:path';
 import type * as vscode from 'vscode';
-import { message } from '../lock';
+import { message } from '../../lock';
 import {
   findRustup,
   installShims,
   rustupPrograms,
   SHIM_DIR_ENV,
   TOOLCHAINS_ENV,
-} from '../toolchains';
-import type { Config } from './config';
-import { l10n } from './l10n';
+} from '../../toolchains';
+import type { Config } from '../config';
+import { l10n } from '../l10n';
 import { installLauncher } from './launcher';
 
 export class TerminalEnvironment {

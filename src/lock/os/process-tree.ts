@@ -1,7 +1,8 @@
 // Process-tree helpers for servers and update commands. POSIX children are started in their own
 // process group (detached), so the whole tree can be signalled at once.
 import { spawnSync, type ChildProcess } from 'node:child_process';
-import { message, groupRunning } from '../../lock';
+import { message } from '../errors';
+import { groupRunning } from './proctable';
 
 const windows = process.platform === 'win32';
 

@@ -2,9 +2,9 @@
 // CLI and plain flock show up here. The watch keeps it current; Ctx starts and stops it with the
 // coordinator, so the view always belongs to the lock directory the locks are taken in.
 import type * as vscode from 'vscode';
-import { describeHolder, message, type Disposable } from '../lock';
-import { status, watch, type LockStatus } from '../observe';
-import { bilingual, type Bilingual } from './l10n';
+import { describeHolder, message, type Disposable } from '../../lock';
+import { status, watch, type LockStatus } from '../../observe';
+import { bilingual, type Bilingual } from '../l10n';
 
 export class LockDirView {
   private watch: Disposable | undefined;

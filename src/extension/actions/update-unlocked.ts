@@ -2,10 +2,10 @@
 // without a lock are named, waited for, and the update goes on or stops as the user chose
 // (toolchainLock.unlockedProcesses / unlockedTimeout; the CLI's --unlocked).
 import * as vscode from 'vscode';
-import { LockError } from '../lock';
-import { describeUnlocked, waitForUnlocked, type UnlockedReport } from '../observe';
-import type { ResolvedToolchain } from '../toolchains';
-import type { Ctx } from './ctx';
+import { LockError } from '../../lock';
+import { describeUnlocked, waitForUnlocked, type UnlockedReport } from '../../observe';
+import type { ResolvedToolchain } from '../../toolchains';
+import type { Ctx } from '../ctx';
 
 function unlockedList(reports: readonly UnlockedReport[]): string {
   return reports

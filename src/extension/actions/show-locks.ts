@@ -1,11 +1,11 @@
 // "Toolchain Lock: Show who holds which lock": every lock in the lock directory, its holders and
 // the pending writer; picking one offers what can be done about it.
 import * as vscode from 'vscode';
-import { describeHolder, message, type Holder } from '../lock';
-import { status, type LockStatus } from '../observe';
-import type { Ctx } from './ctx';
+import { describeHolder, message, type Holder } from '../../lock';
+import { status, type LockStatus } from '../../observe';
+import type { Ctx } from '../ctx';
 
-import { describeLock, lockStateWords, roleWords } from './lockdescribe';
+import { describeLock, lockStateWords, roleWords } from '../view';
 
 export { describeLock };
 

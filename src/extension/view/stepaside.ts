@@ -2,9 +2,9 @@
 // view show it always; a notification only when a running server was stopped, unless the user
 // said "Don't show again" (toolchainLock.notifications.serverStopped).
 import * as vscode from 'vscode';
-import { holderCommand } from '../lock';
-import { SECTION } from './config';
-import type { StepAside } from './lockstate';
+import { holderCommand } from '../../lock';
+import { SECTION } from '../config';
+import type { StepAside } from '../state';
 import { LOCKS_VIEW } from './locksview';
 import { updatePid } from './render';
 

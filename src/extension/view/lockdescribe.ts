@@ -5,9 +5,9 @@ import {
   describeRole,
   type Holder,
   type LockState,
-} from '../lock';
-import type { LockStatus } from '../observe';
-import { l10n } from './l10n';
+} from '../../lock';
+import type { LockStatus } from '../../observe';
+import { l10n } from '../l10n';
 
 /** describeLockState as the editor shows it; the engine's words stay English for the CLI. */
 export function lockStateWords(state: LockState): string {

@@ -3,22 +3,22 @@
 // change of the locks or the servers; nothing here looks by itself.
 import * as path from 'node:path';
 import type * as vscode from 'vscode';
-import { toolchainKey } from '../lock';
-import type { LockStatus, UnlockedProcess } from '../observe';
-import { resolveToolchain, type ConfiguredToolchain } from '../toolchains';
-import type { Config } from './config';
+import { toolchainKey } from '../../lock';
+import type { LockStatus, UnlockedProcess } from '../../observe';
+import { resolveToolchain, type ConfiguredToolchain } from '../../toolchains';
+import type { Config } from '../config';
 import { CONTEXT_KEYS, ContextKeys } from './contextkeys';
-import type { ToolchainSnapshot } from './lockstate';
+import type { ToolchainSnapshot } from '../state';
 import { LocksView } from './locksview';
 import type { TreeInput } from './locktree';
-import type { MissingToolchain } from './servers';
+import type { MissingToolchain } from '../servers';
 import { StatusBar } from './statusbar';
-import { defaultUpdateOf, updateLogs, updateLogStem } from './update';
+import { defaultUpdateOf, updateLogs, updateLogStem } from '../actions';
 
 export interface WindowState {
   readonly toolchains: readonly ToolchainSnapshot[];
   readonly locks: ReadonlyMap<string, LockStatus>;
-  /** Programs running from the toolchains without a lock, by key (outside.ts looks now and then). */
+  /** Programs running from the toolchains without a lock, by key (unlocked-changes.ts looks now and then). */
   readonly unlocked: ReadonlyMap<string, readonly UnlockedProcess[]>;
   readonly unavailable: string | null;
   readonly missing: readonly MissingToolchain[];

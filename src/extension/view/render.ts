@@ -1,11 +1,11 @@
 // State → status bar text, tooltip and background. Pure (no `vscode`), so it is unit-tested and
 // the status bar can never disagree with the state it is rendered from.
 import * as path from 'node:path';
-import { holderCommand, type Holder } from '../lock';
-import { describeUnlockedWriter, type LockStatus, type UnlockedProcess } from '../observe';
-import { l10n } from './l10n';
+import { holderCommand, type Holder } from '../../lock';
+import { describeUnlockedWriter, type LockStatus, type UnlockedProcess } from '../../observe';
+import { l10n } from '../l10n';
 import { roleWords } from './lockdescribe';
-import type { ToolchainSnapshot } from './lockstate';
+import type { ToolchainSnapshot } from '../state';
 
 /** The only commands the tooltip's links may run (MarkdownString.isTrusted.enabledCommands). */
 export const TOOLTIP_COMMANDS = [
@@ -60,14 +60,15 @@ function whoLine(h: Holder): string {
   return pid === undefined ? program(h) : l10n.t('{0}, pid {1}', program(h), pid);
 }
 
-function outsideWho(t: ToolchainSnapshot): string {
-  const w = t.outside?.writer;
+function unlockedWriterWho(t: ToolchainSnapshot): string {
+  const w = t.unlockedChange?.writer;
   return w ? describeUnlockedWriter(w) : l10n.t('an unknown process');
 }
 
 function shortState(t: ToolchainSnapshot, lock: LockStatus | undefined, holders: number): string {
   const name = t.toolchain.name;
-  if (t.outside) return l10n.t('{0}: changed outside Toolchain Lock ({1})', name, outsideWho(t));
+  if (t.unlockedChange)
+    return l10n.t('{0}: changed outside Toolchain Lock ({1})', name, unlockedWriterWho(t));
   switch (t.state) {
     case 'holding':
       return `${name} (${holders})`;
@@ -93,7 +94,7 @@ function shortState(t: ToolchainSnapshot, lock: LockStatus | undefined, holders:
 /** A toolchain's state as a sentence (tooltip, Toolchain Locks view). */
 export function longState(t: ToolchainSnapshot, lock: LockStatus | undefined): string {
   const others = lock ? lock.holders.length - 1 : 0;
-  if (t.outside)
+  if (t.unlockedChange)
     return l10n.t(
       'being changed outside Toolchain Lock; this window’s servers are stopped until it is over',
     );
@@ -169,9 +170,9 @@ function section(
     md(t.toolchain.path),
     '',
   ];
-  if (t.outside) {
+  if (t.unlockedChange) {
     lines.push(
-      `**${l10n.t('Being changed outside Toolchain Lock by {0}', md(outsideWho(t)))}**: ${l10n.t('this window’s servers stay stopped until the writer is gone, the files are quiet and the toolchain is whole again.')}`,
+      `**${l10n.t('Being changed outside Toolchain Lock by {0}', md(unlockedWriterWho(t)))}**: ${l10n.t('this window’s servers stay stopped until the writer is gone, the files are quiet and the toolchain is whole again.')}`,
       '',
     );
   }
@@ -216,7 +217,7 @@ export function renderStatus(input: StatusInput): StatusView {
   );
   const busy = ts.some(
     (t) =>
-      Boolean(t.outside) ||
+      Boolean(t.unlockedChange) ||
       t.state === 'pending' ||
       t.state === 'updating' ||
       (t.state === 'acquiring' && t.blockers.length > 0),

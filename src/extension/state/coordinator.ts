@@ -11,11 +11,20 @@ import {
   isLockError,
   message,
   toolchainKey,
-} from '../lock';
-import { describeUnlockedWriter, watchUnlockedChanges, WRITER_GRACE_MS } from '../observe';
-import type { Disposable, Holder, LockHandle, ReadLock, Toolchain } from '../lock';
-import type { ChangeWatch, UnlockedWriter } from '../observe';
-import { Serial, type ServerUnit } from './servers/unit';
+  type Disposable,
+  type Holder,
+  type LockHandle,
+  type ReadLock,
+  type Toolchain,
+} from '../../lock';
+import {
+  describeUnlockedWriter,
+  watchUnlockedChanges,
+  WRITER_GRACE_MS,
+  type ChangeWatch,
+  type UnlockedWriter,
+} from '../../observe';
+import { Serial, type ServerUnit } from './server-unit';
 import { ServerSlots, type Logger, type Slot } from './slots';
 
 export type { Logger } from './slots';
@@ -33,7 +42,7 @@ export interface StepAside {
 }
 
 /** A toolchain changed by someone who holds no write lock (a plain `rustup update`). */
-export interface OutsideChange {
+export interface UnlockedChangeInfo {
   readonly toolchain: Toolchain;
   /** Null when the writer could not be named. */
   readonly writer: UnlockedWriter | null;
@@ -52,7 +61,7 @@ export interface StoppedUnlocked {
 export interface CoordinatorHooks {
   onChange?(): void;
   /** Servers were stopped for a change without a lock; the returned function runs once it is over. */
-  onOutsideChange?(info: OutsideChange): (() => void) | void;
+  onUnlockedChange?(info: UnlockedChangeInfo): (() => void) | void;
   /** Servers were stopped for someone else's update; the returned function runs once they are back. */
   onStepAside?(info: StepAside): (() => void) | void;
   onUnitFailed?(unitId: string, message: string): void;
@@ -111,7 +120,7 @@ export interface ToolchainSnapshot {
   readonly error: string | null;
   readonly units: readonly UnitSnapshot[];
   /** Set while the toolchain is changed without a write lock: `writer` null when unnamed. */
-  readonly outside: { readonly writer: UnlockedWriter | null } | null;
+  readonly unlockedChange: { readonly writer: UnlockedWriter | null } | null;
 }
 
 interface Entry {
@@ -131,10 +140,10 @@ interface Entry {
   waiting: AbortController | null;
   /** Watches the toolchain's files for changes nobody holds the write lock for. */
   changeWatch: ChangeWatch | null;
-  /** When this window last stepped aside for (or ran) an update: its late file events are not outside changes. */
+  /** When this window last stepped aside for (or ran) an update: its late file events are not unlocked changes. */
   writerSeenAt: number;
   /** A change without a lock under way: servers stay stopped until it is over. */
-  outside: { writer: UnlockedWriter | null; done?: () => void } | null;
+  unlockedChange: { writer: UnlockedWriter | null; done?: () => void } | null;
 }
 
 /** A server that has not come up after this long is given up (a stop cancels its start sooner). */
@@ -159,7 +168,7 @@ export class LockCoordinator {
       changed: () => this.changed(),
       mayRun: (t) => {
         const e = this.entries.get(toolchainKey(t.path));
-        return (e?.state === 'holding' || e?.state === 'error') && !e.outside;
+        return (e?.state === 'holding' || e?.state === 'error') && !e.unlockedChange;
       },
       childEnv: (toolchains) => this.childEnv(toolchains),
       failed: (slot, why) => {
@@ -292,7 +301,7 @@ export class LockCoordinator {
           pid: s.unit.pid,
           restartOnly: s.unit.restartOnly === true,
         })),
-        outside: e.outside ? { writer: e.outside.writer } : null,
+        unlockedChange: e.unlockedChange ? { writer: e.unlockedChange.writer } : null,
       }));
   }
 
@@ -334,7 +343,7 @@ export class LockCoordinator {
         preempted: false,
         waiting: null,
         changeWatch: null,
-        outside: null,
+        unlockedChange: null,
         writerSeenAt: -Infinity,
       };
       this.entries.set(key, e);
@@ -505,7 +514,7 @@ export class LockCoordinator {
       }
       e.lock = lock;
       e.updateSub = sub;
-      this.watchOutside(e);
+      this.watchUnlockedChanges(e);
       this.setState(e, 'holding');
       log.info(`read lock acquired ${e.toolchain.name} in ${Date.now() - started} ms`);
       return;
@@ -546,7 +555,7 @@ export class LockCoordinator {
    * From the first read lock on: a change of the toolchain's files without a write lock stops its
    * servers at once (not queued behind the entry's other work) and starts them once it is over.
    */
-  private watchOutside(e: Entry): void {
+  private watchUnlockedChanges(e: Entry): void {
     if (e.changeWatch || this.disposed) return;
     const log = this.options.log;
     try {
@@ -564,34 +573,34 @@ export class LockCoordinator {
             ? describeUnlockedWriter(c.writer)
             : 'a process that could not be named';
           if (c.phase === 'started') {
-            if (e.outside) return;
-            const outside: { writer: UnlockedWriter | null; done?: () => void } = {
+            if (e.unlockedChange) return;
+            const change: { writer: UnlockedWriter | null; done?: () => void } = {
               writer: c.writer,
             };
-            e.outside = outside;
+            e.unlockedChange = change;
             log.info(
               `${e.toolchain.name} is being changed outside Toolchain Lock by ${who}; stopping its servers`,
             );
             this.changed();
             void this.stopSlotsOn(e).then((units) => {
-              if (e.outside !== outside) return;
-              const done = this.options.hooks?.onOutsideChange?.({
+              if (e.unlockedChange !== change) return;
+              const done = this.options.hooks?.onUnlockedChange?.({
                 toolchain: e.toolchain,
                 writer: c.writer,
                 units,
               });
-              if (done) outside.done = done;
+              if (done) change.done = done;
             });
             return;
           }
-          const outside = e.outside;
-          if (!outside) return;
-          e.outside = null;
+          const change = e.unlockedChange;
+          if (!change) return;
+          e.unlockedChange = null;
           log.info(
             `${e.toolchain.name} changed outside Toolchain Lock by ${who} is whole again; starting its servers`,
           );
           this.changed();
-          void this.startReady().finally(() => outside.done?.());
+          void this.startReady().finally(() => change.done?.());
         },
       });
     } catch (err) {
@@ -613,11 +622,14 @@ export class LockCoordinator {
     const entries = s.unit.toolchains.map((t) => this.entryFor(t));
     const blocked = entries.find(
       (e) =>
-        e.outside || e.state === 'pending' || e.state === 'updating' || e.state === 'acquiring',
+        e.unlockedChange ||
+        e.state === 'pending' ||
+        e.state === 'updating' ||
+        e.state === 'acquiring',
     );
     if (blocked) {
-      const why = blocked.outside
-        ? `it is being changed outside Toolchain Lock${blocked.outside.writer ? ` by ${describeUnlockedWriter(blocked.outside.writer)}` : ''}`
+      const why = blocked.unlockedChange
+        ? `it is being changed outside Toolchain Lock${blocked.unlockedChange.writer ? ` by ${describeUnlockedWriter(blocked.unlockedChange.writer)}` : ''}`
         : blocked.state === 'acquiring'
           ? 'this window waits for its read lock'
           : `it is being updated${blocked.writer ? ` by ${describeHolder(blocked.writer)}` : ''}`;

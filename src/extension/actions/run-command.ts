@@ -3,7 +3,7 @@
 // closed window, a crash) must not take the update with it at its next line of output.
 import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
-import { groupSpawnOptions, killTree, spawnFailure, waitForExit } from './servers/process';
+import { groupSpawnOptions, killTree, spawnFailure, waitForExit } from '../../lock';
 
 export interface RunOptions {
   readonly cwd: string;

@@ -5,10 +5,10 @@
 // writer, waiting updates, this window's servers, programs running without a lock). A new kind of
 // row is one more function there.
 import * as path from 'node:path';
-import { describeHolder, holderCommand, type Holder } from '../lock';
-import { describeUnlocked, type LockStatus } from '../observe';
-import { l10n } from './l10n';
-import type { ToolchainSnapshot } from './lockstate';
+import { describeHolder, holderCommand, type Holder } from '../../lock';
+import { describeUnlocked, type LockStatus } from '../../observe';
+import { l10n } from '../l10n';
+import type { ToolchainSnapshot } from '../state';
 import { describeLock } from './lockdescribe';
 import { longState, updatePid, type StatusInput } from './render';
 
